@@ -1,0 +1,293 @@
+"""Checkpoint -> model directory the app downloads: onnx/{graph}{suffix}.onnx (+ .onnx_data), configs, tokenizer and a
+manifest.json with every file's size and sha256.
+
+The output is assembled in a hidden sibling directory and moved into place only when complete, so an interrupted or
+failed run never leaves a directory that looks like a model (the app also requires manifest.json, written last).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import onnx
+
+from . import __version__
+from .checkpoint import PASSTHROUGH_FILES, Checkpoint, resolve, validate
+from .errors import ConversionError
+from .quantize import (
+    ALL_VARIANTS,
+    VARIANT_SUFFIX,
+    initializer_bytes,
+    inline_initializer_identities,
+    largest_initializer,
+    to_q4,
+    to_q8,
+)
+
+GRAPHS = ("audio_encoder", "embed_tokens", "decoder_model_merged")
+# Graphs whose weights exceed this are saved with external data (required above protobuf's 2 GiB; below it, a
+# separate weights file lets the browser hand ORT the weights without a protobuf parse of a huge buffer).
+EXTERNAL_DATA_THRESHOLD = 256 * 1024 * 1024
+MANIFEST_FORMAT = "glm-asr-onnx/1"
+
+
+@dataclass
+class Reporter:
+    """Progress lines on stderr: '[stage] message (seconds)'."""
+
+    quiet: bool = False
+    t0: float = field(default_factory=time.monotonic)
+
+    def __call__(self, stage: str, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.monotonic() - self.t0:7.1f}s] {stage:<10} {message}", file=sys.stderr, flush=True)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(16 * 1024 * 1024):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def special_token_ids(checkpoint: Path) -> dict[str, int]:
+    tokenizer = json.loads((checkpoint / "tokenizer.json").read_text(encoding="utf-8"))
+    return {t["content"]: int(t["id"]) for t in tokenizer.get("added_tokens", []) if t.get("special", True)}
+
+
+def save_graph(model: onnx.ModelProto, path: Path) -> list[Path]:
+    """Write one graph, with its weights in `<name>.onnx_data` when large.  Returns the files written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if initializer_bytes(model) > EXTERNAL_DATA_THRESHOLD:
+        data = path.with_name(path.name + "_data")
+        if data.exists():
+            data.unlink()
+        onnx.save_model(
+            model,
+            str(path),
+            save_as_external_data=True,
+            all_tensors_to_one_file=True,
+            location=data.name,
+            size_threshold=1024,
+        )
+        return [path, data]
+    onnx.save_model(model, str(path))
+    return [path]
+
+
+def check_graph(path: Path) -> None:
+    try:
+        onnx.checker.check_model(str(path))
+    except onnx.checker.ValidationError as exc:
+        raise ConversionError("CHECKER_FAILED", f"onnx.checker rejected {path.name}: {exc}") from exc
+
+
+def load_official(ckpt: Checkpoint):
+    """The official class, fp32, eager attention (plain MatMul/Softmax in the graph)."""
+    import torch
+    from transformers import GlmAsrForConditionalGeneration
+
+    try:
+        model, info = GlmAsrForConditionalGeneration.from_pretrained(
+            ckpt.path, dtype=torch.float32, attn_implementation="eager", output_loading_info=True
+        )
+    except Exception as exc:
+        raise ConversionError("LOAD_FAILED", f"transformers could not load {ckpt.path}: {exc}") from exc
+    missing = [k for k in info.get("missing_keys", []) if not k.endswith("lm_head.weight")]
+    if missing:
+        shown = ", ".join(sorted(missing)[:5])
+        raise ConversionError(
+            "MISSING_WEIGHTS", f"The checkpoint lacks {len(missing)} weights the model needs (e.g. {shown})."
+        )
+    mismatched = info.get("mismatched_keys", [])
+    if mismatched:
+        raise ConversionError("BAD_WEIGHTS", f"Weights with shapes that do not match config.json: {mismatched[:5]}.")
+    return model.eval()
+
+
+def export_base(model, dtype_name: str, work: Path, report: Reporter) -> dict[str, Path]:
+    """Export the three graphs from `model` (already in the wanted dtype) into work/<dtype_name>/."""
+    from .export import export_audio_encoder, export_decoder, export_embed_tokens
+
+    paths = {}
+    for graph, fn in zip(GRAPHS, (export_audio_encoder, export_embed_tokens, export_decoder)):
+        raw = work / "raw" / graph / f"{graph}.onnx"
+        report("export", f"{graph} ({dtype_name}) ...")
+        fn(model, raw)
+        # Re-save through onnx so large graphs get one external data file instead of one file per tensor.
+        proto = inline_initializer_identities(onnx.load(str(raw)))
+        paths[graph] = save_graph(proto, work / dtype_name / f"{graph}.onnx")[0]
+        shutil.rmtree(raw.parent)
+    return paths
+
+
+# Which exported base each variant starts from.
+VARIANT_BASE = {"fp32": "fp32", "q8": "fp32", "q4": "fp32", "fp16": "fp16", "q4f16": "fp16"}
+
+
+def build_variant(variant: str, graph: str, base: Path, out_onnx: Path, work: Path) -> list[Path]:
+    target = out_onnx / f"{graph}{VARIANT_SUFFIX[variant]}.onnx"
+    if variant == "q8":
+        tmp = work / "q8" / f"{graph}.onnx"
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        to_q8(base, tmp, external=base.with_name(base.name + "_data").exists())
+        return save_graph(onnx.load(str(tmp)), target)
+    model = onnx.load(str(base))
+    # MatMulNBits cannot quantize a Gather: q4 keeps the fp32 embedding table, q4f16 the fp16 one (§7.3).
+    if variant in ("q4", "q4f16") and graph != "embed_tokens":
+        model = to_q4(model)
+    return save_graph(model, target)
+
+
+def write_generation_config(ckpt: Checkpoint, out: Path) -> list[int]:
+    eos = ckpt.text_config.get("eos_token_id")
+    src = ckpt.path / "generation_config.json"
+    gen = json.loads(src.read_text(encoding="utf-8")) if src.exists() else {}
+    eos = gen.get("eos_token_id", eos)
+    if isinstance(eos, int):
+        eos = [eos]
+    if not eos:
+        raise ConversionError("BAD_CONFIG", "No EOS token ids in generation_config.json or text_config.eos_token_id.")
+    gen.update({"eos_token_id": eos, "do_sample": False})
+    gen.setdefault("max_new_tokens", 500)
+    (out / "generation_config.json").write_text(json.dumps(gen, indent=2) + "\n")
+    return list(eos)
+
+
+def convert(
+    source: str,
+    out: Path,
+    variants: tuple[str, ...],
+    *,
+    model_id: str | None = None,
+    overwrite: bool = False,
+    report: Reporter | None = None,
+) -> dict:
+    report = report or Reporter()
+    bad = [v for v in variants if v not in ALL_VARIANTS]
+    if bad or not variants:
+        raise ConversionError("BAD_ARGUMENT", f"Unknown variant(s) {bad}; choose from {', '.join(ALL_VARIANTS)}.")
+    out = Path(out).resolve()
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise ConversionError("OUTPUT_EXISTS", f"{out} exists and is not empty; pass --overwrite to replace it.")
+
+    report("validate", f"checkpoint {source}")
+    ckpt = validate(resolve(source))
+    tokens = special_token_ids(ckpt.path)
+    report("validate", f"ok: {len(ckpt.tensor_names)} tensors in {len(ckpt.weight_files)} file(s)")
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = out.parent / f".{out.name}.partial-{os.getpid()}"
+    if work.exists():
+        shutil.rmtree(work)
+    stage = work / "model"
+    try:
+        report("load", "GlmAsrForConditionalGeneration (fp32, eager attention)")
+        model = load_official(ckpt)
+        bases: dict[str, dict[str, Path]] = {}
+        for dtype_name in ("fp32", "fp16"):
+            if any(VARIANT_BASE[v] == dtype_name for v in variants):
+                if dtype_name == "fp16":
+                    model = model.half()
+                bases[dtype_name] = export_base(model, dtype_name, work, report)
+        del model
+
+        manifest_graphs: dict[str, dict] = {}
+        for variant in variants:
+            manifest_graphs[variant] = {}
+            for graph in GRAPHS:
+                report("variant", f"{variant:<6} {graph}")
+                files = build_variant(variant, graph, bases[VARIANT_BASE[variant]][graph], stage / "onnx", work)
+                check_graph(files[0])
+                # Sizes come from dims and dtypes, so the (possibly external) weights need not be read.
+                name, size, dims = largest_initializer(onnx.load(str(files[0]), load_external_data=False))
+                manifest_graphs[variant][graph] = {
+                    "files": [f.relative_to(stage).as_posix() for f in files],
+                    "bytes": sum(f.stat().st_size for f in files),
+                    "largest_initializer": {"name": name, "bytes": size, "dims": dims},
+                }
+
+        report("package", "configs, tokenizer, manifest")
+        for name in PASSTHROUGH_FILES:
+            if (ckpt.path / name).exists() and name != "generation_config.json":
+                shutil.copy2(ckpt.path / name, stage / name)
+        eos = write_generation_config(ckpt, stage)
+        manifest = build_manifest(ckpt, stage, manifest_graphs, tokens, eos, model_id or ckpt.path.name, report)
+        (stage / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            out.rename(old)
+            stage.rename(out)
+            shutil.rmtree(old)
+        else:
+            stage.rename(out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report("done", f"{out}")
+    return manifest
+
+
+def build_manifest(ckpt, stage: Path, graphs: dict, tokens: dict, eos: list[int], model_id: str, report) -> dict:
+    import onnxruntime
+    import torch
+    import transformers
+
+    files = []
+    for path in sorted(p for p in stage.rglob("*") if p.is_file()):
+        report("hash", path.relative_to(stage).as_posix())
+        files.append({"path": path.relative_to(stage).as_posix(), "bytes": path.stat().st_size, "sha256": sha256_file(path)})
+    digest = hashlib.sha256()
+    digest.update((ckpt.path / "config.json").read_bytes())
+    for wf in ckpt.weight_files:
+        digest.update(f"{wf.name}:{wf.stat().st_size}".encode())
+    audio, text = ckpt.config["audio_config"], ckpt.config["text_config"]
+    head_dim = text.get("head_dim") or text["hidden_size"] // text["num_attention_heads"]
+    return {
+        "format": MANIFEST_FORMAT,
+        "model_id": model_id,
+        "revision": digest.hexdigest()[:16],
+        "created_by": (
+            f"glmasr_onnx {__version__} (transformers {transformers.__version__}, torch {torch.__version__}, "
+            f"onnx {onnx.__version__}, onnxruntime {onnxruntime.__version__})"
+        ),
+        "model": {
+            "audio_token_id": ckpt.config.get("audio_token_id"),
+            "audio_hidden_size": audio.get("hidden_size"),
+            "hidden_size": text["hidden_size"],
+            "vocab_size": text["vocab_size"],
+            "num_layers": text["num_hidden_layers"],
+            "num_key_value_heads": text["num_key_value_heads"],
+            "head_dim": head_dim,
+            "max_position_embeddings": text.get("max_position_embeddings"),
+            "eos_token_ids": eos,
+        },
+        "special_tokens": tokens,
+        "variants": {
+            v: {"bytes": sum(g["bytes"] for g in gs.values()), "graphs": gs} for v, gs in graphs.items()
+        },
+        "files": files,
+    }
+
+
+def summary_table(manifest: dict) -> str:
+    rows = [("variant", "graph", "files", "MB", "largest initializer (MB)")]
+    for variant, info in manifest["variants"].items():
+        for graph, g in info["graphs"].items():
+            li = g["largest_initializer"]
+            rows.append(
+                (variant, graph, str(len(g["files"])), f"{g['bytes'] / 1e6:.2f}", f"{li['bytes'] / 1e6:.2f} {li['name']}")
+            )
+        rows.append((variant, "TOTAL", "", f"{info['bytes'] / 1e6:.2f}", ""))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

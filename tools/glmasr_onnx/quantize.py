@@ -1,0 +1,99 @@
+"""Weight quantization of exported graphs (the transformers.js scripts/quantize.py modes).
+
+- q8    : dynamic uint8 quantization of MatMul weights and of the embedding Gather ("_quantized"), from fp32.
+- q4    : MatMulNBits, 4 bits, block 32, symmetric, from the fp32 graphs.  Gathers (embedding) and Convs stay float.
+- q4f16 : the same MatMulNBits quantization applied to the fp16 graphs.
+
+fp16 itself is not an ONNX-level conversion: export.py exports the model in float16, which keeps the float32 islands
+transformers computes in (rotary angles, whose fp16 spacing at position ~900 is 0.5 rad; RMSNorm variance, whose x**2
+overflows fp16 above 256; softmax).  onnxruntime's convert_float_to_float16 would turn those into fp16 as well.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import onnx
+from onnx import ModelProto
+
+VARIANT_SUFFIX = {"fp32": "", "fp16": "_fp16", "q8": "_quantized", "q4": "_q4", "q4f16": "_q4f16"}
+ALL_VARIANTS = tuple(VARIANT_SUFFIX)
+
+
+def inline_initializer_identities(model: ModelProto) -> ModelProto:
+    """Drop `Identity(initializer)` nodes (torch's exporter emits them when two parameters hold equal values, e.g. the
+    zero biases of a random model) by pointing their consumers at the initializer itself."""
+    graph = model.graph
+    inits = {t.name for t in graph.initializer}
+    outputs = {o.name for o in graph.output}
+    alias = {}
+    keep = []
+    for node in graph.node:
+        if node.op_type == "Identity" and node.input[0] in inits and node.output[0] not in outputs:
+            alias[node.output[0]] = node.input[0]
+        else:
+            keep.append(node)
+    if not alias:
+        return model
+    for node in keep:
+        for i, name in enumerate(node.input):
+            if name in alias:
+                node.input[i] = alias[name]
+    del graph.node[:]
+    graph.node.extend(keep)
+    return model
+
+
+def _name_nodes(model: ModelProto) -> None:
+    for i, node in enumerate(model.graph.node):
+        if not node.name:
+            node.name = f"{node.op_type}_{i}"
+
+
+def to_q4(model: ModelProto) -> ModelProto:
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    _name_nodes(model)
+    logging.getLogger("onnxruntime.quantization").setLevel(logging.WARNING)
+    quantizer = MatMulNBitsQuantizer(model, bits=4, block_size=32, is_symmetric=True)
+    quantizer.process()
+    return quantizer.model.model
+
+
+def to_q8(src: Path, dst: Path, external: bool) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.getLogger("onnxruntime.quantization").setLevel(logging.WARNING)
+    quantize_dynamic(
+        str(src),
+        str(dst),
+        weight_type=QuantType.QUInt8,
+        op_types_to_quantize=["MatMul", "Gather"],
+        use_external_data_format=external,
+        extra_options={"EnableSubgraph": False},
+    )
+
+
+def initializer_bytes(model: ModelProto) -> int:
+    total = 0
+    for t in model.graph.initializer:
+        total += _tensor_bytes(t)
+    return total
+
+
+def _tensor_bytes(t: onnx.TensorProto) -> int:
+    n = 1
+    for d in t.dims:
+        n *= d
+    itemsize = onnx.helper.tensor_dtype_to_np_dtype(t.data_type).itemsize
+    return n * itemsize
+
+
+def largest_initializer(model: ModelProto) -> tuple[str, int, list[int]]:
+    best = ("", 0, [])
+    for t in model.graph.initializer:
+        size = _tensor_bytes(t)
+        if size > best[1]:
+            best = (t.name, size, list(t.dims))
+    return best

@@ -1,0 +1,45 @@
+"""Shared fixtures: the artifacts built by scripts/test-artifacts.sh (tiny checkpoints, their conversion, goldens)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("GLMASR_TEST_ARTIFACTS", ROOT / "build" / "test-artifacts"))
+SPEECH = Path(os.environ.get("SPEECH_DIR", ROOT.parent / "shared" / "data" / "speech"))
+TINY_NAMES = ("tiny", "tiny-wide")
+
+
+def pytest_report_header(config):
+    return [f"test artifacts: {ARTIFACTS}", f"speech data: {SPEECH} ({'present' if SPEECH.exists() else 'ABSENT'})"]
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    if not (ARTIFACTS / ".stamp").exists():
+        pytest.fail(f"{ARTIFACTS} is not built: run scripts/test-artifacts.sh (npm test does it first)")
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session", params=TINY_NAMES)
+def tiny(request, artifacts):
+    """(name, checkpoint dir, converted model dir, goldens dir or None)."""
+    name = request.param
+    goldens = artifacts / "goldens" / name
+    return name, artifacts / "ckpt" / name, artifacts / "models" / name, goldens if goldens.exists() else None
+
+
+def need_goldens(goldens: Path | None) -> Path:
+    if goldens is None:
+        pytest.skip(f"goldens need real speech from {SPEECH}, which is absent on this machine")
+    return goldens
+
+
+def load_goldens(goldens: Path):
+    from safetensors.numpy import load_file
+
+    return json.loads((goldens / "goldens.json").read_text()), load_file(str(goldens / "goldens.safetensors"))
