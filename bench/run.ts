@@ -1,0 +1,17 @@
+/**
+ * `npm run bench [-- section ...]`: speed and memory goals, each measured side by side in one run and printed as
+ * ratios.  Sections: mel.
+ */
+import { benchMel } from './mel.ts';
+
+const sections: Record<string, () => Promise<void>> = { mel: benchMel };
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const run = wanted.length ? wanted : Object.keys(sections);
+for (const name of run) {
+  const fn = sections[name];
+  if (!fn) {
+    console.error(`unknown bench section "${name}"; have: ${Object.keys(sections).join(', ')}`);
+    process.exit(2);
+  }
+  await fn();
+}

@@ -1,0 +1,93 @@
+import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { decodeWav } from '../workers/dsp/wav.ts';
+import { bestAlignment, readMono, soxResample, subsampleAlignment } from './helpers/audio.ts';
+import { launchDenyingMic, launchWithFakeMic } from './helpers/browser.ts';
+import { speechFile } from './helpers/paths.ts';
+
+const CLIP = 'en/jfk.wav'; // 11.0 s of real speech, 16 kHz
+
+async function record(page: Page, seconds: number) {
+  await page.goto('/');
+  await page.getByTestId('record').click();
+  await expect(page.getByTestId('stop')).toBeVisible();
+  await expect(page.getByTestId('status')).toContainText('Recording');
+  await expect
+    .poll(async () => Number((await page.getByTestId('elapsed').textContent())?.split(':')[1]), {
+      timeout: (seconds + 20) * 1000,
+    })
+    .toBeGreaterThanOrEqual(seconds);
+  await page.getByTestId('stop').click();
+  await expect(page.getByTestId('capture-stats')).toBeVisible();
+  const stats = page.getByTestId('capture-stats');
+  const attr = async (sel: string, name: string) => Number(await stats.locator(sel).getAttribute(name));
+  const result = {
+    samples: await attr('[data-samples]', 'data-samples'),
+    inputSamples: await attr('[data-input-samples]', 'data-input-samples'),
+    inputRate: await attr('[data-input-rate]', 'data-input-rate'),
+    frames: await attr('[data-frames]', 'data-frames'),
+    lost: await attr('[data-lost]', 'data-lost'),
+    duplicated: await attr('[data-lost]', 'data-duplicated'),
+  };
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
+  const path = (await download.path())!;
+  return { ...result, wav: decodeWav(readFileSync(path)), path };
+}
+
+for (const rateHz of [48_000, 44_100, 16_000]) {
+  test(`fake microphone at ${rateHz / 1000} kHz reaches the worker as an exact 16 kHz stream`, async () => {
+    const source = speechFile(CLIP);
+    const played = rateHz === 16_000 ? source : soxResample(source, rateHz);
+    // The reference: what the played file is at 16 kHz according to sox.
+    const referencePath = rateHz === 16_000 ? source : soxResample(played, 16_000, `-from${rateHz}`);
+    const reference = readMono(referencePath).samples;
+    const browser = await launchWithFakeMic(played);
+    try {
+      const page = await browser.newPage();
+      const clipSeconds = reference.length / 16_000;
+      const r = await record(page, clipSeconds + 1.5);
+      // No frame lost or repeated between worklet and worker.
+      expect(r.lost).toBe(0);
+      expect(r.duplicated).toBe(0);
+      expect(r.samples).toBeGreaterThanOrEqual(r.frames * 512);
+      expect(r.samples).toBeLessThan((r.frames + 1) * 512);
+      // Length: 16 kHz samples = input samples x 16000 / input rate (within 0.5 %; by design within 1 sample).
+      const expected = (r.inputSamples * 16_000) / r.inputRate;
+      expect(Math.abs(r.samples - expected) / expected).toBeLessThanOrEqual(0.005);
+      // The downloaded recording is the stream the worker kept.
+      expect(r.wav.sampleRateHz).toBe(16_000);
+      const recorded = r.wav.channels[0]!;
+      expect(recorded.length).toBe(r.samples);
+      // Content: normalized cross-correlation with the sox-resampled source over their overlap, at the best
+      // alignment (found at whole samples, then refined to 1/8 sample).
+      const coarse = bestAlignment(recorded, reference, 3 * 16_000);
+      const { lag, value, overlap } = subsampleAlignment(r.path, referencePath, coarse.lag);
+      test.info().annotations.push({
+        type: 'capture',
+        description: `context ${r.inputRate} Hz, ${r.samples} samples, lag ${lag}, ncc ${value.toFixed(5)} (${coarse.value.toFixed(5)} at whole samples), overlap ${(overlap / reference.length).toFixed(3)}`,
+      });
+      console.log(
+        `[${rateHz} Hz file] context ${r.inputRate} Hz, ncc ${value.toFixed(5)} at lag ${lag} (${coarse.value.toFixed(5)} at ${coarse.lag})`,
+      );
+      expect(overlap).toBeGreaterThan(0.9 * reference.length);
+      expect(value).toBeGreaterThanOrEqual(0.99);
+    } finally {
+      await browser.close();
+    }
+  });
+}
+
+test('a denied microphone permission shows its message and keeps the app usable', async () => {
+  const browser = await launchDenyingMic();
+  try {
+    const page = await browser.newPage();
+    await page.goto('/');
+    await page.getByTestId('record').click();
+    const alert = page.getByRole('alert');
+    await expect(alert).toContainText('Microphone access is blocked');
+    await expect(alert).toHaveAttribute('data-error-code', 'MIC_DENIED');
+    await expect(page.getByTestId('record')).toBeEnabled();
+  } finally {
+    await browser.close();
+  }
+});

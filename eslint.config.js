@@ -1,0 +1,96 @@
+// @ts-check
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+/** Modules only the onnxruntime owner may import (one module owns onnxruntime). */
+const ORT = ['onnxruntime-web', 'onnxruntime-web/*', 'onnxruntime-node', 'onnxruntime-common'];
+
+export default tseslint.config(
+  {
+    ignores: [
+      'dist/**',
+      'build/**',
+      'node_modules/**',
+      'tools/**',
+      'test-results/**',
+      'playwright-report/**',
+      '.scratch/**',
+      'models/**',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    // Node scripts (setup, test runner, configs).
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: globals.node },
+  },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ORT, message: 'Only workers/asr/ort-runtime.ts imports onnxruntime.' }] },
+      ],
+    },
+  },
+  {
+    // Main thread: from workers/ only types, the protocol guards/constants, and worker/worklet URLs.
+    files: ['src/**/*.ts'],
+    ignores: ['src/sw.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ORT, message: 'The UI never touches onnxruntime; ask the worker.' },
+            {
+              group: ['**/workers/**', '!**/workers/protocol.ts', '!**/workers/constants.ts', '!**/*?worker&url'],
+              allowTypeImports: true,
+              message: 'The main thread may import only types from workers/ (plus protocol guards and constants).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Workers never import the UI.
+    files: ['workers/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/src/**'], message: 'Workers must not depend on main-thread code.' },
+            { group: ORT, message: 'Only workers/asr/ort-runtime.ts imports onnxruntime.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The worklet runs on the audio thread: only protocol, constants and the resampler.
+    files: ['workers/capture.worklet.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./(protocol|constants|dsp/resampler)\\.ts$)',
+              message: 'The worklet may import only ./protocol.ts, ./constants.ts and ./dsp/resampler.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['workers/asr/ort-runtime.ts', 'workers/asr/ort-runtime.*.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+);

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// `npm test`: set up whatever is missing, then every test: converter parity (pytest), the check gate (types, lint,
+// format, unit tests), a production build, and the browser end-to-end suite.  Every suite runs even if an earlier
+// one failed; the last line is the total as "N passed, N failed".
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// Not under test-results/: Playwright empties that directory when it starts.
+const reports = resolve(root, 'build/test-reports');
+rmSync(reports, { recursive: true, force: true });
+mkdirSync(reports, { recursive: true });
+
+function step(name, cmd, args, junit) {
+  console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
+  const t0 = Date.now();
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, env: { ...process.env, FORCE_COLOR: '0' } });
+  const ok = r.status === 0;
+  console.log(`=== ${name}: ${ok ? 'ok' : `FAILED (exit ${r.status})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return { name, ok, junit };
+}
+
+function countJunit(path) {
+  if (!path || !existsSync(path)) return null;
+  const xml = readFileSync(path, 'utf8');
+  const cases = [...xml.matchAll(/<testcase\b[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g)];
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const c of cases) {
+    const body = c[2] ?? '';
+    if (/<(failure|error)\b/.test(body)) failed++;
+    else if (/<skipped\b/.test(body)) skipped++;
+    else passed++;
+  }
+  return { passed, failed, skipped };
+}
+
+const setup = step('setup', 'node', [resolve(root, 'scripts/setup.mjs'), 'test']);
+if (!setup.ok) process.exit(1);
+
+const results = [
+  step(
+    'converter (pytest)',
+    'tools/py',
+    ['-m', 'pytest', 'tools/tests', '-q', '-s', `--junitxml=${reports}/pytest.xml`],
+    `${reports}/pytest.xml`,
+  ),
+  step('typecheck', 'npm', ['run', '--silent', 'typecheck']),
+  step('lint', 'npm', ['run', '--silent', 'lint']),
+  step('format', 'npm', ['run', '--silent', 'format:check']),
+  step(
+    'unit (vitest)',
+    'npx',
+    ['vitest', 'run', '--reporter=default', '--reporter=junit', `--outputFile.junit=${reports}/vitest.xml`],
+    `${reports}/vitest.xml`,
+  ),
+  step('build', 'npm', ['run', '--silent', 'build']),
+];
+const built = results.at(-1).ok;
+results.push(
+  built
+    ? step('e2e (playwright)', 'npx', ['playwright', 'test'], resolve(root, 'test-results/e2e-junit.xml'))
+    : { name: 'e2e (playwright)', ok: false, junit: null },
+);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+console.log('\n=== summary');
+for (const r of results) {
+  const counts = countJunit(r.junit);
+  if (counts) {
+    passed += counts.passed;
+    failed += counts.failed + (r.ok || counts.failed ? 0 : 1);
+    skipped += counts.skipped;
+    console.log(
+      `${r.ok ? 'ok    ' : 'FAILED'} ${r.name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`,
+    );
+  } else {
+    if (r.ok) passed++;
+    else failed++;
+    console.log(`${r.ok ? 'ok    ' : 'FAILED'} ${r.name}`);
+  }
+}
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed ? 1 : 0);

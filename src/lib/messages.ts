@@ -1,0 +1,95 @@
+/**
+ * What the user reads for each error code: a title and what to do.  Workers and controllers report codes; only
+ * this file writes sentences.
+ */
+
+import type { ErrorCode, ErrorInfo } from '../../workers/protocol.ts';
+
+export interface UserMessage {
+  title: string;
+  action: string;
+}
+
+const MESSAGES: Record<ErrorCode, UserMessage> = {
+  MIC_DENIED: {
+    title: 'Microphone access is blocked.',
+    action: 'Allow the microphone for this site (the icon at the left of the address bar), then press Record again.',
+  },
+  MIC_NOT_FOUND: {
+    title: 'No microphone was found.',
+    action: 'Connect a microphone or headset, then press Record again.',
+  },
+  MIC_BUSY: {
+    title: 'The microphone could not be started.',
+    action: 'Another application may be using it. Close that application, then press Record again.',
+  },
+  MIC_IN_OTHER_TAB: {
+    title: 'Another tab of this app is recording.',
+    action: 'Stop the recording in the other tab first, then press Record here.',
+  },
+  DEVICE_LOST: {
+    title: 'The microphone was disconnected.',
+    action:
+      'Everything recorded until then is kept below. Reconnect it and press Record to continue in a new recording.',
+  },
+  CAPTURE_INTERRUPTED: {
+    title: 'Recording paused: the system took the audio device (screen locked, call, or another app).',
+    action: 'Press Resume to continue. Nothing recorded so far is lost.',
+  },
+  INSECURE_CONTEXT: {
+    title: 'The microphone needs a secure page.',
+    action: 'Open the app over https:// or from localhost.',
+  },
+  UNSUPPORTED_BROWSER: {
+    title: 'This browser lacks audio features the app needs (AudioWorklet).',
+    action: 'Use a current Safari, Chrome, Edge or Firefox. You can still transcribe audio files.',
+  },
+  FRAMES_LOST: {
+    title: 'Some audio did not reach the recorder.',
+    action: 'The recording has gaps. If this repeats, close other busy tabs and try again.',
+  },
+  BAD_AUDIO: {
+    title: 'This audio could not be used.',
+    action: 'Check that the file is a complete audio recording (WAV, MP3, M4A, OGG, WebM or MP4).',
+  },
+  NO_ADAPTER: {
+    title: 'No usable GPU was found.',
+    action: 'The app runs on the CPU instead; it is slower.',
+  },
+  MODEL_LOAD_FAILED: {
+    title: 'The speech model could not be loaded.',
+    action: 'Check the connection and reload. If it keeps failing, use the server instead.',
+  },
+  SESSION_CREATE_FAILED: {
+    title: 'The speech model could not be started on this device.',
+    action: 'Reload the page; if it keeps failing, switch to the CPU engine or the server.',
+  },
+  OUT_OF_MEMORY: {
+    title: 'This device ran out of memory for the model.',
+    action: 'Close other tabs or apps, or use the server instead.',
+  },
+  DEVICE_LOST_GPU: {
+    title: 'The GPU stopped responding.',
+    action: 'Reload the page to start it again. Your text so far is kept.',
+  },
+  WARMUP_FAILED: {
+    title: 'The GPU produced invalid results during its self-test.',
+    action: 'The app will use the CPU instead.',
+  },
+  NOT_LOADED: {
+    title: 'The model is not loaded yet.',
+    action: 'Wait for the download and loading to finish.',
+  },
+  CANCELLED: {
+    title: 'Cancelled.',
+    action: '',
+  },
+  INTERNAL: {
+    title: 'Something went wrong inside the app.',
+    action: 'Reload the page. If it happens again, please report it with the details below.',
+  },
+};
+
+export function messageFor(error: ErrorInfo): UserMessage {
+  return MESSAGES[error.code];
+}

@@ -1,0 +1,103 @@
+/**
+ * The ASR worker: owns captured audio, the log-mel front end and (later) the model.  Everything arrives through the
+ * typed protocol (protocol.ts); every failure leaves as `{type:'error', code}`.
+ *
+ * Must not import from src/ (main thread) and must not touch DOM APIs; tsconfig.worker.json enforces the latter.
+ */
+
+import { CaptureSink } from './capture/capture-sink.ts';
+import { SAMPLE_RATE_HZ } from './constants.ts';
+import { LogMel } from './dsp/mel.ts';
+import { encodeWav16 } from './dsp/wav.ts';
+import { isMainToWorker, type ErrorInfo, type MainToWorker, type WorkerToMain } from './protocol.ts';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+const STATS_INTERVAL_MS = 100;
+
+const logMel = new LogMel();
+const sessions = new Map<number, CaptureSink>();
+let statsTimer: ReturnType<typeof setInterval> | null = null;
+
+function send(message: WorkerToMain, transfer: Transferable[] = []): void {
+  self.postMessage(message, transfer);
+}
+
+function fail(error: ErrorInfo, requestId?: number): void {
+  send({ type: 'error', error, ...(requestId === undefined ? {} : { requestId }) });
+}
+
+function tick(): void {
+  let live = false;
+  for (const sink of sessions.values()) {
+    if (sink.done) continue;
+    live = true;
+    send({ type: 'capture-stats', stats: sink.stats() });
+    const mel = sink.takeMel();
+    if (mel) send({ type: 'mel-columns', mel }, [mel.data.buffer]);
+  }
+  if (!live && statsTimer !== null) {
+    clearInterval(statsTimer);
+    statsTimer = null;
+  }
+}
+
+function handle(message: MainToWorker): void {
+  switch (message.type) {
+    case 'capture-attach': {
+      const sink = new CaptureSink(message.sessionId, message.port as MessagePort, logMel, {
+        onFinished: (stats, poolMisses) => {
+          const mel = sink.takeMel();
+          if (mel) send({ type: 'mel-columns', mel }, [mel.data.buffer]);
+          send({ type: 'capture-finished', stats, poolMisses });
+          if (stats.lostFrames > 0 || stats.duplicateFrames > 0) {
+            fail({
+              code: 'FRAMES_LOST',
+              detail: `${stats.lostFrames} frames lost, ${stats.duplicateFrames} duplicated in session ${stats.sessionId}`,
+            });
+          }
+        },
+      });
+      sessions.set(message.sessionId, sink);
+      statsTimer ??= setInterval(tick, STATS_INTERVAL_MS);
+      break;
+    }
+    case 'capture-detach':
+      // The worklet could not send its final message (context closed early): keep what arrived.
+      break;
+    case 'recording-get': {
+      const sink = sessions.get(message.sessionId);
+      if (!sink) {
+        fail({ code: 'BAD_AUDIO', detail: `no recording for session ${message.sessionId}` }, message.requestId);
+        return;
+      }
+      const samples = sink.store.slice();
+      const { requestId, sessionId } = message;
+      if (message.format === 'wav16') {
+        const data = encodeWav16(samples, SAMPLE_RATE_HZ);
+        send({ type: 'recording', requestId, sessionId, format: 'wav16', data }, [data.buffer]);
+      } else {
+        send({ type: 'recording', requestId, sessionId, format: 'f32', data: samples }, [samples.buffer]);
+      }
+      break;
+    }
+    case 'recording-discard':
+      sessions.delete(message.sessionId);
+      break;
+  }
+}
+
+self.onmessage = (event: MessageEvent) => {
+  const data: unknown = event.data;
+  if (!isMainToWorker(data)) {
+    fail({ code: 'INTERNAL', detail: `unrecognised message ${JSON.stringify(data)?.slice(0, 200)}` });
+    return;
+  }
+  try {
+    handle(data);
+  } catch (error) {
+    fail({ code: 'INTERNAL', detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+  }
+};
+
+send({ type: 'ready' });

@@ -1,0 +1,165 @@
+/**
+ * Capture worklet: microphone audio at the AudioContext's own rate -> 16 kHz mono frames of FRAME_SAMPLES,
+ * transferred straight to the ASR worker over a MessagePort (no main-thread hop).
+ *
+ * Runs in AudioWorkletGlobalScope.  Imports only constants, the resampler and the protocol guards: nothing that
+ * touches the DOM or allocates per call.  `process()` allocates nothing in steady state: frames come from a pool
+ * the worker refills by sending each buffer back (`recycle`); the message object and transfer list are reused.
+ * If the worker falls behind and the pool runs dry, a new frame is allocated (counted as a pool miss) rather than
+ * dropping audio.
+ */
+
+import { FRAME_POOL_SIZE, FRAME_SAMPLES, SAMPLE_RATE_HZ } from './constants.ts';
+import { Resampler } from './dsp/resampler.ts';
+import { isMainToWorklet, isWorkerToWorklet, type FrameMessage, type WorkletToMain } from './protocol.ts';
+
+const RENDER_QUANTUM = 128;
+
+class CaptureProcessor extends AudioWorkletProcessor {
+  private resampler = new Resampler(sampleRate, SAMPLE_RATE_HZ, RENDER_QUANTUM);
+  private readonly mono = new Float32Array(RENDER_QUANTUM);
+  private readonly pool: Float32Array[] = [];
+  private readonly message: FrameMessage = { type: 'frame', seq: 0, samples: new Float32Array(0), rms: 0, peak: 0 };
+  private readonly transfer: ArrayBuffer[] = [new ArrayBuffer(0)];
+  private frame: Float32Array | null = null;
+  private fill = 0;
+  private seq = 0;
+  private sumSquares = 0;
+  private sumCount = 0;
+  private peak = 0;
+  private poolMisses = 0;
+  private port2: MessagePort | null = null;
+  private sessionId = 0;
+  private state: 'idle' | 'running' | 'paused' = 'idle';
+
+  constructor() {
+    super();
+    for (let i = 0; i < FRAME_POOL_SIZE; i++) this.pool.push(new Float32Array(FRAME_SAMPLES));
+    this.port.onmessage = (event: MessageEvent) => this.onControl(event.data);
+    this.post({ type: 'ready' });
+  }
+
+  private post(message: WorkletToMain): void {
+    this.port.postMessage(message);
+  }
+
+  private onControl(data: unknown): void {
+    if (!isMainToWorklet(data)) return;
+    switch (data.type) {
+      case 'start':
+        this.port2 = data.port;
+        this.port2.onmessage = (event: MessageEvent) => {
+          const msg: unknown = event.data;
+          if (isWorkerToWorklet(msg) && msg.buffer.byteLength === FRAME_SAMPLES * 4) {
+            this.pool.push(new Float32Array(msg.buffer));
+          }
+        };
+        this.sessionId = data.sessionId;
+        if (this.seq > 0) this.resampler = new Resampler(sampleRate, SAMPLE_RATE_HZ, RENDER_QUANTUM);
+        this.seq = 0;
+        this.poolMisses = 0;
+        this.state = 'running';
+        this.port2.postMessage({ type: 'capture-started', sessionId: this.sessionId, inputRateHz: sampleRate });
+        break;
+      case 'pause':
+        if (this.state === 'running') this.state = 'paused';
+        break;
+      case 'resume':
+        if (this.state === 'paused') this.state = 'running';
+        break;
+      case 'stop':
+        this.finish();
+        break;
+    }
+  }
+
+  process(inputs: Float32Array[][]): boolean {
+    if (this.state !== 'running') return true;
+    const channels = inputs[0];
+    if (!channels || channels.length === 0) return true; // source gone or not connected yet: nothing to record
+    const first = channels[0] as Float32Array;
+    const length = first.length;
+    let block = first;
+    if (channels.length > 1) {
+      const mono = this.mono;
+      mono.fill(0, 0, length);
+      for (const ch of channels) for (let i = 0; i < length; i++) mono[i] = (mono[i] as number) + (ch[i] as number);
+      const scale = 1 / channels.length;
+      for (let i = 0; i < length; i++) mono[i] = (mono[i] as number) * scale;
+      block = mono;
+    }
+    for (let i = 0; i < length; i++) {
+      const v = block[i] as number;
+      this.sumSquares += v * v;
+      const a = v < 0 ? -v : v;
+      if (a > this.peak) this.peak = a;
+    }
+    this.sumCount += length;
+    this.emit(this.resampler.process(block, length));
+    return true;
+  }
+
+  /** Move `count` resampled samples from the resampler's output into frames, posting each full frame. */
+  private emit(count: number): void {
+    const src = this.resampler.output;
+    let i = 0;
+    while (i < count) {
+      if (!this.frame) {
+        this.frame = this.pool.pop() ?? this.allocate();
+        this.fill = 0;
+      }
+      const n = Math.min(count - i, FRAME_SAMPLES - this.fill);
+      this.frame.set(src.subarray(i, i + n), this.fill);
+      this.fill += n;
+      i += n;
+      if (this.fill === FRAME_SAMPLES) this.sendFrame();
+    }
+  }
+
+  private allocate(): Float32Array {
+    this.poolMisses++;
+    return new Float32Array(FRAME_SAMPLES);
+  }
+
+  private sendFrame(): void {
+    const frame = this.frame as Float32Array;
+    const msg = this.message;
+    msg.seq = this.seq++;
+    msg.samples = frame;
+    msg.rms = this.sumCount ? Math.sqrt(this.sumSquares / this.sumCount) : 0;
+    msg.peak = this.peak;
+    this.transfer[0] = frame.buffer as ArrayBuffer;
+    this.port2?.postMessage(msg, this.transfer);
+    this.frame = null;
+    this.fill = 0;
+    this.sumSquares = 0;
+    this.sumCount = 0;
+    this.peak = 0;
+  }
+
+  /** Drain the resampler, send the partial last frame as `tail`, and tell both sides we stopped. */
+  private finish(): void {
+    if (this.state === 'idle') {
+      this.post({ type: 'stopped', sessionId: this.sessionId });
+      return;
+    }
+    this.state = 'idle';
+    for (let n = this.resampler.flush(); n > 0; n = this.resampler.flush()) this.emit(n);
+    const tail = this.frame ? this.frame.slice(0, this.fill) : new Float32Array(0);
+    this.frame = null;
+    this.fill = 0;
+    this.port2?.postMessage({
+      type: 'capture-stopped',
+      sessionId: this.sessionId,
+      tail,
+      frames: this.seq,
+      inputSamples: this.resampler.counts.input,
+      poolMisses: this.poolMisses,
+    });
+    this.port2?.close();
+    this.port2 = null;
+    this.post({ type: 'stopped', sessionId: this.sessionId });
+  }
+}
+
+registerProcessor('capture-processor', CaptureProcessor);

@@ -1,0 +1,190 @@
+/**
+ * Every message that crosses a thread boundary: main <-> ASR worker, worklet <-> worker (a MessagePort handed to both),
+ * main <-> worklet (the AudioWorkletNode's port).  Discriminated unions keyed by `type`; receivers narrow `unknown`
+ * with the `is*` guards below instead of casting.
+ *
+ * Imported with `import type` everywhere except for the guards.  No DOM- or worker-only types: this file is checked
+ * in every execution context.
+ */
+
+/** A MessagePort in whichever context compiles this file (DOM, worker, worklet; Node's for the unit tests, where
+ * `MessagePort` is only a value). */
+export type Port = InstanceType<typeof MessagePort>;
+
+/* ------------------------------------------------------------------------------------------------------------- */
+/* Worklet -> worker (capture port)                                                                              */
+
+/** One fixed-size frame of 16 kHz mono audio.  `samples.buffer` is transferred, and must be sent back with
+ * `recycle` so the worklet never allocates in steady state. */
+export interface FrameMessage {
+  type: 'frame';
+  /** 0, 1, 2, ... per capture session; a gap or repeat is a lost or duplicated frame. */
+  seq: number;
+  samples: Float32Array;
+  /** RMS and peak of the input-rate audio this frame was made from (linear, 0..1+). */
+  rms: number;
+  peak: number;
+}
+
+/** Sent once when the worklet starts producing frames for a session. */
+export interface CaptureStartedMessage {
+  type: 'capture-started';
+  sessionId: number;
+  /** The AudioContext's real rate (Safari ignores a requested rate). */
+  inputRateHz: number;
+}
+
+/** Sent after `stop`: the last, partial frame (may be empty) and the frame count. */
+export interface CaptureStoppedMessage {
+  type: 'capture-stopped';
+  sessionId: number;
+  tail: Float32Array;
+  frames: number;
+  /** Input-rate samples the worklet consumed (the 16 kHz count must be this x 16000 / inputRateHz). */
+  inputSamples: number;
+  /** Frames the worklet had to allocate because the pool was empty (the worker fell behind). */
+  poolMisses: number;
+}
+
+export type WorkletToWorker = FrameMessage | CaptureStartedMessage | CaptureStoppedMessage;
+
+/** Worker -> worklet: give a frame buffer back to the pool. */
+export interface RecycleMessage {
+  type: 'recycle';
+  buffer: ArrayBuffer;
+}
+export type WorkerToWorklet = RecycleMessage;
+
+/* ------------------------------------------------------------------------------------------------------------- */
+/* Main -> worklet (AudioWorkletNode.port) and back                                                              */
+
+export type MainToWorklet =
+  { type: 'start'; sessionId: number; port: Port } | { type: 'stop' } | { type: 'pause' } | { type: 'resume' };
+
+export type WorkletToMain = { type: 'stopped'; sessionId: number } | { type: 'ready' };
+
+/* ------------------------------------------------------------------------------------------------------------- */
+/* Main <-> ASR worker                                                                                           */
+
+/** Error codes the UI maps to copy (src/lib/messages.ts).  Stable: tests look for them. */
+export type ErrorCode =
+  | 'MIC_DENIED'
+  | 'MIC_NOT_FOUND'
+  | 'MIC_BUSY'
+  | 'MIC_IN_OTHER_TAB'
+  | 'DEVICE_LOST'
+  | 'CAPTURE_INTERRUPTED'
+  | 'INSECURE_CONTEXT'
+  | 'UNSUPPORTED_BROWSER'
+  | 'FRAMES_LOST'
+  | 'BAD_AUDIO'
+  | 'NO_ADAPTER'
+  | 'MODEL_LOAD_FAILED'
+  | 'SESSION_CREATE_FAILED'
+  | 'OUT_OF_MEMORY'
+  | 'DEVICE_LOST_GPU'
+  | 'WARMUP_FAILED'
+  | 'NOT_LOADED'
+  | 'CANCELLED'
+  | 'INTERNAL';
+
+export interface ErrorInfo {
+  code: ErrorCode;
+  /** Technical detail for logs and the "details" disclosure; the UI writes its own sentence per code. */
+  detail: string;
+}
+
+/** Recording statistics while capturing, sent ~10 times a second. */
+export interface CaptureStats {
+  sessionId: number;
+  /** 16 kHz samples received and kept so far. */
+  samples: number;
+  /** Input-rate samples the worklet consumed (known once capture stopped; 0 before). */
+  inputSamples: number;
+  frames: number;
+  /** Frames missing in the sequence (never expected) and frames seen twice. */
+  lostFrames: number;
+  duplicateFrames: number;
+  inputRateHz: number;
+  /** Loudest RMS / peak since the previous stats message (for the level meter). */
+  rms: number;
+  peak: number;
+}
+
+/** New columns for the live log-mel view: `columns` frames x N_MELS values, frame-major, log10 power. */
+export interface MelColumns {
+  columns: number;
+  data: Float32Array;
+}
+
+/** 'f32': the 16 kHz samples; 'wav16': a 16-bit PCM WAV file of them. */
+export type RecordingFormat = 'f32' | 'wav16';
+
+export type MainToWorker =
+  | { type: 'capture-attach'; sessionId: number; port: Port }
+  | { type: 'capture-detach'; sessionId: number; reason: 'stopped' | 'error' }
+  | { type: 'recording-get'; requestId: number; sessionId: number; format: RecordingFormat }
+  | { type: 'recording-discard'; sessionId: number };
+
+export type WorkerToMain =
+  | { type: 'ready' }
+  | { type: 'capture-stats'; stats: CaptureStats }
+  | { type: 'mel-columns'; mel: MelColumns }
+  | { type: 'capture-finished'; stats: CaptureStats; poolMisses: number }
+  | { type: 'recording'; requestId: number; sessionId: number; format: 'f32'; data: Float32Array }
+  | { type: 'recording'; requestId: number; sessionId: number; format: 'wav16'; data: Uint8Array }
+  | { type: 'error'; requestId?: number; error: ErrorInfo };
+
+/* ------------------------------------------------------------------------------------------------------------- */
+/* Guards                                                                                                        */
+
+function hasType(value: unknown): value is { type: unknown } {
+  return typeof value === 'object' && value !== null && 'type' in value;
+}
+
+export function isWorkletToWorker(value: unknown): value is WorkletToWorker {
+  if (!hasType(value)) return false;
+  const v = value as Record<string, unknown>;
+  switch (value.type) {
+    case 'frame':
+      return typeof v['seq'] === 'number' && v['samples'] instanceof Float32Array;
+    case 'capture-started':
+      return typeof v['sessionId'] === 'number' && typeof v['inputRateHz'] === 'number';
+    case 'capture-stopped':
+      return typeof v['sessionId'] === 'number' && v['tail'] instanceof Float32Array;
+    default:
+      return false;
+  }
+}
+
+export function isWorkerToWorklet(value: unknown): value is WorkerToWorklet {
+  return hasType(value) && value.type === 'recycle' && (value as { buffer?: unknown }).buffer instanceof ArrayBuffer;
+}
+
+export function isMainToWorklet(value: unknown): value is MainToWorklet {
+  if (!hasType(value)) return false;
+  switch (value.type) {
+    case 'start':
+      return typeof (value as { sessionId?: unknown }).sessionId === 'number';
+    case 'stop':
+    case 'pause':
+    case 'resume':
+      return true;
+    default:
+      return false;
+  }
+}
+
+export function isWorkletToMain(value: unknown): value is WorkletToMain {
+  return hasType(value) && (value.type === 'stopped' || value.type === 'ready');
+}
+
+const MAIN_TO_WORKER = new Set(['capture-attach', 'capture-detach', 'recording-get', 'recording-discard']);
+export function isMainToWorker(value: unknown): value is MainToWorker {
+  return hasType(value) && typeof value.type === 'string' && MAIN_TO_WORKER.has(value.type);
+}
+
+const WORKER_TO_MAIN = new Set(['ready', 'capture-stats', 'mel-columns', 'capture-finished', 'recording', 'error']);
+export function isWorkerToMain(value: unknown): value is WorkerToMain {
+  return hasType(value) && typeof value.type === 'string' && WORKER_TO_MAIN.has(value.type);
+}
