@@ -1,0 +1,123 @@
+/**
+ * Batch transcription in Node with the app's own pipeline (workers/asr/pipeline.ts) on onnxruntime-node.
+ *
+ *   npm run transcribe -- --model <dir> [--variant q4f16] [--json] [--threads N] [--max-new-tokens N]
+ *                         [--no-repetition-guard] <audio files...>
+ *
+ * Prints the text per file; with --json one JSON object per line and file: {file, text, windows: [{start, end,
+ * token_ids, text, stop}], timings}.  A bad file is reported (stderr, or {file, error} with --json) and the batch
+ * goes on; the exit code is 1 when any file failed.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { isVariant, VARIANTS } from '../workers/asr/contract.ts';
+import { createNodeRuntime } from '../workers/asr/ort/node.ts';
+import { GlmAsrPipeline } from '../workers/asr/pipeline.ts';
+import { AudioFileError, decodeAudioFile, peak } from '../server/audio-file.ts';
+import { directorySource } from '../server/model-source.ts';
+
+const HELP = `usage: npm run transcribe -- --model <dir> [--variant q4f16] [--json] <audio files...>
+
+  --model <dir>            converted model directory (npm run model:convert)
+  --variant <name>         one of ${VARIANTS.join(', ')} (default q4f16, or the only one the model has)
+  --json                   one JSON object per file: text, token_ids per window, timings
+  --threads <n>            onnxruntime intra-op threads (default: one per core)
+  --max-new-tokens <n>     cap per 30 s window (default: from generation_config and the window's length)
+  --no-repetition-guard    do not stop a window that loops on an n-gram
+`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      variant: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      threads: { type: 'string', default: '0' },
+      'max-new-tokens': { type: 'string' },
+      'no-repetition-guard': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (!values.model || positionals.length === 0) {
+    process.stderr.write(`error: --model and at least one audio file are required\n\n${HELP}`);
+    return 2;
+  }
+  const source = directorySource(values.model);
+  let variant = values.variant;
+  if (!variant) {
+    const manifest = JSON.parse(await source.text('manifest.json')) as { variants: Record<string, unknown> };
+    const have = Object.keys(manifest.variants);
+    variant = have.includes('q4f16') ? 'q4f16' : have.length === 1 ? have[0] : 'q4f16';
+  }
+  if (!isVariant(variant)) {
+    process.stderr.write(`error: unknown variant ${variant}; choose from ${VARIANTS.join(', ')}\n`);
+    return 2;
+  }
+  const runtime = createNodeRuntime(Number(values.threads));
+  const tLoad = performance.now();
+  const pipeline = await GlmAsrPipeline.load(runtime, source, variant);
+  const loadMs = performance.now() - tLoad;
+  if (!values.json)
+    process.stderr.write(`model ${values.model} (${variant}, onnxruntime-node) loaded in ${loadMs.toFixed(0)} ms\n`);
+  const maxNew = values['max-new-tokens'] ? Number(values['max-new-tokens']) : undefined;
+  let failed = 0;
+  for (const file of positionals) {
+    try {
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await readFile(file));
+      } catch (err) {
+        throw new AudioFileError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
+      }
+      const pcm = await decodeAudioFile(bytes, file);
+      const silent = peak(pcm) === 0;
+      const result = await pipeline.transcribe(pcm, {
+        ...(maxNew ? { maxNewTokens: maxNew } : {}),
+        repetitionGuard: !values['no-repetition-guard'],
+      });
+      if (values.json) {
+        const windows = result.windows.map((w) => ({
+          start: w.startSec,
+          end: w.endSec,
+          token_ids: w.tokenIds,
+          text: w.text,
+          stop: w.stopReason,
+          audio_tokens: w.audioTokens,
+          timings_ms: { encoder: w.encoderMs, prefill: w.prefillMs, decode: w.decodeMs },
+        }));
+        process.stdout.write(
+          JSON.stringify({
+            file,
+            text: result.text,
+            audio_seconds: result.audioSec,
+            silent,
+            windows,
+            timings_ms: { load: loadMs, total: result.totalMs },
+          }) + '\n',
+        );
+      } else {
+        process.stdout.write(`${file}\t${result.text}${silent ? '\t(the file is silent)' : ''}\n`);
+      }
+    } catch (err) {
+      failed++;
+      const message = err instanceof Error ? err.message : String(err);
+      if (values.json) process.stdout.write(JSON.stringify({ file, error: message }) + '\n');
+      else process.stderr.write(`error: ${message}\n`);
+    }
+  }
+  await pipeline.release();
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,107 @@
+/**
+ * The contract between the converter (tools/glmasr_onnx) and the TypeScript pipeline: the model directory's files,
+ * the three graphs' tensor names, shapes and dtypes (shared/docs/glm-asr.md §7.1), and the manifest's fields.
+ * No runtime code beyond constants: this file is read by the worker, the Node CLI, the server and the tests.
+ */
+
+/** The converter's variants and their transformers.js file suffixes. */
+export const VARIANT_SUFFIX = {
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  q4: '_q4',
+  q4f16: '_q4f16',
+} as const;
+export type Variant = keyof typeof VARIANT_SUFFIX;
+export const VARIANTS = Object.keys(VARIANT_SUFFIX) as Variant[];
+export function isVariant(v: unknown): v is Variant {
+  return typeof v === 'string' && v in VARIANT_SUFFIX;
+}
+/** Variants whose compute needs float16 on the device (WebGPU `shader-f16`). */
+export const F16_VARIANTS: ReadonlySet<Variant> = new Set(['fp16', 'q4f16']);
+
+export type GraphName = 'audio_encoder' | 'embed_tokens' | 'decoder_model_merged';
+export const GRAPHS: readonly GraphName[] = ['audio_encoder', 'embed_tokens', 'decoder_model_merged'];
+
+/**
+ * audio_encoder
+ *   in  input_features       float32 [W, 128, 3000]   log-mel per 30 s window (zero-padded audio)
+ *   in  input_features_mask  int64   [W, 3000]        1 for the first ceil(n/160) frames of each window
+ *   out audio_features       float32 [N, H]           valid rows of all windows, in order (N = Σ audio tokens)
+ *   out audio_feature_lengths int64  [W]
+ * embed_tokens
+ *   in  input_ids      int64   [B, S]
+ *   out inputs_embeds  float32 [B, S, H]
+ * decoder_model_merged
+ *   in  inputs_embeds            float32 [B, S, H]
+ *   in  attention_mask           int64   [B, P + S]
+ *   in  position_ids             int64   [B, S]
+ *   in  num_logits_to_keep       int64   scalar
+ *   in  past_key_values.{i}.key|value  kv dtype [B, KV, P, D]   (P = 0 on the first step)
+ *   out logits                   float32 [B, 1, V]
+ *   out present.{i}.key|value    kv dtype [B, KV, P + S, D]
+ * The KV dtype is float16 in the fp16/q4f16 variants, float32 otherwise; the graph I/O is float32 everywhere else.
+ */
+export const T = {
+  inputFeatures: 'input_features',
+  inputFeaturesMask: 'input_features_mask',
+  audioFeatures: 'audio_features',
+  inputIds: 'input_ids',
+  inputsEmbeds: 'inputs_embeds',
+  attentionMask: 'attention_mask',
+  positionIds: 'position_ids',
+  numLogitsToKeep: 'num_logits_to_keep',
+  logits: 'logits',
+  pastKey: (i: number) => `past_key_values.${i}.key`,
+  pastValue: (i: number) => `past_key_values.${i}.value`,
+  presentKey: (i: number) => `present.${i}.key`,
+  presentValue: (i: number) => `present.${i}.value`,
+} as const;
+
+/** `manifest.json` written by the converter (format "glm-asr-onnx/1"). */
+export interface ModelManifest {
+  format: string;
+  model_id: string;
+  revision: string;
+  model: {
+    audio_token_id: number;
+    audio_hidden_size: number;
+    hidden_size: number;
+    vocab_size: number;
+    num_layers: number;
+    num_key_value_heads: number;
+    head_dim: number;
+    max_position_embeddings: number;
+    eos_token_ids: number[];
+  };
+  special_tokens: Record<string, number>;
+  variants: Partial<Record<Variant, ManifestVariant>>;
+  files: ManifestFile[];
+}
+export interface ManifestVariant {
+  bytes: number;
+  graphs: Record<GraphName, { files: string[]; bytes: number; largest_initializer: { name: string; bytes: number } }>;
+}
+export interface ManifestFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** `generation_config.json` fields the pipeline reads. */
+export interface GenerationConfig {
+  eos_token_id: number | number[];
+  max_new_tokens?: number;
+}
+
+/** The files of a model directory the pipeline reads besides the graphs. */
+export const MODEL_JSON_FILES = [
+  'manifest.json',
+  'generation_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+] as const;
+export const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
+
+/** The transcription request of GLM-ASR's processor (`default_transcription_prompt`, §2). */
+export const TRANSCRIPTION_PROMPT = 'Please transcribe this audio into text';

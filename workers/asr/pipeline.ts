@@ -1,0 +1,460 @@
+/**
+ * GLM-ASR inference, isomorphic (no DOM, no Node-only APIs): the same code runs in the ASR worker (onnxruntime-web)
+ * and in Node (the CLI and the server, onnxruntime-node).  shared/docs/glm-asr.md §7.4:
+ *
+ *   16 kHz PCM → ≤ 30 s windows (cut at the quietest point of the last 2 s) → 128-bin log-mel per window →
+ *   audio_encoder → prompt from the chat template with one <|pad|> per audio token → embed_tokens, audio rows placed
+ *   at the placeholders → greedy decode with KV cache until an id of generation_config's EOS set → detokenize.
+ *
+ * Windows are independent prompts (each is exactly the official ≤ 30 s case).  Tokens stream to the caller as they
+ * are produced.  Every call takes an AbortSignal, checked before each graph run, so a cancel lands within one step.
+ */
+
+import { N_MELS, SAMPLE_RATE_HZ, WINDOW_FRAMES } from '../constants.ts';
+import { LogMel } from '../dsp/mel.ts';
+import {
+  CHAT_TEMPLATE_FILE,
+  F16_VARIANTS,
+  type GenerationConfig,
+  type GraphName,
+  type ModelManifest,
+  T,
+  type Variant,
+} from './contract.ts';
+import { cpuFloat32, type GraphSource, type OrtRuntime, type Session, type Tensor } from './ort/runtime.ts';
+import { AsrTokenizer } from './tokenizer.ts';
+import { audioTokenCount, planWindows } from './windows.ts';
+
+/** Where the model directory's files come from: fetch in the browser, the file system in Node. */
+export interface ModelSource {
+  readonly label: string;
+  text(path: string): Promise<string>;
+  /** A graph or external-data file: its bytes, or a path the runtime opens itself (Node). */
+  binary(path: string, onBytes?: (loaded: number) => void): Promise<Uint8Array | string>;
+}
+
+export interface LoadProgress {
+  stage: 'config' | 'download' | 'session' | 'warmup';
+  /** Bytes loaded so far and in total for 'download'; 0/0 otherwise. */
+  loaded: number;
+  total: number;
+  detail: string;
+}
+
+export class PipelineError extends Error {
+  override name = 'PipelineError';
+  constructor(
+    readonly code: 'MODEL_LOAD_FAILED' | 'WARMUP_FAILED' | 'BAD_AUDIO',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type StopReason = 'eos' | 'max-tokens' | 'repetition' | 'no-audio';
+
+export interface WindowResult {
+  index: number;
+  startSec: number;
+  endSec: number;
+  /** Generated ids, the EOS id included when the window ended on one. */
+  tokenIds: number[];
+  text: string;
+  stopReason: StopReason;
+  audioTokens: number;
+  promptTokens: number;
+  encoderMs: number;
+  prefillMs: number;
+  decodeMs: number;
+}
+
+export interface Transcript {
+  text: string;
+  windows: WindowResult[];
+  audioSec: number;
+  totalMs: number;
+}
+
+export type TranscribeEvent =
+  | { type: 'window-start'; index: number; count: number; startSec: number; endSec: number }
+  | { type: 'token'; index: number; tokenId: number; text: string; generated: number; cap: number }
+  | { type: 'window-end'; result: WindowResult; count: number };
+
+export interface TranscribeOptions {
+  signal?: AbortSignal;
+  onEvent?: (event: TranscribeEvent) => void;
+  /** Per-window cap on generated tokens; default: min(generation_config.max_new_tokens, 32 + 10 per second). */
+  maxNewTokens?: number;
+  /** Stop a window whose tail repeats an n-gram (default on). */
+  repetitionGuard?: boolean;
+}
+
+/** Tokens per second of audio allowed before the per-window cap (speech runs at ~3–6 tokens/s). */
+const CAP_TOKENS_PER_SEC = 10;
+const CAP_BASE_TOKENS = 32;
+
+/**
+ * True when the tail of `ids` is one n-gram (n ≤ 16) repeated back to back: at least 4 times and covering at least
+ * 24 tokens (so "no, no, no" survives, a model stuck in a loop does not).
+ */
+export function repeatsAtTail(ids: readonly number[]): boolean {
+  const len = ids.length;
+  for (let n = 1; n <= 16; n++) {
+    const need = Math.max(4, Math.ceil(24 / n));
+    if (n * need > len) break;
+    let reps = 1;
+    outer: for (let r = 1; r < need; r++) {
+      for (let k = 0; k < n; k++) {
+        if (ids[len - 1 - k] !== ids[len - 1 - k - r * n]) break outer;
+      }
+      reps++;
+    }
+    if (reps >= need) return true;
+  }
+  return false;
+}
+
+const CJK = /[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]/u;
+
+/** Window texts joined with a space, except next to CJK characters (which use none). */
+export function joinWindowTexts(texts: readonly string[]): string {
+  let out = '';
+  for (const t of texts) {
+    if (!t) continue;
+    if (out && !(CJK.test(out.at(-1) ?? '') || CJK.test(t[0] ?? ''))) out += ' ';
+    out += t;
+  }
+  return out;
+}
+
+function now(): number {
+  return performance.now();
+}
+
+export class GlmAsrPipeline {
+  private readonly mel = new LogMel();
+  private readonly eos: ReadonlySet<number>;
+  readonly kvType: 'float16' | 'float32';
+  private readonly hidden: number;
+
+  private constructor(
+    readonly runtime: OrtRuntime,
+    readonly manifest: ModelManifest,
+    readonly variant: Variant,
+    readonly tokenizer: AsrTokenizer,
+    readonly generation: GenerationConfig,
+    private readonly encoder: Session,
+    private readonly embed: Session,
+    private readonly decoder: Session,
+  ) {
+    const eos = generation.eos_token_id;
+    this.eos = new Set(Array.isArray(eos) ? eos : [eos]);
+    const t = decoder.inputType(T.pastKey(0));
+    this.kvType = t === 'float16' ? 'float16' : 'float32';
+    this.hidden = manifest.model.hidden_size;
+  }
+
+  static async load(
+    runtime: OrtRuntime,
+    source: ModelSource,
+    variant: Variant,
+    onProgress: (p: LoadProgress) => void = () => {},
+    signal?: AbortSignal,
+  ): Promise<GlmAsrPipeline> {
+    onProgress({ stage: 'config', loaded: 0, total: 0, detail: source.label });
+    let manifest: ModelManifest, generation: GenerationConfig, tokenizer: AsrTokenizer;
+    try {
+      manifest = JSON.parse(await source.text('manifest.json')) as ModelManifest;
+      generation = JSON.parse(await source.text('generation_config.json')) as GenerationConfig;
+      tokenizer = new AsrTokenizer(
+        JSON.parse(await source.text('tokenizer.json')),
+        JSON.parse(await source.text('tokenizer_config.json')),
+        await source.text(CHAT_TEMPLATE_FILE),
+      );
+    } catch (err) {
+      throw new PipelineError('MODEL_LOAD_FAILED', `${source.label}: ${err instanceof Error ? err.message : err}`);
+    }
+    const info = manifest.variants[variant];
+    if (!info) {
+      const have = Object.keys(manifest.variants).join(', ');
+      throw new PipelineError('MODEL_LOAD_FAILED', `${source.label} has no ${variant} variant (it has ${have})`);
+    }
+    if (tokenizer.audioTokenId !== manifest.model.audio_token_id)
+      throw new PipelineError(
+        'MODEL_LOAD_FAILED',
+        `tokenizer's <|pad|> is ${tokenizer.audioTokenId} but the model's audio_token_id is ${manifest.model.audio_token_id}`,
+      );
+    const total = info.bytes;
+    let done = 0;
+    const sessions: Session[] = [];
+    for (const graph of ['audio_encoder', 'embed_tokens', 'decoder_model_merged'] as GraphName[]) {
+      signal?.throwIfAborted();
+      const files = info.graphs[graph].files;
+      const [modelPath, ...dataPaths] = files;
+      if (!modelPath) throw new PipelineError('MODEL_LOAD_FAILED', `manifest lists no file for ${graph}`);
+      const fetchOne = async (path: string) => {
+        const base = done;
+        const data = await source.binary(path, (loaded) =>
+          onProgress({ stage: 'download', loaded: base + loaded, total, detail: path }),
+        );
+        const entry = manifest.files.find((f) => f.path === path);
+        done += entry?.bytes ?? (typeof data === 'string' ? 0 : data.byteLength);
+        onProgress({ stage: 'download', loaded: done, total, detail: path });
+        return data;
+      };
+      const model = await fetchOne(modelPath);
+      const graphSource: GraphSource = { graph, model };
+      if (typeof model !== 'string' && dataPaths.length) {
+        graphSource.externalData = [];
+        for (const p of dataPaths) {
+          graphSource.externalData.push({ path: p.split('/').pop() ?? p, data: await fetchOne(p) });
+        }
+      } else {
+        for (const p of dataPaths) done += manifest.files.find((f) => f.path === p)?.bytes ?? 0;
+      }
+      signal?.throwIfAborted();
+      onProgress({ stage: 'session', loaded: 0, total: 0, detail: graph });
+      const onGpu =
+        graph === 'decoder_model_merged'
+          ? Array.from({ length: manifest.model.num_layers }, (_, i) => [T.presentKey(i), T.presentValue(i)]).flat()
+          : [];
+      sessions.push(await runtime.createSession(graphSource, { outputsOnGpu: onGpu }));
+    }
+    const [encoder, embed, decoder] = sessions as [Session, Session, Session];
+    const pipeline = new GlmAsrPipeline(runtime, manifest, variant, tokenizer, generation, encoder, embed, decoder);
+    onProgress({ stage: 'warmup', loaded: 0, total: 0, detail: runtime.provider });
+    await pipeline.warmUp();
+    return pipeline;
+  }
+
+  get usesF16(): boolean {
+    return F16_VARIANTS.has(this.variant);
+  }
+
+  /**
+   * One decoder step on a short prompt (and, on WebGPU, one encoder window): compiles shaders before "ready" and
+   * catches a device that silently computes zeros (f16 without shader-f16) or NaN.
+   */
+  private async warmUp(): Promise<void> {
+    const check = (name: string, data: Float32Array) => {
+      let nonZero = false;
+      for (let i = 0; i < data.length; i++) {
+        const v = data[i] as number;
+        if (!Number.isFinite(v))
+          throw new PipelineError('WARMUP_FAILED', `${name} has NaN/Inf on ${this.runtime.provider}`);
+        if (v !== 0) nonZero = true;
+      }
+      if (!nonZero) throw new PipelineError('WARMUP_FAILED', `${name} is all zeros on ${this.runtime.provider}`);
+    };
+    if (this.runtime.provider === 'webgpu') {
+      const features = await this.encode(new Float32Array(SAMPLE_RATE_HZ));
+      check('audio_features', features);
+    }
+    const ids = this.tokenizer.prompt(0);
+    const embeds = await this.embedIds(ids);
+    const past = this.emptyPast();
+    const out = await this.runtime.run(this.decoder, this.decoderFeeds(embeds, ids.length, 0, past));
+    this.disposePresent(out);
+    check('logits', cpuFloat32(out[T.logits] as Tensor));
+  }
+
+  private emptyPast(): Record<string, Tensor> {
+    const { num_layers, num_key_value_heads, head_dim } = this.manifest.model;
+    const past: Record<string, Tensor> = {};
+    for (let i = 0; i < num_layers; i++) {
+      past[T.pastKey(i)] = this.runtime.empty(this.kvType, [1, num_key_value_heads, 0, head_dim]);
+      past[T.pastValue(i)] = this.runtime.empty(this.kvType, [1, num_key_value_heads, 0, head_dim]);
+    }
+    return past;
+  }
+
+  private decoderFeeds(embeds: Tensor, seq: number, pastLen: number, past: Record<string, Tensor>) {
+    const mask = new BigInt64Array(pastLen + seq).fill(1n);
+    const pos = new BigInt64Array(seq);
+    for (let i = 0; i < seq; i++) pos[i] = BigInt(pastLen + i);
+    return {
+      [T.inputsEmbeds]: embeds,
+      [T.attentionMask]: this.runtime.int64(mask, [1, pastLen + seq]),
+      [T.positionIds]: this.runtime.int64(pos, [1, seq]),
+      [T.numLogitsToKeep]: this.runtime.int64(BigInt64Array.of(1n), []),
+      ...past,
+    };
+  }
+
+  private disposePresent(out: Record<string, Tensor>): void {
+    for (const [name, t] of Object.entries(out)) {
+      if (name.startsWith('present.') && t.location === 'gpu-buffer') t.dispose();
+    }
+  }
+
+  /** audio_encoder on one window: [audioTokens × hidden] rows. */
+  async encode(window: Float32Array, signal?: AbortSignal): Promise<Float32Array> {
+    const { features, validFrames } = this.mel.window30s(window);
+    const mask = new BigInt64Array(WINDOW_FRAMES);
+    mask.fill(1n, 0, validFrames);
+    signal?.throwIfAborted();
+    const out = await this.runtime.run(
+      this.encoder,
+      {
+        [T.inputFeatures]: this.runtime.float32(features, [1, N_MELS, WINDOW_FRAMES]),
+        [T.inputFeaturesMask]: this.runtime.int64(mask, [1, WINDOW_FRAMES]),
+      },
+      [T.audioFeatures],
+    );
+    return cpuFloat32(out[T.audioFeatures] as Tensor);
+  }
+
+  private async embedIds(ids: readonly number[]): Promise<Tensor> {
+    const data = BigInt64Array.from(ids, (v) => BigInt(v));
+    const out = await this.runtime.run(this.embed, { [T.inputIds]: this.runtime.int64(data, [1, ids.length]) });
+    return out[T.inputsEmbeds] as Tensor;
+  }
+
+  /** Transcribe 16 kHz mono PCM.  Rejects with the signal's reason when aborted. */
+  async transcribe(pcm: Float32Array, opts: TranscribeOptions = {}): Promise<Transcript> {
+    const t0 = now();
+    if (pcm.length === 0) throw new PipelineError('BAD_AUDIO', 'the audio is empty');
+    for (let i = 0; i < pcm.length; i++) {
+      if (!Number.isFinite(pcm[i] as number))
+        throw new PipelineError('BAD_AUDIO', `sample ${i} is not a finite number`);
+    }
+    const windows = planWindows(pcm);
+    const results: WindowResult[] = [];
+    for (const [index, w] of windows.entries()) {
+      opts.signal?.throwIfAborted();
+      const startSec = w.start / SAMPLE_RATE_HZ;
+      const endSec = w.end / SAMPLE_RATE_HZ;
+      opts.onEvent?.({ type: 'window-start', index, count: windows.length, startSec, endSec });
+      const result = await this.transcribeWindow(pcm.subarray(w.start, w.end), index, startSec, endSec, opts);
+      results.push(result);
+      opts.onEvent?.({ type: 'window-end', result, count: windows.length });
+    }
+    return {
+      text: joinWindowTexts(results.map((r) => r.text)),
+      windows: results,
+      audioSec: pcm.length / SAMPLE_RATE_HZ,
+      totalMs: now() - t0,
+    };
+  }
+
+  private async transcribeWindow(
+    samples: Float32Array,
+    index: number,
+    startSec: number,
+    endSec: number,
+    opts: TranscribeOptions,
+  ): Promise<WindowResult> {
+    const signal = opts.signal;
+    const audioTokens = audioTokenCount(samples.length);
+    const result: WindowResult = {
+      index,
+      startSec,
+      endSec,
+      tokenIds: [],
+      text: '',
+      stopReason: 'no-audio',
+      audioTokens,
+      promptTokens: 0,
+      encoderMs: 0,
+      prefillMs: 0,
+      decodeMs: 0,
+    };
+    if (audioTokens === 0) return result; // < 7 mel frames (~60 ms): nothing for the model to hear
+    let t = now();
+    const features = await this.encode(samples, signal);
+    if (features.length !== audioTokens * this.hidden)
+      throw new Error(`audio_encoder gave ${features.length / this.hidden} rows for ${audioTokens} audio tokens`);
+    result.encoderMs = now() - t;
+
+    t = now();
+    const ids = this.tokenizer.prompt(audioTokens);
+    result.promptTokens = ids.length;
+    signal?.throwIfAborted();
+    const embedded = cpuFloat32(await this.embedIds(ids));
+    // Audio rows go to the placeholder positions, in order (masked_scatter).
+    const merged = new Float32Array(embedded);
+    let row = 0;
+    for (let p = 0; p < ids.length; p++) {
+      if (ids[p] === this.tokenizer.audioTokenId) {
+        merged.set(features.subarray(row * this.hidden, (row + 1) * this.hidden), p * this.hidden);
+        row++;
+      }
+    }
+    const maxPositions = this.manifest.model.max_position_embeddings - ids.length;
+    const cap = Math.max(
+      1,
+      Math.min(
+        opts.maxNewTokens ??
+          Math.min(
+            this.generation.max_new_tokens ?? 500,
+            CAP_BASE_TOKENS + Math.ceil(CAP_TOKENS_PER_SEC * (samples.length / SAMPLE_RATE_HZ)),
+          ),
+        maxPositions,
+      ),
+    );
+    const guard = opts.repetitionGuard ?? true;
+
+    let inputs: Tensor = this.runtime.float32(merged, [1, ids.length, this.hidden]);
+    let past = this.emptyPast();
+    let pastLen = 0;
+    let seq = ids.length;
+    const generated: number[] = [];
+    result.stopReason = 'max-tokens';
+    try {
+      for (let step = 0; step < cap; step++) {
+        signal?.throwIfAborted();
+        const out = await this.runtime.run(this.decoder, this.decoderFeeds(inputs, seq, pastLen, past));
+        // The previous step's KV is no longer needed once this step ran (GPU buffers are freed explicitly).
+        for (const v of Object.values(past)) if (v.location === 'gpu-buffer') v.dispose();
+        past = {};
+        for (let i = 0; i < this.manifest.model.num_layers; i++) {
+          past[T.pastKey(i)] = out[T.presentKey(i)] as Tensor;
+          past[T.pastValue(i)] = out[T.presentValue(i)] as Tensor;
+        }
+        const logits = cpuFloat32(out[T.logits] as Tensor);
+        const vocab = logits.length; // [1, 1, V] with num_logits_to_keep = 1
+        let best = 0;
+        let bestV = logits[0] as number;
+        for (let v = 1; v < vocab; v++) {
+          const x = logits[v] as number;
+          if (x > bestV) {
+            bestV = x;
+            best = v;
+          }
+        }
+        if (step === 0) result.prefillMs = now() - t;
+        generated.push(best);
+        if (this.eos.has(best)) {
+          result.stopReason = 'eos';
+          break;
+        }
+        opts.onEvent?.({
+          type: 'token',
+          index,
+          tokenId: best,
+          text: this.tokenizer.decode(generated).replace(/\uFFFD+$/u, ''),
+          generated: generated.length,
+          cap,
+        });
+        if (guard && repeatsAtTail(generated)) {
+          result.stopReason = 'repetition';
+          break;
+        }
+        if (step + 1 === cap) break;
+        pastLen += seq;
+        seq = 1;
+        inputs = await this.embedIds([best]);
+      }
+    } finally {
+      for (const v of Object.values(past)) if (v.location === 'gpu-buffer') v.dispose();
+    }
+    result.decodeMs = now() - t - result.prefillMs;
+    result.tokenIds = generated;
+    result.text = this.tokenizer.decode(generated);
+    return result;
+  }
+
+  async release(): Promise<void> {
+    await this.runtime.release();
+  }
+}
