@@ -40,7 +40,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `npx vite preview --port ${PORT} --strictPort`,
+    // The real app server (dist/ + the tiny test models under /models/), not a dev server.
+    command: `npx tsx server/server.ts --port ${PORT} --models build/test-artifacts/models`,
     url: `http://127.0.0.1:${PORT}`,
     reuseExistingServer: !process.env['CI'],
     timeout: 60_000,

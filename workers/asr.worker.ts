@@ -8,7 +8,8 @@
 import { CaptureSink } from './capture/capture-sink.ts';
 import { SAMPLE_RATE_HZ } from './constants.ts';
 import { LogMel } from './dsp/mel.ts';
-import { encodeWav16 } from './dsp/wav.ts';
+import { encodeWav16, encodeWavFloat32 } from './dsp/wav.ts';
+import { ModelHost, toErrorInfo } from './asr/engine.ts';
 import { isMainToWorker, type ErrorInfo, type MainToWorker, type WorkerToMain } from './protocol.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -18,6 +19,50 @@ const STATS_INTERVAL_MS = 100;
 const logMel = new LogMel();
 const sessions = new Map<number, CaptureSink>();
 let statsTimer: ReturnType<typeof setInterval> | null = null;
+const host = new ModelHost();
+host.onDeviceLost = (detail) => fail({ code: 'DEVICE_LOST_GPU', detail });
+
+async function handleModel(message: MainToWorker): Promise<void> {
+  switch (message.type) {
+    case 'model-load': {
+      const { requestId } = message;
+      const info = await host.load(message.baseUrl, message.variant, message.engine, (progress) =>
+        send({ type: 'model-progress', requestId, progress }),
+      );
+      send({ type: 'model-ready', requestId, engine: info });
+      break;
+    }
+    case 'model-release':
+      await host.release();
+      send({ type: 'model-released', requestId: message.requestId });
+      break;
+    case 'transcribe': {
+      const { requestId, source } = message;
+      let pcm: Float32Array;
+      if (source.kind === 'recording') {
+        const sink = sessions.get(source.sessionId);
+        if (!sink)
+          throw Object.assign(new Error(`no recording for session ${source.sessionId}`), { code: 'BAD_AUDIO' });
+        pcm = sink.store.slice();
+      } else {
+        pcm = source.samples;
+      }
+      const transcript = await host.transcribe(
+        requestId,
+        pcm,
+        (event) => send({ type: 'transcribe-event', requestId, event }),
+        message.maxNewTokens,
+      );
+      send({ type: 'transcribe-done', requestId, transcript });
+      break;
+    }
+    case 'cancel':
+      host.cancel(message.requestId);
+      break;
+    default:
+      break;
+  }
+}
 
 function send(message: WorkerToMain, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
@@ -44,6 +89,18 @@ function tick(): void {
 
 function handle(message: MainToWorker): void {
   switch (message.type) {
+    case 'model-load':
+    case 'model-release':
+    case 'transcribe':
+    case 'cancel':
+      handleModel(message).catch((err: unknown) => {
+        const info =
+          err instanceof Error && (err as { code?: unknown }).code === 'BAD_AUDIO'
+            ? { code: 'BAD_AUDIO' as const, detail: err.message }
+            : toErrorInfo(err);
+        fail(info, 'requestId' in message ? message.requestId : undefined);
+      });
+      break;
     case 'capture-attach': {
       const sink = new CaptureSink(message.sessionId, message.port as MessagePort, logMel, {
         onFinished: (stats, poolMisses) => {
@@ -73,9 +130,10 @@ function handle(message: MainToWorker): void {
       }
       const samples = sink.store.slice();
       const { requestId, sessionId } = message;
-      if (message.format === 'wav16') {
-        const data = encodeWav16(samples, SAMPLE_RATE_HZ);
-        send({ type: 'recording', requestId, sessionId, format: 'wav16', data }, [data.buffer]);
+      if (message.format === 'wav16' || message.format === 'wavf32') {
+        const data =
+          message.format === 'wav16' ? encodeWav16(samples, SAMPLE_RATE_HZ) : encodeWavFloat32(samples, SAMPLE_RATE_HZ);
+        send({ type: 'recording', requestId, sessionId, format: message.format, data }, [data.buffer]);
       } else {
         send({ type: 'recording', requestId, sessionId, format: 'f32', data: samples }, [samples.buffer]);
       }

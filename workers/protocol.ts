@@ -7,6 +7,8 @@
  * in every execution context.
  */
 
+import type { LoadProgress, TranscribeEvent, Transcript, Variant } from './asr/contract.ts';
+
 /** A MessagePort in whichever context compiles this file (DOM, worker, worklet; Node's for the unit tests, where
  * `MessagePort` is only a value). */
 export type Port = InstanceType<typeof MessagePort>;
@@ -78,6 +80,9 @@ export type ErrorCode =
   | 'UNSUPPORTED_BROWSER'
   | 'FRAMES_LOST'
   | 'BAD_AUDIO'
+  | 'NOT_AUDIO'
+  | 'EMPTY_FILE'
+  | 'SILENT_AUDIO'
   | 'NO_ADAPTER'
   | 'MODEL_LOAD_FAILED'
   | 'SESSION_CREATE_FAILED'
@@ -117,10 +122,31 @@ export interface MelColumns {
   data: Float32Array;
 }
 
-/** 'f32': the 16 kHz samples; 'wav16': a 16-bit PCM WAV file of them. */
-export type RecordingFormat = 'f32' | 'wav16';
+/** 'f32': the 16 kHz samples; 'wav16': a 16-bit PCM WAV file of them; 'wavf32': a 32-bit float WAV (lossless). */
+export type RecordingFormat = 'f32' | 'wav16' | 'wavf32';
+
+/** Which execution provider to use: 'auto' = WebGPU when a real adapter exists, else WASM. */
+export type EngineChoice = 'auto' | 'webgpu' | 'wasm';
+
+/** What the worker loaded and on what (shown in the UI). */
+export interface EngineInfo {
+  provider: 'webgpu' | 'wasm';
+  variant: Variant;
+  modelId: string;
+  /** WebGPU adapter description, or why WebGPU was not used. */
+  adapter: string;
+  shaderF16: boolean;
+  loadMs: number;
+}
+
+/** Audio to transcribe: a capture session's recording (kept in the worker) or 16 kHz mono samples (transferred). */
+export type TranscribeSource = { kind: 'recording'; sessionId: number } | { kind: 'pcm'; samples: Float32Array };
 
 export type MainToWorker =
+  | { type: 'model-load'; requestId: number; baseUrl: string; variant: Variant | 'auto'; engine: EngineChoice }
+  | { type: 'model-release'; requestId: number }
+  | { type: 'transcribe'; requestId: number; source: TranscribeSource; maxNewTokens?: number }
+  | { type: 'cancel'; requestId: number }
   | { type: 'capture-attach'; sessionId: number; port: Port }
   | { type: 'capture-detach'; sessionId: number; reason: 'stopped' | 'error' }
   | { type: 'recording-get'; requestId: number; sessionId: number; format: RecordingFormat }
@@ -132,7 +158,12 @@ export type WorkerToMain =
   | { type: 'mel-columns'; mel: MelColumns }
   | { type: 'capture-finished'; stats: CaptureStats; poolMisses: number }
   | { type: 'recording'; requestId: number; sessionId: number; format: 'f32'; data: Float32Array }
-  | { type: 'recording'; requestId: number; sessionId: number; format: 'wav16'; data: Uint8Array }
+  | { type: 'recording'; requestId: number; sessionId: number; format: 'wav16' | 'wavf32'; data: Uint8Array }
+  | { type: 'model-progress'; requestId: number; progress: LoadProgress }
+  | { type: 'model-ready'; requestId: number; engine: EngineInfo }
+  | { type: 'model-released'; requestId: number }
+  | { type: 'transcribe-event'; requestId: number; event: TranscribeEvent }
+  | { type: 'transcribe-done'; requestId: number; transcript: Transcript }
   | { type: 'error'; requestId?: number; error: ErrorInfo };
 
 /* ------------------------------------------------------------------------------------------------------------- */
@@ -179,12 +210,33 @@ export function isWorkletToMain(value: unknown): value is WorkletToMain {
   return hasType(value) && (value.type === 'stopped' || value.type === 'ready');
 }
 
-const MAIN_TO_WORKER = new Set(['capture-attach', 'capture-detach', 'recording-get', 'recording-discard']);
+const MAIN_TO_WORKER = new Set([
+  'model-load',
+  'model-release',
+  'transcribe',
+  'cancel',
+  'capture-attach',
+  'capture-detach',
+  'recording-get',
+  'recording-discard',
+]);
 export function isMainToWorker(value: unknown): value is MainToWorker {
   return hasType(value) && typeof value.type === 'string' && MAIN_TO_WORKER.has(value.type);
 }
 
-const WORKER_TO_MAIN = new Set(['ready', 'capture-stats', 'mel-columns', 'capture-finished', 'recording', 'error']);
+const WORKER_TO_MAIN = new Set([
+  'ready',
+  'capture-stats',
+  'mel-columns',
+  'capture-finished',
+  'recording',
+  'model-progress',
+  'model-ready',
+  'model-released',
+  'transcribe-event',
+  'transcribe-done',
+  'error',
+]);
 export function isWorkerToMain(value: unknown): value is WorkerToMain {
   return hasType(value) && typeof value.type === 'string' && WORKER_TO_MAIN.has(value.type);
 }

@@ -9,6 +9,8 @@ import { formatDuration } from '../lib/format.ts';
 import { messageFor } from '../lib/messages.ts';
 import './level-meter.ts';
 import './mel-view.ts';
+import './transcriber-panel.ts';
+import type { TranscriberPanel } from './transcriber-panel.ts';
 import type { MelView } from './mel-view.ts';
 
 /**
@@ -22,7 +24,9 @@ export class AsrApp extends LitElement {
   @state() private gpu: GpuCapability | null = null;
   @state() private downloadError: ErrorInfo | null = null;
   @query('mel-view') private melView!: MelView;
+  @query('transcriber-panel') private panel!: TranscriberPanel;
   private unsubscribeMel: (() => void) | null = null;
+  private unsubscribeFinished: (() => void) | null = null;
 
   static override styles = css`
     :host {
@@ -145,11 +149,17 @@ export class AsrApp extends LitElement {
   override disconnectedCallback(): void {
     document.removeEventListener('keydown', this.onKey);
     this.unsubscribeMel?.();
+    this.unsubscribeFinished?.();
     super.disconnectedCallback();
   }
 
   override firstUpdated(): void {
     this.unsubscribeMel = this.engine.onMel((mel) => this.melView?.push(mel));
+    // Record → Stop → transcribe the recording when a model is ready.
+    this.unsubscribeFinished = this.engine.on((m) => {
+      if (m.type === 'capture-finished' && this.engine.modelState === 'ready' && m.stats.samples > 0)
+        this.panel?.transcribeRecording(m.stats.sessionId, m.stats.samples / SAMPLE_RATE_HZ);
+    });
   }
 
   private readonly onKey = (event: KeyboardEvent): void => {
@@ -243,6 +253,18 @@ export class AsrApp extends LitElement {
                 <button class="secondary" @click=${() => this.download()} data-testid="download">
                   Download recording (WAV)
                 </button>
+                ${
+                  this.engine.modelState === 'ready'
+                    ? html`<button
+                        class="secondary"
+                        @click=${() =>
+                          this.panel?.transcribeRecording(mic.sessionId, finished.stats.samples / SAMPLE_RATE_HZ)}
+                        data-testid="transcribe-recording"
+                      >
+                        Transcribe recording
+                      </button>`
+                    : nothing
+                }
               </div>
               <dl data-testid="capture-stats">
                 <dt>Duration</dt>
@@ -275,7 +297,8 @@ export class AsrApp extends LitElement {
         <p>Speech to text on your own device.</p>
         <div class="capability" data-testid="capability">${describeGpu(this.gpu)}</div>
       </header>
-      ${this.renderRecorder()}`;
+      ${this.renderRecorder()}
+      <transcriber-panel .engine=${this.engine}></transcriber-panel>`;
   }
 }
 

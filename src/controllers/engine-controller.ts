@@ -4,14 +4,26 @@
  */
 
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { LoadProgress, TranscribeEvent, Transcript, Variant } from '../../workers/asr/contract.ts';
 import {
   isWorkerToMain,
   type CaptureStats,
+  type EngineChoice,
+  type EngineInfo,
   type ErrorInfo,
   type MainToWorker,
   type MelColumns,
+  type TranscribeSource,
   type WorkerToMain,
 } from '../../workers/protocol.ts';
+
+export type ModelState = 'none' | 'loading' | 'ready' | 'error';
+
+export interface TranscriptionJob {
+  requestId: number;
+  done: Promise<Transcript>;
+  cancel(): void;
+}
 
 export interface FinishedCapture {
   stats: CaptureStats;
@@ -33,12 +45,20 @@ export class EngineController implements ReactiveController {
   private readonly melListeners = new Set<(mel: MelColumns) => void>();
   private readonly pending = new Map<number, { resolve: (m: WorkerToMain) => void; reject: (e: ErrorInfo) => void }>();
   private nextRequestId = 1;
+  private readonly eventHandlers = new Map<number, (event: TranscribeEvent) => void>();
+
+  /** The model: state, load progress, what it runs on, and the load error. */
+  modelState: ModelState = 'none';
+  loadProgress: LoadProgress | null = null;
+  engineInfo: EngineInfo | null = null;
+  modelError: ErrorInfo | null = null;
 
   constructor(private readonly host: ReactiveControllerHost) {
     host.addController(this);
   }
 
   hostConnected(): void {
+    if (this.worker) return;
     this.worker = new Worker(new URL('../../workers/asr.worker.ts', import.meta.url), {
       type: 'module',
       name: 'asr',
@@ -72,16 +92,78 @@ export class EngineController implements ReactiveController {
     return () => this.listeners.delete(listener);
   }
 
-  /** What a capture session recorded, as a 16-bit WAV file (a copy). */
+  /** What a capture session recorded, as a 32-bit float WAV file (a copy: exactly the transcribed samples). */
   recordingWav(sessionId: number): Promise<Uint8Array> {
     const requestId = this.nextRequestId++;
     return new Promise<WorkerToMain>((resolve, reject) => {
       this.pending.set(requestId, { resolve, reject });
-      this.post({ type: 'recording-get', requestId, sessionId, format: 'wav16' });
+      this.post({ type: 'recording-get', requestId, sessionId, format: 'wavf32' });
     }).then((message) => {
-      if (message.type !== 'recording' || message.format !== 'wav16') throw new Error('unexpected reply');
+      if (message.type !== 'recording' || message.format !== 'wavf32') throw new Error('unexpected reply');
       return message.data;
     });
+  }
+
+  private request<T extends WorkerToMain>(build: (requestId: number) => MainToWorker, transfer: Transferable[] = []) {
+    const requestId = this.nextRequestId++;
+    const promise = new Promise<WorkerToMain>((resolve, reject) => {
+      this.pending.set(requestId, { resolve, reject });
+      this.post(build(requestId), transfer);
+    }) as Promise<T>;
+    return { requestId, promise };
+  }
+
+  /** Load (or replace) the model from a URL; progress and state are on this controller. */
+  async loadModel(baseUrl: string, variant: Variant | 'auto', engine: EngineChoice): Promise<EngineInfo> {
+    this.modelState = 'loading';
+    this.modelError = null;
+    this.engineInfo = null;
+    this.loadProgress = null;
+    this.host.requestUpdate();
+    try {
+      const { promise } = this.request<Extract<WorkerToMain, { type: 'model-ready' }>>((requestId) => ({
+        type: 'model-load',
+        requestId,
+        baseUrl: new URL(baseUrl, location.href).href,
+        variant,
+        engine,
+      }));
+      const ready = await promise;
+      this.engineInfo = ready.engine;
+      this.modelState = 'ready';
+      return ready.engine;
+    } catch (err) {
+      this.modelError = (err as ErrorInfo).code ? (err as ErrorInfo) : { code: 'INTERNAL', detail: String(err) };
+      this.modelState = 'error';
+      throw this.modelError;
+    } finally {
+      this.host.requestUpdate();
+    }
+  }
+
+  async releaseModel(): Promise<void> {
+    const { promise } = this.request((requestId) => ({ type: 'model-release', requestId }));
+    await promise;
+    this.modelState = 'none';
+    this.engineInfo = null;
+    this.host.requestUpdate();
+  }
+
+  /** Start a transcription; events stream to `onEvent`, the result (or an ErrorInfo) comes from `done`. */
+  transcribe(
+    source: TranscribeSource,
+    onEvent: (event: TranscribeEvent) => void,
+    maxNewTokens?: number,
+  ): TranscriptionJob {
+    const transfer = source.kind === 'pcm' ? [source.samples.buffer as ArrayBuffer] : [];
+    let id = 0;
+    const { requestId, promise } = this.request<Extract<WorkerToMain, { type: 'transcribe-done' }>>((requestId) => {
+      id = requestId;
+      this.eventHandlers.set(requestId, onEvent);
+      return { type: 'transcribe', requestId, source, ...(maxNewTokens ? { maxNewTokens } : {}) };
+    }, transfer);
+    const done = promise.then((m) => m.transcript).finally(() => this.eventHandlers.delete(id));
+    return { requestId, done, cancel: () => this.post({ type: 'cancel', requestId }) };
   }
 
   private onMessage(data: unknown): void {
@@ -98,6 +180,11 @@ export class EngineController implements ReactiveController {
         for (const listener of this.melListeners) listener(data.mel);
         return; // no re-render for mel columns: the canvas draws them itself
       case 'error':
+        if (data.error.code === 'DEVICE_LOST_GPU' && data.requestId === undefined) {
+          this.modelState = 'error';
+          this.modelError = data.error;
+          this.engineInfo = null;
+        }
         if (data.requestId !== undefined && this.pending.has(data.requestId)) {
           this.pending.get(data.requestId)?.reject(data.error);
           this.pending.delete(data.requestId);
@@ -105,12 +192,21 @@ export class EngineController implements ReactiveController {
           this.lastError = data.error;
         }
         break;
-      case 'recording': {
+      case 'recording':
+      case 'model-ready':
+      case 'model-released':
+      case 'transcribe-done': {
         const entry = this.pending.get(data.requestId);
         this.pending.delete(data.requestId);
         entry?.resolve(data);
         break;
       }
+      case 'model-progress':
+        this.loadProgress = data.progress;
+        break;
+      case 'transcribe-event':
+        this.eventHandlers.get(data.requestId)?.(data.event);
+        return; // the panel re-renders itself
       case 'ready':
         break;
     }

@@ -52,6 +52,18 @@ const MESSAGES: Record<ErrorCode, UserMessage> = {
     title: 'This audio could not be used.',
     action: 'Check that the file is a complete audio recording (WAV, MP3, M4A, OGG, WebM or MP4).',
   },
+  NOT_AUDIO: {
+    title: 'This file is not audio the browser can read.',
+    action: 'Choose a WAV, MP3, M4A/AAC, OGG, WebM or MP4 file. If it is one, it may be damaged or cut short.',
+  },
+  EMPTY_FILE: {
+    title: 'This file is empty.',
+    action: 'It has no audio in it (0 bytes or 0 samples). Choose another file.',
+  },
+  SILENT_AUDIO: {
+    title: 'This audio is completely silent.',
+    action: 'There is nothing to transcribe. Check the recording level or choose another file.',
+  },
   NO_ADAPTER: {
     title: 'No usable GPU was found.',
     action: 'The app runs on the CPU instead; it is slower.',

@@ -105,3 +105,42 @@ export const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
 
 /** The transcription request of GLM-ASR's processor (`default_transcription_prompt`, §2). */
 export const TRANSCRIPTION_PROMPT = 'Please transcribe this audio into text';
+
+/* Results and progress the pipeline reports (also carried by the worker protocol). */
+
+export interface LoadProgress {
+  stage: 'config' | 'download' | 'session' | 'warmup';
+  /** Bytes loaded so far and in total for 'download'; 0/0 otherwise. */
+  loaded: number;
+  total: number;
+  detail: string;
+}
+
+export type StopReason = 'eos' | 'max-tokens' | 'repetition' | 'no-audio';
+
+export interface WindowResult {
+  index: number;
+  startSec: number;
+  endSec: number;
+  /** Generated ids, the EOS id included when the window ended on one. */
+  tokenIds: number[];
+  text: string;
+  stopReason: StopReason;
+  audioTokens: number;
+  promptTokens: number;
+  encoderMs: number;
+  prefillMs: number;
+  decodeMs: number;
+}
+
+export interface Transcript {
+  text: string;
+  windows: WindowResult[];
+  audioSec: number;
+  totalMs: number;
+}
+
+export type TranscribeEvent =
+  | { type: 'window-start'; index: number; count: number; startSec: number; endSec: number }
+  | { type: 'token'; index: number; tokenId: number; text: string; generated: number; cap: number }
+  | { type: 'window-end'; result: WindowResult; count: number };

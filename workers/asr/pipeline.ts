@@ -17,6 +17,10 @@ import {
   F16_VARIANTS,
   type GenerationConfig,
   type GraphName,
+  type LoadProgress,
+  type TranscribeEvent,
+  type Transcript,
+  type WindowResult,
   type ModelManifest,
   T,
   type Variant,
@@ -33,14 +37,6 @@ export interface ModelSource {
   binary(path: string, onBytes?: (loaded: number) => void): Promise<Uint8Array | string>;
 }
 
-export interface LoadProgress {
-  stage: 'config' | 'download' | 'session' | 'warmup';
-  /** Bytes loaded so far and in total for 'download'; 0/0 otherwise. */
-  loaded: number;
-  total: number;
-  detail: string;
-}
-
 export class PipelineError extends Error {
   override name = 'PipelineError';
   constructor(
@@ -50,35 +46,6 @@ export class PipelineError extends Error {
     super(message);
   }
 }
-
-export type StopReason = 'eos' | 'max-tokens' | 'repetition' | 'no-audio';
-
-export interface WindowResult {
-  index: number;
-  startSec: number;
-  endSec: number;
-  /** Generated ids, the EOS id included when the window ended on one. */
-  tokenIds: number[];
-  text: string;
-  stopReason: StopReason;
-  audioTokens: number;
-  promptTokens: number;
-  encoderMs: number;
-  prefillMs: number;
-  decodeMs: number;
-}
-
-export interface Transcript {
-  text: string;
-  windows: WindowResult[];
-  audioSec: number;
-  totalMs: number;
-}
-
-export type TranscribeEvent =
-  | { type: 'window-start'; index: number; count: number; startSec: number; endSec: number }
-  | { type: 'token'; index: number; tokenId: number; text: string; generated: number; cap: number }
-  | { type: 'window-end'; result: WindowResult; count: number };
 
 export interface TranscribeOptions {
   signal?: AbortSignal;
@@ -125,6 +92,25 @@ export function joinWindowTexts(texts: readonly string[]): string {
     out += t;
   }
   return out;
+}
+
+/**
+ * Let queued messages (a cancel) run: a macrotask boundary, without setTimeout's 4 ms clamp.  onnxruntime's WASM
+ * runs resolve through microtasks only, so without this a worker never sees a message until the file is done.
+ */
+let yieldChannel: MessageChannel | null = null;
+const yieldWaiters: (() => void)[] = [];
+export function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (cb: () => void) => void }).setImmediate;
+  if (immediate) return new Promise((resolve) => immediate(resolve));
+  if (!yieldChannel) {
+    yieldChannel = new MessageChannel();
+    yieldChannel.port1.onmessage = () => yieldWaiters.shift()?.();
+  }
+  return new Promise((resolve) => {
+    yieldWaiters.push(resolve);
+    yieldChannel!.port2.postMessage(null);
+  });
 }
 
 function now(): number {
@@ -292,6 +278,7 @@ export class GlmAsrPipeline {
     const { features, validFrames } = this.mel.window30s(window);
     const mask = new BigInt64Array(WINDOW_FRAMES);
     mask.fill(1n, 0, validFrames);
+    await yieldToEventLoop();
     signal?.throwIfAborted();
     const out = await this.runtime.run(
       this.encoder,
@@ -402,6 +389,7 @@ export class GlmAsrPipeline {
     result.stopReason = 'max-tokens';
     try {
       for (let step = 0; step < cap; step++) {
+        await yieldToEventLoop();
         signal?.throwIfAborted();
         const out = await this.runtime.run(this.decoder, this.decoderFeeds(inputs, seq, pastLen, past));
         // The previous step's KV is no longer needed once this step ran (GPU buffers are freed explicitly).

@@ -7,9 +7,8 @@
  * Rules kept here:
  *  - runs are serialized (one queue per runtime): ORT's WebGPU EP is not re-entrant and the KV chain is sequential;
  *  - on WebGPU the decoder's `present.*` outputs stay on the GPU (`preferredOutputLocation: 'gpu-buffer'`) and are
- *    fed back as the next step's `past_key_values.*` without a trip through JavaScript;
- *  - a session whose nodes would fall back to the CPU EP on WebGPU is refused (`disable_cpu_ep_fallback`), so
- *    "WebGPU" means WebGPU.
+ *    fed back as the next step's `past_key_values.*` without a trip through JavaScript.  (ORT keeps small
+ *    shape-computing nodes on the CPU by design, so CPU fallback stays enabled.)
  */
 
 import type { Env, InferenceSession, Tensor } from 'onnxruntime-common';
@@ -88,7 +87,6 @@ export class OrtRuntime {
     };
     if (source.externalData?.length) options.externalData = source.externalData;
     if (this.provider === 'webgpu') {
-      options.extra = { session: { disable_cpu_ep_fallback: '1' } };
       if (opts.outputsOnGpu?.length) {
         options.preferredOutputLocation = Object.fromEntries(opts.outputsOnGpu.map((n) => [n, 'gpu-buffer' as const]));
       }

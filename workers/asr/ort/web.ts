@@ -5,6 +5,7 @@
 
 import * as ort from 'onnxruntime-web/webgpu';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import mjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { OrtRuntime, type OrtModule, type Provider } from './runtime.ts';
 
 export interface WebGpuProbe {
@@ -35,7 +36,12 @@ export async function probeWebGpu(): Promise<WebGpuProbe> {
 }
 
 export function createWebRuntime(provider: Exclude<Provider, 'cpu'>, threads: number): OrtRuntime {
-  ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, self.location.href).href };
+  // The non-bundled ORT build (vite.config.ts resolves the "use-extern-wasm" condition) loads its Emscripten module
+  // from `mjs`: WASM threads then start that file, not a copy of this worker.
+  ort.env.wasm.wasmPaths = {
+    wasm: new URL(wasmUrl, self.location.href).href,
+    mjs: new URL(mjsUrl, self.location.href).href,
+  };
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, threads) : 1;
   ort.env.logLevel = 'error';
   return new OrtRuntime(ort as unknown as OrtModule, provider);

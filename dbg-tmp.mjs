@@ -1,0 +1,10 @@
+import { chromium } from '@playwright/test';
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox','--enable-unsafe-webgpu'] });
+const p = await b.newPage();
+p.on('console', (m) => console.log('console', m.type(), m.text().slice(0, 300)));
+p.on('pageerror', (e) => console.log('pageerror', e.message));
+p.on('worker', (w) => { console.log('worker', w.url()); });
+await p.goto(process.argv[2]);
+await p.waitForTimeout(Number(process.env.WAIT ?? 15000));
+console.log(await p.locator('transcriber-panel').evaluate((el) => el.shadowRoot.innerHTML.replace(/<!--[^>]*-->/g,'').slice(0, 1500)));
+await b.close();

@@ -1,0 +1,142 @@
+/**
+ * GLM-ASR in the browser, through the app's UI: the tiny fp32 model served by the app server, the ASR worker on
+ * onnxruntime-web (WASM and WebGPU on SwiftShader).  Expected token ids come from the official implementation
+ * (the converter's goldens) and, for recorded audio, from the Node reference pipeline on the same samples.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { launchWithFakeMic } from './helpers/browser.ts';
+import { ARTIFACTS, speechFile } from './helpers/paths.ts';
+import { clipWav, longFile, referenceDecode } from './helpers/reference.ts';
+
+interface Goldens {
+  max_new_tokens: number;
+  clips: { id: string; files: string[]; windows: { token_ids: number[]; text: string }[] }[];
+}
+const goldens = (model: string) =>
+  JSON.parse(readFileSync(resolve(ARTIFACTS, 'goldens', model, 'goldens.json'), 'utf8')) as Goldens;
+
+async function openWithModel(page: Page, engine: 'wasm' | 'webgpu', extra = '') {
+  await page.goto(`/?model=/models/tiny/&variant=fp32&engine=${engine}${extra}`);
+  await expect(page.getByTestId('engine')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('engine')).toHaveAttribute('data-provider', engine);
+}
+
+async function transcribeFile(page: Page, path: string) {
+  await page.getByTestId('file-input').setInputFiles(path);
+  await expect(page.getByTestId('transcript')).toBeVisible({ timeout: 110_000 });
+  return page
+    .getByTestId('windows')
+    .locator('li')
+    .evaluateAll((lis) => lis.map((li) => JSON.parse(li.getAttribute('data-token-ids') || '[]') as number[]));
+}
+
+for (const engine of ['wasm', 'webgpu'] as const) {
+  test(`every golden clip decodes to the official token ids in Chromium (${engine}, fp32 tiny)`, async ({ page }) => {
+    test.setTimeout(engine === 'webgpu' ? 600_000 : 300_000);
+    const g = goldens('tiny');
+    await openWithModel(page, engine, `&maxNewTokens=${g.max_new_tokens}`);
+    for (const clip of g.clips) {
+      const ids = await transcribeFile(page, clipWav(clip.id, clip.files));
+      expect(ids, clip.id).toEqual(clip.windows.map((w) => w.token_ids));
+    }
+  });
+}
+
+test('a multi-window file through the file input: per-window times, text equal to the reference decode', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  const clip = goldens('tiny').clips.find((c) => c.windows.length > 1)!;
+  const file = clipWav(clip.id, clip.files);
+  const reference = referenceDecode('tiny', 'fp32', file);
+  await openWithModel(page, 'wasm');
+  const ids = await transcribeFile(page, file);
+  expect(ids).toEqual(reference.windows.map((w) => w.token_ids));
+  await expect(page.getByTestId('transcript')).toHaveText(reference.text);
+  const times = page.getByTestId('windows').locator('.time');
+  await expect(times).toHaveCount(reference.windows.length);
+  await expect(times.nth(1)).toContainText('0:');
+  await page.screenshot({ path: 'test-results/transcribe-multi-window.png', fullPage: true });
+});
+
+test('record with the fake microphone, stop: the transcript equals the reference decode of the recording', async () => {
+  test.setTimeout(300_000);
+  const browser = await launchWithFakeMic(speechFile('en/jfk.wav'));
+  try {
+    const page = await browser.newPage();
+    await openWithModel(page, 'wasm');
+    await page.getByTestId('record').click();
+    await expect(page.getByTestId('status')).toContainText('Recording');
+    await expect
+      .poll(async () => Number((await page.getByTestId('elapsed').textContent())?.split(':')[1]), { timeout: 40_000 })
+      .toBeGreaterThanOrEqual(12);
+    await page.getByTestId('stop').click();
+    await expect(page.getByTestId('transcript')).toBeVisible({ timeout: 120_000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
+    const recording = (await download.path())!;
+    const reference = referenceDecode('tiny', 'fp32', recording);
+    await expect(page.getByTestId('transcript')).toHaveText(reference.text);
+    expect(reference.text.length).toBeGreaterThan(0);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('bad files get their own messages and the app stays usable', async ({ page }) => {
+  await openWithModel(page, 'wasm');
+  const input = page.getByTestId('file-input');
+  await input.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not audio at all') });
+  await expect(page.locator('[data-error-code="NOT_AUDIO"]')).toBeVisible();
+  await input.setInputFiles({ name: 'empty.wav', mimeType: 'audio/wav', buffer: Buffer.alloc(0) });
+  await expect(page.locator('[data-error-code="EMPTY_FILE"]')).toBeVisible();
+  const wav = readFileSync(speechFile('en/jfk.wav'));
+  await input.setInputFiles({ name: 'truncated.mp3', mimeType: 'audio/mpeg', buffer: wav.subarray(0, 30) });
+  await expect(page.locator('[data-error-code="NOT_AUDIO"]')).toBeVisible();
+  // 2 s of digital silence as a valid 16 kHz WAV
+  const silent = Buffer.alloc(44 + 64000);
+  silent.write('RIFF', 0);
+  silent.writeUInt32LE(36 + 64000, 4);
+  silent.write('WAVEfmt ', 8);
+  silent.writeUInt32LE(16, 16);
+  silent.writeUInt16LE(1, 20);
+  silent.writeUInt16LE(1, 22);
+  silent.writeUInt32LE(16000, 24);
+  silent.writeUInt32LE(32000, 28);
+  silent.writeUInt16LE(2, 32);
+  silent.writeUInt16LE(16, 34);
+  silent.write('data', 36);
+  silent.writeUInt32LE(64000, 40);
+  await input.setInputFiles({ name: 'silence.wav', mimeType: 'audio/wav', buffer: silent });
+  await expect(page.locator('[data-error-code="SILENT_AUDIO"]')).toBeVisible();
+  // Still usable: a real file transcribes afterwards.
+  await transcribeFile(page, speechFile('en/jfk.wav'));
+  await expect(page.getByTestId('transcript')).not.toBeEmpty();
+});
+
+test('cancel mid-file stops within a decode step and the app stays usable', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openWithModel(page, 'wasm');
+  // ~6.7 minutes of speech: 14 windows, far more work than the moment it takes to press Cancel.
+  const long = longFile();
+  await page.getByTestId('file-input').setInputFiles(long);
+  await expect(page.getByTestId('cancel')).toBeVisible();
+  await expect(page.locator('li[data-window="1"]')).toBeVisible({ timeout: 60_000 });
+  const before = await page.getByTestId('windows').locator('li').count();
+  await page.getByTestId('cancel').click();
+  await expect(page.locator('[data-error-code="CANCELLED"]')).toBeVisible({ timeout: 5_000 });
+  await expect(page.getByTestId('cancel')).toHaveCount(0);
+  // Stopped where it was: at most the window in flight when the click landed was started after it.
+  const after = await page.getByTestId('windows').locator('li').count();
+  expect(after).toBeLessThanOrEqual(before + 1);
+  expect(after).toBeLessThan(14);
+  await transcribeFile(page, speechFile('en/jfk.wav'));
+  await expect(page.getByTestId('transcript')).toBeVisible();
+});
+
+test('a model URL that does not exist gives a clear message', async ({ page }) => {
+  await page.goto('/?model=/models/missing-model/&engine=wasm');
+  await expect(page.locator('[data-error-code="MODEL_LOAD_FAILED"]')).toBeVisible({ timeout: 30_000 });
+  await expect(page.locator('[data-error-code="MODEL_LOAD_FAILED"]')).toContainText('404');
+});

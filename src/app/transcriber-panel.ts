@@ -1,0 +1,488 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { TranscribeEvent, Transcript, Variant, WindowResult } from '../../workers/asr/contract.ts';
+import type { EngineChoice, ErrorInfo, TranscribeSource } from '../../workers/protocol.ts';
+import type { EngineController, TranscriptionJob } from '../controllers/engine-controller.ts';
+import { AUDIO_ACCEPT, decodeAudioFile } from '../lib/audio-file.ts';
+import { formatDuration } from '../lib/format.ts';
+import { messageFor } from '../lib/messages.ts';
+
+/** Where the model comes from: `?model=<url>&variant=<name|auto>&engine=<auto|webgpu|wasm>` or these defaults. */
+export const DEFAULT_MODEL_URL = 'models/glm-asr-nano-2512/';
+
+interface LiveWindow {
+  index: number;
+  tokenIds?: number[];
+  startSec: number;
+  endSec: number;
+  text: string;
+  done: boolean;
+}
+
+/**
+ * Model loading, file open/drop, and transcription with per-window progress, ETA, cancel and the streaming text.
+ */
+@customElement('transcriber-panel')
+export class TranscriberPanel extends LitElement {
+  @property({ attribute: false }) engine!: EngineController;
+
+  @state() private modelUrl = DEFAULT_MODEL_URL;
+  @state() private variant: Variant | 'auto' = 'auto';
+  @state() private engineChoice: EngineChoice = 'auto';
+  @state() private job: TranscriptionJob | null = null;
+  @state() private label = '';
+  @state() private windows: LiveWindow[] = [];
+  @state() private windowCount = 0;
+  @state() private progress = 0;
+  @state() private startedAt = 0;
+  @state() private result: Transcript | null = null;
+  @state() private error: ErrorInfo | null = null;
+  @state() private dragging = false;
+  @state() private decoding = false;
+  /** Per-window token cap from `?maxNewTokens=` (tests compare with goldens decoded under a cap). */
+  private maxNewTokens: number | undefined;
+
+  static override styles = css`
+    :host {
+      display: block;
+    }
+    section {
+      margin-top: 1.5rem;
+      padding: 1rem;
+      border: 1px solid var(--border);
+      border-radius: 0.75rem;
+      background: var(--panel);
+    }
+    section.drag {
+      outline: 3px dashed var(--accent);
+    }
+    h2 {
+      font-size: 1.1rem;
+      margin: 0 0 0.75rem;
+    }
+    .row {
+      display: flex;
+      gap: 0.75rem;
+      align-items: center;
+      flex-wrap: wrap;
+    }
+    button,
+    .file {
+      font: inherit;
+      font-weight: 600;
+      padding: 0.5rem 1rem;
+      border-radius: 2rem;
+      border: 2px solid var(--border);
+      cursor: pointer;
+      background: transparent;
+      color: var(--fg);
+    }
+    button.primary {
+      background: var(--accent);
+      color: white;
+      border-color: transparent;
+    }
+    button:focus-visible,
+    .file:focus-within {
+      outline: 3px solid var(--focus);
+      outline-offset: 2px;
+    }
+    button:disabled {
+      opacity: 0.5;
+      cursor: default;
+    }
+    .file input {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      opacity: 0;
+    }
+    input[type='url'],
+    select {
+      font: inherit;
+      padding: 0.35rem 0.5rem;
+      border-radius: 0.4rem;
+      border: 1px solid var(--border);
+      background: var(--bg, white);
+      color: var(--fg);
+    }
+    input[type='url'] {
+      flex: 1 1 16rem;
+    }
+    progress {
+      width: 100%;
+      height: 0.75rem;
+      margin-top: 0.5rem;
+    }
+    .muted {
+      color: var(--muted);
+      font-size: 0.85rem;
+    }
+    .engine {
+      font-size: 0.85rem;
+      margin-top: 0.5rem;
+    }
+    ol {
+      list-style: none;
+      padding: 0;
+      margin: 0.75rem 0 0;
+    }
+    li {
+      display: grid;
+      grid-template-columns: 7.5rem 1fr;
+      gap: 0.75rem;
+      padding: 0.3rem 0;
+      border-top: 1px solid var(--border);
+    }
+    .time {
+      font-variant-numeric: tabular-nums;
+      color: var(--muted);
+      font-size: 0.85rem;
+    }
+    .transcript {
+      display: block;
+      margin-top: 0.75rem;
+      padding: 0.75rem;
+      border-radius: 0.5rem;
+      background: var(--bg, white);
+      white-space: pre-wrap;
+      min-height: 1.5em;
+    }
+    .alert {
+      margin-top: 0.75rem;
+      padding: 0.75rem 1rem;
+      border-radius: 0.5rem;
+      background: var(--alert-bg);
+      color: var(--alert-fg);
+    }
+    .alert strong {
+      display: block;
+    }
+    .alert details {
+      margin-top: 0.25rem;
+      font-size: 0.8rem;
+    }
+  `;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    const params = new URLSearchParams(location.search);
+    const model = params.get('model');
+    const variant = params.get('variant');
+    const engine = params.get('engine');
+    if (variant) this.variant = variant as Variant | 'auto';
+    const cap = Number(params.get('maxNewTokens'));
+    if (Number.isInteger(cap) && cap > 0) this.maxNewTokens = cap;
+    if (engine === 'webgpu' || engine === 'wasm' || engine === 'auto') this.engineChoice = engine;
+    if (model) {
+      this.modelUrl = model;
+      this.autoLoad = true;
+    }
+  }
+
+  /** An explicit `?model=` loads at once (a shared link or a test); otherwise the user presses Load. */
+  private autoLoad = false;
+
+  private unsubscribe: (() => void) | null = null;
+
+  override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    // The engine controller belongs to the app; re-render on every worker message it routes.
+    if (changed.has('engine')) {
+      this.unsubscribe?.();
+      this.unsubscribe = this.engine ? this.engine.on(() => this.requestUpdate()) : null;
+    }
+  }
+
+  override disconnectedCallback(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    super.disconnectedCallback();
+  }
+
+  override firstUpdated(): void {
+    if (this.autoLoad) void this.load();
+  }
+
+  private async load(): Promise<void> {
+    const loading = this.engine.loadModel(this.modelUrl, this.variant, this.engineChoice);
+    this.requestUpdate();
+    try {
+      await loading;
+    } catch {
+      /* shown from engine.modelError */
+    } finally {
+      this.requestUpdate();
+    }
+  }
+
+  /** Transcribe what a capture session recorded (called by the app after Stop). */
+  transcribeRecording(sessionId: number, seconds: number): void {
+    void this.run({ kind: 'recording', sessionId }, `Recording (${formatDuration(seconds)})`);
+  }
+
+  private async onFiles(files: FileList | null | undefined): Promise<void> {
+    const file = files?.[0];
+    if (!file) return;
+    this.error = null;
+    this.result = null;
+    this.windows = [];
+    this.label = file.name;
+    this.decoding = true;
+    let pcm: Float32Array;
+    try {
+      pcm = await decodeAudioFile(file);
+    } catch (err) {
+      this.error = (err as ErrorInfo).code ? (err as ErrorInfo) : { code: 'BAD_AUDIO', detail: String(err) };
+      return;
+    } finally {
+      this.decoding = false;
+    }
+    await this.run({ kind: 'pcm', samples: pcm }, `${file.name} (${formatDuration(pcm.length / 16000)})`);
+  }
+
+  private async run(source: TranscribeSource, label: string): Promise<void> {
+    if (this.job) return;
+    if (this.engine.modelState !== 'ready') {
+      this.error = { code: 'NOT_LOADED', detail: `model state: ${this.engine.modelState}` };
+      return;
+    }
+    this.error = null;
+    this.result = null;
+    this.windows = [];
+    this.windowCount = 0;
+    this.progress = 0;
+    this.label = label;
+    this.startedAt = performance.now();
+    const job = this.engine.transcribe(source, (e) => this.onEvent(e), this.maxNewTokens);
+    this.job = job;
+    try {
+      this.result = await job.done;
+      this.progress = 1;
+      this.windows = this.result.windows.map((w: WindowResult) => ({
+        index: w.index,
+        startSec: w.startSec,
+        endSec: w.endSec,
+        text: w.text,
+        tokenIds: w.tokenIds,
+        done: true,
+      }));
+    } catch (err) {
+      this.error = (err as ErrorInfo).code ? (err as ErrorInfo) : { code: 'INTERNAL', detail: String(err) };
+    } finally {
+      this.job = null;
+    }
+  }
+
+  private onEvent(e: TranscribeEvent): void {
+    switch (e.type) {
+      case 'window-start':
+        this.windowCount = e.count;
+        this.windows = [
+          ...this.windows,
+          { index: e.index, startSec: e.startSec, endSec: e.endSec, text: '', done: false },
+        ];
+        this.progress = e.index / e.count;
+        break;
+      case 'token': {
+        const w = this.windows.find((x) => x.index === e.index);
+        if (w) w.text = e.text;
+        this.windows = [...this.windows];
+        this.progress = (e.index + Math.min(1, e.generated / e.cap)) / Math.max(1, this.windowCount);
+        break;
+      }
+      case 'window-end': {
+        const w = this.windows.find((x) => x.index === e.result.index);
+        if (w) {
+          w.text = e.result.text;
+          w.done = true;
+        }
+        this.windows = [...this.windows];
+        this.progress = (e.result.index + 1) / e.count;
+        break;
+      }
+    }
+  }
+
+  private renderError(error: ErrorInfo | null) {
+    if (!error) return nothing;
+    const message = messageFor(error);
+    return html`<div class="alert" role="alert" data-error-code=${error.code}>
+      <strong>${message.title}</strong>
+      ${message.action}
+      <details>
+        <summary>Details</summary>
+        ${error.code}: ${error.detail}
+      </details>
+    </div>`;
+  }
+
+  private renderModel() {
+    const e = this.engine;
+    const p = e.loadProgress;
+    const info = e.engineInfo;
+    return html`<div class="row">
+        <label for="model-url" class="muted">Model</label>
+        <input
+          id="model-url"
+          type="url"
+          .value=${this.modelUrl}
+          @change=${(ev: Event) => (this.modelUrl = (ev.target as HTMLInputElement).value)}
+          ?disabled=${e.modelState === 'loading'}
+          data-testid="model-url"
+        />
+        <select
+          aria-label="Engine"
+          @change=${(ev: Event) => (this.engineChoice = (ev.target as HTMLSelectElement).value as EngineChoice)}
+        >
+          ${(['auto', 'webgpu', 'wasm'] as const).map(
+            (v) =>
+              html`<option value=${v} ?selected=${v === this.engineChoice}>
+                ${v === 'auto' ? 'Best engine' : v === 'webgpu' ? 'WebGPU' : 'CPU (WASM)'}
+              </option>`,
+          )}
+        </select>
+        <button
+          class=${e.modelState === 'ready' ? '' : 'primary'}
+          @click=${() => this.load()}
+          ?disabled=${e.modelState === 'loading' || !!this.job}
+          data-testid="load-model"
+        >
+          ${e.modelState === 'ready' ? 'Reload' : 'Load model'}
+        </button>
+      </div>
+      ${
+        e.modelState === 'loading'
+          ? html`<div data-testid="model-progress">
+              <progress
+                max=${p && p.stage === 'download' && p.total ? p.total : 1}
+                .value=${p && p.stage === 'download' && p.total ? p.loaded : 0}
+              ></progress>
+              <div class="muted">
+                ${
+                  !p
+                    ? 'Starting…'
+                    : p.stage === 'download'
+                      ? `Downloading ${(p.loaded / 1e6).toFixed(1)} of ${(p.total / 1e6).toFixed(1)} MB`
+                      : p.stage === 'session'
+                        ? `Preparing ${p.detail}…`
+                        : p.stage === 'warmup'
+                          ? `Warming up on ${p.detail === 'webgpu' ? 'WebGPU' : 'the CPU'}…`
+                          : 'Reading the model description…'
+                }
+              </div>
+            </div>`
+          : nothing
+      }
+      ${
+        info
+          ? html`<div class="engine" data-testid="engine" data-provider=${info.provider} data-variant=${info.variant}>
+              Ready: <strong>${info.modelId}</strong> on
+              <strong>${info.provider === 'webgpu' ? 'WebGPU' : 'CPU (WASM)'}</strong>, ${info.variant}
+              <span class="muted">· ${info.adapter} · loaded in ${(info.loadMs / 1000).toFixed(1)} s</span>
+            </div>`
+          : nothing
+      }
+      ${this.renderError(e.modelError)}`;
+  }
+
+  private renderJob() {
+    if (!this.job && !this.result && !this.decoding) return nothing;
+    const elapsed = (performance.now() - this.startedAt) / 1000;
+    const eta = this.progress > 0.02 && this.job ? (elapsed * (1 - this.progress)) / this.progress : null;
+    const current = this.windows.at(-1);
+    return html`<div data-testid="job" style="margin-top:1rem">
+      <div class="row">
+        <strong>${this.label}</strong>
+        ${this.job ? html`<button @click=${() => this.job?.cancel()} data-testid="cancel">Cancel</button>` : nothing}
+      </div>
+      ${this.decoding ? html`<div class="muted">Decoding the file…</div>` : nothing}
+      ${
+        this.job
+          ? html`<progress max="1" .value=${this.progress} data-testid="transcribe-progress"></progress>
+              <div class="muted" data-testid="job-status">
+                ${
+                  current
+                    ? `Window ${current.index + 1} of ${this.windowCount} (${formatDuration(current.startSec)}–${formatDuration(current.endSec)})`
+                    : 'Starting…'
+                }
+                ${eta !== null ? ` · about ${formatDuration(eta)} left` : ''}
+              </div>`
+          : nothing
+      }
+      ${
+        this.result
+          ? html`<div class="muted" data-testid="job-done">
+              Done: ${formatDuration(this.result.audioSec)} of audio in ${(this.result.totalMs / 1000).toFixed(1)} s
+            </div>`
+          : nothing
+      }
+      <ol data-testid="windows">
+        ${this.windows.map(
+          (w) =>
+            html`<li
+              data-window=${w.index}
+              data-done=${w.done}
+              data-token-ids=${w.tokenIds ? JSON.stringify(w.tokenIds) : ''}
+            >
+              <span class="time">${formatDuration(w.startSec)}–${formatDuration(w.endSec)}</span>
+              <span>${w.text || (w.done ? '(nothing heard)' : '…')}</span>
+            </li>`,
+        )}
+      </ol>
+      ${
+        this.result
+          ? html`<output class="transcript" data-testid="transcript" aria-label="Transcript"
+                >${this.result.text}</output
+              >
+              <div class="row" style="margin-top:.5rem">
+                <button @click=${() => navigator.clipboard?.writeText(this.result?.text ?? '')}>Copy text</button>
+              </div>`
+          : nothing
+      }
+    </div>`;
+  }
+
+  override render() {
+    const canRun = this.engine.modelState === 'ready' && !this.job && !this.decoding;
+    return html`<section
+      aria-labelledby="tr-title"
+      class=${this.dragging ? 'drag' : ''}
+      @dragover=${(e: DragEvent) => {
+        e.preventDefault();
+        this.dragging = true;
+      }}
+      @dragleave=${() => (this.dragging = false)}
+      @drop=${(e: DragEvent) => {
+        e.preventDefault();
+        this.dragging = false;
+        if (canRun) void this.onFiles(e.dataTransfer?.files);
+      }}
+    >
+      <h2 id="tr-title">Transcribe</h2>
+      ${this.renderModel()}
+      <div class="row" style="margin-top:1rem">
+        <label class="file" aria-disabled=${!canRun}>
+          Open audio file…
+          <input
+            type="file"
+            accept=${AUDIO_ACCEPT}
+            ?disabled=${!canRun}
+            data-testid="file-input"
+            @change=${(e: Event) => {
+              const input = e.target as HTMLInputElement;
+              void this.onFiles(input.files).finally(() => (input.value = ''));
+            }}
+          />
+        </label>
+        <span class="muted">or drop a file here (WAV, MP3, M4A, OGG, WebM, MP4)</span>
+      </div>
+      ${this.renderError(this.error)} ${this.renderJob()}
+    </section>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'transcriber-panel': TranscriberPanel;
+  }
+}
