@@ -98,14 +98,14 @@ export function joinWindowTexts(texts: readonly string[]): string {
  * Let queued messages (a cancel) run: a macrotask boundary, without setTimeout's 4 ms clamp.  onnxruntime's WASM
  * runs resolve through microtasks only, so without this a worker never sees a message until the file is done.
  */
-let yieldChannel: MessageChannel | null = null;
+let yieldChannel: InstanceType<typeof MessageChannel> | null = null;
 const yieldWaiters: (() => void)[] = [];
 export function yieldToEventLoop(): Promise<void> {
   const immediate = (globalThis as { setImmediate?: (cb: () => void) => void }).setImmediate;
   if (immediate) return new Promise((resolve) => immediate(resolve));
   if (!yieldChannel) {
     yieldChannel = new MessageChannel();
-    yieldChannel.port1.onmessage = () => yieldWaiters.shift()?.();
+    (yieldChannel.port1 as unknown as { onmessage: () => void }).onmessage = () => yieldWaiters.shift()?.();
   }
   return new Promise((resolve) => {
     yieldWaiters.push(resolve);
