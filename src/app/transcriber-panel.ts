@@ -13,6 +13,7 @@ export const DEFAULT_MODEL_URL = 'models/glm-asr-nano-2512/';
 interface LiveWindow {
   index: number;
   tokenIds?: number[];
+  result?: WindowResult;
   startSec: number;
   endSec: number;
   text: string;
@@ -264,6 +265,7 @@ export class TranscriberPanel extends LitElement {
         endSec: w.endSec,
         text: w.text,
         tokenIds: w.tokenIds,
+        result: w,
         done: true,
       }));
     } catch (err) {
@@ -423,6 +425,16 @@ export class TranscriberPanel extends LitElement {
               data-window=${w.index}
               data-done=${w.done}
               data-token-ids=${w.tokenIds ? JSON.stringify(w.tokenIds) : ''}
+              data-timings=${
+                w.result
+                  ? JSON.stringify({
+                      encoderMs: w.result.encoderMs,
+                      prefillMs: w.result.prefillMs,
+                      decodeMs: w.result.decodeMs,
+                      tokens: w.result.tokenIds.length,
+                    })
+                  : ''
+              }
             >
               <span class="time">${formatDuration(w.startSec)}–${formatDuration(w.endSec)}</span>
               <span>${w.text || (w.done ? '(nothing heard)' : '…')}</span>
