@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { WavError, decodeWav, encodeWav16, isWav, toMono } from '../../workers/dsp/wav.ts';
+import { WavError, decodeWav, encodeWav16, encodeWavFloat32, isWav, toMono } from '../../workers/dsp/wav.ts';
 
 function wav(format: number, bits: number, channels: number, rate: number, body: Uint8Array, extensible = false) {
   const fmtSize = extensible ? 40 : 16;
@@ -66,4 +66,12 @@ test('a truncated data chunk yields the samples that are there', () => {
   const full = encodeWav16(new Float32Array(100).fill(0.5), 16000);
   const cut = decodeWav(full.subarray(0, 44 + 60));
   expect(cut.channels[0]!.length).toBe(30);
+});
+
+test('a float32 WAV round-trips bit-exactly (the recording download is exactly what was transcribed)', () => {
+  const x = Float32Array.from({ length: 1001 }, (_, i) => Math.sin(i * 0.37) * 0.9 + 1e-7 * i);
+  const back = decodeWav(encodeWavFloat32(x, 16000));
+  expect(back.sampleRateHz).toBe(16000);
+  expect(back.format).toBe('float32');
+  expect(Array.from(back.channels[0]!)).toEqual(Array.from(x));
 });

@@ -141,26 +141,32 @@ export function encodeWav16(samples: Float32Array, sampleRateHz: number): Uint8A
   return bytes;
 }
 
-/** 32-bit float mono WAV: the samples exactly as the app holds (and transcribes) them. */
+/** 32-bit float mono WAV (IEEE float: an 18-byte fmt chunk and a fact chunk): the samples exactly as the app holds
+ * (and transcribes) them. */
 export function encodeWavFloat32(samples: Float32Array, sampleRateHz: number): Uint8Array {
-  const bytes = new Uint8Array(44 + samples.length * 4);
+  const header = 12 + 8 + 18 + 8 + 4 + 8;
+  const bytes = new Uint8Array(header + samples.length * 4);
   const view = new DataView(bytes.buffer);
   const ascii = (offset: number, text: string) => {
     for (let i = 0; i < text.length; i++) view.setUint8(offset + i, text.charCodeAt(i));
   };
   ascii(0, 'RIFF');
-  view.setUint32(4, 36 + samples.length * 4, true);
+  view.setUint32(4, bytes.length - 8, true);
   ascii(8, 'WAVE');
   ascii(12, 'fmt ');
-  view.setUint32(16, 16, true);
+  view.setUint32(16, 18, true);
   view.setUint16(20, FORMAT_FLOAT, true);
   view.setUint16(22, 1, true);
   view.setUint32(24, sampleRateHz, true);
   view.setUint32(28, sampleRateHz * 4, true);
   view.setUint16(32, 4, true);
   view.setUint16(34, 32, true);
-  ascii(36, 'data');
-  view.setUint32(40, samples.length * 4, true);
-  for (let i = 0; i < samples.length; i++) view.setFloat32(44 + i * 4, samples[i] as number, true);
+  view.setUint16(36, 0, true); // cbSize
+  ascii(38, 'fact');
+  view.setUint32(42, 4, true);
+  view.setUint32(46, samples.length, true);
+  ascii(50, 'data');
+  view.setUint32(54, samples.length * 4, true);
+  for (let i = 0; i < samples.length; i++) view.setFloat32(header + i * 4, samples[i] as number, true);
   return bytes;
 }
