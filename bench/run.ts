@@ -1,11 +1,12 @@
 /**
  * `npm run bench [-- section ...]`: speed and memory goals, each measured side by side in one run and printed as
- * ratios.  Sections: mel, asr.
+ * ratios.  Sections: mel, long, asr.
  */
 import { benchAsr } from './asr.ts';
+import { benchLong } from './long.ts';
 import { benchMel } from './mel.ts';
 
-const sections: Record<string, () => Promise<void>> = { mel: benchMel, asr: benchAsr };
+const sections: Record<string, () => Promise<void>> = { mel: benchMel, long: benchLong, asr: benchAsr };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const run = wanted.length ? wanted : Object.keys(sections);
 for (const name of run) {

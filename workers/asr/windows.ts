@@ -20,20 +20,29 @@ export function planWindows(samples: Float32Array): AudioWindow[] {
   const n = samples.length;
   if (n === 0) return [];
   if (n <= WINDOW_SAMPLES) return [{ start: 0, end: n }];
-  const cs = new Float64Array(n + 1);
+  // cs[i] = Σ_{k<i} x_k² in float64, accumulated sequentially like numpy's cumsum; only the part around each cut is
+  // kept, so memory does not grow with the audio (an hour would need 460 MB for the full prefix sum).
+  let i = 0;
   let acc = 0;
-  for (let i = 0; i < n; i++) {
-    const x = samples[i] as number;
-    acc += x * x;
-    cs[i + 1] = acc;
-  }
+  const advanceTo = (target: number) => {
+    for (; i < target; i++) {
+      const x = samples[i] as number;
+      acc += x * x;
+    }
+    return acc;
+  };
+  const region = new Float64Array(SEARCH_SAMPLES + 2 * HALF + 1);
   const out: AudioWindow[] = [];
   let start = 0;
   while (n - start > WINDOW_SAMPLES) {
+    const lo = Math.max(start + WINDOW_SAMPLES - SEARCH_SAMPLES - HALF, 0);
+    const hi = Math.min(start + WINDOW_SAMPLES + HALF, n);
+    for (let k = lo; k <= hi; k++) region[k - lo] = advanceTo(k);
+    const cs = (k: number) => region[k - lo] as number;
     let bestC = -1;
     let bestE = Infinity;
     for (let c = start + WINDOW_SAMPLES - SEARCH_SAMPLES; c <= start + WINDOW_SAMPLES; c += HOP_SAMPLES) {
-      const e = (cs[Math.min(c + HALF, n)] as number) - (cs[Math.max(c - HALF, 0)] as number);
+      const e = cs(Math.min(c + HALF, n)) - cs(Math.max(c - HALF, 0));
       if (e <= bestE) {
         bestC = c;
         bestE = e;
