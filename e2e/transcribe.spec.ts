@@ -140,3 +140,21 @@ test('a model URL that does not exist gives a clear message', async ({ page }) =
   await expect(page.locator('[data-error-code="MODEL_LOAD_FAILED"]')).toBeVisible({ timeout: 30_000 });
   await expect(page.locator('[data-error-code="MODEL_LOAD_FAILED"]')).toContainText('404');
 });
+
+test('without shader-f16 (SwiftShader) a requested q4f16 runs as q4 on WebGPU, and the UI says so', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await page.goto('/');
+  const f16 = await page.evaluate(async () => {
+    const adapter = await (navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter();
+    return adapter ? adapter.features.has('shader-f16') : null;
+  });
+  test.skip(f16 !== false, 'needs a WebGPU adapter without shader-f16');
+  await page.goto('/?model=/models/tiny/&variant=q4f16&engine=webgpu');
+  const engine = page.getByTestId('engine');
+  await expect(engine).toBeVisible({ timeout: 240_000 });
+  await expect(engine).toHaveAttribute('data-provider', 'webgpu');
+  await expect(engine).toHaveAttribute('data-variant', 'q4');
+  await expect(engine).toContainText('no shader-f16');
+});

@@ -71,7 +71,8 @@ export class ModelHost {
     choice: EngineChoice,
     onProgress: (p: LoadProgress) => void,
   ): Promise<EngineInfo> {
-    await this.release();
+    // Replacing a model keeps ORT's GPUDevice (it is created once per worker and reused by the new sessions).
+    await this.release(false);
     const t0 = performance.now();
     const probe = choice === 'wasm' ? null : await probeWebGpu();
     if (choice === 'webgpu' && !probe?.adapter)
@@ -108,7 +109,7 @@ export class ModelHost {
       if (!have.includes(variant))
         throw new EngineError('MODEL_LOAD_FAILED', `${baseUrl} has no ${variant} variant (it has ${have.join(', ')})`);
     }
-    const threads = Math.min(4, Math.max(1, (navigator.hardwareConcurrency || 2) - 0));
+    const threads = Math.min(4, Math.max(1, navigator.hardwareConcurrency || 2));
     const runtime = createWebRuntime(provider, threads);
     try {
       this.pipeline = await GlmAsrPipeline.load(runtime, source, variant, onProgress);
@@ -163,13 +164,14 @@ export class ModelHost {
     this.running.get(requestId)?.abort(new DOMException('cancelled by the user', 'AbortError'));
   }
 
-  async release(): Promise<void> {
+  /** Dispose the sessions; `destroyDevice` also destroys ORT's GPUDevice (an explicit release frees the GPU). */
+  async release(destroyDevice = true): Promise<void> {
     for (const c of this.running.values()) c.abort(new DOMException('model released', 'AbortError'));
     const p = this.pipeline;
     this.pipeline = null;
     const wasGpu = this.info?.provider === 'webgpu';
     this.info = null;
     if (p) await p.release();
-    if (p && wasGpu) (await ortGpuDevice())?.destroy();
+    if (p && wasGpu && destroyDevice) (await ortGpuDevice())?.destroy();
   }
 }
