@@ -6,7 +6,8 @@ import { EngineController } from '../controllers/engine-controller.ts';
 import { MicController } from '../controllers/mic-controller.ts';
 import { describeGpu, probeWebGpu, type GpuCapability } from '../lib/capabilities.ts';
 import { formatDuration } from '../lib/format.ts';
-import { messageFor } from '../lib/messages.ts';
+import { asErrorInfo } from '../lib/messages.ts';
+import { errorAlert, errorAlertStyles } from './error-alert.ts';
 import './level-meter.ts';
 import './mel-view.ts';
 import './transcriber-panel.ts';
@@ -28,117 +29,106 @@ export class AsrApp extends LitElement {
   private unsubscribeMel: (() => void) | null = null;
   private unsubscribeFinished: (() => void) | null = null;
 
-  static override styles = css`
-    :host {
-      display: block;
-      max-width: 56rem;
-      margin: 0 auto;
-      padding: 1.5rem 1rem 3rem;
-      color: var(--fg);
-      font:
-        16px/1.5 system-ui,
-        -apple-system,
-        'Segoe UI',
-        sans-serif;
-    }
-    header h1 {
-      font-size: 1.5rem;
-      margin: 0;
-    }
-    header p {
-      margin: 0.25rem 0 0;
-      color: var(--muted);
-    }
-    .capability {
-      font-size: 0.85rem;
-      color: var(--muted);
-      margin-top: 0.5rem;
-    }
-    section {
-      margin-top: 1.5rem;
-      padding: 1rem;
-      border: 1px solid var(--border);
-      border-radius: 0.75rem;
-      background: var(--panel);
-    }
-    .controls {
-      display: flex;
-      align-items: center;
-      gap: 1rem;
-      flex-wrap: wrap;
-      margin-bottom: 1rem;
-    }
-    button {
-      font: inherit;
-      font-weight: 600;
-      padding: 0.6rem 1.2rem;
-      border-radius: 2rem;
-      border: 2px solid transparent;
-      cursor: pointer;
-      background: var(--accent);
-      color: white;
-    }
-    button.secondary {
-      background: transparent;
-      color: var(--fg);
-      border-color: var(--border);
-    }
-    button:focus-visible {
-      outline: 3px solid var(--focus);
-      outline-offset: 2px;
-    }
-    button:disabled {
-      opacity: 0.5;
-      cursor: default;
-    }
-    button.stop {
-      background: #d64541;
-    }
-    .elapsed {
-      font-variant-numeric: tabular-nums;
-      font-size: 1.25rem;
-      min-width: 5ch;
-    }
-    .status {
-      margin-top: 0.75rem;
-      min-height: 1.5em;
-      color: var(--muted);
-    }
-    .alert {
-      margin-top: 0.75rem;
-      padding: 0.75rem 1rem;
-      border-radius: 0.5rem;
-      background: var(--alert-bg);
-      color: var(--alert-fg);
-    }
-    .alert strong {
-      display: block;
-    }
-    .alert details {
-      margin-top: 0.25rem;
-      font-size: 0.8rem;
-    }
-    dl {
-      display: grid;
-      grid-template-columns: max-content 1fr;
-      gap: 0.15rem 1rem;
-      margin: 0.75rem 0 0;
-      font-size: 0.85rem;
-    }
-    dt {
-      color: var(--muted);
-    }
-    dd {
-      margin: 0;
-      font-variant-numeric: tabular-nums;
-    }
-    kbd {
-      font-size: 0.75rem;
-      border: 1px solid var(--border);
-      border-radius: 0.25rem;
-      padding: 0 0.3rem;
-    }
-  `;
+  static override styles = [
+    errorAlertStyles,
+    css`
+      :host {
+        display: block;
+        max-width: 56rem;
+        margin: 0 auto;
+        padding: 1.5rem 1rem 3rem;
+        color: var(--fg);
+        font:
+          16px/1.5 system-ui,
+          -apple-system,
+          'Segoe UI',
+          sans-serif;
+      }
+      header h1 {
+        font-size: 1.5rem;
+        margin: 0;
+      }
+      header p {
+        margin: 0.25rem 0 0;
+        color: var(--muted);
+      }
+      .capability {
+        font-size: 0.85rem;
+        color: var(--muted);
+        margin-top: 0.5rem;
+      }
+      section {
+        margin-top: 1.5rem;
+        padding: 1rem;
+        border: 1px solid var(--border);
+        border-radius: 0.75rem;
+        background: var(--panel);
+      }
+      .controls {
+        display: flex;
+        align-items: center;
+        gap: 1rem;
+        flex-wrap: wrap;
+        margin-bottom: 1rem;
+      }
+      button {
+        font: inherit;
+        font-weight: 600;
+        padding: 0.6rem 1.2rem;
+        border-radius: 2rem;
+        border: 2px solid transparent;
+        cursor: pointer;
+        background: var(--accent);
+        color: white;
+      }
+      button.secondary {
+        background: transparent;
+        color: var(--fg);
+        border-color: var(--border);
+      }
+      button:focus-visible {
+        outline: 3px solid var(--focus);
+        outline-offset: 2px;
+      }
+      button:disabled {
+        opacity: 0.5;
+        cursor: default;
+      }
+      button.stop {
+        background: #d64541;
+      }
+      .elapsed {
+        font-variant-numeric: tabular-nums;
+        font-size: 1.25rem;
+        min-width: 5ch;
+      }
+      .status {
+        margin-top: 0.75rem;
+        min-height: 1.5em;
+        color: var(--muted);
+      }
+      dl {
+        display: grid;
+        grid-template-columns: max-content 1fr;
+        gap: 0.15rem 1rem;
+        margin: 0.75rem 0 0;
+        font-size: 0.85rem;
+      }
+      dt {
+        color: var(--muted);
+      }
+      dd {
+        margin: 0;
+        font-variant-numeric: tabular-nums;
+      }
+      kbd {
+        font-size: 0.75rem;
+        border: 1px solid var(--border);
+        border-radius: 0.25rem;
+        padding: 0 0.3rem;
+      }
+    `,
+  ];
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -188,23 +178,8 @@ export class AsrApp extends LitElement {
       a.click();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
     } catch (error) {
-      this.downloadError = (error as ErrorInfo).code
-        ? (error as ErrorInfo)
-        : { code: 'INTERNAL', detail: String(error) };
+      this.downloadError = asErrorInfo(error);
     }
-  }
-
-  private renderError(error: ErrorInfo | null) {
-    if (!error) return nothing;
-    const message = messageFor(error);
-    return html`<div class="alert" role="alert" data-error-code=${error.code}>
-      <strong>${message.title}</strong>
-      ${message.action}
-      <details>
-        <summary>Details</summary>
-        ${error.code}: ${error.detail}
-      </details>
-    </div>`;
   }
 
   private renderRecorder() {
@@ -246,7 +221,7 @@ export class AsrApp extends LitElement {
       </div>
       <mel-view></mel-view>
       <div class="status" role="status" data-testid="status">${status}</div>
-      ${this.renderError(mic.error)} ${this.renderError(this.engine.lastError)} ${this.renderError(this.downloadError)}
+      ${errorAlert(mic.error)} ${errorAlert(this.engine.lastError)} ${errorAlert(this.downloadError)}
       ${
         finished && mic.state === 'idle'
           ? html`<div class="controls" style="margin:1rem 0 0">

@@ -5,7 +5,8 @@ import type { EngineChoice, ErrorInfo, TranscribeSource } from '../../workers/pr
 import type { EngineController, TranscriptionJob } from '../controllers/engine-controller.ts';
 import { AUDIO_ACCEPT, decodeAudioFile } from '../lib/audio-file.ts';
 import { formatDuration } from '../lib/format.ts';
-import { messageFor } from '../lib/messages.ts';
+import { asErrorInfo } from '../lib/messages.ts';
+import { errorAlert, errorAlertStyles } from './error-alert.ts';
 
 /** Where the model comes from: `?model=<url>&variant=<name|auto>&engine=<auto|webgpu|wasm>` or these defaults. */
 export const DEFAULT_MODEL_URL = 'models/glm-asr-nano-2512/';
@@ -43,127 +44,116 @@ export class TranscriberPanel extends LitElement {
   /** Per-window token cap from `?maxNewTokens=` (tests compare with goldens decoded under a cap). */
   private maxNewTokens: number | undefined;
 
-  static override styles = css`
-    :host {
-      display: block;
-    }
-    section {
-      margin-top: 1.5rem;
-      padding: 1rem;
-      border: 1px solid var(--border);
-      border-radius: 0.75rem;
-      background: var(--panel);
-    }
-    section.drag {
-      outline: 3px dashed var(--accent);
-    }
-    h2 {
-      font-size: 1.1rem;
-      margin: 0 0 0.75rem;
-    }
-    .row {
-      display: flex;
-      gap: 0.75rem;
-      align-items: center;
-      flex-wrap: wrap;
-    }
-    button,
-    .file {
-      font: inherit;
-      font-weight: 600;
-      padding: 0.5rem 1rem;
-      border-radius: 2rem;
-      border: 2px solid var(--border);
-      cursor: pointer;
-      background: transparent;
-      color: var(--fg);
-    }
-    button.primary {
-      background: var(--accent);
-      color: white;
-      border-color: transparent;
-    }
-    button:focus-visible,
-    .file:focus-within {
-      outline: 3px solid var(--focus);
-      outline-offset: 2px;
-    }
-    button:disabled {
-      opacity: 0.5;
-      cursor: default;
-    }
-    .file input {
-      position: absolute;
-      width: 1px;
-      height: 1px;
-      opacity: 0;
-    }
-    input[type='url'],
-    select {
-      font: inherit;
-      padding: 0.35rem 0.5rem;
-      border-radius: 0.4rem;
-      border: 1px solid var(--border);
-      background: var(--bg, white);
-      color: var(--fg);
-    }
-    input[type='url'] {
-      flex: 1 1 16rem;
-    }
-    progress {
-      width: 100%;
-      height: 0.75rem;
-      margin-top: 0.5rem;
-    }
-    .muted {
-      color: var(--muted);
-      font-size: 0.85rem;
-    }
-    .engine {
-      font-size: 0.85rem;
-      margin-top: 0.5rem;
-    }
-    ol {
-      list-style: none;
-      padding: 0;
-      margin: 0.75rem 0 0;
-    }
-    li {
-      display: grid;
-      grid-template-columns: 7.5rem 1fr;
-      gap: 0.75rem;
-      padding: 0.3rem 0;
-      border-top: 1px solid var(--border);
-    }
-    .time {
-      font-variant-numeric: tabular-nums;
-      color: var(--muted);
-      font-size: 0.85rem;
-    }
-    .transcript {
-      display: block;
-      margin-top: 0.75rem;
-      padding: 0.75rem;
-      border-radius: 0.5rem;
-      background: var(--bg, white);
-      white-space: pre-wrap;
-      min-height: 1.5em;
-    }
-    .alert {
-      margin-top: 0.75rem;
-      padding: 0.75rem 1rem;
-      border-radius: 0.5rem;
-      background: var(--alert-bg);
-      color: var(--alert-fg);
-    }
-    .alert strong {
-      display: block;
-    }
-    .alert details {
-      margin-top: 0.25rem;
-      font-size: 0.8rem;
-    }
-  `;
+  static override styles = [
+    errorAlertStyles,
+    css`
+      :host {
+        display: block;
+      }
+      section {
+        margin-top: 1.5rem;
+        padding: 1rem;
+        border: 1px solid var(--border);
+        border-radius: 0.75rem;
+        background: var(--panel);
+      }
+      section.drag {
+        outline: 3px dashed var(--accent);
+      }
+      h2 {
+        font-size: 1.1rem;
+        margin: 0 0 0.75rem;
+      }
+      .row {
+        display: flex;
+        gap: 0.75rem;
+        align-items: center;
+        flex-wrap: wrap;
+      }
+      button,
+      .file {
+        font: inherit;
+        font-weight: 600;
+        padding: 0.5rem 1rem;
+        border-radius: 2rem;
+        border: 2px solid var(--border);
+        cursor: pointer;
+        background: transparent;
+        color: var(--fg);
+      }
+      button.primary {
+        background: var(--accent);
+        color: white;
+        border-color: transparent;
+      }
+      button:focus-visible,
+      .file:focus-within {
+        outline: 3px solid var(--focus);
+        outline-offset: 2px;
+      }
+      button:disabled {
+        opacity: 0.5;
+        cursor: default;
+      }
+      .file input {
+        position: absolute;
+        width: 1px;
+        height: 1px;
+        opacity: 0;
+      }
+      input[type='url'],
+      select {
+        font: inherit;
+        padding: 0.35rem 0.5rem;
+        border-radius: 0.4rem;
+        border: 1px solid var(--border);
+        background: var(--bg, white);
+        color: var(--fg);
+      }
+      input[type='url'] {
+        flex: 1 1 16rem;
+      }
+      progress {
+        width: 100%;
+        height: 0.75rem;
+        margin-top: 0.5rem;
+      }
+      .muted {
+        color: var(--muted);
+        font-size: 0.85rem;
+      }
+      .engine {
+        font-size: 0.85rem;
+        margin-top: 0.5rem;
+      }
+      ol {
+        list-style: none;
+        padding: 0;
+        margin: 0.75rem 0 0;
+      }
+      li {
+        display: grid;
+        grid-template-columns: 7.5rem 1fr;
+        gap: 0.75rem;
+        padding: 0.3rem 0;
+        border-top: 1px solid var(--border);
+      }
+      .time {
+        font-variant-numeric: tabular-nums;
+        color: var(--muted);
+        font-size: 0.85rem;
+      }
+      .transcript {
+        display: block;
+        margin-top: 0.75rem;
+        padding: 0.75rem;
+        border-radius: 0.5rem;
+        background: var(--bg, white);
+        white-space: pre-wrap;
+        min-height: 1.5em;
+      }
+    `,
+  ];
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -233,7 +223,7 @@ export class TranscriberPanel extends LitElement {
     try {
       pcm = await decodeAudioFile(file);
     } catch (err) {
-      this.error = (err as ErrorInfo).code ? (err as ErrorInfo) : { code: 'BAD_AUDIO', detail: String(err) };
+      this.error = asErrorInfo(err, 'BAD_AUDIO');
       return;
     } finally {
       this.decoding = false;
@@ -269,7 +259,7 @@ export class TranscriberPanel extends LitElement {
         done: true,
       }));
     } catch (err) {
-      this.error = (err as ErrorInfo).code ? (err as ErrorInfo) : { code: 'INTERNAL', detail: String(err) };
+      this.error = asErrorInfo(err);
     } finally {
       this.job = null;
     }
@@ -303,19 +293,6 @@ export class TranscriberPanel extends LitElement {
         break;
       }
     }
-  }
-
-  private renderError(error: ErrorInfo | null) {
-    if (!error) return nothing;
-    const message = messageFor(error);
-    return html`<div class="alert" role="alert" data-error-code=${error.code}>
-      <strong>${message.title}</strong>
-      ${message.action}
-      <details>
-        <summary>Details</summary>
-        ${error.code}: ${error.detail}
-      </details>
-    </div>`;
   }
 
   private renderModel() {
@@ -384,7 +361,7 @@ export class TranscriberPanel extends LitElement {
             </div>`
           : nothing
       }
-      ${this.renderError(e.modelError)}`;
+      ${errorAlert(e.modelError)}`;
   }
 
   private renderJob() {
@@ -488,7 +465,7 @@ export class TranscriberPanel extends LitElement {
         </label>
         <span class="muted">or drop a file here (WAV, MP3, M4A, OGG, WebM, MP4)</span>
       </div>
-      ${this.renderError(this.error)} ${this.renderJob()}
+      ${errorAlert(this.error)} ${this.renderJob()}
     </section>`;
   }
 }

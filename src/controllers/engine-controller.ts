@@ -5,6 +5,7 @@
 
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { LoadProgress, TranscribeEvent, Transcript, Variant } from '../../workers/asr/contract.ts';
+import { asErrorInfo } from '../lib/messages.ts';
 import {
   isWorkerToMain,
   type CaptureStats,
@@ -133,7 +134,7 @@ export class EngineController implements ReactiveController {
       this.modelState = 'ready';
       return ready.engine;
     } catch (err) {
-      this.modelError = (err as ErrorInfo).code ? (err as ErrorInfo) : { code: 'INTERNAL', detail: String(err) };
+      this.modelError = asErrorInfo(err);
       this.modelState = 'error';
       throw this.modelError;
     } finally {

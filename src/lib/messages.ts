@@ -105,3 +105,9 @@ const MESSAGES: Record<ErrorCode, UserMessage> = {
 export function messageFor(error: ErrorInfo): UserMessage {
   return MESSAGES[error.code];
 }
+
+/** A rejection as an ErrorInfo: worker and decoder errors already are one; anything else becomes `fallback`. */
+export function asErrorInfo(err: unknown, fallback: ErrorCode = 'INTERNAL'): ErrorInfo {
+  if (typeof err === 'object' && err !== null && typeof (err as ErrorInfo).code === 'string') return err as ErrorInfo;
+  return { code: fallback, detail: String(err) };
+}
