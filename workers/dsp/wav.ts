@@ -114,38 +114,15 @@ export function toMono(channels: Float32Array[]): Float32Array {
   return out;
 }
 
-/** 16-bit PCM mono WAV (what the app offers for download of a recording). */
-export function encodeWav16(samples: Float32Array, sampleRateHz: number): Uint8Array {
-  const bytes = new Uint8Array(44 + samples.length * 2);
-  const view = new DataView(bytes.buffer);
-  const ascii = (offset: number, text: string) => {
-    for (let i = 0; i < text.length; i++) view.setUint8(offset + i, text.charCodeAt(i));
-  };
-  ascii(0, 'RIFF');
-  view.setUint32(4, 36 + samples.length * 2, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  view.setUint32(16, 16, true);
-  view.setUint16(20, FORMAT_PCM, true);
-  view.setUint16(22, 1, true);
-  view.setUint32(24, sampleRateHz, true);
-  view.setUint32(28, sampleRateHz * 2, true);
-  view.setUint16(32, 2, true);
-  view.setUint16(34, 16, true);
-  ascii(36, 'data');
-  view.setUint32(40, samples.length * 2, true);
-  for (let i = 0; i < samples.length; i++) {
-    // x * 32768, the inverse of the decoder's scaling, clipped to the int16 range
-    view.setInt16(44 + i * 2, Math.max(-32768, Math.min(32767, Math.round((samples[i] as number) * 32768))), true);
-  }
-  return bytes;
-}
-
-/** 32-bit float mono WAV (IEEE float: an 18-byte fmt chunk and a fact chunk): the samples exactly as the app holds
- * (and transcribes) them. */
-export function encodeWavFloat32(samples: Float32Array, sampleRateHz: number): Uint8Array {
-  const header = 12 + 8 + 18 + 8 + 4 + 8;
-  const bytes = new Uint8Array(header + samples.length * 4);
+/**
+ * A mono WAV file of `frames` samples of `bits` bits with its header written; the caller fills the data.  PCM has
+ * the 16-byte fmt chunk; IEEE float the 18-byte one and a fact chunk.
+ */
+function monoWav(format: number, bits: number, sampleRateHz: number, frames: number) {
+  const float = format === FORMAT_FLOAT;
+  const header = float ? 12 + 8 + 18 + 8 + 4 + 8 : 12 + 8 + 16 + 8;
+  const blockAlign = bits / 8;
+  const bytes = new Uint8Array(header + frames * blockAlign);
   const view = new DataView(bytes.buffer);
   const ascii = (offset: number, text: string) => {
     for (let i = 0; i < text.length; i++) view.setUint8(offset + i, text.charCodeAt(i));
@@ -154,19 +131,41 @@ export function encodeWavFloat32(samples: Float32Array, sampleRateHz: number): U
   view.setUint32(4, bytes.length - 8, true);
   ascii(8, 'WAVE');
   ascii(12, 'fmt ');
-  view.setUint32(16, 18, true);
-  view.setUint16(20, FORMAT_FLOAT, true);
+  view.setUint32(16, float ? 18 : 16, true);
+  view.setUint16(20, format, true);
   view.setUint16(22, 1, true);
   view.setUint32(24, sampleRateHz, true);
-  view.setUint32(28, sampleRateHz * 4, true);
-  view.setUint16(32, 4, true);
-  view.setUint16(34, 32, true);
-  view.setUint16(36, 0, true); // cbSize
-  ascii(38, 'fact');
-  view.setUint32(42, 4, true);
-  view.setUint32(46, samples.length, true);
-  ascii(50, 'data');
-  view.setUint32(54, samples.length * 4, true);
-  for (let i = 0; i < samples.length; i++) view.setFloat32(header + i * 4, samples[i] as number, true);
+  view.setUint32(28, sampleRateHz * blockAlign, true);
+  view.setUint16(32, blockAlign, true);
+  view.setUint16(34, bits, true);
+  let at = 36;
+  if (float) {
+    view.setUint16(at, 0, true); // cbSize
+    ascii(at + 2, 'fact');
+    view.setUint32(at + 6, 4, true);
+    view.setUint32(at + 10, frames, true);
+    at += 14;
+  }
+  ascii(at, 'data');
+  view.setUint32(at + 4, frames * blockAlign, true);
+  return { bytes, view, dataOffset: header };
+}
+
+/** 16-bit PCM mono WAV (what the app offers for download of a recording). */
+export function encodeWav16(samples: Float32Array, sampleRateHz: number): Uint8Array {
+  const { bytes, view, dataOffset } = monoWav(FORMAT_PCM, 16, sampleRateHz, samples.length);
+  for (let i = 0; i < samples.length; i++) {
+    // x * 32768, the inverse of the decoder's scaling, clipped to the int16 range
+    const v = Math.max(-32768, Math.min(32767, Math.round((samples[i] as number) * 32768)));
+    view.setInt16(dataOffset + i * 2, v, true);
+  }
+  return bytes;
+}
+
+/** 32-bit float mono WAV (IEEE float: an 18-byte fmt chunk and a fact chunk): the samples exactly as the app holds
+ * (and transcribes) them. */
+export function encodeWavFloat32(samples: Float32Array, sampleRateHz: number): Uint8Array {
+  const { bytes, view, dataOffset } = monoWav(FORMAT_FLOAT, 32, sampleRateHz, samples.length);
+  for (let i = 0; i < samples.length; i++) view.setFloat32(dataOffset + i * 4, samples[i] as number, true);
   return bytes;
 }
