@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { isVariant, VARIANTS } from '../workers/asr/contract.ts';
+import { isVariant, type ModelManifest, VARIANTS } from '../workers/asr/contract.ts';
 import { createNodeRuntime } from '../workers/asr/ort/node.ts';
 import { GlmAsrPipeline } from '../workers/asr/pipeline.ts';
 import { AudioFileError, decodeAudioFile, peak } from '../server/audio-file.ts';
@@ -49,8 +49,9 @@ async function main(): Promise<number> {
   }
   const source = directorySource(values.model);
   let variant = values.variant;
+  let manifest: ModelManifest | undefined;
   if (!variant) {
-    const manifest = JSON.parse(await source.text('manifest.json')) as { variants: Record<string, unknown> };
+    manifest = JSON.parse(await source.text('manifest.json')) as ModelManifest;
     const have = Object.keys(manifest.variants);
     variant = have.includes('q4f16') ? 'q4f16' : have.length === 1 ? have[0] : 'q4f16';
   }
@@ -60,7 +61,7 @@ async function main(): Promise<number> {
   }
   const runtime = createNodeRuntime(Number(values.threads));
   const tLoad = performance.now();
-  const pipeline = await GlmAsrPipeline.load(runtime, source, variant);
+  const pipeline = await GlmAsrPipeline.load(runtime, source, variant, { manifest });
   const loadMs = performance.now() - tLoad;
   if (!values.json)
     process.stderr.write(`model ${values.model} (${variant}, onnxruntime-node) loaded in ${loadMs.toFixed(0)} ms\n`);

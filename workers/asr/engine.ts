@@ -112,7 +112,7 @@ export class ModelHost {
     const threads = Math.min(4, Math.max(1, navigator.hardwareConcurrency || 2));
     const runtime = createWebRuntime(provider, threads);
     try {
-      this.pipeline = await GlmAsrPipeline.load(runtime, source, variant, onProgress);
+      this.pipeline = await GlmAsrPipeline.load(runtime, source, variant, { onProgress, manifest });
     } catch (err) {
       await runtime.release().catch(() => undefined);
       throw err;

@@ -144,13 +144,18 @@ export class GlmAsrPipeline {
     runtime: OrtRuntime,
     source: ModelSource,
     variant: Variant,
-    onProgress: (p: LoadProgress) => void = () => {},
-    signal?: AbortSignal,
+    opts: {
+      onProgress?: (p: LoadProgress) => void;
+      signal?: AbortSignal;
+      /** The manifest when the caller already read it (to choose the variant). */
+      manifest?: ModelManifest;
+    } = {},
   ): Promise<GlmAsrPipeline> {
+    const { onProgress = () => {}, signal } = opts;
     onProgress({ stage: 'config', loaded: 0, total: 0, detail: source.label });
     let manifest: ModelManifest, generation: GenerationConfig, tokenizer: AsrTokenizer;
     try {
-      manifest = JSON.parse(await source.text('manifest.json')) as ModelManifest;
+      manifest = opts.manifest ?? (JSON.parse(await source.text('manifest.json')) as ModelManifest);
       generation = JSON.parse(await source.text('generation_config.json')) as GenerationConfig;
       tokenizer = new AsrTokenizer(
         JSON.parse(await source.text('tokenizer.json')),
