@@ -157,13 +157,13 @@ export class EngineController implements ReactiveController {
     maxNewTokens?: number,
   ): TranscriptionJob {
     const transfer = source.kind === 'pcm' ? [source.samples.buffer as ArrayBuffer] : [];
-    let id = 0;
-    const { requestId, promise } = this.request<Extract<WorkerToMain, { type: 'transcribe-done' }>>((requestId) => {
-      id = requestId;
-      this.eventHandlers.set(requestId, onEvent);
-      return { type: 'transcribe', requestId, source, ...(maxNewTokens ? { maxNewTokens } : {}) };
-    }, transfer);
-    const done = promise.then((m) => m.transcript).finally(() => this.eventHandlers.delete(id));
+    const { requestId, promise } = this.request<Extract<WorkerToMain, { type: 'transcribe-done' }>>(
+      (requestId) => ({ type: 'transcribe', requestId, source, ...(maxNewTokens ? { maxNewTokens } : {}) }),
+      transfer,
+    );
+    // Replies arrive as later tasks, so registering after posting misses no event.
+    this.eventHandlers.set(requestId, onEvent);
+    const done = promise.then((m) => m.transcript).finally(() => this.eventHandlers.delete(requestId));
     return { requestId, done, cancel: () => this.post({ type: 'cancel', requestId }) };
   }
 
