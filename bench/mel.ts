@@ -2,9 +2,9 @@
  * Log-mel front end: ours (workers/dsp/mel.ts) vs @huggingface/transformers' WhisperFeatureExtractor, side by side
  * on the same real speech, with the output difference so "faster" always means "equal output".
  */
-import { WhisperFeatureExtractor } from '@huggingface/transformers';
 import { WINDOW_SAMPLES } from '../workers/constants.ts';
 import { LogMel } from '../workers/dsp/mel.ts';
+import { libraryFeatureExtractor } from '../tests/helpers/oracles.ts';
 import { speech, table, time } from './common.ts';
 
 function windows(samples: Float32Array): Float32Array[] {
@@ -14,16 +14,7 @@ function windows(samples: Float32Array): Float32Array[] {
 }
 
 export async function benchMel(): Promise<void> {
-  const lib = new WhisperFeatureExtractor({
-    feature_size: 128,
-    sampling_rate: 16000,
-    hop_length: 160,
-    chunk_length: 30,
-    n_fft: 400,
-    n_samples: 480000,
-    nb_max_frames: 3000,
-    padding_value: 0,
-  } as never);
+  const lib = libraryFeatureExtractor();
   const ours = new LogMel();
   const rows: (string | number)[][] = [['audio', 'windows', 'ours (ms)', 'library (ms)', 'speed-up', 'max |diff|']];
   let source = '';

@@ -1,10 +1,8 @@
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { ARTIFACTS, ROOT, SPEECH_DIR } from '../../tests/helpers/data.ts';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const SPEECH_DIR = resolve(process.env['SPEECH_DIR'] ?? resolve(ROOT, '..', 'shared', 'data', 'speech'));
-export const ARTIFACTS = resolve(process.env['GLMASR_TEST_ARTIFACTS'] ?? resolve(ROOT, 'build', 'test-artifacts'));
+export { ARTIFACTS, ROOT, SPEECH_DIR };
 export const E2E_FIXTURES = resolve(ROOT, 'build', 'e2e-fixtures');
 
 /** Absolute path of a file in shared/data/speech, or a clear failure when the data is absent. */

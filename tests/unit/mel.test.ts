@@ -1,25 +1,12 @@
-import { WhisperFeatureExtractor } from '@huggingface/transformers';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { LogMel, melFilterBank } from '../../workers/dsp/mel.ts';
 import { decodeWav } from '../../workers/dsp/wav.ts';
+import { libraryFeatureExtractor } from '../helpers/oracles.ts';
 import { ARTIFACTS, GOLDENS_MISSING, SPEECH_MISSING, loadSafetensors, speechPath } from '../helpers/data.ts';
 
 const TOLERANCE = 1e-4; // max |difference| over all 128 x 3000 values (the issue's bound)
-
-function library() {
-  return new WhisperFeatureExtractor({
-    feature_size: 128,
-    sampling_rate: 16000,
-    hop_length: 160,
-    chunk_length: 30,
-    n_fft: 400,
-    n_samples: 480000,
-    nb_max_frames: 3000,
-    padding_value: 0,
-  } as never);
-}
 
 function maxAbsDiff(a: Float32Array, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -30,7 +17,7 @@ function maxAbsDiff(a: Float32Array, b: ArrayLike<number>): number {
 
 test('the filterbank equals the library filterbank (Slaney scale, Slaney norm)', () => {
   const ours = melFilterBank(201, 128, 0, 8000, 16000);
-  const lib = (library() as unknown as { config: { mel_filters: number[][] } }).config.mel_filters;
+  const lib = (libraryFeatureExtractor() as unknown as { config: { mel_filters: number[][] } }).config.mel_filters;
   expect(lib.length).toBe(128);
   let d = 0;
   for (let m = 0; m < 128; m++) for (let b = 0; b < 201; b++) d = Math.max(d, Math.abs(ours[m]![b]! - lib[m]![b]!));
@@ -57,7 +44,7 @@ describe.skipIf(SPEECH_MISSING() || GOLDENS_MISSING('mel'))('log-mel of real spe
   test('matches transformers (Python) WhisperFeatureExtractor(128) and the JS library within 1e-4', async () => {
     const { meta, tensors } = golden();
     const ours = new LogMel();
-    const lib = library();
+    const lib = libraryFeatureExtractor();
     for (const clip of meta.clips) {
       const samples = decodeWav(readFileSync(speechPath(clip.file))).channels[0]!;
       expect(samples.length).toBe(clip.samples);
@@ -80,7 +67,7 @@ describe.skipIf(SPEECH_MISSING() || GOLDENS_MISSING('mel'))('log-mel of real spe
 
 test('silence, a single sample and a full 30 s window are handled', async () => {
   const ours = new LogMel();
-  const lib = library();
+  const lib = libraryFeatureExtractor();
   const cases = [
     new Float32Array(0),
     Float32Array.of(0.5),

@@ -8,29 +8,11 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { expect, test } from 'vitest';
 import { planWindows, SEARCH_SAMPLES } from '../../workers/asr/windows.ts';
-import { decodeWav, encodeWavFloat32, toMono } from '../../workers/dsp/wav.ts';
-import { ROOT, SPEECH_MISSING, speechPath } from '../helpers/data.ts';
-import { readFileSync, readdirSync } from 'node:fs';
-
-function longSpeech(seconds: number): Float32Array {
-  const dir = speechPath('en');
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.wav'))
-    .sort();
-  const out = new Float32Array(seconds * 16000);
-  let at = 0;
-  for (let i = 0; at < out.length; i++) {
-    const wav = decodeWav(new Uint8Array(readFileSync(resolve(dir, files[i % files.length]!))));
-    if (wav.sampleRateHz !== 16000) continue;
-    const x = toMono(wav.channels).subarray(0, out.length - at);
-    out.set(x, at);
-    at += x.length;
-  }
-  return out;
-}
+import { encodeWavFloat32 } from '../../workers/dsp/wav.ts';
+import { ROOT, SPEECH_MISSING, speech } from '../helpers/data.ts';
 
 test.skipIf(SPEECH_MISSING())('10 minutes of speech: the TypeScript and Python plans agree exactly', () => {
-  const pcm = longSpeech(600);
+  const pcm = speech(600).samples;
   const windows = planWindows(pcm);
   expect(windows.length).toBeGreaterThanOrEqual(20);
   let end = 0;
