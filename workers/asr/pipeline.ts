@@ -113,6 +113,11 @@ export function yieldToEventLoop(): Promise<void> {
   });
 }
 
+/** Free the GPU buffers among `tensors` (the KV cache on WebGPU); CPU tensors are left to the garbage collector. */
+function disposeGpuTensors(tensors: Record<string, Tensor>): void {
+  for (const t of Object.values(tensors)) if (t.location === 'gpu-buffer') t.dispose();
+}
+
 function now(): number {
   return performance.now();
 }
@@ -245,7 +250,7 @@ export class GlmAsrPipeline {
     const embeds = await this.embedIds(ids);
     const past = this.emptyPast();
     const out = await this.runtime.run(this.decoder, this.decoderFeeds(embeds, ids.length, 0, past));
-    this.disposePresent(out);
+    disposeGpuTensors(out);
     check('logits', cpuFloat32(out[T.logits] as Tensor));
   }
 
@@ -270,12 +275,6 @@ export class GlmAsrPipeline {
       [T.numLogitsToKeep]: this.runtime.int64(BigInt64Array.of(1n), []),
       ...past,
     };
-  }
-
-  private disposePresent(out: Record<string, Tensor>): void {
-    for (const [name, t] of Object.entries(out)) {
-      if (name.startsWith('present.') && t.location === 'gpu-buffer') t.dispose();
-    }
   }
 
   /** audio_encoder on one window: [audioTokens × hidden] rows. */
@@ -398,7 +397,7 @@ export class GlmAsrPipeline {
         signal?.throwIfAborted();
         const out = await this.runtime.run(this.decoder, this.decoderFeeds(inputs, seq, pastLen, past));
         // The previous step's KV is no longer needed once this step ran (GPU buffers are freed explicitly).
-        for (const v of Object.values(past)) if (v.location === 'gpu-buffer') v.dispose();
+        disposeGpuTensors(past);
         past = {};
         for (let i = 0; i < this.manifest.model.num_layers; i++) {
           past[T.pastKey(i)] = out[T.presentKey(i)] as Tensor;
@@ -439,7 +438,7 @@ export class GlmAsrPipeline {
         inputs = await this.embedIds([best]);
       }
     } finally {
-      for (const v of Object.values(past)) if (v.location === 'gpu-buffer') v.dispose();
+      disposeGpuTensors(past);
     }
     result.decodeMs = now() - t - result.prefillMs;
     result.tokenIds = generated;
