@@ -9,7 +9,7 @@ import { CaptureSink } from './capture/capture-sink.ts';
 import { SAMPLE_RATE_HZ } from './constants.ts';
 import { LogMel } from './dsp/mel.ts';
 import { encodeWav16, encodeWavFloat32 } from './dsp/wav.ts';
-import { ModelHost, toErrorInfo } from './asr/engine.ts';
+import { EngineError, ModelHost, toErrorInfo } from './asr/engine.ts';
 import { isMainToWorker, type ErrorInfo, type MainToWorker, type WorkerToMain } from './protocol.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -41,8 +41,7 @@ async function handleModel(message: MainToWorker): Promise<void> {
       let pcm: Float32Array;
       if (source.kind === 'recording') {
         const sink = sessions.get(source.sessionId);
-        if (!sink)
-          throw Object.assign(new Error(`no recording for session ${source.sessionId}`), { code: 'BAD_AUDIO' });
+        if (!sink) throw new EngineError('BAD_AUDIO', `no recording for session ${source.sessionId}`);
         pcm = sink.store.slice();
       } else {
         pcm = source.samples;
@@ -93,13 +92,9 @@ function handle(message: MainToWorker): void {
     case 'model-release':
     case 'transcribe':
     case 'cancel':
-      handleModel(message).catch((err: unknown) => {
-        const info =
-          err instanceof Error && (err as { code?: unknown }).code === 'BAD_AUDIO'
-            ? { code: 'BAD_AUDIO' as const, detail: err.message }
-            : toErrorInfo(err);
-        fail(info, 'requestId' in message ? message.requestId : undefined);
-      });
+      handleModel(message).catch((err: unknown) =>
+        fail(toErrorInfo(err), 'requestId' in message ? message.requestId : undefined),
+      );
       break;
     case 'capture-attach': {
       const sink = new CaptureSink(message.sessionId, message.port as MessagePort, logMel, {

@@ -37,18 +37,7 @@ const PREFERENCE: Record<'webgpu-f16' | 'webgpu' | 'wasm', Variant[]> = {
 export function toErrorInfo(err: unknown): { code: ErrorCode; detail: string } {
   if (err instanceof EngineError) return { code: err.code, detail: err.message };
   if (err instanceof PipelineError) return { code: err.code, detail: err.message };
-  if (err instanceof OrtError)
-    return {
-      code:
-        err.code === 'OUT_OF_MEMORY'
-          ? 'OUT_OF_MEMORY'
-          : err.code === 'DEVICE_LOST_GPU'
-            ? 'DEVICE_LOST_GPU'
-            : err.code === 'SESSION_CREATE_FAILED'
-              ? 'SESSION_CREATE_FAILED'
-              : 'INTERNAL',
-      detail: err.message,
-    };
+  if (err instanceof OrtError) return { code: err.code === 'RUN_FAILED' ? 'INTERNAL' : err.code, detail: err.message };
   if (err instanceof DOMException && err.name === 'AbortError') return { code: 'CANCELLED', detail: 'cancelled' };
   if (err instanceof RangeError && /allocation|memory/i.test(err.message))
     return { code: 'OUT_OF_MEMORY', detail: err.message };
