@@ -16,7 +16,7 @@ import type { ModelManifest } from '../workers/asr/contract.ts';
 import { createNodeRuntime } from '../workers/asr/ort/node.ts';
 import { GlmAsrPipeline } from '../workers/asr/pipeline.ts';
 import { encodeWavFloat32 } from '../workers/dsp/wav.ts';
-import { ROOT, speech } from './common.ts';
+import { ROOT, speech, table } from './common.ts';
 
 const MODEL = resolve(process.env['GLMASR_BENCH_MODEL'] ?? resolve(homedir(), '.cache/glm-asr-web/full-random'));
 const VARIANT = (process.env['GLMASR_BENCH_VARIANT'] ?? 'q4') as 'q4';
@@ -123,22 +123,27 @@ export async function benchAsr(): Promise<void> {
     webError = err instanceof Error ? err.message : String(err);
   }
   const bound = (bandwidth * 1e9) / decoderBytes;
-  const row = (name: string, t: (Timing & { loadMs: number }) | null) =>
+  const row = (name: string, t: (Timing & { loadMs: number }) | null): (string | number)[] =>
     t
-      ? `${name.padEnd(22)} ${(t.loadMs / 1000).toFixed(1).padStart(8)} ${t.encoderMs.toFixed(0).padStart(11)} ${t.prefillMs
-          .toFixed(0)
-          .padStart(
-            11,
-          )} ${tokPerSec(t).toFixed(2).padStart(9)} ${((100 * tokPerSec(t)) / bound).toFixed(0).padStart(9)}%`
-      : `${name.padEnd(22)} failed: ${webError}`;
+      ? [
+          name,
+          (t.loadMs / 1000).toFixed(1),
+          t.encoderMs.toFixed(0),
+          t.prefillMs.toFixed(0),
+          tokPerSec(t).toFixed(2),
+          `${((100 * tokPerSec(t)) / bound).toFixed(0)}%`,
+        ]
+      : [name, `failed: ${webError}`];
   console.log(
     `memory copy bandwidth ${bandwidth.toFixed(1)} GB/s (read+write) -> decode bound ${bound.toFixed(2)} tokens/s`,
   );
   console.log(
-    `${'engine'.padEnd(22)} ${'load s'.padStart(8)} ${'encoder ms'.padStart(11)} ${'prefill ms'.padStart(11)} ${'tokens/s'.padStart(9)} ${'of bound'.padStart(10)}`,
+    table([
+      ['engine', 'load s', 'encoder ms', 'prefill ms', 'tokens/s', 'of bound'],
+      row('onnxruntime-node (CPU)', node),
+      row('Chromium WASM', web),
+    ]),
   );
-  console.log(row('onnxruntime-node (CPU)', node));
-  console.log(row('Chromium WASM', web));
   if (web) {
     console.log(
       `ratio browser/node: encoder ${(web.encoderMs / node.encoderMs).toFixed(2)}x the time, decode ${(tokPerSec(web) / tokPerSec(node)).toFixed(2)}x the speed`,
