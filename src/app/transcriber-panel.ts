@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
 import type { TranscribeEvent, Transcript, Variant, WindowResult } from '../../workers/asr/contract.ts';
 import type { EngineChoice, ErrorInfo, TranscribeSource } from '../../workers/protocol.ts';
 import type { EngineController, TranscriptionJob } from '../controllers/engine-controller.ts';
@@ -13,7 +14,7 @@ export const DEFAULT_MODEL_URL = 'models/glm-asr-nano-2512/';
 
 interface LiveWindow {
   index: number;
-  tokenIds?: number[];
+  /** The finished window (token ids, timings), once the transcription is done. */
   result?: WindowResult;
   startSec: number;
   endSec: number;
@@ -214,10 +215,7 @@ export class TranscriberPanel extends LitElement {
   private async onFiles(files: FileList | null | undefined): Promise<void> {
     const file = files?.[0];
     if (!file) return;
-    this.error = null;
-    this.result = null;
-    this.windows = [];
-    this.label = file.name;
+    this.reset(file.name);
     this.decoding = true;
     let pcm: Float32Array;
     try {
@@ -228,7 +226,17 @@ export class TranscriberPanel extends LitElement {
     } finally {
       this.decoding = false;
     }
-    await this.run({ kind: 'pcm', samples: pcm }, `${file.name} (${formatDuration(pcm.length / 16000)})`);
+    await this.run({ kind: 'pcm', samples: pcm }, `${file.name} (${formatDuration(pcm.length / SAMPLE_RATE_HZ)})`);
+  }
+
+  /** Clear the previous job's text, progress and error for a new one named `label`. */
+  private reset(label: string): void {
+    this.error = null;
+    this.result = null;
+    this.windows = [];
+    this.windowCount = 0;
+    this.progress = 0;
+    this.label = label;
   }
 
   private async run(source: TranscribeSource, label: string): Promise<void> {
@@ -237,12 +245,7 @@ export class TranscriberPanel extends LitElement {
       this.error = { code: 'NOT_LOADED', detail: `model state: ${this.engine.modelState}` };
       return;
     }
-    this.error = null;
-    this.result = null;
-    this.windows = [];
-    this.windowCount = 0;
-    this.progress = 0;
-    this.label = label;
+    this.reset(label);
     this.startedAt = performance.now();
     const job = this.engine.transcribe(source, (e) => this.onEvent(e), this.maxNewTokens);
     this.job = job;
@@ -254,7 +257,6 @@ export class TranscriberPanel extends LitElement {
         startSec: w.startSec,
         endSec: w.endSec,
         text: w.text,
-        tokenIds: w.tokenIds,
         result: w,
         done: true,
       }));
@@ -401,7 +403,7 @@ export class TranscriberPanel extends LitElement {
             html`<li
               data-window=${w.index}
               data-done=${w.done}
-              data-token-ids=${w.tokenIds ? JSON.stringify(w.tokenIds) : ''}
+              data-token-ids=${w.result ? JSON.stringify(w.result.tokenIds) : ''}
               data-timings=${
                 w.result
                   ? JSON.stringify({
