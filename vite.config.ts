@@ -1,4 +1,5 @@
 import { defineConfig } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
 
 // Cross-origin isolation gives onnxruntime-web SharedArrayBuffer (multi-threaded WASM).
 const isolation = {
@@ -10,6 +11,38 @@ export default defineConfig({
   build: { target: 'esnext', sourcemap: true },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
+  plugins: [
+    VitePWA({
+      strategies: 'injectManifest',
+      srcDir: 'src',
+      filename: 'sw.ts',
+      injectRegister: false,
+      registerType: 'prompt',
+      injectManifest: {
+        // The shell, the worker/worklet bundles and onnxruntime's wasm + mjs; never model files.
+        globPatterns: ['**/*.{js,mjs,css,html,svg,png,wasm,webmanifest}'],
+        globIgnores: ['**/*.map', 'models/**'],
+        maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+        rollupFormat: 'iife',
+      },
+      manifest: {
+        name: 'GLM-ASR Nano: speech to text on your device',
+        short_name: 'GLM-ASR',
+        description: 'Transcribe speech on your own device with GLM-ASR-Nano, in the browser.',
+        start_url: '.',
+        scope: '.',
+        display: 'standalone',
+        background_color: '#f6f7f9',
+        theme_color: '#3457d5',
+        icons: [
+          { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          { src: 'icons/icon.svg', sizes: 'any', type: 'image/svg+xml' },
+        ],
+      },
+    }),
+  ],
   // onnxruntime-web without its Emscripten module inlined (ort.webgpu.min.mjs): the module is a separate asset, so
   // its WASM threads load it instead of re-running the ASR worker bundle.
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'development|production'] },

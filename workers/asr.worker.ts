@@ -20,18 +20,44 @@ const logMel = new LogMel();
 const sessions = new Map<number, CaptureSink>();
 let statsTimer: ReturnType<typeof setInterval> | null = null;
 const host = new ModelHost();
+/** Running model loads, by request id, so a download can be paused or cancelled. */
+const loads = new Map<number, AbortController>();
 host.onDeviceLost = (detail) => fail({ code: 'DEVICE_LOST_GPU', detail });
 
 async function handleModel(message: MainToWorker): Promise<void> {
   switch (message.type) {
     case 'model-load': {
       const { requestId } = message;
-      const info = await host.load(message.baseUrl, message.variant, message.engine, (progress) =>
-        send({ type: 'model-progress', requestId, progress }),
-      );
-      send({ type: 'model-ready', requestId, engine: info });
+      const controller = new AbortController();
+      loads.set(requestId, controller);
+      try {
+        const info = await host.load(
+          message.baseUrl,
+          message.variant,
+          message.engine,
+          message.options ?? { storage: 'store' },
+          (progress) => send({ type: 'model-progress', requestId, progress }),
+          controller.signal,
+        );
+        send({ type: 'model-ready', requestId, engine: info });
+      } finally {
+        loads.delete(requestId);
+      }
       break;
     }
+    case 'download-stop': {
+      const paused = new EngineError('DOWNLOAD_PAUSED', 'download paused; what is stored is kept');
+      const discard = new EngineError('CANCELLED', 'download cancelled; its partial data was deleted');
+      loads.get(message.requestId)?.abort(message.mode === 'pause' ? paused : discard);
+      break;
+    }
+    case 'storage-list':
+      send({ type: 'storage-report', requestId: message.requestId, report: await host.storageReport() });
+      break;
+    case 'storage-delete':
+      await host.deleteStored(message.key);
+      send({ type: 'storage-report', requestId: message.requestId, report: await host.storageReport() });
+      break;
     case 'model-release':
       await host.release();
       send({ type: 'model-released', requestId: message.requestId });
@@ -90,6 +116,9 @@ function handle(message: MainToWorker): void {
   switch (message.type) {
     case 'model-load':
     case 'model-release':
+    case 'download-stop':
+    case 'storage-list':
+    case 'storage-delete':
     case 'transcribe':
     case 'cancel':
       handleModel(message).catch((err: unknown) =>

@@ -7,7 +7,7 @@
  * in every execution context.
  */
 
-import type { LoadProgress, TranscribeEvent, Transcript, Variant } from './asr/contract.ts';
+import type { LoadProgress, ModelKey, StoredModel, TranscribeEvent, Transcript, Variant } from './asr/contract.ts';
 
 /** A MessagePort in whichever context compiles this file (DOM, worker, worklet; Node's for the unit tests, where
  * `MessagePort` is only a value). */
@@ -89,6 +89,12 @@ export type ErrorCode =
   | 'OUT_OF_MEMORY'
   | 'DEVICE_LOST_GPU'
   | 'WARMUP_FAILED'
+  | 'DOWNLOAD_FAILED'
+  | 'DOWNLOAD_PAUSED'
+  | 'INTEGRITY_FAILED'
+  | 'STORAGE_FULL'
+  | 'STORAGE_UNAVAILABLE'
+  | 'OFFLINE_NOT_STORED'
   | 'NOT_LOADED'
   | 'CANCELLED'
   | 'INTERNAL';
@@ -137,14 +143,53 @@ export interface EngineInfo {
   adapter: string;
   shaderF16: boolean;
   loadMs: number;
+  /** Where the weights came from: this device's storage (downloaded now or earlier), or the network unsaved. */
+  storage: 'stored' | 'unsaved';
+  /** Milliseconds per load stage (download, read, session, warmup), for the UI and benchmarks. */
+  stageMs: Partial<Record<LoadProgress['stage'], number>>;
+  /** Stored pieces that failed their check and were fetched again ("onnx/x.onnx_data #3"). */
+  repaired: string[];
+}
+
+/** How a load keeps the weights: 'store' = download once into IndexedDB and load from there; 'memory' = fetch
+ *  into memory only (when storage is full or unavailable). */
+export type StorageMode = 'store' | 'memory';
+
+export interface ModelLoadOptions {
+  storage: StorageMode;
+  /** Bytes per stored record (8–32 MiB in use; smaller only for tests). */
+  chunkBytes?: number;
+  /** Test hook: the store throws QuotaExceededError once this many bytes were written in this load. */
+  quotaAfterBytes?: number;
+}
+
+/** What the storage holds, for the settings panel. */
+export interface StorageReport {
+  models: StoredModel[];
+  /** navigator.storage.estimate() in the worker (null where the browser lacks it). */
+  usage: number | null;
+  quota: number | null;
+  /** Set when the store could not be opened (private mode, disabled storage). */
+  unavailable?: string;
 }
 
 /** Audio to transcribe: a capture session's recording (kept in the worker) or 16 kHz mono samples (transferred). */
 export type TranscribeSource = { kind: 'recording'; sessionId: number } | { kind: 'pcm'; samples: Float32Array };
 
 export type MainToWorker =
-  | { type: 'model-load'; requestId: number; baseUrl: string; variant: Variant | 'auto'; engine: EngineChoice }
+  | {
+      type: 'model-load';
+      requestId: number;
+      baseUrl: string;
+      variant: Variant | 'auto';
+      engine: EngineChoice;
+      options?: ModelLoadOptions;
+    }
   | { type: 'model-release'; requestId: number }
+  /** Stop a running download of load `requestId`: 'pause' keeps what is stored, 'discard' deletes it. */
+  | { type: 'download-stop'; requestId: number; mode: 'pause' | 'discard' }
+  | { type: 'storage-list'; requestId: number }
+  | { type: 'storage-delete'; requestId: number; key: ModelKey }
   | { type: 'transcribe'; requestId: number; source: TranscribeSource; maxNewTokens?: number }
   | { type: 'cancel'; requestId: number }
   | { type: 'capture-attach'; sessionId: number; port: Port }
@@ -162,6 +207,7 @@ export type WorkerToMain =
   | { type: 'model-progress'; requestId: number; progress: LoadProgress }
   | { type: 'model-ready'; requestId: number; engine: EngineInfo }
   | { type: 'model-released'; requestId: number }
+  | { type: 'storage-report'; requestId: number; report: StorageReport }
   | { type: 'transcribe-event'; requestId: number; event: TranscribeEvent }
   | { type: 'transcribe-done'; requestId: number; transcript: Transcript }
   | { type: 'error'; requestId?: number; error: ErrorInfo };
@@ -213,6 +259,9 @@ export function isWorkletToMain(value: unknown): value is WorkletToMain {
 const MAIN_TO_WORKER = new Set([
   'model-load',
   'model-release',
+  'download-stop',
+  'storage-list',
+  'storage-delete',
   'transcribe',
   'cancel',
   'capture-attach',
@@ -233,6 +282,7 @@ const WORKER_TO_MAIN = new Set([
   'model-progress',
   'model-ready',
   'model-released',
+  'storage-report',
   'transcribe-event',
   'transcribe-done',
   'error',

@@ -11,6 +11,8 @@ import { errorAlert, errorAlertStyles } from './error-alert.ts';
 import './level-meter.ts';
 import './mel-view.ts';
 import './transcriber-panel.ts';
+import './storage-panel.ts';
+import { registerServiceWorker, type UpdateHandle } from '../lib/service-worker.ts';
 import type { TranscriberPanel } from './transcriber-panel.ts';
 import type { MelView } from './mel-view.ts';
 
@@ -23,6 +25,8 @@ export class AsrApp extends LitElement {
   private readonly mic = new MicController(this, this.engine);
 
   @state() private gpu: GpuCapability | null = null;
+  /** A new service worker is waiting: the update prompt. */
+  @state() private pendingUpdate: UpdateHandle | null = null;
   @state() private downloadError: ErrorInfo | null = null;
   @query('mel-view') private melView!: MelView;
   @query('transcriber-panel') private panel!: TranscriberPanel;
@@ -51,6 +55,17 @@ export class AsrApp extends LitElement {
       header p {
         margin: 0.25rem 0 0;
         color: var(--muted);
+      }
+      .update {
+        margin-top: 1rem;
+        padding: 0.6rem 1rem;
+        border-radius: 0.75rem;
+        background: var(--panel);
+        border: 2px solid var(--accent);
+        display: flex;
+        gap: 1rem;
+        align-items: center;
+        flex-wrap: wrap;
       }
       .capability {
         font-size: 0.85rem;
@@ -132,6 +147,7 @@ export class AsrApp extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    registerServiceWorker((update) => (this.pendingUpdate = update));
     void probeWebGpu().then((gpu) => (this.gpu = gpu));
     document.addEventListener('keydown', this.onKey);
   }
@@ -272,8 +288,17 @@ export class AsrApp extends LitElement {
         <p>Speech to text on your own device.</p>
         <div class="capability" data-testid="capability">${describeGpu(this.gpu)}</div>
       </header>
+      ${
+        this.pendingUpdate
+          ? html`<div class="update" role="status" data-testid="update-ready">
+              A new version of the app is ready.
+              <button @click=${() => this.pendingUpdate?.apply()} data-testid="apply-update">Reload to update</button>
+            </div>`
+          : nothing
+      }
       ${this.renderRecorder()}
-      <transcriber-panel .engine=${this.engine}></transcriber-panel>`;
+      <transcriber-panel .engine=${this.engine}></transcriber-panel>
+      <storage-panel .engine=${this.engine}></storage-panel>`;
   }
 }
 

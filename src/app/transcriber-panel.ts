@@ -1,11 +1,11 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
-import type { TranscribeEvent, Transcript, Variant, WindowResult } from '../../workers/asr/contract.ts';
-import type { EngineChoice, ErrorInfo, TranscribeSource } from '../../workers/protocol.ts';
+import type { LoadProgress, TranscribeEvent, Transcript, Variant, WindowResult } from '../../workers/asr/contract.ts';
+import type { EngineChoice, ErrorInfo, StorageMode, TranscribeSource } from '../../workers/protocol.ts';
 import type { EngineController, TranscriptionJob } from '../controllers/engine-controller.ts';
 import { AUDIO_ACCEPT, decodeAudioFile } from '../lib/audio-file.ts';
-import { formatDuration } from '../lib/format.ts';
+import { formatBytes, formatDuration } from '../lib/format.ts';
 import { asErrorInfo } from '../lib/messages.ts';
 import { errorAlert, errorAlertStyles } from './error-alert.ts';
 
@@ -44,6 +44,10 @@ export class TranscriberPanel extends LitElement {
   @state() private decoding = false;
   /** Per-window token cap from `?maxNewTokens=` (tests compare with goldens decoded under a cap). */
   private maxNewTokens: number | undefined;
+  /** `?storage=memory` loads without storing; `?chunkKiB=` and `?quotaAfterBytes=` are test knobs. */
+  private storageMode: StorageMode = 'store';
+  private chunkBytes: number | undefined;
+  private quotaAfterBytes: number | undefined;
 
   static override styles = [
     errorAlertStyles,
@@ -123,6 +127,27 @@ export class TranscriberPanel extends LitElement {
         color: var(--muted);
         font-size: 0.85rem;
       }
+      .note {
+        font-size: 0.85rem;
+        margin-top: 0.35rem;
+      }
+      ul.files {
+        list-style: none;
+        padding: 0;
+        margin: 0.25rem 0;
+        font-size: 0.8rem;
+      }
+      ul.files li {
+        display: grid;
+        grid-template-columns: minmax(10rem, 1fr) 8rem 12rem;
+        gap: 0.5rem;
+        align-items: center;
+        border: 0;
+        padding: 0.1rem 0;
+      }
+      ul.files progress {
+        margin: 0;
+      }
       .engine {
         font-size: 0.85rem;
         margin-top: 0.5rem;
@@ -166,6 +191,12 @@ export class TranscriberPanel extends LitElement {
     const cap = Number(params.get('maxNewTokens'));
     if (Number.isInteger(cap) && cap > 0) this.maxNewTokens = cap;
     if (engine === 'webgpu' || engine === 'wasm' || engine === 'auto') this.engineChoice = engine;
+    if (params.get('storage') === 'memory') this.storageMode = 'memory';
+    // Test knobs: record size (default 16 MiB) and a simulated full disk after N bytes.
+    const chunkKiB = Number(params.get('chunkKiB'));
+    if (chunkKiB > 0) this.chunkBytes = chunkKiB * 1024;
+    const quota = params.get('quotaAfterBytes');
+    if (quota !== null && Number.isFinite(Number(quota))) this.quotaAfterBytes = Number(quota);
     if (model) {
       this.modelUrl = model;
       this.autoLoad = true;
@@ -195,8 +226,12 @@ export class TranscriberPanel extends LitElement {
     if (this.autoLoad) void this.load();
   }
 
-  private async load(): Promise<void> {
-    const loading = this.engine.loadModel(this.modelUrl, this.variant, this.engineChoice);
+  private async load(storage: StorageMode = this.storageMode): Promise<void> {
+    const loading = this.engine.loadModel(this.modelUrl, this.variant, this.engineChoice, {
+      storage,
+      ...(this.chunkBytes ? { chunkBytes: this.chunkBytes } : {}),
+      ...(this.quotaAfterBytes !== undefined ? { quotaAfterBytes: this.quotaAfterBytes } : {}),
+    });
     this.requestUpdate();
     try {
       await loading;
@@ -297,10 +332,74 @@ export class TranscriberPanel extends LitElement {
     }
   }
 
+  private renderProgress(p: LoadProgress | null) {
+    if (!p) return html`<div class="muted">Starting…</div>`;
+    if (p.stage === 'download' || p.stage === 'read') {
+      const pct = p.total ? (100 * p.loaded) / p.total : 0;
+      const d = p.download;
+      const head =
+        p.stage === 'read'
+          ? `Reading the model from this device: ${formatBytes(p.loaded)} of ${formatBytes(p.total)}`
+          : `Downloading ${formatBytes(p.loaded)} of ${formatBytes(p.total)} (${pct.toFixed(0)} %)`;
+      return html`<progress max=${p.total || 1} .value=${p.loaded} aria-label="Model download"></progress>
+        <div class="muted" data-testid="progress-text">
+          ${head}${
+            d
+              ? html`${d.bytesPerSec > 0 ? ` · ${formatBytes(d.bytesPerSec)}/s` : ''}${
+                  d.etaSec !== null ? ` · about ${formatDuration(d.etaSec)} left` : ''
+                }`
+              : nothing
+          }
+        </div>
+        ${
+          d
+            ? html`<div class="muted">
+                  ${d.resumedFrom > 0 ? `Resumed: ${formatBytes(d.resumedFrom)} were already stored. ` : ''} Needs
+                  ${formatBytes(d.needed)} of
+                  storage${d.available !== null ? `; ${formatBytes(d.available)} available` : ''}.
+                </div>
+                ${d.note ? html`<div class="note" role="status" data-testid="download-note">${d.note}</div>` : nothing}
+                <details>
+                  <summary>Files</summary>
+                  <ul class="files" data-testid="download-files">
+                    ${d.files.map(
+                      (f) =>
+                        html`<li data-path=${f.path} data-state=${f.state}>
+                          <span>${f.path}</span>
+                          <progress max=${f.total || 1} .value=${f.loaded}></progress>
+                          <span class="muted">${formatBytes(f.loaded)} / ${formatBytes(f.total)} · ${f.state}</span>
+                        </li>`,
+                    )}
+                  </ul>
+                </details>
+                <div class="row">
+                  <button @click=${() => this.engine.stopDownload('pause')} data-testid="pause-download">
+                    Pause download
+                  </button>
+                  <button @click=${() => this.engine.stopDownload('discard')} data-testid="cancel-download">
+                    Cancel and delete
+                  </button>
+                </div>`
+            : nothing
+        }`;
+    }
+    return html`<progress aria-label="Model loading"></progress>
+      <div class="muted" data-testid="progress-text">
+        ${
+          p.stage === 'session'
+            ? `Preparing ${p.detail}…`
+            : p.stage === 'warmup'
+              ? `Warming up on ${p.detail === 'webgpu' ? 'WebGPU' : 'the CPU'}…`
+              : 'Reading the model description…'
+        }
+      </div>`;
+  }
+
   private renderModel() {
     const e = this.engine;
-    const p = e.loadProgress;
     const info = e.engineInfo;
+    const code = e.modelError?.code;
+    const paused = code === 'DOWNLOAD_PAUSED' || code === 'DOWNLOAD_FAILED';
     return html`<div class="row">
         <label for="model-url" class="muted">Model</label>
         <input
@@ -328,42 +427,45 @@ export class TranscriberPanel extends LitElement {
           ?disabled=${e.modelState === 'loading' || !!this.job}
           data-testid="load-model"
         >
-          ${e.modelState === 'ready' ? 'Reload' : 'Load model'}
+          ${e.modelState === 'ready' ? 'Reload' : paused ? 'Resume download' : 'Load model'}
         </button>
       </div>
-      ${
-        e.modelState === 'loading'
-          ? html`<div data-testid="model-progress">
-              <progress
-                max=${p && p.stage === 'download' && p.total ? p.total : 1}
-                .value=${p && p.stage === 'download' && p.total ? p.loaded : 0}
-              ></progress>
-              <div class="muted">
-                ${
-                  !p
-                    ? 'Starting…'
-                    : p.stage === 'download'
-                      ? `Downloading ${(p.loaded / 1e6).toFixed(1)} of ${(p.total / 1e6).toFixed(1)} MB`
-                      : p.stage === 'session'
-                        ? `Preparing ${p.detail}…`
-                        : p.stage === 'warmup'
-                          ? `Warming up on ${p.detail === 'webgpu' ? 'WebGPU' : 'the CPU'}…`
-                          : 'Reading the model description…'
-                }
-              </div>
-            </div>`
-          : nothing
-      }
+      ${e.modelState === 'loading' ? html`<div data-testid="model-progress">${this.renderProgress(e.loadProgress)}</div>` : nothing}
       ${
         info
-          ? html`<div class="engine" data-testid="engine" data-provider=${info.provider} data-variant=${info.variant}>
+          ? html`<div
+              class="engine"
+              data-testid="engine"
+              data-provider=${info.provider}
+              data-variant=${info.variant}
+              data-storage=${info.storage}
+            >
               Ready: <strong>${info.modelId}</strong> on
               <strong>${info.provider === 'webgpu' ? 'WebGPU' : 'CPU (WASM)'}</strong>, ${info.variant}
-              <span class="muted">· ${info.adapter} · loaded in ${(info.loadMs / 1000).toFixed(1)} s</span>
+              <span class="muted"
+                >· ${info.adapter} · loaded in ${(info.loadMs / 1000).toFixed(1)} s ·
+                ${info.storage === 'stored' ? 'stored on this device (works offline)' : 'not saved on this device'}</span
+              >
+              ${
+                info.repaired.length
+                  ? html`<div class="note" role="status" data-testid="repaired">
+                      Repaired damaged stored data: ${info.repaired.join(', ')}
+                    </div>`
+                  : nothing
+              }
             </div>`
           : nothing
       }
-      ${errorAlert(e.modelError)}`;
+      ${errorAlert(e.modelError)}
+      ${
+        code === 'STORAGE_FULL' || code === 'STORAGE_UNAVAILABLE'
+          ? html`<div class="row">
+              <button @click=${() => this.load('memory')} data-testid="load-unsaved">
+                Load without saving (downloads again next time)
+              </button>
+            </div>`
+          : nothing
+      }`;
   }
 
   private renderJob() {

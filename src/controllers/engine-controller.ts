@@ -4,7 +4,7 @@
  */
 
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { LoadProgress, TranscribeEvent, Transcript, Variant } from '../../workers/asr/contract.ts';
+import type { LoadProgress, ModelKey, TranscribeEvent, Transcript, Variant } from '../../workers/asr/contract.ts';
 import { asErrorInfo } from '../lib/messages.ts';
 import {
   isWorkerToMain,
@@ -14,6 +14,8 @@ import {
   type ErrorInfo,
   type MainToWorker,
   type MelColumns,
+  type ModelLoadOptions,
+  type StorageReport,
   type TranscribeSource,
   type WorkerToMain,
 } from '../../workers/protocol.ts';
@@ -53,6 +55,11 @@ export class EngineController implements ReactiveController {
   loadProgress: LoadProgress | null = null;
   engineInfo: EngineInfo | null = null;
   modelError: ErrorInfo | null = null;
+  /** The running load's request id (to pause or cancel its download). */
+  private loadRequestId: number | null = null;
+  /** What storage holds (refreshed after loads and deletes) and whether the browser made it persistent. */
+  storage: StorageReport | null = null;
+  persisted: boolean | null = null;
 
   constructor(private readonly host: ReactiveControllerHost) {
     host.addController(this);
@@ -115,20 +122,28 @@ export class EngineController implements ReactiveController {
   }
 
   /** Load (or replace) the model from a URL; progress and state are on this controller. */
-  async loadModel(baseUrl: string, variant: Variant | 'auto', engine: EngineChoice): Promise<EngineInfo> {
+  async loadModel(
+    baseUrl: string,
+    variant: Variant | 'auto',
+    engine: EngineChoice,
+    options: ModelLoadOptions = { storage: 'store' },
+  ): Promise<EngineInfo> {
     this.modelState = 'loading';
     this.modelError = null;
     this.engineInfo = null;
     this.loadProgress = null;
     this.host.requestUpdate();
+    if (options.storage === 'store') void this.requestPersistence();
     try {
-      const { promise } = this.request<Extract<WorkerToMain, { type: 'model-ready' }>>((requestId) => ({
+      const { requestId, promise } = this.request<Extract<WorkerToMain, { type: 'model-ready' }>>((requestId) => ({
         type: 'model-load',
         requestId,
         baseUrl: new URL(baseUrl, location.href).href,
         variant,
         engine,
+        options,
       }));
+      this.loadRequestId = requestId;
       const ready = await promise;
       this.engineInfo = ready.engine;
       this.modelState = 'ready';
@@ -138,8 +153,49 @@ export class EngineController implements ReactiveController {
       this.modelState = 'error';
       throw this.modelError;
     } finally {
+      this.loadRequestId = null;
       this.host.requestUpdate();
+      void this.refreshStorage();
     }
+  }
+
+  /** Pause (keep what is stored) or cancel (delete it) the running download. */
+  stopDownload(mode: 'pause' | 'discard'): void {
+    if (this.loadRequestId !== null) this.post({ type: 'download-stop', requestId: this.loadRequestId, mode });
+  }
+
+  /** Ask the browser to keep our storage under pressure (Window-only API); the answer is shown in settings. */
+  async requestPersistence(): Promise<boolean | null> {
+    try {
+      const s = navigator.storage;
+      if (!s?.persist) return (this.persisted = null);
+      this.persisted = (await s.persisted()) || (await s.persist());
+    } catch {
+      this.persisted = null;
+    }
+    this.host.requestUpdate();
+    return this.persisted;
+  }
+
+  async refreshStorage(): Promise<StorageReport> {
+    const { promise } = this.request<Extract<WorkerToMain, { type: 'storage-report' }>>((requestId) => ({
+      type: 'storage-list',
+      requestId,
+    }));
+    this.storage = (await promise).report;
+    if (this.persisted === null) this.persisted = (await navigator.storage?.persisted?.().catch(() => null)) ?? null;
+    this.host.requestUpdate();
+    return this.storage;
+  }
+
+  async deleteStored(key: ModelKey): Promise<void> {
+    const { promise } = this.request<Extract<WorkerToMain, { type: 'storage-report' }>>((requestId) => ({
+      type: 'storage-delete',
+      requestId,
+      key,
+    }));
+    this.storage = (await promise).report;
+    this.host.requestUpdate();
   }
 
   async releaseModel(): Promise<void> {
@@ -194,6 +250,7 @@ export class EngineController implements ReactiveController {
         }
         break;
       case 'recording':
+      case 'storage-report':
       case 'model-ready':
       case 'model-released':
       case 'transcribe-done': {

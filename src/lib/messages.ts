@@ -88,6 +88,31 @@ const MESSAGES: Record<ErrorCode, UserMessage> = {
     title: 'The GPU produced invalid results during its self-test.',
     action: 'The app will use the CPU instead.',
   },
+  DOWNLOAD_FAILED: {
+    title: 'The model download failed.',
+    action: 'What is already stored is kept. Check the connection or the model address, then press Resume download.',
+  },
+  DOWNLOAD_PAUSED: {
+    title: 'Download paused.',
+    action: 'What is downloaded so far is kept. Press Resume download to continue where it stopped.',
+  },
+  INTEGRITY_FAILED: {
+    title: 'The model files did not pass their integrity check.',
+    action:
+      'The damaged data was removed and nothing bad was kept. Try again later; if it repeats, the server has a broken copy.',
+  },
+  STORAGE_FULL: {
+    title: 'There is not enough storage space for the model on this device.',
+    action: 'Free some space (or delete stored models below), load it without saving, or use the server instead.',
+  },
+  STORAGE_UNAVAILABLE: {
+    title: 'This browser does not let the app store the model (private browsing or storage turned off).',
+    action: 'Load it without saving (it downloads again next time), or use the server instead.',
+  },
+  OFFLINE_NOT_STORED: {
+    title: 'You are offline and this model is not stored on this device.',
+    action: 'Connect to the internet once to download it; after that it works offline.',
+  },
   NOT_LOADED: {
     title: 'The model is not loaded yet.',
     action: 'Wait for the download and loading to finish.',

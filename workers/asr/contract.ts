@@ -109,11 +109,57 @@ export const TRANSCRIPTION_PROMPT = 'Please transcribe this audio into text';
 /* Results and progress the pipeline reports (also carried by the worker protocol). */
 
 export interface LoadProgress {
-  stage: 'config' | 'download' | 'session' | 'warmup';
-  /** Bytes loaded so far and in total for 'download'; 0/0 otherwise. */
+  /** 'download': network → storage; 'read': storage (or, unsaved, the network) → memory, checked; then sessions. */
+  stage: 'config' | 'download' | 'read' | 'session' | 'warmup';
+  /** Bytes done so far and in total for 'download' and 'read'; 0/0 otherwise. */
   loaded: number;
   total: number;
   detail: string;
+  /** While downloading: per-file state, speed and what the storage has room for. */
+  download?: DownloadStatus;
+}
+
+/* Model storage (workers/asr/store/): one IndexedDB store, records keyed by arrays. */
+
+/** Which stored copy: model id and revision from manifest.json, and the variant. */
+export interface ModelKey {
+  modelId: string;
+  revision: string;
+  variant: Variant;
+}
+
+export type FileState = 'waiting' | 'downloading' | 'retrying' | 'verifying' | 'done';
+
+export interface FileProgress {
+  path: string;
+  /** Bytes stored (plus the in-flight piece while downloading) and the file's size. */
+  loaded: number;
+  total: number;
+  state: FileState;
+}
+
+export interface DownloadStatus {
+  files: FileProgress[];
+  /** Bytes per second over the last seconds, and the time left at that speed (null until measurable). */
+  bytesPerSec: number;
+  etaSec: number | null;
+  /** Bytes that were already stored when this download started (a resume). */
+  resumedFrom: number;
+  /** Storage before starting: what this download still needs and what the browser says is free (null: unknown). */
+  needed: number;
+  available: number | null;
+  /** The latest transient problem being retried ("connection lost, retrying in 2 s"), or ''. */
+  note: string;
+}
+
+/** A stored model as the settings panel lists it. */
+export interface StoredModel extends ModelKey {
+  baseUrl: string;
+  /** Bytes of the variant's files, and how many of them are stored. */
+  bytes: number;
+  storedBytes: number;
+  complete: boolean;
+  updatedAt: number;
 }
 
 export type StopReason = 'eos' | 'max-tokens' | 'repetition' | 'no-audio';

@@ -32,6 +32,8 @@ import { audioTokenCount, planWindows } from './windows.ts';
 /** Where the model directory's files come from: fetch in the browser, the file system in Node. */
 export interface ModelSource {
   readonly label: string;
+  /** How its bytes arrive, for progress: 'download' (network into memory) or 'read' (this device's storage). */
+  readonly stage?: 'download' | 'read';
   text(path: string): Promise<string>;
   /** A graph or external-data file: its bytes, or a path the runtime opens itself (Node). */
   binary(path: string, onBytes?: (loaded: number) => void): Promise<Uint8Array | string>;
@@ -181,6 +183,7 @@ export class GlmAsrPipeline {
         `tokenizer's <|pad|> is ${tokenizer.audioTokenId} but the model's audio_token_id is ${manifest.model.audio_token_id}`,
       );
     const total = info.bytes;
+    const stage = source.stage ?? 'download';
     let done = 0;
     const sessions: Session[] = [];
     for (const graph of ['audio_encoder', 'embed_tokens', 'decoder_model_merged'] as GraphName[]) {
@@ -191,11 +194,11 @@ export class GlmAsrPipeline {
       const fetchOne = async (path: string) => {
         const base = done;
         const data = await source.binary(path, (loaded) =>
-          onProgress({ stage: 'download', loaded: base + loaded, total, detail: path }),
+          onProgress({ stage, loaded: base + loaded, total, detail: path }),
         );
         const entry = manifest.files.find((f) => f.path === path);
         done += entry?.bytes ?? (typeof data === 'string' ? 0 : data.byteLength);
-        onProgress({ stage: 'download', loaded: done, total, detail: path });
+        onProgress({ stage, loaded: done, total, detail: path });
         return data;
       };
       const model = await fetchOne(modelPath);
