@@ -276,6 +276,15 @@ async function fetchFrom(
   let piece = new Uint8Array(Math.min(chunkBytes, file.bytes - offset));
   let fill = 0;
   let stored = offset;
+  // Full pieces are stored behind the reader (at most two waiting), so the response stream is drained at network
+  // speed: bytes still queued in a stream are discarded when its connection fails, bytes in a piece are not.
+  let writes: Promise<void> = Promise.resolve();
+  let waiting = 0;
+  const store = (data: Uint8Array) => {
+    waiting++;
+    writes = writes.then(() => commit(data)).finally(() => void waiting--);
+    writes.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+  };
   try {
     for (;;) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
@@ -303,18 +312,22 @@ async function fetchFrom(
         fill += n;
         value = value.subarray(n);
         if (fill === piece.byteLength) {
-          await commit(piece);
+          store(piece);
           stored += fill;
           fill = 0;
           piece = new Uint8Array(Math.min(chunkBytes, file.bytes - stored));
         }
       }
+      if (waiting >= 2) await writes;
       onPosition(stored + fill);
     }
+    await writes;
     if (stored + fill < file.bytes)
       throw new RetryableError(`the response ended at byte ${stored + fill} of ${file.bytes}`);
   } catch (err) {
-    // Keep what arrived intact before the failure (not on a pause: the user asked to stop now).
+    // Finish storing the full pieces (a failing store is the error to report), then keep what arrived intact before
+    // a network failure as a short piece (not on a pause: the user asked to stop now).
+    await writes;
     if (fill > 0 && err instanceof RetryableError) await commit(piece.slice(0, fill));
     await reader.cancel().catch(() => undefined);
     throw err;
