@@ -68,7 +68,7 @@ async function browserRun(wav: string): Promise<Timing & { loadMs: number }> {
     const page = await browser.newPage();
     const t0 = performance.now();
     await page.goto(
-      `http://127.0.0.1:4391/?model=/models/${basename(MODEL)}/&variant=${VARIANT}&engine=wasm&maxNewTokens=${TOKENS}`,
+      `http://127.0.0.1:4391/?model=/models/${basename(MODEL)}/&variant=${VARIANT}&engine=wasm&storage=memory&maxNewTokens=${TOKENS}`,
     );
     const engine = page.getByTestId('engine');
     const error = page.locator('[role=alert]');

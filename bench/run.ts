@@ -1,12 +1,18 @@
 /**
  * `npm run bench [-- section ...]`: speed and memory goals, each measured side by side in one run and printed as
- * ratios.  Sections: mel, long, asr.
+ * ratios.  Sections: mel, long, load, asr.
  */
 import { benchAsr } from './asr.ts';
+import { benchLoad } from './load.ts';
 import { benchLong } from './long.ts';
 import { benchMel } from './mel.ts';
 
-const sections: Record<string, () => Promise<void>> = { mel: benchMel, long: benchLong, asr: benchAsr };
+const sections: Record<string, () => Promise<void>> = {
+  mel: benchMel,
+  long: benchLong,
+  load: benchLoad,
+  asr: benchAsr,
+};
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const run = wanted.length ? wanted : Object.keys(sections);
 for (const name of run) {

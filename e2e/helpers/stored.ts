@@ -112,7 +112,8 @@ export function tamper(page: Page, id: string, path: string, index: number, how:
           let damaged: Uint8Array;
           if (how === 'flip') {
             damaged = piece.slice();
-            damaged[Math.floor(damaged.length / 2)] ^= 0x01;
+            const at = Math.floor(damaged.length / 2);
+            damaged[at] = (damaged[at] as number) ^ 0x01;
           } else {
             damaged = piece.slice(0, piece.length - 7);
           }

@@ -439,6 +439,7 @@ export class TranscriberPanel extends LitElement {
               data-provider=${info.provider}
               data-variant=${info.variant}
               data-storage=${info.storage}
+              data-stage-ms=${JSON.stringify(info.stageMs)}
             >
               Ready: <strong>${info.modelId}</strong> on
               <strong>${info.provider === 'webgpu' ? 'WebGPU' : 'CPU (WASM)'}</strong>, ${info.variant}

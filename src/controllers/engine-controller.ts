@@ -155,7 +155,7 @@ export class EngineController implements ReactiveController {
     } finally {
       this.loadRequestId = null;
       this.host.requestUpdate();
-      void this.refreshStorage();
+      this.refreshStorage().catch(() => undefined); // the settings panel refreshes itself when opened
     }
   }
 

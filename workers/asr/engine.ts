@@ -113,7 +113,7 @@ export class ModelHost {
     const provider: 'webgpu' | 'wasm' = probe?.adapter ? 'webgpu' : 'wasm';
     const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
     const store = options.storage === 'store' ? this.store : null;
-    if (store) store.quotaAfterBytes = options.quotaAfterBytes;
+    store?.simulateQuota(options.quotaAfterBytes);
     progress({ stage: 'config', loaded: 0, total: 0, detail: base });
     const manifest = await this.manifest(base, store, wanted, provider, probe?.shaderF16 ?? false);
     const have = Object.keys(manifest.variants).filter(isVariant);

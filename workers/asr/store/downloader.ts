@@ -117,22 +117,31 @@ export async function downloadModel(opts: DownloadOptions): Promise<void> {
 
   // Largest first, so the long files start early; two at a time.
   const queue = files.filter((f) => !records.get(f.path)?.done).sort((a, b) => b.bytes - a.bytes);
+  // The lanes' signal: the caller's (pause, cancel), or the other lane's failure.
+  const lanesStop = new AbortController();
+  const forward = () => lanesStop.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener('abort', forward, { once: true });
+  const laneOpts = { ...opts, signal: lanesStop.signal };
   const run = async () => {
     for (let f = queue.shift(); f; f = queue.shift()) {
-      await downloadFile(opts, f, records.get(f.path) as FileRecord, set, (text) => {
+      await downloadFile(laneOpts, f, records.get(f.path) as FileRecord, set, (text) => {
         note = text;
         emit(true);
       });
     }
   };
-  const lanes = Array.from({ length: Math.min(PARALLEL_FILES, queue.length) }, run);
-  const results = await Promise.allSettled(lanes);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) {
-    // Stop the other lane too (it keeps what it stored) and report the first failure.
-    queue.length = 0;
-    throw failed.reason;
-  }
+  let firstFailure: unknown = null;
+  const lanes = Array.from({ length: Math.min(PARALLEL_FILES, queue.length) }, () =>
+    run().catch((err: unknown) => {
+      // Stop the other lane at once (it keeps what it stored) and report this failure, not the stop.
+      if (firstFailure === null) firstFailure = err;
+      queue.length = 0;
+      lanesStop.abort(err);
+    }),
+  );
+  await Promise.all(lanes);
+  if (firstFailure !== null) throw firstFailure;
   signal.throwIfAborted();
   emit(true);
 }

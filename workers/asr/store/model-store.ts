@@ -82,8 +82,14 @@ const range = (prefix: IDBValidKey[]) => IDBKeyRange.bound(prefix, [...prefix, [
 export class ModelStore {
   private readonly db: UseStore;
   /** Test hook (ModelLoadOptions.quotaAfterBytes): writes beyond this many bytes fail as if the disk were full. */
-  quotaAfterBytes: number | undefined;
+  private quotaAfterBytes: number | undefined;
   private written = 0;
+
+  /** Arm (or, with undefined, disarm) the full-disk test hook for the next writes. */
+  simulateQuota(afterBytes: number | undefined): void {
+    this.quotaAfterBytes = afterBytes;
+    this.written = 0;
+  }
 
   constructor(dbName = DB_NAME) {
     this.db = createStore(dbName, STORE_NAME);

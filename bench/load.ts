@@ -1,0 +1,158 @@
+/**
+ * `npm run bench -- load`: the full-size random-weight model (q4f16, 1.45 GB) in Chromium on the WASM engine:
+ *  1. downloaded by the app from the local server into IndexedDB (16 MiB records);
+ *  2. loaded from IndexedDB into onnxruntime sessions: time, and the browser's peak memory above its idle level as
+ *     a ratio to the model's bytes (goal ≤ 1.15);
+ *  3. the same bytes loaded by plain fetch from localhost without storing (`storage=memory`), measured the same way.
+ * Memory is the PSS (/proc/<pid>/smaps_rollup) summed over every Chromium process, sampled every 50 ms.
+ */
+import { chromium, type Browser, type Page } from '@playwright/test';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, dirname, resolve } from 'node:path';
+import { CHROMIUM_ARGS } from '../playwright.config.ts';
+import { start } from '../server/server.ts';
+import type { ModelManifest } from '../workers/asr/contract.ts';
+import { ROOT, table } from './common.ts';
+
+const MODEL = resolve(process.env['GLMASR_BENCH_MODEL'] ?? resolve(homedir(), '.cache/glm-asr-web/full-random'));
+const VARIANT = process.env['GLMASR_BENCH_LOAD_VARIANT'] ?? 'q4f16';
+const PORT = 4392;
+
+/** Every process under `root` (Chromium's browser, renderer, GPU, network, utility processes). */
+function tree(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(Number(name), ppid);
+    } catch {
+      /* exited */
+    }
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const [pid, pp] of parent) if (pp === out[i]) out.push(pid);
+  return out;
+}
+
+function pss(pids: number[]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      kb += Number(m?.[1] ?? 0);
+    } catch {
+      /* exited */
+    }
+  }
+  return kb * 1024;
+}
+
+class Sampler {
+  peak = 0;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  constructor(private readonly root: number) {}
+  now(): number {
+    return pss(tree(this.root));
+  }
+  start(): void {
+    this.peak = this.now();
+    this.timer = setInterval(() => (this.peak = Math.max(this.peak, this.now())), 50);
+  }
+  stop(): number {
+    if (this.timer) clearInterval(this.timer);
+    this.peak = Math.max(this.peak, this.now());
+    return this.peak;
+  }
+}
+
+interface LoadRun {
+  totalMs: number;
+  stageMs: Record<string, number>;
+  base: number;
+  peak: number;
+  after: number;
+}
+
+async function loadOnce(browser: Browser, page: Page, sampler: Sampler, query: string): Promise<LoadRun> {
+  await page.goto('about:blank');
+  await new Promise((ok) => setTimeout(ok, 3000));
+  const base = sampler.now();
+  sampler.start();
+  const t0 = performance.now();
+  await page.goto(`http://127.0.0.1:${PORT}/?model=/models/${basename(MODEL)}/&variant=${VARIANT}&engine=wasm${query}`);
+  const engine = page.getByTestId('engine');
+  const error = page.locator('transcriber-panel [role=alert]');
+  await Promise.race([engine.waitFor({ timeout: 3_600_000 }), error.first().waitFor({ timeout: 3_600_000 })]);
+  const totalMs = performance.now() - t0;
+  const peak = sampler.stop();
+  if (await error.count()) throw new Error(`the browser could not load the model: ${await error.first().innerText()}`);
+  await new Promise((ok) => setTimeout(ok, 1000));
+  const after = sampler.now();
+  const stageMs = JSON.parse((await engine.getAttribute('data-stage-ms')) ?? '{}') as Record<string, number>;
+  void browser;
+  return { totalMs, stageMs, base, peak, after };
+}
+
+export async function benchLoad(): Promise<void> {
+  console.log(`\n== Model load: IndexedDB vs plain fetch (full-size random weights, ${VARIANT}, Chromium WASM)`);
+  if (!existsSync(resolve(MODEL, 'manifest.json'))) {
+    console.log(`SKIPPED: no model at ${MODEL}. Create it with \`npm run model:full-random\` (about 10 minutes).`);
+    return;
+  }
+  if (!existsSync(resolve(ROOT, 'dist/index.html'))) {
+    console.log('SKIPPED: the app is not built (npm run build).');
+    return;
+  }
+  const manifest = JSON.parse(readFileSync(resolve(MODEL, 'manifest.json'), 'utf8')) as ModelManifest;
+  const modelBytes = manifest.variants[VARIANT as 'q4f16']!.bytes;
+  const server = await start({ port: PORT, host: '127.0.0.1', dist: resolve(ROOT, 'dist'), models: dirname(MODEL) });
+  // launchServer gives the browser's process id (the root of the process tree whose memory is measured).
+  const browserServer = await chromium.launchServer({
+    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    args: [...CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'), '--js-flags=--max-old-space-size=8192'],
+  });
+  const browser = await chromium.connect(browserServer.wsEndpoint());
+  const pid = browserServer.process().pid;
+  if (!pid) throw new Error('no Chromium process id');
+  const sampler = new Sampler(pid);
+  try {
+    const context = await browser.newContext({ serviceWorkers: 'block' });
+    const page = await context.newPage();
+    const download = await loadOnce(browser, page, sampler, '');
+    console.log(`downloaded into IndexedDB and loaded in ${(download.totalMs / 1000).toFixed(1)} s`);
+    const stored = await loadOnce(browser, page, sampler, '');
+    const fetched = await loadOnce(browser, page, sampler, '&storage=memory');
+    const mb = (b: number) => (b / 1e6).toFixed(0);
+    const toSession = (r: LoadRun) => (r.stageMs['read'] ?? r.stageMs['download'] ?? 0) + (r.stageMs['session'] ?? 0);
+    const row = (name: string, r: LoadRun) => [
+      name,
+      (toSession(r) / 1000).toFixed(1),
+      ((r.stageMs['read'] ?? r.stageMs['download'] ?? 0) / 1000).toFixed(1),
+      ((r.stageMs['session'] ?? 0) / 1000).toFixed(1),
+      (r.totalMs / 1000).toFixed(1),
+      mb(r.peak - r.base),
+      ((r.peak - r.base) / modelBytes).toFixed(2),
+      ((r.after - r.base) / modelBytes).toFixed(2),
+    ];
+    console.log(`model bytes (${VARIANT}): ${mb(modelBytes)} MB; memory = PSS of all Chromium processes above idle`);
+    console.log(
+      table([
+        ['source', 'bytes→sessions s', 'read s', 'sessions s', 'total s', 'peak MB', 'peak/model', 'after/model'],
+        row('IndexedDB (stored)', stored),
+        row('fetch, localhost', fetched),
+        row('first visit: download+store', download),
+      ]),
+    );
+    console.log(
+      `IndexedDB vs fetch, bytes→sessions time: ${(toSession(stored) / toSession(fetched)).toFixed(2)}x; ` +
+        `peak memory: ${((stored.peak - stored.base) / (fetched.peak - fetched.base)).toFixed(2)}x`,
+    );
+  } finally {
+    await browser.close();
+    await browserServer.close();
+    server.close();
+  }
+}
