@@ -4,7 +4,8 @@
  *  2. loaded from IndexedDB into onnxruntime sessions: time, and the browser's peak memory above its idle level as
  *     a ratio to the model's bytes (goal ≤ 1.15);
  *  3. the same bytes loaded by plain fetch from localhost without storing (`storage=memory`), measured the same way.
- * Memory is the PSS (/proc/<pid>/smaps_rollup) summed over every Chromium process, sampled every 50 ms.
+ * Memory is the resident set (/proc/<pid>/statm) summed over every Chromium process, sampled every 100 ms, above the
+ * same browser's level on about:blank just before (so shared libraries counted once per process cancel out).
  */
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -37,32 +38,38 @@ function tree(root: number): number[] {
   return out;
 }
 
-function pss(pids: number[]): number {
-  let kb = 0;
+/** Resident bytes summed over the processes (statm: cheap even for a wasm process with a 1 TB reservation). */
+function rss(pids: number[]): number {
+  let pages = 0;
   for (const pid of pids) {
     try {
-      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-      kb += Number(m?.[1] ?? 0);
+      pages += Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1] ?? 0);
     } catch {
       /* exited */
     }
   }
-  return kb * 1024;
+  return pages * 4096;
 }
 
 class Sampler {
   peak = 0;
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private running = false;
   constructor(private readonly root: number) {}
   now(): number {
-    return pss(tree(this.root));
+    return rss(tree(this.root));
   }
   start(): void {
     this.peak = this.now();
-    this.timer = setInterval(() => (this.peak = Math.max(this.peak, this.now())), 50);
+    this.running = true;
+    const tick = () => {
+      if (!this.running) return;
+      this.peak = Math.max(this.peak, this.now());
+      setTimeout(tick, 100);
+    };
+    setTimeout(tick, 100);
   }
   stop(): number {
-    if (this.timer) clearInterval(this.timer);
+    this.running = false;
     this.peak = Math.max(this.peak, this.now());
     return this.peak;
   }
@@ -88,7 +95,7 @@ async function loadOnce(browser: Browser, page: Page, sampler: Sampler, query: s
   await Promise.race([engine.waitFor({ timeout: 3_600_000 }), error.first().waitFor({ timeout: 3_600_000 })]);
   const totalMs = performance.now() - t0;
   const peak = sampler.stop();
-  if (await error.count()) throw new Error(`the browser could not load the model: ${await error.first().innerText()}`);
+  if (await error.count()) throw new Error(`the browser could not load the model: ${await error.first().textContent()}`);
   await new Promise((ok) => setTimeout(ok, 1000));
   const after = sampler.now();
   const stageMs = JSON.parse((await engine.getAttribute('data-stage-ms')) ?? '{}') as Record<string, number>;
@@ -137,7 +144,7 @@ export async function benchLoad(): Promise<void> {
       ((r.peak - r.base) / modelBytes).toFixed(2),
       ((r.after - r.base) / modelBytes).toFixed(2),
     ];
-    console.log(`model bytes (${VARIANT}): ${mb(modelBytes)} MB; memory = PSS of all Chromium processes above idle`);
+    console.log(`model bytes (${VARIANT}): ${mb(modelBytes)} MB; memory = RSS of all Chromium processes above idle`);
     console.log(
       table([
         ['source', 'bytes→sessions s', 'read s', 'sessions s', 'total s', 'peak MB', 'peak/model', 'after/model'],
