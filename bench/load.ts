@@ -95,7 +95,8 @@ async function loadOnce(browser: Browser, page: Page, sampler: Sampler, query: s
   await Promise.race([engine.waitFor({ timeout: 3_600_000 }), error.first().waitFor({ timeout: 3_600_000 })]);
   const totalMs = performance.now() - t0;
   const peak = sampler.stop();
-  if (await error.count()) throw new Error(`the browser could not load the model: ${await error.first().textContent()}`);
+  if (await error.count())
+    throw new Error(`the browser could not load the model: ${await error.first().textContent()}`);
   await new Promise((ok) => setTimeout(ok, 1000));
   const after = sampler.now();
   const stageMs = JSON.parse((await engine.getAttribute('data-stage-ms')) ?? '{}') as Record<string, number>;
