@@ -6,19 +6,17 @@
  *    decoder's weights once, so tokens/s <= bandwidth / decoder bytes.
  */
 import { chromium } from '@playwright/test';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import { directorySource } from '../server/model-source.ts';
 import { start } from '../server/server.ts';
-import type { ModelManifest } from '../workers/asr/contract.ts';
 import { createNodeRuntime } from '../workers/asr/ort/node.ts';
 import { GlmAsrPipeline } from '../workers/asr/pipeline.ts';
 import { encodeWavFloat32 } from '../workers/dsp/wav.ts';
-import { ROOT, speech, table } from './common.ts';
+import { FULL_MODEL, fullModelManifest, ROOT, speech, table } from './common.ts';
 
-const MODEL = resolve(process.env['GLMASR_BENCH_MODEL'] ?? resolve(homedir(), '.cache/glm-asr-web/full-random'));
+const MODEL = FULL_MODEL;
 const VARIANT = (process.env['GLMASR_BENCH_VARIANT'] ?? 'q4') as 'q4';
 const TOKENS = Number(process.env['GLMASR_BENCH_TOKENS'] ?? 24);
 
@@ -94,15 +92,8 @@ async function browserRun(wav: string): Promise<Timing & { loadMs: number }> {
 
 export async function benchAsr(): Promise<void> {
   console.log('\n== GLM-ASR, full-size random weights, one 30 s window');
-  if (!existsSync(resolve(MODEL, 'manifest.json'))) {
-    console.log(`SKIPPED: no model at ${MODEL}. Create it with \`npm run model:full-random\` (about 10 minutes).`);
-    return;
-  }
-  if (!existsSync(resolve(ROOT, 'dist/index.html'))) {
-    console.log('SKIPPED: the app is not built (npm run build).');
-    return;
-  }
-  const manifest = JSON.parse(readFileSync(resolve(MODEL, 'manifest.json'), 'utf8')) as ModelManifest;
+  const manifest = fullModelManifest();
+  if (!manifest) return;
   const decoderBytes = manifest.variants[VARIANT]!.graphs.decoder_model_merged.bytes;
   const { samples, source } = speech(30);
   const dir = resolve(ROOT, 'build/bench');

@@ -1,5 +1,29 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { ROOT } from '../tests/helpers/data.ts';
+import type { ModelManifest } from '../workers/asr/contract.ts';
+
 // Paths and real speech are shared with the tests.
 export { ROOT, speech } from '../tests/helpers/data.ts';
+
+/** The full-size random-weight model (`npm run model:full-random`), or GLMASR_BENCH_MODEL. */
+export const FULL_MODEL = resolve(
+  process.env['GLMASR_BENCH_MODEL'] ?? resolve(homedir(), '.cache/glm-asr-web/full-random'),
+);
+
+/** The full-size model's manifest when it and the built app exist; otherwise says why the section is skipped. */
+export function fullModelManifest(): ModelManifest | null {
+  if (!existsSync(resolve(FULL_MODEL, 'manifest.json'))) {
+    console.log(`SKIPPED: no model at ${FULL_MODEL}. Create it with \`npm run model:full-random\` (about 10 minutes).`);
+    return null;
+  }
+  if (!existsSync(resolve(ROOT, 'dist/index.html'))) {
+    console.log('SKIPPED: the app is not built (npm run build).');
+    return null;
+  }
+  return JSON.parse(readFileSync(resolve(FULL_MODEL, 'manifest.json'), 'utf8')) as ModelManifest;
+}
 
 export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);

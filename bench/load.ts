@@ -8,15 +8,13 @@
  * same browser's level on about:blank just before (so shared libraries counted once per process cancel out).
  */
 import { chromium, type Browser, type Page } from '@playwright/test';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import { start } from '../server/server.ts';
-import type { ModelManifest } from '../workers/asr/contract.ts';
-import { ROOT, table } from './common.ts';
+import { FULL_MODEL, fullModelManifest, ROOT, table } from './common.ts';
 
-const MODEL = resolve(process.env['GLMASR_BENCH_MODEL'] ?? resolve(homedir(), '.cache/glm-asr-web/full-random'));
+const MODEL = FULL_MODEL;
 const VARIANT = process.env['GLMASR_BENCH_LOAD_VARIANT'] ?? 'q4f16';
 const PORT = 4392;
 
@@ -106,15 +104,8 @@ async function loadOnce(browser: Browser, page: Page, sampler: Sampler, query: s
 
 export async function benchLoad(): Promise<void> {
   console.log(`\n== Model load: IndexedDB vs plain fetch (full-size random weights, ${VARIANT}, Chromium WASM)`);
-  if (!existsSync(resolve(MODEL, 'manifest.json'))) {
-    console.log(`SKIPPED: no model at ${MODEL}. Create it with \`npm run model:full-random\` (about 10 minutes).`);
-    return;
-  }
-  if (!existsSync(resolve(ROOT, 'dist/index.html'))) {
-    console.log('SKIPPED: the app is not built (npm run build).');
-    return;
-  }
-  const manifest = JSON.parse(readFileSync(resolve(MODEL, 'manifest.json'), 'utf8')) as ModelManifest;
+  const manifest = fullModelManifest();
+  if (!manifest) return;
   const modelBytes = manifest.variants[VARIANT as 'q4f16']!.bytes;
   const server = await start({ port: PORT, host: '127.0.0.1', dist: resolve(ROOT, 'dist'), models: dirname(MODEL) });
   // launchServer gives the browser's process id (the root of the process tree whose memory is measured).
