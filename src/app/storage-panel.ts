@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { StoredModel } from '../../workers/asr/contract.ts';
-import type { EngineController } from '../controllers/engine-controller.ts';
+import { EngineUpdates, type EngineController } from '../controllers/engine-controller.ts';
 import { formatBytes } from '../lib/format.ts';
 import { asErrorInfo } from '../lib/messages.ts';
 import type { ErrorInfo } from '../../workers/protocol.ts';
@@ -64,20 +64,10 @@ export class StoragePanel extends LitElement {
     `,
   ];
 
-  private unsubscribe: (() => void) | null = null;
-
-  override willUpdate(changed: Map<PropertyKey, unknown>): void {
-    // Re-render on worker messages (load finished, storage report) routed by the app's controller.
-    if (changed.has('engine')) {
-      this.unsubscribe?.();
-      this.unsubscribe = this.engine ? this.engine.on(() => this.requestUpdate()) : null;
-    }
-  }
-
-  override disconnectedCallback(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    super.disconnectedCallback();
+  constructor() {
+    super();
+    // The engine controller belongs to the app; re-render on every worker message it routes.
+    new EngineUpdates(this, () => this.engine);
   }
 
   private async refresh(): Promise<void> {

@@ -3,7 +3,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
 import type { LoadProgress, TranscribeEvent, Transcript, Variant, WindowResult } from '../../workers/asr/contract.ts';
 import type { EngineChoice, ErrorInfo, StorageMode, TranscribeSource } from '../../workers/protocol.ts';
-import type { EngineController, TranscriptionJob } from '../controllers/engine-controller.ts';
+import { EngineUpdates, type EngineController, type TranscriptionJob } from '../controllers/engine-controller.ts';
 import { AUDIO_ACCEPT, decodeAudioFile } from '../lib/audio-file.ts';
 import { formatBytes, formatDuration } from '../lib/format.ts';
 import { asErrorInfo } from '../lib/messages.ts';
@@ -206,20 +206,10 @@ export class TranscriberPanel extends LitElement {
   /** An explicit `?model=` loads at once (a shared link or a test); otherwise the user presses Load. */
   private autoLoad = false;
 
-  private unsubscribe: (() => void) | null = null;
-
-  override willUpdate(changed: Map<PropertyKey, unknown>): void {
+  constructor() {
+    super();
     // The engine controller belongs to the app; re-render on every worker message it routes.
-    if (changed.has('engine')) {
-      this.unsubscribe?.();
-      this.unsubscribe = this.engine ? this.engine.on(() => this.requestUpdate()) : null;
-    }
-  }
-
-  override disconnectedCallback(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    super.disconnectedCallback();
+    new EngineUpdates(this, () => this.engine);
   }
 
   override firstUpdated(): void {

@@ -272,3 +272,33 @@ export class EngineController implements ReactiveController {
     this.host.requestUpdate();
   }
 }
+
+/**
+ * For a component that is handed the app's EngineController as a property: re-render it on every worker message the
+ * controller routes, following the property when it changes, and stop when the component leaves the page.
+ */
+export class EngineUpdates implements ReactiveController {
+  private engine: EngineController | undefined;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly current: () => EngineController | undefined,
+  ) {
+    host.addController(this);
+  }
+
+  hostUpdate(): void {
+    const engine = this.current();
+    if (engine === this.engine) return;
+    this.unsubscribe?.();
+    this.engine = engine;
+    this.unsubscribe = engine ? engine.on(() => this.host.requestUpdate()) : null;
+  }
+
+  hostDisconnected(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.engine = undefined;
+  }
+}
