@@ -166,6 +166,8 @@ export type StopReason = 'eos' | 'max-tokens' | 'repetition' | 'no-audio';
 
 export interface WindowResult {
   index: number;
+  /** Which engine produced it (window-engine.ts EngineKind; set by the job runner, workers/asr/job.ts). */
+  engine?: 'webgpu' | 'wasm' | 'cpu' | 'server';
   startSec: number;
   endSec: number;
   /** Generated ids, the EOS id included when the window ended on one. */
@@ -189,4 +191,6 @@ export interface Transcript {
 export type TranscribeEvent =
   | { type: 'window-start'; index: number; count: number; startSec: number; endSec: number }
   | { type: 'token'; index: number; tokenId: number; text: string; generated: number; cap: number }
-  | { type: 'window-end'; result: WindowResult; count: number };
+  | { type: 'window-end'; result: WindowResult; count: number }
+  /** The engine failed before window `index`; it and the windows after it go to `to` (said once per switch). */
+  | { type: 'engine-switch'; index: number; from: string; to: string; reason: string };

@@ -26,8 +26,13 @@ import {
   type Variant,
 } from './contract.ts';
 import { cpuFloat32, type GraphSource, type OrtRuntime, type Session, type Tensor } from './ort/runtime.ts';
+import { PipelineError } from './errors.ts';
+import { joinWindowTexts, runJob } from './job.ts';
 import { AsrTokenizer } from './tokenizer.ts';
-import { audioTokenCount, planWindows } from './windows.ts';
+import type { EngineKind, WindowEngine, WindowSpan } from './window-engine.ts';
+import { audioTokenCount } from './windows.ts';
+
+export { joinWindowTexts, PipelineError };
 
 /** Where the model directory's files come from: fetch in the browser, the file system in Node. */
 export interface ModelSource {
@@ -37,16 +42,6 @@ export interface ModelSource {
   text(path: string): Promise<string>;
   /** A graph or external-data file: its bytes, or a path the runtime opens itself (Node). */
   binary(path: string, onBytes?: (loaded: number) => void): Promise<Uint8Array | string>;
-}
-
-export class PipelineError extends Error {
-  override name = 'PipelineError';
-  constructor(
-    readonly code: 'MODEL_LOAD_FAILED' | 'WARMUP_FAILED' | 'BAD_AUDIO',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface TranscribeOptions {
@@ -81,19 +76,6 @@ export function repeatsAtTail(ids: readonly number[]): boolean {
     if (reps >= need) return true;
   }
   return false;
-}
-
-const CJK = /[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]/u;
-
-/** Window texts joined with a space, except next to CJK characters (which use none). */
-export function joinWindowTexts(texts: readonly string[]): string {
-  let out = '';
-  for (const t of texts) {
-    if (!t) continue;
-    if (out && !(CJK.test(out.at(-1) ?? '') || CJK.test(t[0] ?? ''))) out += ' ';
-    out += t;
-  }
-  return out;
 }
 
 /**
@@ -156,6 +138,8 @@ export class GlmAsrPipeline {
       signal?: AbortSignal;
       /** The manifest when the caller already read it (to choose the variant). */
       manifest?: ModelManifest;
+      /** Runs the warm-up (the worker wraps it in GPU error scopes and a time limit). */
+      guardWarmUp?: (warmUp: () => Promise<void>) => Promise<void>;
     } = {},
   ): Promise<GlmAsrPipeline> {
     const { onProgress = () => {}, signal } = opts;
@@ -222,7 +206,7 @@ export class GlmAsrPipeline {
     const [encoder, embed, decoder] = sessions as [Session, Session, Session];
     const pipeline = new GlmAsrPipeline(runtime, manifest, variant, tokenizer, generation, encoder, embed, decoder);
     onProgress({ stage: 'warmup', loaded: 0, total: 0, detail: runtime.provider });
-    await pipeline.warmUp();
+    await (opts.guardWarmUp ? opts.guardWarmUp(() => pipeline.warmUp()) : pipeline.warmUp());
     return pipeline;
   }
 
@@ -304,40 +288,29 @@ export class GlmAsrPipeline {
     return out[T.inputsEmbeds] as Tensor;
   }
 
-  /** Transcribe 16 kHz mono PCM.  Rejects with the signal's reason when aborted. */
-  async transcribe(pcm: Float32Array, opts: TranscribeOptions = {}): Promise<Transcript> {
-    const t0 = now();
-    if (pcm.length === 0) throw new PipelineError('BAD_AUDIO', 'the audio is empty');
-    for (let i = 0; i < pcm.length; i++) {
-      if (!Number.isFinite(pcm[i] as number))
-        throw new PipelineError('BAD_AUDIO', `sample ${i} is not a finite number`);
-    }
-    const windows = planWindows(pcm);
-    const results: WindowResult[] = [];
-    for (const [index, w] of windows.entries()) {
-      opts.signal?.throwIfAborted();
-      const startSec = w.start / SAMPLE_RATE_HZ;
-      const endSec = w.end / SAMPLE_RATE_HZ;
-      opts.onEvent?.({ type: 'window-start', index, count: windows.length, startSec, endSec });
-      const result = await this.transcribeWindow(pcm.subarray(w.start, w.end), index, startSec, endSec, opts);
-      results.push(result);
-      opts.onEvent?.({ type: 'window-end', result, count: windows.length });
-    }
+  /** Where this pipeline runs, as the job runner names engines. */
+  get kind(): EngineKind {
+    return this.runtime.provider;
+  }
+
+  /** This pipeline as a job engine (window by window), with `defaults` applied to every window. */
+  asEngine(label: string, defaults: TranscribeOptions = {}): WindowEngine {
     return {
-      text: joinWindowTexts(results.map((r) => r.text)),
-      windows: results,
-      audioSec: pcm.length / SAMPLE_RATE_HZ,
-      totalMs: now() - t0,
+      kind: this.kind,
+      label,
+      transcribeWindow: (samples, span, opts) => this.transcribeWindow(samples, span, { ...defaults, ...opts }),
     };
   }
 
-  private async transcribeWindow(
-    samples: Float32Array,
-    index: number,
-    startSec: number,
-    endSec: number,
-    opts: TranscribeOptions,
-  ): Promise<WindowResult> {
+  /** Transcribe 16 kHz mono PCM, window by window (job.ts).  Rejects with the signal's reason when aborted. */
+  async transcribe(pcm: Float32Array, opts: TranscribeOptions = {}): Promise<Transcript> {
+    const { switches: _switches, ...transcript } = await runJob(pcm, this.asEngine(this.runtime.provider, opts), opts);
+    return transcript;
+  }
+
+  /** One planned ≤ 30 s window: encoder, prompt, greedy decode with KV cache; `token` events as it goes. */
+  async transcribeWindow(samples: Float32Array, span: WindowSpan, opts: TranscribeOptions = {}): Promise<WindowResult> {
+    const { index, startSec, endSec } = span;
     const signal = opts.signal;
     const audioTokens = audioTokenCount(samples.length);
     const result: WindowResult = {

@@ -1,0 +1,81 @@
+/**
+ * The job runner's failover (workers/asr/job.ts) with real engines: the tiny model on onnxruntime-node, fp32 and q4.
+ * An engine that becomes unavailable after its first window (as a lost GPU does) hands the failed window and the rest
+ * to the next engine: the finished windows stay, the switch is announced once, and the token ids equal the
+ * official goldens.  A cancel or bad audio ends the job without a switch.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { TranscribeEvent } from '../../workers/asr/contract.ts';
+import { runJob } from '../../workers/asr/job.ts';
+import { createNodeRuntime } from '../../workers/asr/ort/node.ts';
+import { GlmAsrPipeline } from '../../workers/asr/pipeline.ts';
+import { EngineUnavailable, type WindowEngine } from '../../workers/asr/window-engine.ts';
+import { directorySource } from '../../server/model-source.ts';
+import { GOLDENS_MISSING, SPEECH_MISSING } from '../helpers/data.ts';
+import { clipAudio, goldens, modelDir } from '../helpers/goldens.ts';
+
+const skip = () => Boolean(SPEECH_MISSING() || GOLDENS_MISSING('tiny'));
+
+/** `engine`, failing with EngineUnavailable from its `failAt`-th window on (0-based count of calls). */
+function failingAfter(engine: WindowEngine, failAt: number): WindowEngine & { calls: number } {
+  const wrapped = {
+    kind: 'webgpu' as const,
+    label: 'first engine',
+    calls: 0,
+    transcribeWindow: async (...args: Parameters<WindowEngine['transcribeWindow']>) => {
+      if (wrapped.calls++ >= failAt) throw new EngineUnavailable('webgpu', 'device-lost', 'the GPU device was lost');
+      return engine.transcribeWindow(...args);
+    },
+  };
+  return wrapped;
+}
+
+describe.skipIf(skip())('job failover with the tiny model on onnxruntime-node', () => {
+  let fp32: GlmAsrPipeline;
+  beforeAll(async () => {
+    fp32 = await GlmAsrPipeline.load(createNodeRuntime(1), directorySource(modelDir('tiny')), 'fp32');
+  });
+  afterAll(() => fp32?.release());
+
+  test('an engine lost after window 1 of the 40 s clip: window 2 on the next engine, ids equal the goldens', async () => {
+    const g = goldens('tiny');
+    const clip = g.clips.find((c) => c.windows.length === 2)!;
+    const first = failingAfter(fp32.asEngine('unused'), 1);
+    const second = { ...fp32.asEngine('second engine'), kind: 'wasm' as const };
+    const events: TranscribeEvent[] = [];
+    const asked: number[] = [];
+    const result = await runJob(clipAudio(clip), first, {
+      maxNewTokens: g.max_new_tokens,
+      onEvent: (e) => events.push(e),
+      next: async (failure, index) => {
+        asked.push(index);
+        expect(failure.reason).toBe('device-lost');
+        return second;
+      },
+    });
+    expect(result.windows.map((w) => w.tokenIds)).toEqual(clip.windows.map((w) => w.token_ids));
+    expect(result.windows.map((w) => w.engine)).toEqual(['webgpu', 'wasm']);
+    expect(asked).toEqual([1]);
+    expect(result.switches).toEqual([
+      { index: 1, from: 'first engine', to: 'second engine', reason: 'the GPU device was lost' },
+    ]);
+    const kinds = events
+      .filter((e) => e.type !== 'token')
+      .map((e) => `${e.type}:${'index' in e ? e.index : e.result.index}`);
+    expect(kinds).toEqual(['window-start:0', 'window-end:0', 'window-start:1', 'engine-switch:1', 'window-end:1']);
+  });
+
+  test('no next engine: the failure ends the job; a cancel is never failed over', async () => {
+    const clip = goldens('tiny').clips[0]!;
+    const lost = failingAfter(fp32.asEngine('x'), 0);
+    await expect(runJob(clipAudio(clip), lost, { next: async () => null })).rejects.toBeInstanceOf(EngineUnavailable);
+    const controller = new AbortController();
+    controller.abort(new DOMException('cancelled by the user', 'AbortError'));
+    let asked = 0;
+    await expect(
+      runJob(clipAudio(clip), fp32.asEngine('x'), { signal: controller.signal, next: async () => (asked++, null) }),
+    ).rejects.toThrow('cancelled by the user');
+    expect(asked).toBe(0);
+    await expect(runJob(new Float32Array(0), fp32.asEngine('x'))).rejects.toThrow('the audio is empty');
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * One transcription job: 16 kHz PCM → ≤ 30 s windows (windows.ts) → each window on the current engine, in order.
+ * When an engine cannot go on (EngineUnavailable: GPU device lost, out of memory, server gone after its retries),
+ * the finished windows stay and the failed window and every later one go to the next engine the caller provides
+ * (`next`), announced once by an `engine-switch` event.  Anything else (a cancel, bad audio) ends the job.
+ * Isomorphic: the worker runs it with its planned engines, the CLI and the server with one pipeline.
+ */
+import { SAMPLE_RATE_HZ } from '../constants.ts';
+import type { TranscribeEvent, Transcript, WindowResult } from './contract.ts';
+import { PipelineError } from './errors.ts';
+import { EngineUnavailable, type WindowEngine, type WindowRunOptions } from './window-engine.ts';
+import { planWindows } from './windows.ts';
+
+const CJK = /[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]/u;
+
+/** Window texts joined with a space, except next to CJK characters (which use none). */
+export function joinWindowTexts(texts: readonly string[]): string {
+  let out = '';
+  for (const t of texts) {
+    if (!t) continue;
+    if (out && !(CJK.test(out.at(-1) ?? '') || CJK.test(t[0] ?? ''))) out += ' ';
+    out += t;
+  }
+  return out;
+}
+
+/** Reject audio the model cannot take: empty, or with NaN/Inf samples. */
+export function checkPcm(pcm: Float32Array): void {
+  if (pcm.length === 0) throw new PipelineError('BAD_AUDIO', 'the audio is empty');
+  for (let i = 0; i < pcm.length; i++) {
+    if (!Number.isFinite(pcm[i] as number)) throw new PipelineError('BAD_AUDIO', `sample ${i} is not a finite number`);
+  }
+}
+
+export interface JobOptions extends WindowRunOptions {
+  /**
+   * The engine to continue with after `failure` at window `index`, or null to end the job with that failure.  May
+   * take time (loading the model on the CPU); the signal still cancels.
+   */
+  next?: (failure: EngineUnavailable, index: number) => Promise<WindowEngine | null>;
+}
+
+export interface JobResult extends Transcript {
+  /** Every switch that happened, in order. */
+  switches: { index: number; from: string; to: string; reason: string }[];
+}
+
+function now(): number {
+  return performance.now();
+}
+
+export async function runJob(pcm: Float32Array, first: WindowEngine, opts: JobOptions = {}): Promise<JobResult> {
+  const t0 = now();
+  checkPcm(pcm);
+  const windows = planWindows(pcm);
+  const results: WindowResult[] = [];
+  const switches: JobResult['switches'] = [];
+  const emit = (e: TranscribeEvent) => opts.onEvent?.(e);
+  let engine = first;
+  for (const [index, w] of windows.entries()) {
+    const span = { index, startSec: w.start / SAMPLE_RATE_HZ, endSec: w.end / SAMPLE_RATE_HZ };
+    emit({ type: 'window-start', index, count: windows.length, startSec: span.startSec, endSec: span.endSec });
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      try {
+        const result = await engine.transcribeWindow(pcm.subarray(w.start, w.end), span, {
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+          ...(opts.maxNewTokens ? { maxNewTokens: opts.maxNewTokens } : {}),
+        });
+        result.engine = engine.kind;
+        results.push(result);
+        emit({ type: 'window-end', result, count: windows.length });
+        break;
+      } catch (err) {
+        if (opts.signal?.aborted) throw opts.signal.reason;
+        if (!(err instanceof EngineUnavailable) || !opts.next) throw err;
+        const replacement = await opts.next(err, index);
+        if (!replacement) throw err;
+        const change = { index, from: engine.label, to: replacement.label, reason: err.message };
+        switches.push(change);
+        emit({ type: 'engine-switch', ...change });
+        engine = replacement;
+      }
+    }
+  }
+  return {
+    text: joinWindowTexts(results.map((r) => r.text)),
+    windows: results,
+    audioSec: pcm.length / SAMPLE_RATE_HZ,
+    totalMs: now() - t0,
+    switches,
+  };
+}

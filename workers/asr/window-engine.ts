@@ -1,0 +1,47 @@
+/**
+ * The one interface every transcription engine offers the job runner: transcribe one planned ≤ 30 s window.  The
+ * on-device pipeline (WebGPU or WASM, pipeline.ts) and the OpenAI-compatible server client (remote-engine.ts) both
+ * implement it, so a job can move its remaining windows to another engine when one fails (job.ts).  Isomorphic.
+ */
+import type { TranscribeEvent, WindowResult } from './contract.ts';
+
+/** Where a window ran: on this device's GPU or CPU (onnxruntime-web), onnxruntime-node ('cpu'), or a server. */
+export type EngineKind = 'webgpu' | 'wasm' | 'cpu' | 'server';
+
+export interface WindowSpan {
+  index: number;
+  startSec: number;
+  endSec: number;
+}
+
+export interface WindowRunOptions {
+  signal?: AbortSignal;
+  /** `token` events as text is decoded (window-start/window-end are the job runner's). */
+  onEvent?: (event: TranscribeEvent) => void;
+  /** Per-window cap on generated tokens (tests compare with goldens decoded under a cap). */
+  maxNewTokens?: number;
+}
+
+export interface WindowEngine {
+  readonly kind: EngineKind;
+  /** Human-readable: "WebGPU (Apple M4)", "CPU (WASM, 4 threads)", "server http://127.0.0.1:8080/v1". */
+  readonly label: string;
+  transcribeWindow(samples: Float32Array, span: WindowSpan, opts: WindowRunOptions): Promise<WindowResult>;
+}
+
+/**
+ * Thrown by an engine when it cannot go on (GPU device lost, out of memory, server unreachable after its retries,
+ * server error): the job runner moves the remaining windows to the next engine.  Anything else (a cancel, bad
+ * audio) ends the job.
+ */
+export class EngineUnavailable extends Error {
+  override name = 'EngineUnavailable';
+  constructor(
+    readonly engine: EngineKind,
+    readonly reason: 'device-lost' | 'out-of-memory' | 'server-unreachable' | 'server-error' | 'runtime-error',
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
