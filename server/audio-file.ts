@@ -1,16 +1,31 @@
 /**
- * Audio files → 16 kHz mono float32 for the Node pipeline.  16 kHz WAV (PCM or float) is decoded here exactly (the
- * goldens' path); everything else (other rates, MP3, M4A/AAC, OGG, WebM, the audio of MP4) goes through ffmpeg.
+ * Audio files → 16 kHz mono float32 for the Node pipeline (the CLI and the server).  16 kHz WAV (PCM or float) is
+ * decoded here exactly (the goldens' path); everything else (other rates, MP3, M4A/AAC, OGG, WebM, the audio of MP4)
+ * goes through ffmpeg.  Each failure carries a stable `code` (the server's error codes).
  */
 import { spawn } from 'node:child_process';
 import { SAMPLE_RATE_HZ } from '../workers/constants.ts';
 import { decodeWav, isWav, toMono, WavError } from '../workers/dsp/wav.ts';
 
+export type AudioFileErrorCode =
+  'empty_file' | 'invalid_wav' | 'not_audio' | 'no_audio' | 'too_long' | 'ffmpeg_missing';
+
 export class AudioFileError extends Error {
   override name = 'AudioFileError';
+  constructor(
+    message: string,
+    readonly code: AudioFileErrorCode = 'not_audio',
+  ) {
+    super(message);
+  }
 }
 
-function ffmpegDecode(bytes: Uint8Array, label: string): Promise<Float32Array> {
+export interface DecodeOptions {
+  /** Refuse audio longer than this (ffmpeg stops decoding just past it, so memory stays bounded). */
+  maxSeconds?: number;
+}
+
+function ffmpegDecode(bytes: Uint8Array, label: string, maxSeconds?: number): Promise<Float32Array> {
   return new Promise((resolvePromise, reject) => {
     const ff = spawn(
       'ffmpeg',
@@ -20,6 +35,7 @@ function ffmpegDecode(bytes: Uint8Array, label: string): Promise<Float32Array> {
         'error',
         '-i',
         'pipe:0',
+        ...(maxSeconds !== undefined ? ['-t', String(maxSeconds + 1)] : []),
         '-vn',
         '-ac',
         '1',
@@ -36,7 +52,12 @@ function ffmpegDecode(bytes: Uint8Array, label: string): Promise<Float32Array> {
     ff.stdout.on('data', (c: Buffer) => chunks.push(c));
     ff.stderr.on('data', (c: Buffer) => (err += c.toString()));
     ff.on('error', (e) =>
-      reject(new AudioFileError(`${label}: cannot run ffmpeg to decode this format (${(e as Error).message})`)),
+      reject(
+        new AudioFileError(
+          `${label}: cannot run ffmpeg to decode this format (${(e as Error).message})`,
+          'ffmpeg_missing',
+        ),
+      ),
     );
     ff.on('close', (code) => {
       if (code !== 0) {
@@ -54,22 +75,34 @@ function ffmpegDecode(bytes: Uint8Array, label: string): Promise<Float32Array> {
   });
 }
 
-export async function decodeAudioFile(bytes: Uint8Array, label: string): Promise<Float32Array> {
-  if (bytes.length === 0) throw new AudioFileError(`${label}: the file is empty`);
+export async function decodeAudioFile(
+  bytes: Uint8Array,
+  label: string,
+  opts: DecodeOptions = {},
+): Promise<Float32Array> {
+  if (bytes.length === 0) throw new AudioFileError(`${label}: the file is empty`, 'empty_file');
   let pcm: Float32Array;
   if (isWav(bytes)) {
     let wav;
     try {
       wav = decodeWav(bytes);
     } catch (e) {
-      if (e instanceof WavError) throw new AudioFileError(`${label}: ${e.message}`);
+      if (e instanceof WavError) throw new AudioFileError(`${label}: ${e.message}`, 'invalid_wav');
       throw e;
     }
-    pcm = wav.sampleRateHz === SAMPLE_RATE_HZ ? toMono(wav.channels) : await ffmpegDecode(bytes, label);
+    pcm =
+      wav.sampleRateHz === SAMPLE_RATE_HZ ? toMono(wav.channels) : await ffmpegDecode(bytes, label, opts.maxSeconds);
   } else {
-    pcm = await ffmpegDecode(bytes, label);
+    pcm = await ffmpegDecode(bytes, label, opts.maxSeconds);
   }
-  if (pcm.length === 0) throw new AudioFileError(`${label}: the file contains no audio samples`);
+  if (pcm.length === 0) throw new AudioFileError(`${label}: the file contains no audio samples`, 'no_audio');
+  const seconds = pcm.length / SAMPLE_RATE_HZ;
+  if (opts.maxSeconds !== undefined && seconds > opts.maxSeconds)
+    throw new AudioFileError(
+      `${label}: the audio is longer than the limit of ${opts.maxSeconds / 60} min` +
+        (pcm.length >= (opts.maxSeconds + 1) * SAMPLE_RATE_HZ ? '' : ` (${(seconds / 60).toFixed(2)} min)`),
+      'too_long',
+    );
   return pcm;
 }
 

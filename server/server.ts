@@ -1,13 +1,22 @@
 /**
  * The app's server: the built PWA (dist/) with cross-origin isolation, model directories under /models/<id>/, and
- * (issue 5 onwards) the OpenAI-compatible transcription endpoint.  Plain node:http, no framework.
+ * OpenAI's transcription API under /v1/ (server/api/) on the same pipeline the app runs, on onnxruntime-node.
+ * This file is the CLI and the wiring; `start()` runs it in-process (tests, benches).  Plain node:http(s).
  *
- *   tsx server/server.ts [--port 8080] [--host 127.0.0.1] [--dist dist] [--models build/test-artifacts/models]
+ *   tsx server/server.ts [--port 8080] [--host 127.0.0.1] [--models DIR] [--preload id@variant]... (--help)
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { answerPreflight, bearerCheck, corsHeaders } from './api/auth.ts';
+import { ApiError, sendError } from './api/errors.ts';
+import { ModelRegistry } from './api/models.ts';
+import { JobQueue } from './api/queue.ts';
+import { handleTranscription } from './api/transcriptions.ts';
 import { ISOLATION_HEADERS, safeJoin, serveFile } from './static.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,20 +25,143 @@ export interface ServerOptions {
   port: number;
   host: string;
   dist: string;
+  /** Parent directory of the model directories (served under /models/ and by the API). */
   models: string;
+  /** Pipelines to load before listening: `id` or `id@variant`, or 'all' (each model at its CPU variant).  Default: none (loaded on first use). */
+  preload?: readonly string[] | 'all';
+  /** onnxruntime intra-op threads per pipeline (0: one per core). */
+  threads?: number;
+  maxUploadMb?: number;
+  maxAudioMin?: number;
+  /** Jobs running at once. */
+  concurrency?: number;
+  /** Jobs waiting beyond those; more is a 429. */
+  queue?: number;
+  /** Bearer key for /v1/ (none: open). */
+  apiKey?: string;
+  /** Origins allowed to call /v1/ from a browser ('*' for any). */
+  allowOrigins?: readonly string[];
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  bodyIdleTimeoutMs?: number;
+  /** PEM files: serve HTTPS. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** No request log. */
+  quiet?: boolean;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { ...ISOLATION_HEADERS, 'Content-Type': 'application/json; charset=utf-8' });
+export const DEFAULTS = {
+  threads: 0,
+  maxUploadMb: 100,
+  maxAudioMin: 120,
+  concurrency: 1,
+  queue: 16,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 300_000,
+  bodyIdleTimeoutMs: 30_000,
+} as const;
+
+export type AppServer = (Server | HttpsServer) & {
+  /** The port actually listened on (port 0 → the one the OS chose). */
+  readonly port: number;
+  /** `http(s)://host:port` */
+  readonly url: string;
+  readonly models: ModelRegistry;
+  readonly jobs: JobQueue;
+  /** Close every connection, stop listening and release the pipelines. */
+  stop(): Promise<void>;
+};
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...ISOLATION_HEADERS, ...headers, 'Content-Type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify(body));
 }
 
-export function handler(options: ServerOptions) {
-  const dist = resolve(options.dist);
-  const models = resolve(options.models);
+interface Context {
+  options: ServerOptions;
+  models: ModelRegistry;
+  queue: JobQueue;
+  checkKey: (req: IncomingMessage) => void;
+  origins: ReadonlySet<string>;
+}
+
+/** An error answered before the body was read: answer, then drain briefly and close (so the client sees it). */
+function answerEarly(req: IncomingMessage, res: ServerResponse, err: unknown, headers: Record<string, string>) {
+  if (req.complete || req.destroyed) {
+    sendError(res, err, headers);
+    return;
+  }
+  sendError(res, err, { ...headers, Connection: 'close' });
+  let drained = 0;
+  const cap = 4 << 20; // read at most 4 MiB more, so a client still sending sees the answer instead of a reset
+  const destroy = () => req.socket.destroy();
+  req.on('data', (c: Buffer) => {
+    drained += c.length;
+    if (drained > cap) destroy();
+  });
+  req.resume();
+  res.on('finish', () => setTimeout(destroy, 2000).unref());
+}
+
+async function api(req: IncomingMessage, res: ServerResponse, path: string, ctx: Context): Promise<void> {
+  const headers = corsHeaders(req, ctx.origins);
+  try {
+    if (req.method === 'OPTIONS') {
+      answerPreflight(req, res, ctx.origins);
+      return;
+    }
+    ctx.checkKey(req);
+    if (path === '/v1/audio/transcriptions') {
+      if (req.method !== 'POST')
+        throw new ApiError(405, 'invalid_request_error', 'method_not_allowed', `use POST on ${path}`);
+      await handleTranscription(req, res, {
+        models: ctx.models,
+        queue: ctx.queue,
+        headers,
+        limits: {
+          maxUploadBytes: (ctx.options.maxUploadMb ?? DEFAULTS.maxUploadMb) * 2 ** 20,
+          maxAudioSec: (ctx.options.maxAudioMin ?? DEFAULTS.maxAudioMin) * 60,
+          bodyIdleMs: ctx.options.bodyIdleTimeoutMs ?? DEFAULTS.bodyIdleTimeoutMs,
+        },
+      });
+      return;
+    }
+    if (path === '/v1/models' || path.startsWith('/v1/models/')) {
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        throw new ApiError(405, 'invalid_request_error', 'method_not_allowed', `use GET on ${path}`);
+      await ctx.models.scan();
+      const list = ctx.models.list();
+      if (path === '/v1/models') {
+        sendJson(res, 200, list, headers);
+        return;
+      }
+      const id = decodeURIComponent(path.slice('/v1/models/'.length));
+      const one = list.data.find((m) => m.id === id);
+      if (!one) throw new ApiError(404, 'not_found_error', 'model_not_found', `no model ${id}`, 'model');
+      sendJson(res, 200, one, headers);
+      return;
+    }
+    throw new ApiError(404, 'not_found_error', 'unknown_endpoint', `no API endpoint ${req.method} ${path}`);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'client_closed') {
+      res.destroy();
+      return;
+    }
+    answerEarly(req, res, err, headers);
+  }
+}
+
+export function handler(ctx: Context) {
+  const dist = resolve(ctx.options.dist);
+  const models = resolve(ctx.options.models);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
+    if (path === '/v1' || path.startsWith('/v1/')) {
+      await api(req, res, path, ctx);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, {
         error: { message: `${req.method} is not allowed on ${path}`, type: 'invalid_request_error' },
@@ -37,7 +169,11 @@ export function handler(options: ServerOptions) {
       return;
     }
     if (path === '/healthz') {
-      sendJson(res, 200, { ok: true });
+      sendJson(res, 200, {
+        ok: true,
+        jobs: { running: ctx.queue.running, queued: ctx.queue.queued },
+        models: ctx.models.loadedKeys(),
+      });
       return;
     }
     if (path.startsWith('/models/')) {
@@ -61,38 +197,173 @@ export function handler(options: ServerOptions) {
   };
 }
 
-export function start(options: ServerOptions) {
-  const server = createServer((req, res) => {
-    handler(options)(req, res).catch((error: unknown) => {
+export async function start(options: ServerOptions): Promise<AppServer> {
+  const models = new ModelRegistry(options.models, options.threads ?? DEFAULTS.threads);
+  const preload = options.preload ?? [];
+  if (preload === 'all' || preload.length) await models.preload(preload === 'all' ? [] : preload);
+  else await models.scan();
+  const ctx: Context = {
+    options,
+    models,
+    queue: new JobQueue(options.concurrency ?? DEFAULTS.concurrency, options.queue ?? DEFAULTS.queue),
+    checkKey: bearerCheck(options.apiKey),
+    origins: new Set(options.allowOrigins ?? []),
+  };
+  const handle = handler(ctx);
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    const t0 = performance.now();
+    if (!options.quiet) {
+      res.on('close', () => {
+        const status = res.headersSent ? res.statusCode : 499;
+        const ms = (performance.now() - t0).toFixed(0);
+        console.log(`${req.method} ${(req.url ?? '/').split('?')[0]} ${status} ${ms}ms`);
+      });
+    }
+    handle(req, res).catch((error: unknown) => {
+      // Anything a route did not answer itself: never crash the server.
       if (!res.headersSent) sendJson(res, 500, { error: { message: String(error), type: 'server_error' } });
       else res.destroy();
     });
-  });
-  return new Promise<typeof server>((resolvePromise, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolvePromise(server));
+  };
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs;
+  const timeouts = {
+    headersTimeout,
+    requestTimeout: Math.max(options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs, headersTimeout),
+    // How often node checks those two (its default, 30 s, would let a short timeout run long).
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, headersTimeout / 4)),
+  };
+  const tls = options.tlsCert || options.tlsKey;
+  if (tls && !(options.tlsCert && options.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
+  const server: Server | HttpsServer = tls
+    ? createHttpsServer(
+        { ...timeouts, cert: readFileSync(options.tlsCert as string), key: readFileSync(options.tlsKey as string) },
+        onRequest,
+      )
+    : createServer(timeouts, onRequest);
+  server.on('close', () => void models.close());
+  try {
+    await new Promise<void>((resolvePromise, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => resolvePromise());
+    });
+  } catch (err) {
+    await models.close();
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return Object.assign(server, {
+    port,
+    url: `${tls ? 'https' : 'http'}://${host}:${port}`,
+    models,
+    jobs: ctx.queue,
+    stop: async () => {
+      const closed = new Promise<void>((ok) => server.close(() => ok()));
+      server.closeAllConnections();
+      await closed;
+      await models.close();
+    },
   });
 }
 
+const HELP = `usage: npm start -- [options]        (or: npx tsx server/server.ts [options])
+
+  --port <n>               port (default 8080, env PORT; 0 = any free port)
+  --host <addr>            address (default 127.0.0.1, env HOST; 0.0.0.0 for the LAN)
+  --dist <dir>             the built app (default dist/)
+  --models <dir>           parent of model directories: served under /models/ and by the API (default models/, env MODELS_DIR)
+  --preload <id@variant>   load this model before serving (repeatable; default: every model directory, variant
+                           q4, q8, fp32, q4f16 or fp16, the first it has); --preload none loads on first use
+  --threads <n>            onnxruntime threads per model (default 0: one per core)
+  --concurrency <n>        transcription jobs at once (default ${DEFAULTS.concurrency})
+  --queue <n>              jobs waiting beyond those; more gets 429 + Retry-After (default ${DEFAULTS.queue})
+  --max-upload-mb <n>      largest upload, 413 beyond (default ${DEFAULTS.maxUploadMb})
+  --max-audio-min <n>      longest audio, 413 beyond (default ${DEFAULTS.maxAudioMin})
+  --api-key <key>          require Authorization: Bearer <key> on /v1/ (default env GLMASR_API_KEY; none: open)
+  --allow-origin <origin>  allow browser calls to /v1/ from this origin (repeatable; '*' any; default none)
+  --headers-timeout-s <n>  time to receive the request headers (default ${DEFAULTS.headersTimeoutMs / 1000})
+  --request-timeout-s <n>  time to receive a whole request, upload included (default ${DEFAULTS.requestTimeoutMs / 1000})
+  --body-idle-timeout-s <n>  longest pause inside an upload (default ${DEFAULTS.bodyIdleTimeoutMs / 1000})
+  --tls-cert <pem> --tls-key <pem>   serve HTTPS
+  --quiet                  no request log
+`;
+
+function positive(name: string, value: string, allowZero = false): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new Error(`--${name} must be a positive number`);
+  return n;
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string', default: process.env['PORT'] ?? '8080' },
-      host: { type: 'string', default: process.env['HOST'] ?? '127.0.0.1' },
-      dist: { type: 'string', default: resolve(ROOT, 'dist') },
-      models: { type: 'string', default: process.env['MODELS_DIR'] ?? resolve(ROOT, 'models') },
-    },
-  });
-  const options: ServerOptions = {
-    port: Number(values.port),
-    host: values.host,
-    dist: values.dist,
-    models: values.models,
-  };
+  let options: ServerOptions;
+  try {
+    const { values } = parseArgs({
+      options: {
+        port: { type: 'string', default: process.env['PORT'] ?? '8080' },
+        host: { type: 'string', default: process.env['HOST'] ?? '127.0.0.1' },
+        dist: { type: 'string', default: resolve(ROOT, 'dist') },
+        models: { type: 'string', default: process.env['MODELS_DIR'] ?? resolve(ROOT, 'models') },
+        preload: { type: 'string', multiple: true },
+        threads: { type: 'string', default: String(DEFAULTS.threads) },
+        concurrency: { type: 'string', default: String(DEFAULTS.concurrency) },
+        queue: { type: 'string', default: String(DEFAULTS.queue) },
+        'max-upload-mb': { type: 'string', default: String(DEFAULTS.maxUploadMb) },
+        'max-audio-min': { type: 'string', default: String(DEFAULTS.maxAudioMin) },
+        'api-key': { type: 'string', default: process.env['GLMASR_API_KEY'] },
+        'allow-origin': { type: 'string', multiple: true },
+        'headers-timeout-s': { type: 'string', default: String(DEFAULTS.headersTimeoutMs / 1000) },
+        'request-timeout-s': { type: 'string', default: String(DEFAULTS.requestTimeoutMs / 1000) },
+        'body-idle-timeout-s': { type: 'string', default: String(DEFAULTS.bodyIdleTimeoutMs / 1000) },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(HELP);
+      process.exit(0);
+    }
+    const preload = values.preload ?? [];
+    options = {
+      port: positive('port', values.port, true),
+      host: values.host,
+      dist: values.dist,
+      models: values.models,
+      preload: preload.length === 0 ? 'all' : preload.includes('none') ? [] : preload,
+      threads: positive('threads', values.threads, true),
+      concurrency: Math.floor(positive('concurrency', values.concurrency)),
+      queue: Math.floor(positive('queue', values.queue, true)),
+      maxUploadMb: positive('max-upload-mb', values['max-upload-mb']),
+      maxAudioMin: positive('max-audio-min', values['max-audio-min']),
+      apiKey: values['api-key'] || undefined,
+      allowOrigins: values['allow-origin'] ?? [],
+      headersTimeoutMs: positive('headers-timeout-s', values['headers-timeout-s']) * 1000,
+      requestTimeoutMs: positive('request-timeout-s', values['request-timeout-s']) * 1000,
+      bodyIdleTimeoutMs: positive('body-idle-timeout-s', values['body-idle-timeout-s']) * 1000,
+      tlsCert: values['tls-cert'],
+      tlsKey: values['tls-key'],
+      quiet: values.quiet,
+    };
+  } catch (err) {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : err}\n\n${HELP}`);
+    process.exit(2);
+  }
   start(options).then(
-    () => console.log(`GLM-ASR web app on http://${options.host}:${options.port}/  (models from ${options.models})`),
+    (server) => {
+      const loaded = server.models.loadedKeys();
+      console.log(
+        `GLM-ASR web app on ${server.url}/  API ${server.url}/v1  (models from ${options.models}; ` +
+          `loaded: ${loaded.length ? loaded.join(', ') : 'none'}${options.apiKey ? '; API key required' : ''})`,
+      );
+      const shutdown = () => void server.stop().then(() => process.exit(0));
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    },
     (error: unknown) => {
-      console.error(`could not listen on ${options.host}:${options.port}: ${String(error)}`);
+      console.error(
+        `could not start on ${options.host}:${options.port}: ${error instanceof Error ? error.message : error}`,
+      );
       process.exit(1);
     },
   );

@@ -1,0 +1,158 @@
+/**
+ * The served models: every subdirectory of `--models` with a manifest.json (id = the directory's name), their
+ * pipelines loaded once (at start for `--preload`, on first use otherwise) and shared by all jobs, and
+ * `GET /v1/models` in OpenAI's list shape.  A request's `model` is `id`, `id@variant` or the manifest's model_id.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { isVariant, type ModelManifest, type Variant, VARIANTS } from '../../workers/asr/contract.ts';
+import type { ModelList, ModelObject } from '../../workers/asr/openai-api.ts';
+import { createNodeRuntime } from '../../workers/asr/ort/node.ts';
+import { GlmAsrPipeline } from '../../workers/asr/pipeline.ts';
+import { directorySource } from '../model-source.ts';
+import { ApiError } from './errors.ts';
+
+/** Variant preference on a CPU (onnxruntime-node): the fastest first. */
+export const CPU_VARIANT_ORDER: readonly Variant[] = ['q4', 'q8', 'fp32', 'q4f16', 'fp16'];
+
+export interface ModelEntry {
+  id: string;
+  dir: string;
+  manifest: ModelManifest;
+  created: number;
+}
+
+export class ModelRegistry {
+  private entries = new Map<string, ModelEntry>();
+  private readonly pipelines = new Map<string, Promise<GlmAsrPipeline>>();
+  /** The variant a bare `id` means: the first one preloaded, else the CPU preference. */
+  private readonly defaults = new Map<string, Variant>();
+
+  constructor(
+    readonly root: string,
+    private readonly threads: number,
+  ) {}
+
+  async scan(): Promise<void> {
+    const found = new Map<string, ModelEntry>();
+    let names: string[] = [];
+    try {
+      names = (await readdir(resolve(this.root), { withFileTypes: true }))
+        .filter((d) => d.isDirectory() || d.isSymbolicLink())
+        .map((d) => d.name)
+        .sort();
+    } catch {
+      // No models directory: nothing is served (the app and /healthz still are).
+    }
+    for (const id of names) {
+      const dir = resolve(this.root, id);
+      try {
+        const path = join(dir, 'manifest.json');
+        const manifest = JSON.parse(await readFile(path, 'utf8')) as ModelManifest;
+        if (!manifest.variants || typeof manifest.variants !== 'object') continue;
+        found.set(id, { id, dir, manifest, created: Math.floor((await stat(path)).mtimeMs / 1000) });
+      } catch {
+        // Not a model directory.
+      }
+    }
+    this.entries = found;
+  }
+
+  get ids(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  defaultVariant(entry: ModelEntry): Variant {
+    const chosen = this.defaults.get(entry.id) ?? CPU_VARIANT_ORDER.find((v) => entry.manifest.variants[v]);
+    if (!chosen) throw new Error(`${entry.dir}: the manifest lists no variant`);
+    return chosen;
+  }
+
+  private find(name: string): ModelEntry | undefined {
+    return this.entries.get(name) ?? [...this.entries.values()].find((e) => e.manifest.model_id === name);
+  }
+
+  private notFound(why: string): ApiError {
+    const served = this.ids.length ? this.ids.join(', ') : 'none';
+    return new ApiError(404, 'not_found_error', 'model_not_found', `${why} (served models: ${served})`, 'model');
+  }
+
+  /** `id`, `id@variant` or a manifest's model_id → the entry and variant, or 404 `model_not_found`. */
+  async resolve(model: string): Promise<{ entry: ModelEntry; variant: Variant }> {
+    const at = model.lastIndexOf('@');
+    const name = at > 0 ? model.slice(0, at) : model;
+    const wanted = at > 0 ? model.slice(at + 1) : undefined;
+    let entry = this.find(name);
+    if (!entry) {
+      await this.scan(); // a directory added since the start
+      entry = this.find(name);
+    }
+    if (!entry) throw this.notFound(`the model ${JSON.stringify(model)} does not exist`);
+    if (wanted === undefined) return { entry, variant: this.defaultVariant(entry) };
+    if (!isVariant(wanted) || !entry.manifest.variants[wanted]) {
+      const have = VARIANTS.filter((v) => entry.manifest.variants[v]).join(', ');
+      throw this.notFound(`the model ${entry.id} has no variant ${JSON.stringify(wanted)} (it has ${have})`);
+    }
+    return { entry, variant: wanted };
+  }
+
+  /** The loaded pipeline (loading it now when it is not yet). */
+  pipeline(entry: ModelEntry, variant: Variant): Promise<GlmAsrPipeline> {
+    const key = `${entry.id}@${variant}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = GlmAsrPipeline.load(createNodeRuntime(this.threads), directorySource(entry.dir), variant, {
+        manifest: entry.manifest,
+      });
+      this.pipelines.set(key, p);
+      p.catch(() => this.pipelines.delete(key)); // a later request may try again
+    }
+    return p;
+  }
+
+  /** Load `specs` (`id` or `id@variant`; default: every model at its CPU variant) before serving. */
+  async preload(specs: readonly string[]): Promise<string[]> {
+    await this.scan();
+    const targets = specs.length ? specs : this.ids;
+    const loaded: string[] = [];
+    for (const spec of targets) {
+      let r;
+      try {
+        r = await this.resolve(spec);
+      } catch (err) {
+        throw new Error(`--preload ${spec}: ${err instanceof Error ? err.message : err}`, { cause: err });
+      }
+      if (!this.defaults.has(r.entry.id)) this.defaults.set(r.entry.id, r.variant);
+      await this.pipeline(r.entry, r.variant);
+      loaded.push(`${r.entry.id}@${r.variant}`);
+    }
+    return loaded;
+  }
+
+  list(): ModelList {
+    const data: ModelObject[] = [];
+    for (const e of this.entries.values()) {
+      data.push({ id: e.id, object: 'model', created: e.created, owned_by: 'glm-asr-web' });
+      for (const v of VARIANTS)
+        if (e.manifest.variants[v])
+          data.push({ id: `${e.id}@${v}`, object: 'model', created: e.created, owned_by: 'glm-asr-web' });
+    }
+    return { object: 'list', data };
+  }
+
+  loadedKeys(): string[] {
+    return [...this.pipelines.keys()];
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.pipelines.values()];
+    this.pipelines.clear();
+    for (const p of all) {
+      try {
+        await (await p).release();
+      } catch {
+        // A failed load has nothing to release.
+      }
+    }
+  }
+}

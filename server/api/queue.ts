@@ -1,0 +1,82 @@
+/**
+ * The bounded job queue: at most `concurrency` jobs run at once (sharing the loaded pipelines), at most `maxWaiting`
+ * wait; a full queue is refused at once (429 with Retry-After).  A job whose client went away (its AbortSignal
+ * fired) leaves the queue while waiting, and is expected to stop itself while running (the pipeline checks the
+ * signal before every graph run).
+ */
+import { ApiError } from './errors.ts';
+
+type Waiter = () => void;
+
+export class JobQueue {
+  private active = 0;
+  private readonly waiting: Waiter[] = [];
+  /** Duration of recent jobs (s), for Retry-After. */
+  private recentSec = 5;
+
+  constructor(
+    readonly concurrency: number,
+    readonly maxWaiting: number,
+  ) {}
+
+  get running(): number {
+    return this.active;
+  }
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Seconds a refused client should wait: the time for the jobs ahead to drain, at least 1. */
+  retryAfterSec(): number {
+    return Math.max(1, Math.ceil(((this.waiting.length + 1) * this.recentSec) / this.concurrency));
+  }
+
+  private full(): ApiError {
+    return new ApiError(
+      429,
+      'rate_limit_error',
+      'queue_full',
+      `the server is busy: ${this.active} job(s) running and ${this.waiting.length} waiting (the limit); retry later`,
+      null,
+      { 'Retry-After': String(this.retryAfterSec()) },
+    );
+  }
+
+  /** Throw the 429 now when a new job could not even wait (checked before reading an upload). */
+  admitOrThrow(): void {
+    if (this.active >= this.concurrency && this.waiting.length >= this.maxWaiting) throw this.full();
+  }
+
+  /** Run `job` when a slot is free.  Rejects with 429 when full, or with the signal's reason when aborted first. */
+  async run<T>(job: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
+    if (this.active >= this.concurrency) {
+      if (this.waiting.length >= this.maxWaiting) throw this.full();
+      await new Promise<void>((resolve, reject) => {
+        const waiter: Waiter = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          const i = this.waiting.indexOf(waiter);
+          if (i >= 0) this.waiting.splice(i, 1);
+          reject(signal?.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.waiting.push(waiter);
+      });
+    } else {
+      this.active++;
+    }
+    // A slot is ours here (taken by us, or handed over by the job that ended).
+    const t0 = performance.now();
+    try {
+      return await job();
+    } finally {
+      this.recentSec = 0.7 * this.recentSec + 0.3 * ((performance.now() - t0) / 1000);
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
