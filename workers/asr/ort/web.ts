@@ -1,37 +1,29 @@
 /**
  * onnxruntime-web for the ASR worker: the native WebGPU bundle (which also carries the WASM CPU EP).  Its .wasm is
- * served from our own origin (never a CDN), and WebGPU is chosen only for a real adapter.  See runtime.ts.
+ * served from our own origin (never a CDN).  `probeWebGpu` reads the adapter (info, limits, shader-f16) defensively
+ * for the device planner (../planner.ts), which decides whether WebGPU is used.  See runtime.ts.
  */
 
 import * as ort from 'onnxruntime-web/webgpu';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import mjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import { requestGpu, type GpuRequest } from '../device-probe.ts';
 import { OrtRuntime, type OrtModule, type Provider } from './runtime.ts';
 
-export interface WebGpuProbe {
-  adapter: GPUAdapter | null;
-  /** "vendor architecture description", or why there is none. */
-  description: string;
+export interface WebGpuProbe extends GpuRequest<GPUAdapter> {
   shaderF16: boolean;
   maxBufferSize: number;
 }
 
+/** The high-performance adapter (kept: ORT may be handed it) and what the planner reads from it (device-probe.ts). */
 export async function probeWebGpu(): Promise<WebGpuProbe> {
-  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-  if (!gpu) return { adapter: null, description: 'navigator.gpu is missing', shaderF16: false, maxBufferSize: 0 };
-  let adapter: GPUAdapter | null;
-  try {
-    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  } catch (err) {
-    return { adapter: null, description: `requestAdapter failed: ${String(err)}`, shaderF16: false, maxBufferSize: 0 };
-  }
-  if (!adapter) return { adapter: null, description: 'no WebGPU adapter', shaderF16: false, maxBufferSize: 0 };
-  const info = adapter.info;
+  const r = await requestGpu();
   return {
-    adapter,
-    description: [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'WebGPU adapter',
-    shaderF16: adapter.features.has('shader-f16'),
-    maxBufferSize: adapter.limits.maxBufferSize,
+    adapter: r.adapter as GPUAdapter | null,
+    gpu: r.gpu,
+    description: r.description,
+    shaderF16: r.gpu?.shaderF16 ?? false,
+    maxBufferSize: r.gpu?.maxBufferSize ?? 0,
   };
 }
 

@@ -1,0 +1,575 @@
+/**
+ * The device planner (workers/asr/planner.ts): table-driven, one realistic probe per row built from real-world values
+ * (each commented with its source), against the full-size model's sizes and the tiny test model's real manifest.
+ * Expected engines, variants and reasons follow the rules of issue 9 §2; the memory estimate is checked against the
+ * formula computed by hand from the manifest's numbers.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { ModelManifest, Variant } from '../../workers/asr/contract.ts';
+import {
+  detectPlatform,
+  estimatePeakBytes,
+  planEngine,
+  type DeviceProbe,
+  type GpuProbe,
+  type PlannerSettings,
+  type PlanResult,
+} from '../../workers/asr/planner.ts';
+import { ARTIFACTS, missing } from '../helpers/data.ts';
+
+/* Manifests ------------------------------------------------------------------------------------------------------ */
+
+/**
+ * The full-size model's q4f16 and q4 sizes: per-graph bytes as `npm run model:full-random` measured them (issue 5's
+ * closing note: 382.2 / 242.7 / 829.1 MB and 434.3 / 485.5 / 921.1 MB; shared/docs/glm-asr.md §7.3 computes 380 / 243
+ * / 830 and 440 / 485 / 920).  Largest initializers from the architecture (glm-asr.md §1): the embedding table
+ * 59264 × 2048 at fp16 (q4f16) or fp32 (q4); the decoder's lm_head as MatMulNBits B = 59264 × (2048/32) × 16 bytes;
+ * the encoder's second conv 1280 × 1280 × 3 at fp16 / fp32.
+ */
+function graphs(enc: number, embed: number, dec: number, encLi: number, embedLi: number, decLi: number) {
+  const g = (bytes: number, name: string, li: number, file: string) => ({
+    files: [file],
+    bytes,
+    largest_initializer: { name, bytes: li },
+  });
+  return {
+    bytes: enc + embed + dec,
+    graphs: {
+      audio_encoder: g(enc, 'conv2.weight', encLi, 'onnx/audio_encoder.onnx'),
+      embed_tokens: g(embed, 'embed.weight', embedLi, 'onnx/embed_tokens.onnx'),
+      decoder_model_merged: g(dec, 'lm_head.MatMulNBits.B', decLi, 'onnx/decoder_model_merged.onnx'),
+    },
+  };
+}
+const EMBED_F16 = 59264 * 2048 * 2; // 242,745,344
+const EMBED_F32 = 59264 * 2048 * 4; // 485,490,688
+const LM_HEAD_Q4 = 59264 * 64 * 16; // 60,686,336
+const FULL: ModelManifest = {
+  format: 'glm-asr-onnx/1',
+  model_id: 'glm-asr-nano-2512',
+  revision: 'full-random',
+  model: {
+    audio_token_id: 59260,
+    audio_hidden_size: 2048,
+    hidden_size: 2048,
+    vocab_size: 59264,
+    num_layers: 28,
+    num_key_value_heads: 4,
+    head_dim: 128,
+    max_position_embeddings: 8192,
+    eos_token_ids: [59246, 59253, 59255],
+  },
+  special_tokens: {},
+  variants: {
+    q4f16: graphs(382.2e6, 242.7e6, 829.1e6, 1280 * 1280 * 3 * 2, EMBED_F16, LM_HEAD_Q4),
+    q4: graphs(434.3e6, 485.5e6, 921.1e6, 1280 * 1280 * 3 * 4, EMBED_F32, LM_HEAD_Q4),
+  },
+  files: [],
+};
+
+const TINY_DIR = resolve(ARTIFACTS, 'models', 'tiny');
+const TINY_MISSING = missing(
+  resolve(TINY_DIR, 'manifest.json'),
+  'built by scripts/test-artifacts.sh (npm test runs it)',
+);
+const TINY: ModelManifest | null = TINY_MISSING
+  ? null
+  : (JSON.parse(readFileSync(resolve(TINY_DIR, 'manifest.json'), 'utf8')) as ModelManifest);
+
+/* Probes --------------------------------------------------------------------------------------------------------- */
+
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+const gpu = (p: Partial<GpuProbe>): GpuProbe => ({
+  vendor: '',
+  architecture: '',
+  description: '',
+  isFallbackAdapter: false,
+  shaderF16: true,
+  maxBufferSize: GiB,
+  maxStorageBufferBindingSize: GiB,
+  ...p,
+});
+const probe = (p: Partial<DeviceProbe>): DeviceProbe => ({
+  gpu: null,
+  userAgent: '',
+  maxTouchPoints: 0,
+  deviceMemoryGB: null,
+  storage: { quota: 100e9, usage: 1e6 },
+  crossOriginIsolated: true,
+  hardwareConcurrency: 8,
+  ...p,
+});
+
+// Safari 26 freezes the OS version in its UA at 18_6 (iOS) and 10_15_7 (macOS); the Safari version is real.
+const UA = {
+  iphoneSafari26:
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 18_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/26.0 Mobile/15E148 Safari/604.1',
+  macSafari26:
+    'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/26.0 Safari/605.1.15',
+  // Chrome's reduced UA (macOS frozen at 10_15_7, Android at "Android 10; K", Windows at NT 10.0).
+  macChrome:
+    'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36',
+  winChrome:
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36',
+  androidChrome:
+    'Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Mobile Safari/537.36',
+  linuxFirefox: 'Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0',
+  // Debian Chromium 156 under Playwright (shared/docs/test-rig.md).
+  headlessChromium:
+    'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36',
+  winEdge:
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36 Edg/142.0.0.0',
+  iphoneChrome:
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 18_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/142.0.7444.46 Mobile/15E148 Safari/604.1',
+};
+
+const DEVICES = {
+  // platform.md §6: iOS 26 reports maxBufferSize ≈ 1074 MB (WebKit caps it at 1 GB because jetsam is ~1.5 GB), no
+  // adapterInfo subgroup sizes (so vendor/architecture may be empty); Apple GPUs have shader-f16; no deviceMemory.
+  iphone17Safari26: probe({
+    userAgent: UA.iphoneSafari26,
+    maxTouchPoints: 5,
+    gpu: gpu({ vendor: 'apple', maxBufferSize: GiB, maxStorageBufferBindingSize: GiB }),
+    storage: { quota: 150e9, usage: 2e6 }, // WebKit storage policy: up to 60% of a 256 GB disk
+    hardwareConcurrency: 6,
+  }),
+  // iPadOS Safari sends the Mac UA; only maxTouchPoints > 1 tells it apart (same limits as the iPhone).
+  ipadSafari26: probe({
+    userAgent: UA.macSafari26,
+    maxTouchPoints: 5,
+    gpu: gpu({ vendor: 'apple', maxBufferSize: GiB, maxStorageBufferBindingSize: GiB }),
+  }),
+  // Chrome on Apple silicon: adapter.info {vendor 'apple', architecture 'metal-3'}, 4 GiB buffer and binding limits,
+  // shader-f16; navigator.deviceMemory is capped at 8.
+  m4MacChrome: probe({
+    userAgent: UA.macChrome,
+    gpu: gpu({
+      vendor: 'apple',
+      architecture: 'metal-3',
+      maxBufferSize: 4 * GiB,
+      maxStorageBufferBindingSize: 4 * GiB,
+    }),
+    deviceMemoryGB: 8,
+    hardwareConcurrency: 10,
+  }),
+  // Safari 26 on the same Mac: no deviceMemory, adapter.info without architecture (platform.md §5: ORT #26480).
+  m4MacSafari26: probe({
+    userAgent: UA.macSafari26,
+    gpu: gpu({ vendor: 'apple', maxBufferSize: 4 * GiB, maxStorageBufferBindingSize: 4 * GiB }),
+    hardwareConcurrency: 10,
+  }),
+  // Chrome on an Intel Xe iGPU (Windows): {vendor 'intel', architecture 'gen-12lp'}, shader-f16, 2 GiB buffers.
+  intelIrisXeWinChrome: probe({
+    userAgent: UA.winChrome,
+    gpu: gpu({
+      vendor: 'intel',
+      architecture: 'gen-12lp',
+      maxBufferSize: 2 * GiB,
+      maxStorageBufferBindingSize: 2 * GiB,
+    }),
+    deviceMemoryGB: 8,
+  }),
+  // Firefox on Linux: no navigator.gpu.
+  firefoxNoWebGpu: probe({
+    userAgent: UA.linuxFirefox,
+    gpuUnavailableReason: 'navigator.gpu is missing',
+    hardwareConcurrency: 4,
+  }),
+  // test-rig.md §3: headless Chromium with --enable-unsafe-webgpu, no GPU: SwiftShader, isFallbackAdapter, 1 GiB
+  // limits, no shader-f16; deviceMemory 8 (24 GiB machine, capped).
+  swiftShader: probe({
+    userAgent: UA.headlessChromium,
+    gpu: gpu({
+      vendor: 'google',
+      architecture: 'swiftshader',
+      isFallbackAdapter: true,
+      shaderF16: false,
+      maxBufferSize: GiB,
+      maxStorageBufferBindingSize: GiB,
+    }),
+    deviceMemoryGB: 8,
+    hardwareConcurrency: 2,
+  }),
+  // An adapter that grants only 256 MiB buffers (and bindings), without shader-f16.
+  mib256: probe({
+    userAgent: UA.winChrome,
+    gpu: gpu({
+      vendor: 'amd',
+      architecture: 'gcn-4',
+      shaderF16: false,
+      maxBufferSize: 256 * MiB,
+      maxStorageBufferBindingSize: 256 * MiB,
+    }),
+    deviceMemoryGB: 8,
+  }),
+  // The WebGPU spec's default limits (platform.md §6: maxBufferSize 256 MiB, maxStorageBufferBindingSize 128 MiB).
+  specDefaults: probe({
+    userAgent: UA.winChrome,
+    gpu: gpu({
+      vendor: 'nvidia',
+      architecture: 'turing',
+      maxBufferSize: 256 * MiB,
+      maxStorageBufferBindingSize: 128 * MiB,
+    }),
+    deviceMemoryGB: 8,
+  }),
+  // A mid-range Android phone on Chrome: deviceMemory 4, Adreno adapter with shader-f16.
+  android4GB: probe({
+    userAgent: UA.androidChrome,
+    maxTouchPoints: 5,
+    gpu: gpu({ vendor: 'qualcomm', architecture: 'adreno-7xx', maxBufferSize: GiB, maxStorageBufferBindingSize: GiB }),
+    deviceMemoryGB: 4,
+  }),
+};
+
+/* Settings ------------------------------------------------------------------------------------------------------- */
+
+const SERVER = 'https://asr.example.org/v1';
+const auto: PlannerSettings = { where: 'auto', server: { url: SERVER, consented: true } };
+const autoNoServer: PlannerSettings = { where: 'auto', server: null };
+const autoNoConsent: PlannerSettings = { where: 'auto', server: { url: SERVER, consented: false } };
+const device: PlannerSettings = { where: 'device', server: { url: SERVER, consented: true } };
+const serverOnly: PlannerSettings = { where: 'server', server: { url: SERVER, consented: true } };
+
+/** "engine variant" of a plan and of each fallback, for compact assertions. */
+const brief = (p: { engine: string; variant: Variant | null }) => `${p.engine}${p.variant ? ` ${p.variant}` : ''}`;
+
+interface Row {
+  name: string;
+  probe: DeviceProbe;
+  settings: PlannerSettings;
+  plan: string;
+  fallbacks: string[];
+  reasons?: RegExp[];
+  blocked?: boolean;
+}
+
+const FULL_ROWS: Row[] = [
+  {
+    name: 'iPhone 17 Safari 26: the full model is over the budget on both engines, so the server',
+    probe: DEVICES.iphone17Safari26,
+    settings: auto,
+    plan: 'server',
+    fallbacks: [],
+    reasons: [
+      /^the estimated peak 3\.2 GB of q4f16 on WebGPU is over this iPhone's 1\.2 GB budget$/,
+      /^the estimated peak 3\.2 GB of q4f16 on WASM is over this iPhone's 1\.2 GB budget$/,
+      /transcribing on the server https:\/\/asr\.example\.org\/v1/,
+    ],
+  },
+  {
+    name: 'iPhone 17 Safari 26, no server configured: blocked, says what to do',
+    probe: DEVICES.iphone17Safari26,
+    settings: autoNoServer,
+    plan: 'webgpu',
+    blocked: true,
+    fallbacks: [],
+    reasons: [/over this iPhone's 1\.2 GB budget/, /no server is configured: enter a server URL/],
+  },
+  {
+    name: 'iPad (Mac UA + touch): the iPad budget applies',
+    probe: DEVICES.ipadSafari26,
+    settings: auto,
+    plan: 'server',
+    fallbacks: [],
+    reasons: [/over this iPad's 1\.2 GB budget/],
+  },
+  {
+    name: 'iPhone with a raised budget (5 GB): q4f16 on WebGPU',
+    probe: DEVICES.iphone17Safari26,
+    settings: { ...auto, iosBudgetBytes: 5e9 },
+    plan: 'webgpu q4f16',
+    fallbacks: ['server', 'wasm q4'],
+  },
+  {
+    name: 'M4 Mac Chrome: q4f16 on WebGPU; then the server, then WASM q4',
+    probe: DEVICES.m4MacChrome,
+    settings: auto,
+    plan: 'webgpu q4f16',
+    fallbacks: ['server', 'wasm q4'],
+    reasons: [/^q4f16 on WebGPU, estimated peak 3\.2 GB$/],
+  },
+  {
+    name: 'M4 Mac Safari 26: q4f16 on WebGPU',
+    probe: DEVICES.m4MacSafari26,
+    settings: autoNoServer,
+    plan: 'webgpu q4f16',
+    fallbacks: ['wasm q4'],
+  },
+  {
+    name: 'Intel Iris Xe on Windows Chrome: q4f16 on WebGPU',
+    probe: DEVICES.intelIrisXeWinChrome,
+    settings: auto,
+    plan: 'webgpu q4f16',
+    fallbacks: ['server', 'wasm q4'],
+  },
+  {
+    name: 'Firefox without WebGPU: q4 on WASM, then the server',
+    probe: DEVICES.firefoxNoWebGpu,
+    settings: auto,
+    plan: 'wasm q4',
+    fallbacks: ['server'],
+    reasons: [/^WebGPU is unavailable \(navigator\.gpu is missing\)$/, /^q4 on WASM \(CPU\), estimated peak 4\.0 GB$/],
+  },
+  {
+    name: 'SwiftShader: not a GPU for the full model, so WASM',
+    probe: DEVICES.swiftShader,
+    settings: auto,
+    plan: 'wasm q4',
+    fallbacks: ['server'],
+    reasons: [/^SwiftShader is a software renderer, not a GPU$/],
+  },
+  {
+    name: 'SwiftShader with engine=webgpu in the settings: WebGPU anyway (q4: no shader-f16)',
+    probe: DEVICES.swiftShader,
+    settings: { ...auto, engine: 'webgpu' },
+    plan: 'webgpu q4',
+    fallbacks: ['server'],
+    reasons: [/SwiftShader is a software renderer; WebGPU is used for this 1\.8 GB model anyway/],
+  },
+  {
+    name: '256 MiB buffers without shader-f16: q4 embedding (485 MB) does not fit, so WASM',
+    probe: DEVICES.mib256,
+    settings: auto,
+    plan: 'wasm q4',
+    fallbacks: ['server'],
+    reasons: [
+      /q4f16 needs shader-f16, which this GPU lacks/,
+      /q4's 485 MB embedding weight is over this GPU's 256 MiB buffer limit/,
+    ],
+  },
+  {
+    name: 'spec-default limits (128 MiB binding): q4f16 embedding (243 MB) does not fit, so WASM',
+    probe: DEVICES.specDefaults,
+    settings: auto,
+    plan: 'wasm q4',
+    fallbacks: ['server'],
+    reasons: [/q4f16's 243 MB embedding weight is over this GPU's 128 MiB binding limit/],
+  },
+  {
+    name: 'Android, deviceMemory 4: the peak is over half of it, so the server; on-device plans as fallbacks',
+    probe: DEVICES.android4GB,
+    settings: auto,
+    plan: 'server',
+    fallbacks: ['webgpu q4f16', 'wasm q4'],
+    reasons: [/the estimated peak 3\.2 GB of q4f16 is over half of this device's 4 GB of memory/],
+  },
+  {
+    name: 'Android, deviceMemory 4, no server: runs on WebGPU anyway and says so',
+    probe: DEVICES.android4GB,
+    settings: autoNoServer,
+    plan: 'webgpu q4f16',
+    fallbacks: ['wasm q4'],
+    reasons: [/over half of this device's 4 GB of memory/],
+  },
+  {
+    name: 'Only on this device: never the server (M4 Chrome)',
+    probe: DEVICES.m4MacChrome,
+    settings: device,
+    plan: 'webgpu q4f16',
+    fallbacks: ['wasm q4'],
+  },
+  {
+    name: 'Only on this device, iPhone: blocked, never the server',
+    probe: DEVICES.iphone17Safari26,
+    settings: device,
+    plan: 'webgpu',
+    blocked: true,
+    fallbacks: [],
+    reasons: [/nothing fits on this device; choose Automatic to use a server/],
+  },
+  {
+    name: 'Server: always the server, even on an M4',
+    probe: DEVICES.m4MacChrome,
+    settings: serverOnly,
+    plan: 'server',
+    fallbacks: [],
+    reasons: [/as the settings ask/],
+  },
+  {
+    name: 'Automatic, consent missing: on-device plans, no server fallback',
+    probe: DEVICES.m4MacChrome,
+    settings: autoNoConsent,
+    plan: 'webgpu q4f16',
+    fallbacks: ['wasm q4'],
+  },
+  {
+    name: 'engine=wasm in the settings (M4 Chrome): WASM only',
+    probe: DEVICES.m4MacChrome,
+    settings: { ...auto, engine: 'wasm' },
+    plan: 'wasm q4',
+    fallbacks: ['server'],
+  },
+  {
+    name: 'variant=q4f16 asked on SwiftShader with engine=webgpu: the float32 twin',
+    probe: DEVICES.swiftShader,
+    settings: { ...auto, engine: 'webgpu', variant: 'q4f16' },
+    plan: 'webgpu q4',
+    fallbacks: ['server'],
+    reasons: [/^q4f16 needs shader-f16; using q4$/],
+  },
+  {
+    name: 'storage too small: still runs, says it loads without being saved',
+    probe: { ...DEVICES.m4MacChrome, storage: { quota: 1.2e9, usage: 0.2e9 } },
+    settings: auto,
+    plan: 'webgpu q4f16',
+    fallbacks: ['server', 'wasm q4'],
+    reasons: [/q4f16 \(1\.5 GB\) does not fit the 1\.0 GB of storage left: it loads without being saved/],
+  },
+];
+
+function expectRow(r: Row, got: PlanResult) {
+  expect(brief(got), got.reasons.join(' | ')).toBe(r.plan);
+  expect(got.fallbacks.map(brief)).toEqual(r.fallbacks);
+  expect(!!got.blocked).toBe(!!r.blocked);
+  for (const re of r.reasons ?? [])
+    expect(
+      got.reasons.some((s) => re.test(s)),
+      `${re} in ${got.reasons.join(' | ')}`,
+    ).toBe(true);
+  if (!got.blocked && got.engine !== 'server') expect(got.estimatedPeakBytes).toBeGreaterThan(0);
+}
+
+describe('planEngine, full-size model (q4f16 1.45 GB, q4 1.84 GB)', () => {
+  test.each(FULL_ROWS)('$name', (r) => expectRow(r, planEngine(r.probe, FULL, r.settings)));
+});
+
+describe.skipIf(TINY_MISSING)("planEngine, the tiny test model's real manifest (0.5–1.5 MB)", () => {
+  const rows: Row[] = [
+    {
+      name: 'iPhone 17 Safari 26: fits the budget, q4f16 on WebGPU',
+      probe: DEVICES.iphone17Safari26,
+      settings: auto,
+      plan: 'webgpu q4f16',
+      fallbacks: ['server', 'wasm q4'],
+    },
+    {
+      name: 'SwiftShader: a software GPU may run a model under 64 MiB (q4: no shader-f16)',
+      probe: DEVICES.swiftShader,
+      settings: autoNoServer,
+      plan: 'webgpu q4',
+      fallbacks: ['wasm q4'],
+      reasons: [/SwiftShader is a software renderer; WebGPU is used for this 1 MB model anyway/],
+    },
+    {
+      name: 'Firefox without WebGPU: WASM q4',
+      probe: DEVICES.firefoxNoWebGpu,
+      settings: device,
+      plan: 'wasm q4',
+      fallbacks: [],
+    },
+    {
+      name: '256 MiB buffers: a tiny model fits, q4 on WebGPU',
+      probe: DEVICES.mib256,
+      settings: auto,
+      plan: 'webgpu q4',
+      fallbacks: ['server', 'wasm q4'],
+    },
+    {
+      name: 'variant fp16 asked on WASM: as asked',
+      probe: DEVICES.firefoxNoWebGpu,
+      settings: { ...auto, variant: 'fp16' },
+      plan: 'wasm fp16',
+      fallbacks: ['server'],
+    },
+  ];
+  test.each(rows)('$name', (r) => expectRow(r, planEngine(r.probe, TINY!, r.settings)));
+});
+
+describe('software renderers never count as a GPU for the full model', () => {
+  test.each([
+    // Mesa's CPU Vulkan driver as Chrome on Linux names it (renderer string "llvmpipe (LLVM 15.0.6, 256 bits)").
+    [gpu({ vendor: 'mesa', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }), /^llvmpipe is a software renderer/],
+    [gpu({ vendor: 'mesa', architecture: 'lavapipe' }), /^lavapipe is a software renderer/],
+    // Windows' WARP adapter (D3D12 without a GPU driver).
+    [gpu({ vendor: 'microsoft', description: 'Microsoft Basic Render Driver' }), /^Microsoft Basic Render Driver is/],
+    [gpu({ vendor: 'x', description: 'Software Adapter' }), /^x Software Adapter is a software renderer/],
+    [gpu({ vendor: 'x', isFallbackAdapter: true }), /^the fallback adapter \(x\) is a software renderer/],
+  ])('%o', (adapter, reason) => {
+    const p = planEngine(probe({ userAgent: UA.winChrome, gpu: adapter }), FULL, autoNoServer);
+    expect(brief(p)).toBe('wasm q4');
+    expect(
+      p.reasons.some((r) => reason.test(r)),
+      p.reasons.join(' | '),
+    ).toBe(true);
+  });
+});
+
+describe('where and server settings', () => {
+  test('Server without a configured server: blocked, says to enter one', () => {
+    const p = planEngine(DEVICES.m4MacChrome, FULL, { where: 'server', server: null });
+    expect(p.blocked).toBe(true);
+    expect(p.reasons.join(' ')).toMatch(/no server is configured/);
+  });
+  test('Server without consent: blocked until the user agrees to that URL', () => {
+    const p = planEngine(DEVICES.m4MacChrome, null, { where: 'server', server: { url: SERVER, consented: false } });
+    expect(p.blocked).toBe(true);
+    expect(p.needsConsent).toEqual({ url: SERVER });
+    expect(p.reasons.join(' ')).toContain(SERVER);
+  });
+  test('Server-only mode without a manifest: the server', () => {
+    expect(brief(planEngine(DEVICES.iphone17Safari26, null, serverOnly))).toBe('server');
+  });
+  test('Automatic, no manifest, consented server: the server, no on-device fallback', () => {
+    const p = planEngine(DEVICES.m4MacChrome, null, auto);
+    expect(brief(p)).toBe('server');
+    expect(p.fallbacks).toEqual([]);
+    expect(p.reasons).toContain('the model description could not be fetched');
+  });
+  test('Automatic, nothing fits, consent missing: blocked and asks for consent', () => {
+    const p = planEngine(DEVICES.iphone17Safari26, FULL, autoNoConsent);
+    expect(p.blocked).toBe(true);
+    expect(p.needsConsent).toEqual({ url: SERVER });
+  });
+  test('engine=webgpu without any adapter: no WebGPU plan (server in Automatic, blocked on device)', () => {
+    const s: PlannerSettings = { ...auto, engine: 'webgpu' };
+    expect(brief(planEngine(DEVICES.firefoxNoWebGpu, FULL, s))).toBe('server');
+    const p = planEngine(DEVICES.firefoxNoWebGpu, FULL, { ...s, where: 'device' });
+    expect(p.blocked).toBe(true);
+    expect(p.reasons).toContain('WebGPU is unavailable (navigator.gpu is missing)');
+  });
+  test('a variant the model lacks: the reason names what it has', () => {
+    const p = planEngine(DEVICES.firefoxNoWebGpu, FULL, { ...device, variant: 'fp16' });
+    expect(p.blocked).toBe(true);
+    expect(p.reasons.join(' ')).toMatch(/the model has no fp16 variant \(it has q4, q4f16\)/);
+  });
+});
+
+describe('estimatePeakBytes: 320 MB + 2 × Σ graph bytes', () => {
+  test('full q4f16, by hand: 320e6 + 2 × (382.2 + 242.7 + 829.1) MB = 3228 MB', () => {
+    expect(estimatePeakBytes(FULL, 'q4f16', 'wasm')).toBeCloseTo(320e6 + 2 * (382.2e6 + 242.7e6 + 829.1e6), -3);
+    expect(estimatePeakBytes(FULL, 'q4f16', 'webgpu')).toBeCloseTo(3228e6, -3);
+  });
+  test.skipIf(TINY_MISSING)('tiny fp32, from the manifest file by hand: 320e6 + 2 × (773692 + 203075 + 559106)', () => {
+    // Read from the file independently of the planner: the three graph sizes the converter wrote.
+    const g = TINY!.variants.fp32!.graphs;
+    expect([g.audio_encoder.bytes, g.embed_tokens.bytes, g.decoder_model_merged.bytes]).toEqual([
+      773692, 203075, 559106,
+    ]);
+    expect(estimatePeakBytes(TINY!, 'fp32', 'wasm')).toBe(320e6 + 2 * (773692 + 203075 + 559106));
+  });
+  test('a variant the manifest lacks is a clear error', () => {
+    expect(() => estimatePeakBytes(FULL, 'fp16', 'wasm')).toThrow('the manifest has no fp16 variant');
+  });
+});
+
+describe('detectPlatform', () => {
+  test.each([
+    [UA.iphoneSafari26, 5, 'ios', 'safari'],
+    [UA.iphoneChrome, 5, 'ios', 'chrome'],
+    [UA.macSafari26, 5, 'ipados', 'safari'],
+    [UA.macSafari26, 0, 'macos', 'safari'],
+    [UA.macChrome, 0, 'macos', 'chrome'],
+    [UA.winChrome, 0, 'windows', 'chrome'],
+    [UA.winEdge, 10, 'windows', 'edge'],
+    [UA.androidChrome, 5, 'android', 'chrome'],
+    [UA.linuxFirefox, 0, 'linux', 'firefox'],
+    [UA.headlessChromium, 0, 'linux', 'chrome'],
+    ['', 0, 'other', 'other'],
+  ])('%s (%i touch points) → %s %s', (ua, touch, os, browser) => {
+    expect(detectPlatform(ua, touch)).toEqual({ os, browser });
+  });
+});
