@@ -23,6 +23,7 @@ const host = new ModelHost();
 /** Running model loads, by request id, so a download can be paused or cancelled. */
 const loads = new Map<number, AbortController>();
 host.onDeviceLost = (detail) => fail({ code: 'DEVICE_LOST_GPU', detail });
+host.onEngineChanged = (engine, reason, inJob) => send({ type: 'engine-changed', engine, reason, inJob });
 
 async function handleModel(message: MainToWorker): Promise<void> {
   switch (message.type) {
@@ -36,6 +37,7 @@ async function handleModel(message: MainToWorker): Promise<void> {
           message.variant,
           message.engine,
           message.options ?? { storage: 'store' },
+          message.routing ?? { where: 'device', server: null },
           (progress) => send({ type: 'model-progress', requestId, progress }),
           controller.signal,
         );

@@ -96,6 +96,10 @@ export type ErrorCode =
   | 'STORAGE_UNAVAILABLE'
   | 'OFFLINE_NOT_STORED'
   | 'NOT_LOADED'
+  | 'CONSENT_REQUIRED'
+  | 'NO_ENGINE'
+  | 'SERVER_UNREACHABLE'
+  | 'SERVER_ERROR'
   | 'CANCELLED'
   | 'INTERNAL';
 
@@ -131,20 +135,41 @@ export interface MelColumns {
 /** 'f32': the 16 kHz samples; 'wav16': a 16-bit PCM WAV file of them; 'wavf32': a 32-bit float WAV (lossless). */
 export type RecordingFormat = 'f32' | 'wav16' | 'wavf32';
 
-/** Which execution provider to use: 'auto' = WebGPU when a real adapter exists, else WASM. */
+/** Which on-device execution provider to use: 'auto' = the planner's choice (workers/asr/planner.ts). */
 export type EngineChoice = 'auto' | 'webgpu' | 'wasm';
+
+/** *Where to transcribe* (a persisted setting): the planner decides, only this device, or the server. */
+export type Where = 'auto' | 'device' | 'server';
+
+/** How the worker chooses and replaces engines (from the settings; see workers/asr/planner.ts). */
+export interface RoutingSettings {
+  where: Where;
+  /** The OpenAI-compatible API root (with /v1) to fall back to, or null when none is configured. */
+  server: { url: string; apiKey?: string; consented: boolean } | null;
+  /** Time limit of the WebGPU warm-up before the next plan is tried (default 120 s). */
+  warmUpTimeoutMs?: number;
+  /** Test hook (`?loseGpuAfterWindows=N`): destroy the GPU device after N windows of a job. */
+  loseGpuAfterWindows?: number;
+}
 
 /** What the worker loaded and on what (shown in the UI). */
 export interface EngineInfo {
-  provider: 'webgpu' | 'wasm';
-  variant: Variant;
+  provider: 'webgpu' | 'wasm' | 'server';
+  /** The variant on the device; for the server, its model id is in `modelId` and the variant is null. */
+  variant: Variant | null;
+  /** "WebGPU (google swiftshader)", "CPU (WASM, 2 threads)", "server http://…/v1 (tiny)". */
+  label: string;
+  /** Why the planner chose this engine, and the engines it would move to if this one fails, in order. */
+  reasons: string[];
+  fallbacks: string[];
   modelId: string;
   /** WebGPU adapter description, or why WebGPU was not used. */
   adapter: string;
   shaderF16: boolean;
   loadMs: number;
-  /** Where the weights came from: this device's storage (downloaded now or earlier), or the network unsaved. */
-  storage: 'stored' | 'unsaved';
+  /** Where the weights came from: this device's storage (downloaded now or earlier), the network unsaved, or
+   *  nowhere on this device (the server transcribes). */
+  storage: 'stored' | 'unsaved' | 'remote';
   /** Milliseconds per load stage (download, read, session, warmup), for the UI and benchmarks. */
   stageMs: Partial<Record<LoadProgress['stage'], number>>;
   /** Stored pieces that failed their check and were fetched again ("onnx/x.onnx_data #3"). */
@@ -184,6 +209,7 @@ export type MainToWorker =
       variant: Variant | 'auto';
       engine: EngineChoice;
       options?: ModelLoadOptions;
+      routing?: RoutingSettings;
     }
   | { type: 'model-release'; requestId: number }
   /** Stop a running download of load `requestId`: 'pause' keeps what is stored, 'discard' deletes it. */
@@ -206,6 +232,9 @@ export type WorkerToMain =
   | { type: 'recording'; requestId: number; sessionId: number; format: 'wav16' | 'wavf32'; data: Uint8Array }
   | { type: 'model-progress'; requestId: number; progress: LoadProgress }
   | { type: 'model-ready'; requestId: number; engine: EngineInfo }
+  /** The active engine changed without a load: failover after a lost GPU, an out-of-memory, a server gone
+   *  (`inJob`: during a transcription, whose own `engine-switch` event tells the user). */
+  | { type: 'engine-changed'; engine: EngineInfo; reason: string; inJob: boolean }
   | { type: 'model-released'; requestId: number }
   | { type: 'storage-report'; requestId: number; report: StorageReport }
   | { type: 'transcribe-event'; requestId: number; event: TranscribeEvent }
@@ -281,6 +310,7 @@ const WORKER_TO_MAIN = new Set([
   'recording',
   'model-progress',
   'model-ready',
+  'engine-changed',
   'model-released',
   'storage-report',
   'transcribe-event',

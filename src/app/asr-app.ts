@@ -12,6 +12,7 @@ import './level-meter.ts';
 import './mel-view.ts';
 import './transcriber-panel.ts';
 import './storage-panel.ts';
+import './routing-panel.ts';
 import { registerServiceWorker, type UpdateHandle } from '../lib/service-worker.ts';
 import type { TranscriberPanel } from './transcriber-panel.ts';
 import type { MelView } from './mel-view.ts';
@@ -298,6 +299,7 @@ export class AsrApp extends LitElement {
       }
       ${this.renderRecorder()}
       <transcriber-panel .engine=${this.engine}></transcriber-panel>
+      <routing-panel @routing-changed=${() => this.panel?.reloadWithSettings()}></routing-panel>
       <storage-panel .engine=${this.engine}></storage-panel>`;
   }
 }

@@ -2,11 +2,20 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
 import type { LoadProgress, TranscribeEvent, Transcript, Variant, WindowResult } from '../../workers/asr/contract.ts';
-import type { EngineChoice, ErrorInfo, StorageMode, TranscribeSource } from '../../workers/protocol.ts';
+import type {
+  EngineChoice,
+  ErrorInfo,
+  RoutingSettings,
+  StorageMode,
+  TranscribeSource,
+  Where,
+} from '../../workers/protocol.ts';
 import { EngineUpdates, type EngineController, type TranscriptionJob } from '../controllers/engine-controller.ts';
 import { AUDIO_ACCEPT, decodeAudioFile } from '../lib/audio-file.ts';
 import { formatBytes, formatDuration } from '../lib/format.ts';
 import { asErrorInfo } from '../lib/messages.ts';
+import { loadRouting, saveRouting, toRouting } from '../lib/routing-settings.ts';
+import { engineLine, engineLineStyles, switchNotice } from './engine-line.ts';
 import { errorAlert, errorAlertStyles } from './error-alert.ts';
 
 /** Where the model comes from: `?model=<url>&variant=<name|auto>&engine=<auto|webgpu|wasm>` or these defaults. */
@@ -31,7 +40,15 @@ export class TranscriberPanel extends LitElement {
 
   @state() private modelUrl = DEFAULT_MODEL_URL;
   @state() private variant: Variant | 'auto' = 'auto';
-  @state() private engineChoice: EngineChoice = 'auto';
+  /** The engine menu: the planner's choice, one on-device engine, or the server. */
+  @state() private engineChoice: EngineChoice | 'server' = 'auto';
+  /** The server a load needs permission for (CONSENT_REQUIRED), to name it in the prompt. */
+  @state() private consentUrl = '';
+  /** The engine switches of the running or last job. */
+  @state() private switches: Extract<TranscribeEvent, { type: 'engine-switch' }>[] = [];
+  /** `?where=` (overrides the stored setting for this page) and test knobs for the routing. */
+  private whereParam: Where | null = null;
+  private routingKnobs: Pick<RoutingSettings, 'warmUpTimeoutMs' | 'loseGpuAfterWindows'> = {};
   @state() private job: TranscriptionJob | null = null;
   @state() private label = '';
   @state() private windows: LiveWindow[] = [];
@@ -51,6 +68,7 @@ export class TranscriberPanel extends LitElement {
 
   static override styles = [
     errorAlertStyles,
+    engineLineStyles,
     css`
       :host {
         display: block;
@@ -190,7 +208,14 @@ export class TranscriberPanel extends LitElement {
     if (variant) this.variant = variant as Variant | 'auto';
     const cap = Number(params.get('maxNewTokens'));
     if (Number.isInteger(cap) && cap > 0) this.maxNewTokens = cap;
-    if (engine === 'webgpu' || engine === 'wasm' || engine === 'auto') this.engineChoice = engine;
+    if (engine === 'webgpu' || engine === 'wasm' || engine === 'auto' || engine === 'server')
+      this.engineChoice = engine;
+    const where = params.get('where');
+    if (where === 'auto' || where === 'device' || where === 'server') this.whereParam = where;
+    const lose = Number(params.get('loseGpuAfterWindows'));
+    if (Number.isInteger(lose) && lose > 0) this.routingKnobs.loseGpuAfterWindows = lose;
+    const warmUp = Number(params.get('warmUpTimeoutMs'));
+    if (warmUp > 0) this.routingKnobs.warmUpTimeoutMs = warmUp;
     if (params.get('storage') === 'memory') this.storageMode = 'memory';
     // Test knobs: record size (default 16 MiB) and a simulated full disk after N bytes.
     const chunkKiB = Number(params.get('chunkKiB'));
@@ -216,12 +241,54 @@ export class TranscriberPanel extends LitElement {
     if (this.autoLoad) void this.load();
   }
 
+  /** The routing for a load: the engine menu, else `?where=`, else the stored setting. */
+  private async routing(): Promise<RoutingSettings> {
+    const choice = this.engineChoice;
+    const where: Where =
+      choice === 'server'
+        ? 'server'
+        : choice === 'webgpu' || choice === 'wasm'
+          ? 'device'
+          : (this.whereParam ?? loadRouting().where);
+    return { ...(await toRouting(loadRouting(), where)), ...this.routingKnobs };
+  }
+
+  /** Reload with the current settings when a model was loaded or failed (after the routing settings changed). */
+  reloadWithSettings(): void {
+    if (this.engine.modelState !== 'none' && this.engine.modelState !== 'loading' && !this.job) void this.load();
+  }
+
+  /** The user allowed audio to go to `url`: remember it and load again. */
+  private allowServer(url: string): void {
+    const settings = loadRouting();
+    if (!settings.consented.includes(url)) saveRouting({ ...settings, consented: [...settings.consented, url] });
+    this.consentUrl = '';
+    void this.load();
+  }
+
+  /** The user declined the server: on this device only (remembered), and load again. */
+  private keepOnDevice(): void {
+    saveRouting({ ...loadRouting(), where: 'device' });
+    this.whereParam = null;
+    if (this.engineChoice === 'server') this.engineChoice = 'auto';
+    this.consentUrl = '';
+    void this.load();
+  }
+
   private async load(storage: StorageMode = this.storageMode): Promise<void> {
-    const loading = this.engine.loadModel(this.modelUrl, this.variant, this.engineChoice, {
-      storage,
-      ...(this.chunkBytes ? { chunkBytes: this.chunkBytes } : {}),
-      ...(this.quotaAfterBytes !== undefined ? { quotaAfterBytes: this.quotaAfterBytes } : {}),
-    });
+    const routing = await this.routing();
+    this.consentUrl = routing.server?.url ?? '';
+    const loading = this.engine.loadModel(
+      this.modelUrl,
+      this.variant,
+      this.engineChoice === 'server' ? 'auto' : this.engineChoice,
+      {
+        storage,
+        ...(this.chunkBytes ? { chunkBytes: this.chunkBytes } : {}),
+        ...(this.quotaAfterBytes !== undefined ? { quotaAfterBytes: this.quotaAfterBytes } : {}),
+      },
+      routing,
+    );
     this.requestUpdate();
     try {
       await loading;
@@ -262,6 +329,7 @@ export class TranscriberPanel extends LitElement {
     this.windowCount = 0;
     this.progress = 0;
     this.label = label;
+    this.switches = [];
   }
 
   private async run(source: TranscribeSource, label: string): Promise<void> {
@@ -307,6 +375,14 @@ export class TranscriberPanel extends LitElement {
         if (w) w.text = e.text;
         this.windows = [...this.windows];
         this.progress = (e.index + Math.min(1, e.generated / e.cap)) / Math.max(1, this.windowCount);
+        break;
+      }
+      case 'engine-switch': {
+        this.switches = [...this.switches, e];
+        // The window restarts on the new engine: drop the text the failed engine had produced for it.
+        const w = this.windows.find((x) => x.index === e.index);
+        if (w) w.text = '';
+        this.windows = [...this.windows];
         break;
       }
       case 'window-end': {
@@ -402,12 +478,14 @@ export class TranscriberPanel extends LitElement {
         />
         <select
           aria-label="Engine"
-          @change=${(ev: Event) => (this.engineChoice = (ev.target as HTMLSelectElement).value as EngineChoice)}
+          @change=${(ev: Event) =>
+            (this.engineChoice = (ev.target as HTMLSelectElement).value as EngineChoice | 'server')}
+          data-testid="engine-choice"
         >
-          ${(['auto', 'webgpu', 'wasm'] as const).map(
+          ${(['auto', 'webgpu', 'wasm', 'server'] as const).map(
             (v) =>
               html`<option value=${v} ?selected=${v === this.engineChoice}>
-                ${v === 'auto' ? 'Best engine' : v === 'webgpu' ? 'WebGPU' : 'CPU (WASM)'}
+                ${v === 'auto' ? 'Best engine' : v === 'webgpu' ? 'WebGPU' : v === 'wasm' ? 'CPU (WASM)' : 'Server'}
               </option>`,
           )}
         </select>
@@ -421,33 +499,26 @@ export class TranscriberPanel extends LitElement {
         </button>
       </div>
       ${e.modelState === 'loading' ? html`<div data-testid="model-progress">${this.renderProgress(e.loadProgress)}</div>` : nothing}
+      ${info ? engineLine(info) : nothing} ${switchNotice(e.engineChange)} ${errorAlert(e.modelError)}
       ${
-        info
-          ? html`<div
-              class="engine"
-              data-testid="engine"
-              data-provider=${info.provider}
-              data-variant=${info.variant}
-              data-storage=${info.storage}
-              data-stage-ms=${JSON.stringify(info.stageMs)}
-            >
-              Ready: <strong>${info.modelId}</strong> on
-              <strong>${info.provider === 'webgpu' ? 'WebGPU' : 'CPU (WASM)'}</strong>, ${info.variant}
-              <span class="muted"
-                >· ${info.adapter} · loaded in ${(info.loadMs / 1000).toFixed(1)} s ·
-                ${info.storage === 'stored' ? 'stored on this device (works offline)' : 'not saved on this device'}</span
-              >
-              ${
-                info.repaired.length
-                  ? html`<div class="note" role="status" data-testid="repaired">
-                      Repaired damaged stored data: ${info.repaired.join(', ')}
-                    </div>`
-                  : nothing
-              }
+        code === 'CONSENT_REQUIRED' && this.consentUrl
+          ? html`<div class="consent" role="group" aria-labelledby="consent-title" data-testid="consent">
+              <strong id="consent-title">Transcribe on the server?</strong>
+              <p>
+                Audio you transcribe will be sent to <code>${this.consentUrl}</code>, which runs the same model and
+                sends the text back. You are asked once for this address; Settings → Where to transcribe changes it.
+              </p>
+              <div class="row">
+                <button class="primary" @click=${() => this.allowServer(this.consentUrl)} data-testid="consent-allow">
+                  Allow and continue
+                </button>
+                <button @click=${() => this.keepOnDevice()} data-testid="consent-deny">
+                  Keep audio on this device
+                </button>
+              </div>
             </div>`
           : nothing
       }
-      ${errorAlert(e.modelError)}
       ${
         code === 'STORAGE_FULL' || code === 'STORAGE_UNAVAILABLE'
           ? html`<div class="row">
@@ -470,6 +541,13 @@ export class TranscriberPanel extends LitElement {
         ${this.job ? html`<button @click=${() => this.job?.cancel()} data-testid="cancel">Cancel</button>` : nothing}
       </div>
       ${this.decoding ? html`<div class="muted">Decoding the file…</div>` : nothing}
+      ${this.switches.map(
+        (sw) =>
+          html`<div class="note switch" role="status" data-testid="engine-switch" data-window=${sw.index}>
+            From window ${sw.index + 1} on, this runs on <strong>${sw.to}</strong> because ${sw.from} failed:
+            ${sw.reason}
+          </div>`,
+      )}
       ${
         this.job
           ? html`<progress max="1" .value=${this.progress} data-testid="transcribe-progress"></progress>
@@ -496,6 +574,7 @@ export class TranscriberPanel extends LitElement {
             html`<li
               data-window=${w.index}
               data-done=${w.done}
+              data-engine=${w.result?.engine ?? ''}
               data-token-ids=${w.result ? JSON.stringify(w.result.tokenIds) : ''}
               data-timings=${
                 w.result
@@ -508,8 +587,18 @@ export class TranscriberPanel extends LitElement {
                   : ''
               }
             >
-              <span class="time">${formatDuration(w.startSec)}–${formatDuration(w.endSec)}</span>
-              <span>${w.text || (w.done ? '(nothing heard)' : '…')}</span>
+              <span class="time"
+                >${formatDuration(w.startSec)}–${formatDuration(w.endSec)}${
+                  w.result?.engine
+                    ? html`<span class="badge"
+                        >${w.result.engine === 'server' ? 'server' : w.result.engine === 'webgpu' ? 'GPU' : 'CPU'}</span
+                      >`
+                    : nothing
+                }</span
+              >
+              <span class="text" data-text=${w.done ? w.text : ''}
+                >${w.text || (w.done ? '(nothing heard)' : '…')}</span
+              >
             </li>`,
         )}
       </ol>

@@ -15,6 +15,7 @@ import {
   type MainToWorker,
   type MelColumns,
   type ModelLoadOptions,
+  type RoutingSettings,
   type StorageReport,
   type TranscribeSource,
   type WorkerToMain,
@@ -55,6 +56,8 @@ export class EngineController implements ReactiveController {
   loadProgress: LoadProgress | null = null;
   engineInfo: EngineInfo | null = null;
   modelError: ErrorInfo | null = null;
+  /** The last failover: the engine that took over and why (shown once, until the next load). */
+  engineChange: { engine: EngineInfo; reason: string } | null = null;
   /** The running load's request id (to pause or cancel its download). */
   private loadRequestId: number | null = null;
   /** What storage holds (refreshed after loads and deletes) and whether the browser made it persistent. */
@@ -127,10 +130,12 @@ export class EngineController implements ReactiveController {
     variant: Variant | 'auto',
     engine: EngineChoice,
     options: ModelLoadOptions = { storage: 'store' },
+    routing: RoutingSettings = { where: 'device', server: null },
   ): Promise<EngineInfo> {
     this.modelState = 'loading';
     this.modelError = null;
     this.engineInfo = null;
+    this.engineChange = null;
     this.loadProgress = null;
     this.host.requestUpdate();
     if (options.storage === 'store') void this.requestPersistence();
@@ -142,6 +147,7 @@ export class EngineController implements ReactiveController {
         variant,
         engine,
         options,
+        routing,
       }));
       this.loadRequestId = requestId;
       const ready = await promise;
@@ -261,6 +267,13 @@ export class EngineController implements ReactiveController {
       }
       case 'model-progress':
         this.loadProgress = data.progress;
+        break;
+      case 'engine-changed':
+        this.engineInfo = data.engine;
+        // A switch during a job is told by the job itself (its engine-switch event): say it once.
+        if (!data.inJob) this.engineChange = { engine: data.engine, reason: data.reason };
+        this.modelState = 'ready';
+        this.modelError = null;
         break;
       case 'transcribe-event':
         this.eventHandlers.get(data.requestId)?.(data.event);

@@ -117,6 +117,23 @@ const MESSAGES: Record<ErrorCode, UserMessage> = {
     title: 'The model is not loaded yet.',
     action: 'Wait for the download and loading to finish.',
   },
+  CONSENT_REQUIRED: {
+    title: 'Transcribing here needs the server, and audio only goes there with your permission.',
+    action: 'Allow it below, or keep the audio on this device (the model may not fit it).',
+  },
+  NO_ENGINE: {
+    title: 'Nothing can run the model with the current settings.',
+    action:
+      'See the reasons in the details. Choose Automatic or Server under Where to transcribe, or enter a server address.',
+  },
+  SERVER_UNREACHABLE: {
+    title: 'The transcription server cannot be reached.',
+    action: 'Check the connection and the server address under Where to transcribe, then try again.',
+  },
+  SERVER_ERROR: {
+    title: 'The transcription server failed.',
+    action: 'Try again in a moment. If it keeps failing, choose Only on this device.',
+  },
   CANCELLED: {
     title: 'Cancelled.',
     action: '',

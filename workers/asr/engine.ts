@@ -1,71 +1,53 @@
 /**
- * The worker's model host: picks the execution provider and variant, loads the pipeline from a URL, runs one
- * transcription at a time with cancellation, and releases everything.  Errors leave with protocol error codes.
+ * The worker's model host.  It asks the planner (planner.ts) where to run from a probe of this device, the model's
+ * manifest and the user's routing settings; starts that plan (the pipeline on WebGPU or WASM, confirmed by its
+ * warm-up under GPU error scopes with a time limit, or the OpenAI-compatible server client); moves to the plan's
+ * next engine when one fails to start; runs one transcription job at a time (job.ts), handing the remaining windows
+ * of a job to the next engine when the current one fails mid-job; and releases everything.  Errors leave with
+ * protocol error codes.
  */
-import type { ErrorCode, EngineChoice, EngineInfo, ModelLoadOptions, StorageReport } from '../protocol.ts';
-import {
-  F16_VARIANTS,
-  isVariant,
-  type LoadProgress,
-  type ModelKey,
-  type ModelManifest,
-  type TranscribeEvent,
-  type Transcript,
-  type Variant,
-} from './contract.ts';
-import { OrtError, type OrtRuntime } from './ort/runtime.ts';
-import { createWebRuntime, ortGpuDevice, probeWebGpu } from './ort/web.ts';
+import type {
+  EngineChoice,
+  EngineInfo,
+  ErrorCode,
+  ModelLoadOptions,
+  RoutingSettings,
+  StorageReport,
+} from '../protocol.ts';
+import type { LoadProgress, ModelKey, ModelManifest, TranscribeEvent, Variant } from './contract.ts';
+import { probeDevice } from './device-probe.ts';
+import { EngineError } from './engine-error.ts';
+import { runJob, type JobResult } from './job.ts';
+import { ensureStored, fetchManifest } from './model-files.ts';
+import { withGpuErrorScopes } from './ort/gpu-guard.ts';
+import { OrtError } from './ort/runtime.ts';
+import { createWebRuntime, ortGpuDevice } from './ort/web.ts';
 import { GlmAsrPipeline, PipelineError, type ModelSource } from './pipeline.ts';
-import { downloadModel, DownloadError } from './store/downloader.ts';
-import {
-  DEFAULT_CHUNK_BYTES,
-  MAX_CHUNK_BYTES,
-  MIN_CHUNK_BYTES,
-  ModelStore,
-  modelId,
-  StoreError,
-  variantFiles,
-  type ModelRecord,
-} from './store/model-store.ts';
+import { planEngine, type Plan } from './planner.ts';
+import { RemoteEngine } from './remote-engine.ts';
+import { DownloadError } from './store/downloader.ts';
+import { ModelStore, modelId, StoreError } from './store/model-store.ts';
 import { FileEvicted, storedSource } from './store/stored-source.ts';
 import { urlSource } from './url-source.ts';
+import { EngineUnavailable, type WindowEngine } from './window-engine.ts';
 
-export class EngineError extends Error {
-  override name = 'EngineError';
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { EngineError };
 
-/** Variant preference when the caller says 'auto' (the first the model has wins). */
-const PREFERENCE: Record<'webgpu-f16' | 'webgpu' | 'wasm', Variant[]> = {
-  'webgpu-f16': ['q4f16', 'q4', 'fp16', 'fp32', 'q8'],
-  webgpu: ['q4', 'fp32', 'q8'],
-  wasm: ['q4', 'q8', 'fp32', 'q4f16', 'fp16'],
+const DEFAULT_WARMUP_TIMEOUT_MS = 120_000;
+
+const UNAVAILABLE_CODE: Record<EngineUnavailable['reason'], ErrorCode> = {
+  'device-lost': 'DEVICE_LOST_GPU',
+  'out-of-memory': 'OUT_OF_MEMORY',
+  'server-unreachable': 'SERVER_UNREACHABLE',
+  'server-error': 'SERVER_ERROR',
+  'runtime-error': 'INTERNAL',
 };
-
-function preferenceKey(provider: 'webgpu' | 'wasm', shaderF16: boolean): keyof typeof PREFERENCE {
-  return provider === 'wasm' ? 'wasm' : shaderF16 ? 'webgpu-f16' : 'webgpu';
-}
-
-function rank(order: readonly string[], v: string): number {
-  const i = order.indexOf(v);
-  return i < 0 ? order.length : i;
-}
-
-function clampChunk(bytes: number | undefined): number {
-  return Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, Math.round(bytes ?? DEFAULT_CHUNK_BYTES)));
-}
-
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
 
 export function toErrorInfo(err: unknown): { code: ErrorCode; detail: string } {
   if (err instanceof EngineError) return { code: err.code, detail: err.message };
   if (err instanceof StoreError || err instanceof DownloadError) return { code: err.code, detail: err.message };
   if (err instanceof PipelineError) return { code: err.code, detail: err.message };
+  if (err instanceof EngineUnavailable) return { code: UNAVAILABLE_CODE[err.reason], detail: err.message };
   if (err instanceof OrtError) return { code: err.code === 'RUN_FAILED' ? 'INTERNAL' : err.code, detail: err.message };
   if (err instanceof DOMException && err.name === 'AbortError') return { code: 'CANCELLED', detail: 'cancelled' };
   if (err instanceof RangeError && /allocation|memory/i.test(err.message))
@@ -73,15 +55,60 @@ export function toErrorInfo(err: unknown): { code: ErrorCode; detail: string } {
   return { code: 'INTERNAL', detail: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
 }
 
+/** A failure that moves to the next plan (anything else, like a paused download, ends the load). */
+function isEngineFailure(err: unknown): boolean {
+  return (
+    err instanceof OrtError ||
+    err instanceof EngineUnavailable ||
+    (err instanceof PipelineError && err.code === 'WARMUP_FAILED') ||
+    (err instanceof RangeError && /allocation|memory/i.test(err.message))
+  );
+}
+
+function describePlan(p: Plan): string {
+  if (p.engine === 'server') return 'the server';
+  return `${p.engine === 'webgpu' ? 'WebGPU' : 'CPU (WASM)'}${p.variant ? ` ${p.variant}` : ''}`;
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+interface Active {
+  engine: WindowEngine;
+  info: EngineInfo;
+  pipeline: GlmAsrPipeline | null;
+}
+
+/** What a load decided, kept for failover. */
+interface LoadContext {
+  base: string;
+  /** The variant the page asked for ('auto': the planner's). */
+  variant: Variant | 'auto';
+  manifest: ModelManifest | null;
+  store: ModelStore | null;
+  options: ModelLoadOptions;
+  routing: RoutingSettings;
+  adapter: string;
+  shaderF16: boolean;
+}
+
 export class ModelHost {
-  private pipeline: GlmAsrPipeline | null = null;
-  private info: EngineInfo | null = null;
+  private active: Active | null = null;
+  /** The plans after the active one, in order: where a failing engine's work goes. */
+  private remaining: Plan[] = [];
+  private context: LoadContext | null = null;
   private readonly running = new Map<number, AbortController>();
   private readonly store = new ModelStore();
+  /** Windows finished on WebGPU in the running job (for the `loseGpuAfterWindows` test hook). */
+  private gpuWindows = 0;
+  private gpuLost: string | null = null;
+  private switching: Promise<WindowEngine | null> | null = null;
+  /** The GPU was lost while idle and no other engine could take over. */
   onDeviceLost: (detail: string) => void = () => {};
+  /** The active engine changed by failover (mid-job or idle). */
+  onEngineChanged: (info: EngineInfo, reason: string, inJob: boolean) => void = () => {};
 
   get engine(): EngineInfo | null {
-    return this.info;
+    return this.active?.info ?? null;
   }
 
   async load(
@@ -89,6 +116,7 @@ export class ModelHost {
     wanted: Variant | 'auto',
     choice: EngineChoice,
     options: ModelLoadOptions,
+    routing: RoutingSettings,
     onProgress: (p: LoadProgress) => void,
     signal: AbortSignal,
   ): Promise<EngineInfo> {
@@ -107,189 +135,257 @@ export class ModelHost {
       }
       onProgress(p);
     };
-    const probe = choice === 'wasm' ? null : await probeWebGpu();
-    if (choice === 'webgpu' && !probe?.adapter)
-      throw new EngineError('NO_ADAPTER', `WebGPU was requested but ${probe?.description ?? 'is unavailable'}`);
-    const provider: 'webgpu' | 'wasm' = probe?.adapter ? 'webgpu' : 'wasm';
     const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
     const store = options.storage === 'store' ? this.store : null;
     store?.simulateQuota(options.quotaAfterBytes);
     progress({ stage: 'config', loaded: 0, total: 0, detail: base });
-    const manifest = await this.manifest(base, store, wanted, provider, probe?.shaderF16 ?? false);
-    const have = Object.keys(manifest.variants).filter(isVariant);
-    let variant: Variant;
-    let note = provider === 'webgpu' ? (probe?.description ?? '') : (probe?.description ?? 'WASM requested');
-    if (wanted === 'auto') {
-      const pick = PREFERENCE[preferenceKey(provider, probe?.shaderF16 ?? false)].find((v) => have.includes(v));
-      if (!pick) throw new EngineError('MODEL_LOAD_FAILED', `${base} lists no variants`);
-      variant = pick;
-    } else {
-      variant = wanted;
-      if (provider === 'webgpu' && F16_VARIANTS.has(variant) && !probe?.shaderF16) {
-        // Without shader-f16 one ORT bundle computes zeros silently: take the float32 twin instead.
-        const twin: Variant = variant === 'q4f16' ? 'q4' : 'fp32';
-        if (!have.includes(twin))
-          throw new EngineError(
-            'SESSION_CREATE_FAILED',
-            `${variant} needs WebGPU shader-f16, which this adapter lacks`,
-          );
-        note += ` (no shader-f16: ${twin} instead of ${variant})`;
-        variant = twin;
+    const probe = await probeDevice();
+    let manifest: ModelManifest | null = null;
+    if (routing.where !== 'server') {
+      try {
+        manifest = await fetchManifest(base, store, wanted);
+      } catch (err) {
+        // Automatic with a server: the server can still transcribe.
+        if (routing.where === 'device' || !routing.server) throw err;
       }
-      if (!have.includes(variant))
-        throw new EngineError('MODEL_LOAD_FAILED', `${base} has no ${variant} variant (it has ${have.join(', ')})`);
     }
+    const settings = {
+      where: routing.where,
+      engine: choice,
+      variant: wanted,
+      server: routing.server ? { url: routing.server.url, consented: routing.server.consented } : null,
+    };
+    const plan = planEngine(probe, manifest, settings);
+    if (plan.blocked)
+      throw new EngineError(plan.needsConsent ? 'CONSENT_REQUIRED' : 'NO_ENGINE', plan.reasons.join('; '));
+    const gpu = probe.gpu;
+    this.context = {
+      base,
+      variant: wanted,
+      manifest,
+      store,
+      options,
+      routing,
+      adapter: gpu ? [gpu.vendor, gpu.architecture, gpu.description].filter(Boolean).join(' ') : '',
+      shaderF16: gpu?.shaderF16 ?? false,
+    };
+    const plans = [plan as Plan, ...plan.fallbacks];
+    // An explicit WebGPU choice still keeps the CPU as its way out (nothing lost when the GPU fails).
+    if (choice === 'webgpu' && !plans.some((p) => p.engine === 'wasm')) {
+      const cpu = planEngine(probe, manifest, { ...settings, engine: 'wasm' });
+      if (!cpu.blocked && cpu.engine === 'wasm') plans.push(cpu);
+    }
+    const failed: string[] = [];
+    let firstError: unknown = null;
+    while (plans.length) {
+      const p = plans.shift()!;
+      if (p.engine === 'server' && !routing.server?.consented) {
+        if (!failed.length && p === plan)
+          throw new EngineError(
+            'CONSENT_REQUIRED',
+            `sending audio to ${routing.server?.url ?? 'a server'} needs your permission`,
+          );
+        continue;
+      }
+      try {
+        const active = await this.start(p, progress, signal);
+        stageMs[stage] = (stageMs[stage] ?? 0) + performance.now() - stageStart;
+        active.info.reasons = [...p.reasons, ...failed];
+        active.info.fallbacks = plans.map(describePlan);
+        active.info.loadMs = performance.now() - t0;
+        active.info.stageMs = stageMs;
+        this.active = active;
+        this.remaining = plans;
+        return active.info;
+      } catch (err) {
+        if (signal.aborted || !isEngineFailure(err)) throw err;
+        firstError ??= err;
+        failed.push(`${describePlan(p)} failed (${message(err)}), so it moved on.`);
+      }
+    }
+    throw firstError ?? new EngineError('NO_ENGINE', 'no engine could start');
+  }
+
+  /** Start one plan: the server client, or the pipeline on WebGPU/WASM (warm-up included). */
+  private async start(p: Plan, progress: (p: LoadProgress) => void, signal: AbortSignal): Promise<Active> {
+    const ctx = this.context!;
+    const info = (extra: Partial<EngineInfo>): EngineInfo => ({
+      provider: p.engine,
+      variant: p.variant,
+      label: '',
+      reasons: p.reasons,
+      fallbacks: [],
+      modelId: ctx.manifest?.model_id ?? '',
+      adapter: ctx.adapter,
+      shaderF16: ctx.shaderF16,
+      loadMs: 0,
+      storage: 'unsaved',
+      stageMs: {},
+      repaired: [],
+      ...extra,
+    });
+    if (p.engine === 'server') {
+      const server = ctx.routing.server!;
+      progress({ stage: 'config', loaded: 0, total: 0, detail: server.url });
+      const options = { ...(server.apiKey ? { apiKey: server.apiKey } : {}), signal };
+      let remote = await RemoteEngine.connect(server.url, options);
+      // The model the page asked for, when the server serves it under the app server's names (directory, variant).
+      const dir = decodeURIComponent(new URL(ctx.base).pathname.split('/').filter(Boolean).pop() ?? '');
+      const wanted = [ctx.variant !== 'auto' ? `${dir}@${ctx.variant}` : '', dir, ctx.manifest?.model_id ?? ''];
+      const best = wanted.find((id) => id && remote.models.includes(id));
+      if (best && best !== remote.model) remote = await RemoteEngine.connect(server.url, { ...options, model: best });
+      return {
+        engine: remote,
+        pipeline: null,
+        info: info({ label: remote.label, modelId: remote.model, storage: 'remote' }),
+      };
+    }
+    const manifest = ctx.manifest;
+    const variant = p.variant;
+    if (!manifest || !variant) throw new EngineError('MODEL_LOAD_FAILED', 'the model description is unavailable');
+    const provider = p.engine;
     const threads = Math.min(4, Math.max(1, navigator.hardwareConcurrency || 2));
+    // Multi-threaded WASM needs SharedArrayBuffer (cross-origin isolation); web.ts falls back to one thread.
+    const wasmThreads = self.crossOriginIsolated ? threads : 1;
     const repaired: string[] = [];
     const key: ModelKey = { modelId: manifest.model_id, revision: manifest.revision, variant };
+    const timeout = ctx.routing.warmUpTimeoutMs ?? DEFAULT_WARMUP_TIMEOUT_MS;
     for (let attempt = 0; ; attempt++) {
       let source: ModelSource;
-      if (store) {
-        const record = await this.ensureStored(store, key, base, manifest, options, progress, signal);
-        source = storedSource(store, record, repaired);
+      if (ctx.store) {
+        const record = await ensureStored(ctx.store, key, ctx.base, manifest, ctx.options, progress, signal);
+        source = storedSource(ctx.store, record, repaired);
       } else {
-        source = urlSource(base);
+        source = urlSource(ctx.base);
       }
       const runtime = createWebRuntime(provider, threads);
       try {
-        this.pipeline = await GlmAsrPipeline.load(runtime, source, variant, { onProgress: progress, manifest, signal });
-        this.watchDevice(runtime, provider);
-        break;
+        const pipeline = await GlmAsrPipeline.load(runtime, source, variant, {
+          onProgress: progress,
+          manifest,
+          signal,
+          ...(provider === 'webgpu'
+            ? { guardWarmUp: (run: () => Promise<void>) => withGpuErrorScopes(run, timeout) }
+            : {}),
+        });
+        if (provider === 'webgpu') this.watchDevice(pipeline);
+        const label =
+          provider === 'webgpu'
+            ? `WebGPU (${ctx.adapter || 'GPU'})`
+            : `CPU (WASM, ${wasmThreads} thread${wasmThreads === 1 ? '' : 's'})`;
+        return {
+          engine: this.deviceEngine(pipeline, label),
+          pipeline,
+          info: info({ label, storage: ctx.store ? 'stored' : 'unsaved', repaired }),
+        };
       } catch (err) {
         await runtime.release().catch(() => undefined);
         // A stored file whose record was damaged is gone now: download it again, once.
-        if (err instanceof FileEvicted && store && attempt === 0) {
+        if (err instanceof FileEvicted && ctx.store && attempt === 0) {
           repaired.push(`${err.path} (downloaded again: ${err.message})`);
           continue;
         }
         throw err instanceof FileEvicted ? new EngineError('INTEGRITY_FAILED', err.message) : err;
       }
     }
-    stageMs[stage] = (stageMs[stage] ?? 0) + performance.now() - stageStart;
-    this.info = {
-      provider,
-      variant,
-      modelId: manifest.model_id,
-      adapter: note,
-      shaderF16: probe?.shaderF16 ?? false,
-      loadMs: performance.now() - t0,
-      storage: store ? 'stored' : 'unsaved',
-      stageMs,
-      repaired,
+  }
+
+  /** The pipeline as a job engine: GPU loss and out-of-memory become EngineUnavailable (failover). */
+  private deviceEngine(pipeline: GlmAsrPipeline, label: string): WindowEngine {
+    const kind = pipeline.kind;
+    return {
+      kind,
+      label,
+      transcribeWindow: async (samples, span, opts) => {
+        if (kind === 'webgpu' && this.gpuLost)
+          throw new EngineUnavailable('webgpu', 'device-lost', `the GPU device was lost (${this.gpuLost})`);
+        let result;
+        try {
+          result = await pipeline.transcribeWindow(samples, span, opts);
+        } catch (err) {
+          if (opts.signal?.aborted) throw err;
+          if (kind === 'webgpu' && this.gpuLost)
+            throw new EngineUnavailable('webgpu', 'device-lost', `the GPU device was lost (${this.gpuLost})`, {
+              cause: err,
+            });
+          if (err instanceof OrtError && err.code === 'DEVICE_LOST_GPU')
+            throw new EngineUnavailable(kind, 'device-lost', err.message, { cause: err });
+          if (err instanceof OrtError && err.code === 'OUT_OF_MEMORY')
+            throw new EngineUnavailable(kind, 'out-of-memory', err.message, { cause: err });
+          if (err instanceof RangeError && /allocation|memory/i.test(err.message))
+            throw new EngineUnavailable(kind, 'out-of-memory', err.message, { cause: err });
+          if (err instanceof OrtError && kind === 'webgpu')
+            throw new EngineUnavailable(kind, 'runtime-error', err.message, { cause: err });
+          throw err;
+        }
+        const lose = this.context?.routing.loseGpuAfterWindows;
+        if (kind === 'webgpu' && lose && ++this.gpuWindows === lose) await this.loseGpu();
+        return result;
+      },
     };
-    return this.info;
   }
 
-  /**
-   * manifest.json from the network; when the network is unreachable, the manifest of a completely stored copy of
-   * this model (offline use).
-   */
-  private async manifest(
-    base: string,
-    store: ModelStore | null,
-    wanted: Variant | 'auto',
-    provider: 'webgpu' | 'wasm',
-    shaderF16: boolean,
-  ): Promise<ModelManifest> {
-    const url = new URL('manifest.json', base).href;
-    let res: Response;
-    try {
-      res = await fetch(url, { cache: 'no-store' });
-    } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      const stored = store ? (await store.models()).filter((m) => m.baseUrl === base && m.complete) : [];
-      const order = wanted === 'auto' ? PREFERENCE[preferenceKey(provider, shaderF16)] : [wanted, 'q4', 'fp32'];
-      stored.sort((a, b) => rank(order, a.key.variant) - rank(order, b.key.variant) || b.updatedAt - a.updatedAt);
-      const best = stored[0];
-      if (best) return best.manifest;
-      throw new EngineError(
-        store ? 'OFFLINE_NOT_STORED' : 'MODEL_LOAD_FAILED',
-        `cannot reach ${url} (${why})${store ? ' and no complete copy of it is stored' : ''}`,
-      );
-    }
-    if (!res.ok) throw new EngineError('MODEL_LOAD_FAILED', `${url}: HTTP ${res.status} ${res.statusText}`.trim());
-    try {
-      return JSON.parse(await res.text()) as ModelManifest;
-    } catch (err) {
-      throw new EngineError('MODEL_LOAD_FAILED', `${url} is not a model manifest (${err})`);
-    }
+  /** Test hook: destroy ORT's GPUDevice, as a driver reset or an OS memory kill would. */
+  private async loseGpu(): Promise<void> {
+    const device = await ortGpuDevice();
+    if (!device) return;
+    device.destroy();
+    const info = await device.lost;
+    this.gpuLost ??= `${info.reason}: ${info.message || 'device destroyed'}`;
   }
 
-  /** The stored copy of the variant, downloading (or resuming) whatever is missing first. */
-  private async ensureStored(
-    store: ModelStore,
-    key: ModelKey,
-    base: string,
-    manifest: ModelManifest,
-    options: ModelLoadOptions,
-    progress: (p: LoadProgress) => void,
-    signal: AbortSignal,
-  ): Promise<ModelRecord> {
-    const id = modelId(key);
-    const files = variantFiles(manifest, key.variant);
-    const bytes = files.reduce((n, f) => n + f.bytes, 0);
-    const existing = await store.model(id);
-    const record: ModelRecord = {
-      id,
-      key,
-      baseUrl: base,
-      manifest,
-      files,
-      bytes,
-      chunkBytes: clampChunk(options.chunkBytes),
-      complete: false,
-      createdAt: existing?.createdAt ?? Date.now(),
-      updatedAt: Date.now(),
-    };
-    const fileRecords = await store.files(id);
-    const done = new Set(fileRecords.filter((f) => f.done).map((f) => f.path));
-    if (existing?.complete && files.every((f) => done.has(f.path))) return { ...existing, baseUrl: base };
-    await store.putModel(record);
-    const stored = fileRecords.reduce((n, f) => n + (files.some((x) => x.path === f.path) ? f.offset : 0), 0);
-    const needed = bytes - stored;
-    const estimate = await navigator.storage?.estimate?.().catch(() => undefined);
-    const available =
-      estimate?.quota !== undefined && estimate.usage !== undefined ? estimate.quota - estimate.usage : null;
-    if (available !== null && needed > available)
-      throw new StoreError(
-        'STORAGE_FULL',
-        `the model needs ${mb(needed)} more and the browser allows ${mb(available)} more for this site`,
-      );
-    const download = downloadModel({
-      store,
-      id,
-      baseUrl: base,
-      files,
-      chunkBytes: record.chunkBytes,
-      signal,
-      needed,
-      available,
-      onProgress: (download, loaded, total) =>
-        progress({ stage: 'download', loaded, total, detail: manifest.model_id, download }),
-    });
-    try {
-      await download;
-    } catch (err) {
-      // Cancel (unlike pause) removes the partial copy.
-      if (signal.reason instanceof EngineError && signal.reason.code === 'CANCELLED') await store.deleteModel(id);
-      throw err;
-    }
-    const complete = { ...record, complete: true };
-    await store.putModel(complete);
-    return complete;
-  }
-
-  private watchDevice(runtime: OrtRuntime, provider: 'webgpu' | 'wasm'): void {
-    if (provider !== 'webgpu') return;
+  private watchDevice(pipeline: GlmAsrPipeline): void {
+    this.gpuLost = null;
     void ortGpuDevice().then((device) =>
       device?.lost.then((info: GPUDeviceLostInfo) => {
-        if (this.pipeline?.runtime === runtime) {
-          this.pipeline = null;
-          this.info = null;
-          this.onDeviceLost(`${info.reason}: ${info.message}`);
+        if (this.active?.pipeline !== pipeline) return;
+        this.gpuLost ??= `${info.reason}: ${info.message}`;
+        // While a job runs, its next window moves it; when idle, move now so the next job just works.
+        if (this.running.size === 0) {
+          void this.failover(`the GPU device was lost (${this.gpuLost})`).then((next) => {
+            if (!next) this.onDeviceLost(this.gpuLost ?? 'device lost');
+          });
         }
       }),
     );
+  }
+
+  /**
+   * Replace the active engine with the next plan that starts (the server only with consent), or null when none
+   * does.  One switch at a time: concurrent callers share it.
+   */
+  private failover(reason: string): Promise<WindowEngine | null> {
+    this.switching ??= this.switchEngine(reason).finally(() => (this.switching = null));
+    return this.switching;
+  }
+
+  private async switchEngine(reason: string): Promise<WindowEngine | null> {
+    const failed = this.active;
+    const ctx = this.context;
+    if (!ctx) return null;
+    this.active = null;
+    if (failed?.pipeline) await failed.pipeline.release().catch(() => undefined);
+    const signal = new AbortController().signal;
+    while (this.remaining.length) {
+      let p = this.remaining.shift()!;
+      if (p.engine === 'server' && !ctx.routing.server?.consented) continue;
+      // The CPU can run the variant that is already stored (an f16 variant too): no second download mid-job.
+      if (p.engine === 'wasm' && failed?.info.variant && failed.info.provider !== 'server' && ctx.store)
+        p = { ...p, variant: failed.info.variant };
+      try {
+        const t0 = performance.now();
+        const next = await this.start(p, () => undefined, signal);
+        next.info.loadMs = performance.now() - t0;
+        next.info.reasons = [`${failed?.info.label ?? 'The previous engine'} stopped: ${reason}`, ...p.reasons];
+        next.info.fallbacks = this.remaining.map(describePlan);
+        this.active = next;
+        this.onEngineChanged(next.info, reason, this.running.size > 0);
+        return next.engine;
+      } catch (err) {
+        reason = `${reason}; ${describePlan(p)} failed too (${message(err)})`;
+      }
+    }
+    return null;
   }
 
   /** What is stored, and how much room the browser gives this site. */
@@ -312,17 +408,19 @@ export class ModelHost {
     pcm: Float32Array,
     onEvent: (e: TranscribeEvent) => void,
     maxNewTokens?: number,
-  ): Promise<Transcript> {
-    const pipeline = this.pipeline;
-    if (!pipeline) throw new EngineError('NOT_LOADED', 'no model is loaded');
+  ): Promise<JobResult> {
+    const active = this.active;
+    if (!active) throw new EngineError('NOT_LOADED', 'no model is loaded');
     if (this.running.size) throw new EngineError('INTERNAL', 'a transcription is already running');
     const controller = new AbortController();
     this.running.set(requestId, controller);
+    this.gpuWindows = 0;
     try {
-      return await pipeline.transcribe(pcm, {
+      return await runJob(pcm, active.engine, {
         signal: controller.signal,
         onEvent,
         ...(maxNewTokens ? { maxNewTokens } : {}),
+        next: (failure) => this.failover(failure.message),
       });
     } finally {
       this.running.delete(requestId);
@@ -336,11 +434,11 @@ export class ModelHost {
   /** Dispose the sessions; `destroyDevice` also destroys ORT's GPUDevice (an explicit release frees the GPU). */
   async release(destroyDevice = true): Promise<void> {
     for (const c of this.running.values()) c.abort(new DOMException('model released', 'AbortError'));
-    const p = this.pipeline;
-    this.pipeline = null;
-    const wasGpu = this.info?.provider === 'webgpu';
-    this.info = null;
-    if (p) await p.release();
-    if (p && wasGpu && destroyDevice) (await ortGpuDevice())?.destroy();
+    const active = this.active;
+    this.active = null;
+    this.remaining = [];
+    const wasGpu = active?.info.provider === 'webgpu';
+    if (active?.pipeline) await active.pipeline.release().catch(() => undefined);
+    if (wasGpu && destroyDevice) (await ortGpuDevice())?.destroy();
   }
 }

@@ -1,0 +1,117 @@
+/**
+ * Where the app transcribes, through its UI, against the real app server (onnxruntime-node) on 127.0.0.1:
+ * the server engine after the one-time consent gives the official goldens' text; a GPU device lost after the first
+ * window of the 40 s clip moves the rest to the CPU and the transcript still equals the goldens; *Only on this
+ * device* sends nothing to /v1/ (the network log).
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ARTIFACTS } from './helpers/paths.ts';
+import { clipWav } from './helpers/reference.ts';
+
+interface Goldens {
+  max_new_tokens: number;
+  clips: { id: string; files: string[]; windows: { token_ids: number[]; text: string }[] }[];
+}
+const goldens = () =>
+  JSON.parse(readFileSync(resolve(ARTIFACTS, 'goldens', 'tiny', 'goldens.json'), 'utf8')) as Goldens;
+
+async function transcribe(page: Page, path: string) {
+  await page.getByTestId('file-input').setInputFiles(path);
+  await expect(page.getByTestId('transcript')).toBeVisible({ timeout: 110_000 });
+  return page
+    .getByTestId('windows')
+    .locator('li')
+    .evaluateAll((lis) =>
+      lis.map((li) => ({
+        engine: li.getAttribute('data-engine'),
+        text: li.querySelector('.text')?.getAttribute('data-text') ?? null,
+        ids: JSON.parse(li.getAttribute('data-token-ids') || '[]') as number[],
+      })),
+    );
+}
+
+test('engine=server: consent once, then every golden clip gives the official text from the server', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  const g = goldens();
+  const api: string[] = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/v1/')) api.push(`${r.method()} ${new URL(r.url()).pathname}`);
+  });
+  await page.goto(`/?model=/models/tiny/&variant=fp32&engine=server&maxNewTokens=${g.max_new_tokens}`);
+  // Nothing is sent before the user agrees; the prompt names the server.
+  const consent = page.getByTestId('consent');
+  await expect(consent).toBeVisible({ timeout: 30_000 });
+  const origin = new URL(page.url()).origin;
+  await expect(consent).toContainText(`${origin}/v1`);
+  expect(api.filter((r) => r.startsWith('POST'))).toEqual([]);
+  await page.getByTestId('consent-allow').click();
+  const engine = page.getByTestId('engine');
+  await expect(engine).toHaveAttribute('data-provider', 'server', { timeout: 30_000 });
+  await expect(engine).toContainText(`${origin}/v1`);
+  for (const clip of g.clips) {
+    const windows = await transcribe(page, clipWav(clip.id, clip.files));
+    expect(
+      windows.map((w) => w.text),
+      clip.id,
+    ).toEqual(clip.windows.map((w) => w.text));
+    expect(windows.every((w) => w.engine === 'server')).toBe(true);
+  }
+  expect(api.filter((r) => r === 'POST /v1/audio/transcriptions').length).toBe(
+    g.clips.reduce((n, c) => n + c.windows.length, 0),
+  );
+  // The consent is remembered: a reload goes straight to the server.
+  await page.reload();
+  await expect(page.getByTestId('engine')).toHaveAttribute('data-provider', 'server', { timeout: 30_000 });
+  await expect(page.getByTestId('consent')).toHaveCount(0);
+});
+
+test('the GPU device is lost after window 1 of the 40 s clip: window 2 runs on the CPU, the transcript equals the goldens', async ({
+  page,
+}) => {
+  test.setTimeout(600_000);
+  const g = goldens();
+  const clip = g.clips.find((c) => c.windows.length === 2)!;
+  await page.goto(
+    `/?model=/models/tiny/&variant=fp32&engine=webgpu&loseGpuAfterWindows=1&maxNewTokens=${g.max_new_tokens}`,
+  );
+  const engine = page.getByTestId('engine');
+  await expect(engine).toHaveAttribute('data-provider', 'webgpu', { timeout: 240_000 });
+  await expect(engine).toContainText('If it fails: CPU (WASM)');
+  const windows = await transcribe(page, clipWav(clip.id, clip.files));
+  expect(windows.map((w) => w.ids)).toEqual(clip.windows.map((w) => w.token_ids));
+  expect(windows.map((w) => w.engine)).toEqual(['webgpu', 'wasm']);
+  // Said once, naming both engines and the window.
+  const notice = page.getByTestId('engine-switch');
+  await expect(notice).toHaveCount(1);
+  await expect(notice).toHaveAttribute('data-window', '1');
+  await expect(notice).toContainText('CPU (WASM');
+  await expect(notice).toContainText('GPU device was lost');
+  await expect(engine).toHaveAttribute('data-provider', 'wasm');
+  await page.screenshot({ path: 'test-results/failover.png', fullPage: true });
+});
+
+test('Only on this device: no request reaches /v1/ while loading and transcribing', async ({ page }) => {
+  test.setTimeout(300_000);
+  const g = goldens();
+  const api: string[] = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/v1/')) api.push(r.url());
+  });
+  await page.goto('/');
+  await page.getByTestId('routing').locator('summary').click();
+  await page.getByTestId('where-device').check();
+  await page.getByTestId('save-routing').click();
+  await page.goto(`/?model=/models/tiny/&variant=fp32&maxNewTokens=${g.max_new_tokens}`);
+  await expect(page.getByTestId('engine')).toBeVisible({ timeout: 240_000 });
+  const provider = await page.getByTestId('engine').getAttribute('data-provider');
+  expect(provider).not.toBe('server');
+  await expect(page.getByTestId('engine')).not.toContainText('server');
+  const clip = g.clips[0]!;
+  const windows = await transcribe(page, clipWav(clip.id, clip.files));
+  expect(windows.map((w) => w.ids)).toEqual(clip.windows.map((w) => w.token_ids));
+  expect(api).toEqual([]);
+});

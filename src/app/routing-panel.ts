@@ -1,0 +1,190 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import type { Where } from '../../workers/protocol.ts';
+import {
+  effectiveServerUrl,
+  loadRouting,
+  normaliseServerUrl,
+  originServerUrl,
+  saveRouting,
+  type StoredRouting,
+} from '../lib/routing-settings.ts';
+
+/**
+ * Settings: *Where to transcribe* (Automatic / Only on this device / Server), the server's address and key, and the
+ * servers audio may go to.  Saving fires `routing-changed`; the app reloads the model with the new routing.
+ */
+@customElement('routing-panel')
+export class RoutingPanel extends LitElement {
+  @state() private settings: StoredRouting = loadRouting();
+  @state() private originUrl = '';
+  @state() private saved = false;
+
+  static override styles = css`
+    :host {
+      display: block;
+      margin-top: 1.5rem;
+    }
+    details {
+      padding: 0.75rem 1rem;
+      border: 1px solid var(--border);
+      border-radius: 0.75rem;
+      background: var(--panel);
+    }
+    summary {
+      font-weight: 600;
+      cursor: pointer;
+    }
+    fieldset {
+      border: 0;
+      padding: 0;
+      margin: 0.75rem 0 0;
+    }
+    label {
+      display: block;
+      margin: 0.35rem 0;
+    }
+    .hint {
+      color: var(--muted);
+      font-size: 0.85rem;
+      margin-left: 1.6rem;
+    }
+    input[type='url'],
+    input[type='password'] {
+      font: inherit;
+      width: 100%;
+      max-width: 32rem;
+      box-sizing: border-box;
+      padding: 0.35rem 0.5rem;
+      border-radius: 0.4rem;
+      border: 1px solid var(--border);
+      background: var(--bg, white);
+      color: var(--fg);
+    }
+    button {
+      font: inherit;
+      font-weight: 600;
+      padding: 0.4rem 1rem;
+      border-radius: 2rem;
+      border: 2px solid var(--border);
+      background: transparent;
+      color: var(--fg);
+      cursor: pointer;
+      margin-top: 0.75rem;
+    }
+    summary:focus-visible,
+    button:focus-visible,
+    input:focus-visible {
+      outline: 3px solid var(--focus);
+      outline-offset: 2px;
+    }
+    .muted {
+      color: var(--muted);
+      font-size: 0.85rem;
+    }
+  `;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void originServerUrl().then((url) => (this.originUrl = url));
+  }
+
+  private update_(patch: Partial<StoredRouting>): void {
+    this.settings = { ...this.settings, ...patch };
+    this.saved = false;
+  }
+
+  private async save(): Promise<void> {
+    const next = { ...this.settings, serverUrl: normaliseServerUrl(this.settings.serverUrl) };
+    saveRouting(next);
+    this.settings = next;
+    this.saved = true;
+    const url = await effectiveServerUrl(next);
+    this.dispatchEvent(
+      new CustomEvent('routing-changed', { detail: { ...next, effectiveUrl: url }, bubbles: true, composed: true }),
+    );
+  }
+
+  private forget(url: string): void {
+    const next = { ...this.settings, consented: this.settings.consented.filter((u) => u !== url) };
+    saveRouting(next);
+    this.settings = next;
+  }
+
+  override render() {
+    const s = this.settings;
+    const choice = (where: Where, title: string, hint: string) =>
+      html`<label>
+          <input
+            type="radio"
+            name="where"
+            value=${where}
+            .checked=${s.where === where}
+            @change=${() => this.update_({ where })}
+            data-testid=${`where-${where}`}
+          />
+          ${title}
+        </label>
+        <div class="hint">${hint}</div>`;
+    return html`<details data-testid="routing">
+      <summary>Where to transcribe</summary>
+      <fieldset>
+        <legend class="visually-hidden">Where to transcribe</legend>
+        ${choice(
+          'auto',
+          'Automatic',
+          'On this device when it can hold the model; otherwise on the server (after you allow it once).',
+        )}
+        ${choice('device', 'Only on this device', 'Audio never leaves this device. Slow or large-memory devices may not manage.')}
+        ${choice('server', 'Server', 'Audio is sent to the server below for every transcription.')}
+      </fieldset>
+      <label
+        >Server (an OpenAI-compatible API root, ending in /v1)
+        <input
+          type="url"
+          placeholder=${this.originUrl || 'https://example.org/v1'}
+          .value=${s.serverUrl}
+          @input=${(e: Event) => this.update_({ serverUrl: (e.target as HTMLInputElement).value })}
+          data-testid="server-url"
+      /></label>
+      <div class="muted">
+        ${
+          this.originUrl
+            ? `Empty = this app's own server, ${this.originUrl}.`
+            : 'This page does not come from the app server: enter a server to use one.'
+        }
+      </div>
+      <label
+        >API key (optional)
+        <input
+          type="password"
+          autocomplete="off"
+          .value=${s.apiKey}
+          @input=${(e: Event) => this.update_({ apiKey: (e.target as HTMLInputElement).value })}
+          data-testid="server-key"
+      /></label>
+      <button @click=${() => this.save()} data-testid="save-routing">Save and reload the model</button>
+      ${this.saved ? html`<span class="muted" role="status"> Saved.</span>` : nothing}
+      ${
+        s.consented.length
+          ? html`<p class="muted">Audio may be sent to:</p>
+              <ul>
+                ${s.consented.map(
+                  (u) =>
+                    html`<li>
+                      ${u}
+                      <button @click=${() => this.forget(u)} aria-label=${`Stop sending audio to ${u}`}>Revoke</button>
+                    </li>`,
+                )}
+              </ul>`
+          : nothing
+      }
+    </details>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'routing-panel': RoutingPanel;
+  }
+}
