@@ -31,6 +31,8 @@ export interface ServerOptions {
   preload?: readonly string[] | 'all';
   /** onnxruntime intra-op threads per pipeline (0: one per core). */
   threads?: number;
+  /** Most pipelines loaded at once by requests (preloads not counted against it). */
+  maxLoaded?: number;
   maxUploadMb?: number;
   maxAudioMin?: number;
   /** Jobs running at once. */
@@ -57,6 +59,7 @@ export const DEFAULTS = {
   maxAudioMin: 120,
   concurrency: 1,
   queue: 16,
+  maxLoaded: 4,
   headersTimeoutMs: 20_000,
   requestTimeoutMs: 300_000,
   bodyIdleTimeoutMs: 30_000,
@@ -198,7 +201,11 @@ export function handler(ctx: Context) {
 }
 
 export async function start(options: ServerOptions): Promise<AppServer> {
-  const models = new ModelRegistry(options.models, options.threads ?? DEFAULTS.threads);
+  const models = new ModelRegistry(
+    options.models,
+    options.threads ?? DEFAULTS.threads,
+    options.maxLoaded ?? DEFAULTS.maxLoaded,
+  );
   const preload = options.preload ?? [];
   if (preload === 'all' || preload.length) await models.preload(preload === 'all' ? [] : preload);
   else await models.scan();
@@ -274,6 +281,7 @@ const HELP = `usage: npm start -- [options]        (or: npx tsx server/server.ts
   --models <dir>           parent of model directories: served under /models/ and by the API (default models/, env MODELS_DIR)
   --preload <id@variant>   load this model before serving (repeatable; default: every model directory, variant
                            q4, q8, fp32, q4f16 or fp16, the first it has); --preload none loads on first use
+  --max-loaded <n>         models loaded on first use stop at this many loaded in all (default ${DEFAULTS.maxLoaded}; 503 beyond)
   --threads <n>            onnxruntime threads per model (default 0: one per core)
   --concurrency <n>        transcription jobs at once (default ${DEFAULTS.concurrency})
   --queue <n>              jobs waiting beyond those; more gets 429 + Retry-After (default ${DEFAULTS.queue})
@@ -305,6 +313,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
         models: { type: 'string', default: process.env['MODELS_DIR'] ?? resolve(ROOT, 'models') },
         preload: { type: 'string', multiple: true },
         threads: { type: 'string', default: String(DEFAULTS.threads) },
+        'max-loaded': { type: 'string', default: String(DEFAULTS.maxLoaded) },
         concurrency: { type: 'string', default: String(DEFAULTS.concurrency) },
         queue: { type: 'string', default: String(DEFAULTS.queue) },
         'max-upload-mb': { type: 'string', default: String(DEFAULTS.maxUploadMb) },
@@ -332,6 +341,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       models: values.models,
       preload: preload.length === 0 ? 'all' : preload.includes('none') ? [] : preload,
       threads: positive('threads', values.threads, true),
+      maxLoaded: Math.floor(positive('max-loaded', values['max-loaded'])),
       concurrency: Math.floor(positive('concurrency', values.concurrency)),
       queue: Math.floor(positive('queue', values.queue, true)),
       maxUploadMb: positive('max-upload-mb', values['max-upload-mb']),

@@ -31,6 +31,8 @@ export class ModelRegistry {
   constructor(
     readonly root: string,
     private readonly threads: number,
+    /** At most this many pipelines stay loaded (each holds a whole model in memory). */
+    private readonly maxLoaded = 4,
   ) {}
 
   async scan(): Promise<void> {
@@ -96,10 +98,23 @@ export class ModelRegistry {
     return { entry, variant: wanted };
   }
 
-  /** The loaded pipeline (loading it now when it is not yet). */
-  pipeline(entry: ModelEntry, variant: Variant): Promise<GlmAsrPipeline> {
+  /** The loaded pipeline (loading it now when it is not yet and fewer than `maxLoaded` are). */
+  pipeline(entry: ModelEntry, variant: Variant, preload = false): Promise<GlmAsrPipeline> {
     const key = `${entry.id}@${variant}`;
     let p = this.pipelines.get(key);
+    // Preloads are the operator's choice; loads on first use stop at the limit.
+    if (!p && !preload && this.pipelines.size >= this.maxLoaded) {
+      return Promise.reject(
+        new ApiError(
+          503,
+          'server_error',
+          'model_capacity',
+          `${key} is not loaded and ${this.pipelines.size} models are (the limit, --max-loaded); use one of ${[...this.pipelines.keys()].join(', ')}`,
+          'model',
+          { 'Retry-After': '60' },
+        ),
+      );
+    }
     if (!p) {
       p = GlmAsrPipeline.load(createNodeRuntime(this.threads), directorySource(entry.dir), variant, {
         manifest: entry.manifest,
@@ -123,7 +138,7 @@ export class ModelRegistry {
         throw new Error(`--preload ${spec}: ${err instanceof Error ? err.message : err}`, { cause: err });
       }
       if (!this.defaults.has(r.entry.id)) this.defaults.set(r.entry.id, r.variant);
-      await this.pipeline(r.entry, r.variant);
+      await this.pipeline(r.entry, r.variant, true);
       loaded.push(`${r.entry.id}@${r.variant}`);
     }
     return loaded;

@@ -11,6 +11,8 @@ type Waiter = () => void;
 export class JobQueue {
   private active = 0;
   private readonly waiting: Waiter[] = [];
+  /** Requests whose upload is being read or decoded (they hold memory too, so they count against the limit). */
+  private pending = 0;
   /** Duration of recent jobs (s), for Retry-After. */
   private recentSec = 5;
 
@@ -42,13 +44,28 @@ export class JobQueue {
     );
   }
 
-  /** Throw the 429 now when a new job could not even wait (checked before reading an upload). */
-  admitOrThrow(): void {
-    if (this.active >= this.concurrency && this.waiting.length >= this.maxWaiting) throw this.full();
+  get uploading(): number {
+    return this.pending;
+  }
+
+  /**
+   * Reserve a place before reading an upload: uploads in progress, waiting and running jobs together stay within
+   * `concurrency + maxWaiting` (so N clients at once cannot each buffer a 100 MB upload and its decoded audio).
+   * Throws the 429 when there is no place; otherwise returns the release, to call once the job is queued or failed.
+   */
+  reserve(): () => void {
+    if (this.active + this.waiting.length + this.pending >= this.concurrency + this.maxWaiting) throw this.full();
+    this.pending++;
+    let held = true;
+    return () => {
+      if (held) this.pending--;
+      held = false;
+    };
   }
 
   /** Run `job` when a slot is free.  Rejects with 429 when full, or with the signal's reason when aborted first. */
-  async run<T>(job: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async run<T>(job: () => Promise<T>, signal?: AbortSignal, reservation?: () => void): Promise<T> {
+    reservation?.();
     signal?.throwIfAborted();
     if (this.active >= this.concurrency) {
       if (this.waiting.length >= this.maxWaiting) throw this.full();

@@ -145,22 +145,30 @@ function verbose(t: Transcript, language: string | undefined): TranscriptionVerb
 const usage = (seconds: number) => ({ type: 'duration' as const, seconds: Math.ceil(seconds) });
 
 /**
- * The transcript so far as stream deltas: each call gives the new suffix of the joined text (window texts joined as
- * the pipeline joins them), or '' when the text so far is not an extension of what was sent (held back until it is).
+ * The transcript so far as stream deltas: each call gives the new suffix of the current window's text (with the
+ * separator the pipeline puts between windows before its first piece), or '' when the window's text is not an
+ * extension of what was sent for it (held back; `transcript.text.done` carries the exact text).  A window that
+ * diverged does not stop the next windows' deltas.
  */
-class DeltaTracker {
+export class DeltaTracker {
+  /** Everything sent so far. */
   private sent = '';
-  private readonly done: string[] = [];
+  /** The current window's text as sent. */
+  private windowSent = '';
   next(current: string): string {
-    const full = joinWindowTexts([...this.done, current]);
-    if (!full.startsWith(this.sent) || full.length === this.sent.length) return '';
-    const delta = full.slice(this.sent.length);
-    this.sent = full;
+    if (!current.startsWith(this.windowSent) || current.length === this.windowSent.length) return '';
+    let delta = current.slice(this.windowSent.length);
+    if (!this.windowSent) {
+      const joined = joinWindowTexts([this.sent, current]);
+      delta = joined.slice(this.sent.length, joined.length - current.length) + delta;
+    }
+    this.windowSent = current;
+    this.sent += delta;
     return delta;
   }
   endWindow(text: string): string {
     const delta = this.next(text);
-    this.done.push(text);
+    this.windowSent = '';
     return delta;
   }
 }
@@ -174,8 +182,17 @@ export interface TranscriptionDeps {
 }
 
 export async function handleTranscription(req: IncomingMessage, res: ServerResponse, deps: TranscriptionDeps) {
+  // Refuse before reading an upload that could not even wait; the place is held until the job is queued.
+  const reservation = deps.queue.reserve();
+  try {
+    await transcribe(req, res, deps, reservation);
+  } finally {
+    reservation();
+  }
+}
+
+async function transcribe(req: IncomingMessage, res: ServerResponse, deps: TranscriptionDeps, reservation: () => void) {
   const { models, queue, limits, headers } = deps;
-  queue.admitOrThrow(); // refuse before reading an upload that could not even wait
   const form = await parseTranscriptionForm(req, { maxFileBytes: limits.maxUploadBytes, idleMs: limits.bodyIdleMs });
   const fields = parseFields(form.fields);
   const { entry, variant } = await models.resolve(fields.model);
@@ -190,18 +207,21 @@ export async function handleTranscription(req: IncomingMessage, res: ServerRespo
   if (peak(pcm) === 0)
     throw badRequest('silent_audio', `${form.file.filename}: the file is silent (every sample is 0)`, 'file');
 
-  let pipeline;
-  try {
-    pipeline = await models.pipeline(entry, variant);
-  } catch (err) {
-    throw new ApiError(
-      500,
-      'server_error',
-      'model_load_failed',
-      `cannot load ${entry.id}@${variant}: ${err instanceof Error ? err.message : err}`,
-      'model',
-    );
-  }
+  // A model not loaded yet loads inside the queue (one load per job slot, never a burst of them).
+  const loadPipeline = async () => {
+    try {
+      return await models.pipeline(entry, variant);
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      throw new ApiError(
+        500,
+        'server_error',
+        'model_load_failed',
+        `cannot load ${entry.id}@${variant}: ${err instanceof Error ? err.message : err}`,
+        'model',
+      );
+    }
+  };
 
   // The client going away (socket closed before the answer was written) cancels the job.
   const abort = new AbortController();
@@ -213,44 +233,50 @@ export async function handleTranscription(req: IncomingMessage, res: ServerRespo
   const signal = abort.signal;
   const opts = fields.maxNewTokens ? { maxNewTokens: fields.maxNewTokens } : {};
 
-  await queue.run(async () => {
-    signal.throwIfAborted();
-    if (!fields.stream) {
-      let t: Transcript;
-      try {
-        t = await pipeline.transcribe(pcm, { ...opts, signal });
-      } catch (err) {
-        throw pipelineError(err);
+  await queue.run(
+    async () => {
+      signal.throwIfAborted();
+      const pipeline = await loadPipeline();
+      signal.throwIfAborted();
+      if (!fields.stream) {
+        let t: Transcript;
+        try {
+          t = await pipeline.transcribe(pcm, { ...opts, signal });
+        } catch (err) {
+          throw pipelineError(err);
+        }
+        respond(res, fields, t, headers);
+        return;
       }
-      respond(res, fields, t, headers);
-      return;
-    }
-    res.writeHead(200, {
-      ...headers,
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache',
-      'X-Accel-Buffering': 'no',
-    });
-    res.flushHeaders();
-    const send = (e: StreamEvent | { error: unknown }) => res.write(`data: ${JSON.stringify(e)}\n\n`);
-    const deltas = new DeltaTracker();
-    try {
-      const t = await pipeline.transcribe(pcm, {
-        ...opts,
-        signal,
-        onEvent: (e) => {
-          let delta = '';
-          if (e.type === 'token') delta = deltas.next(e.text);
-          else if (e.type === 'window-end') delta = deltas.endWindow(e.result.text);
-          if (delta) send({ type: 'transcript.text.delta', delta });
-        },
+      res.writeHead(200, {
+        ...headers,
+        'Content-Type': 'text/event-stream; charset=utf-8',
+        'Cache-Control': 'no-cache',
+        'X-Accel-Buffering': 'no',
       });
-      send({ type: 'transcript.text.done', text: t.text, usage: usage(t.audioSec) });
-    } catch (err) {
-      if (!signal.aborted) send(pipelineError(err).body);
-    }
-    res.end();
-  }, signal);
+      res.flushHeaders();
+      const send = (e: StreamEvent | { error: unknown }) => res.write(`data: ${JSON.stringify(e)}\n\n`);
+      const deltas = new DeltaTracker();
+      try {
+        const t = await pipeline.transcribe(pcm, {
+          ...opts,
+          signal,
+          onEvent: (e) => {
+            let delta = '';
+            if (e.type === 'token') delta = deltas.next(e.text);
+            else if (e.type === 'window-end') delta = deltas.endWindow(e.result.text);
+            if (delta) send({ type: 'transcript.text.delta', delta });
+          },
+        });
+        send({ type: 'transcript.text.done', text: t.text, usage: usage(t.audioSec) });
+      } catch (err) {
+        if (!signal.aborted) send(pipelineError(err).body);
+      }
+      res.end();
+    },
+    signal,
+    reservation,
+  );
 }
 
 function pipelineError(err: unknown): ApiError {

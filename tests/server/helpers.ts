@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { WebVTTParser } from 'webvtt-parser';
 import { encodeWavFloat32 } from '../../workers/dsp/wav.ts';
-import { start, type AppServer, type ServerOptions } from '../../server/server.ts';
-import { ARTIFACTS, GOLDENS_MISSING, missing, ROOT, SPEECH_MISSING, speechPath } from '../helpers/data.ts';
+import { GOLDENS_MISSING, missing, ROOT, SPEECH_MISSING, speechPath } from '../helpers/data.ts';
+import type { AppServer } from '../../server/server.ts';
 import { clipAudio, type GoldenClip, modelDir } from '../helpers/goldens.ts';
+
+export { startTestServer } from '../helpers/server.ts';
 
 /** Why the API tests cannot run here (locally: skipped; CI=true: thrown). */
 export const API_MISSING = () =>
@@ -20,19 +22,6 @@ export const API_MISSING = () =>
   missing(modelDir('tiny'), 'built by scripts/test-artifacts.sh (npm test runs it)');
 
 export const TMP = mkdtempSync(resolve(tmpdir(), 'server-test-'));
-
-export function startTestServer(options: Partial<ServerOptions> = {}): Promise<AppServer> {
-  return start({
-    port: 0,
-    host: '127.0.0.1',
-    dist: resolve(ROOT, 'dist'),
-    models: resolve(ARTIFACTS, 'models'),
-    preload: ['tiny@fp32'],
-    threads: 1,
-    quiet: true,
-    ...options,
-  });
-}
 
 /** The clip as one upload: its own WAV when it is one file, else its samples as a float32 WAV (exact). */
 export function clipFile(clip: GoldenClip): string {

@@ -308,3 +308,24 @@ describe.skipIf(Boolean(skip))('the API under bad input and bad clients', () => 
     }
   });
 });
+
+describe.skipIf(skip)('memory bounds', () => {
+  test('--max-loaded: a variant not loaded yet beyond the limit is a 503 model_capacity naming the loaded ones', async () => {
+    const small = await startTestServer({ maxLoaded: 1 });
+    try {
+      const client = new OpenAI({ baseURL: `${small.url}/v1`, apiKey: 'none', maxRetries: 0 });
+      const file = await toFile(readFileSync(speechPath('en/jfk.wav')), 'jfk.wav');
+      const err = await client.audio.transcriptions.create({ file, model: 'tiny@q4' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(APIError);
+      expect((err as APIError).status).toBe(503);
+      expect((err as APIError).code).toBe('model_capacity');
+      expect((err as APIError).message).toContain('tiny@fp32');
+      // The loaded one still answers, and nothing else was loaded.
+      const ok = await client.audio.transcriptions.create({ file, model: 'tiny@fp32' });
+      expect(typeof ok.text).toBe('string');
+      expect(small.models.loadedKeys()).toEqual(['tiny@fp32']);
+    } finally {
+      await small.stop();
+    }
+  });
+});

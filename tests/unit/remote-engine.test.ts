@@ -8,7 +8,6 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import busboy from 'busboy';
 import OpenAI, { toFile } from 'openai';
 import type { TranscriptionCreateParamsNonStreaming } from 'openai/resources/audio/transcriptions';
@@ -22,8 +21,9 @@ import type { TranscribeEvent } from '../../workers/asr/contract.ts';
 import { planWindows } from '../../workers/asr/windows.ts';
 import { decodeWav, encodeWavFloat32, toMono } from '../../workers/dsp/wav.ts';
 import { directorySource } from '../../server/model-source.ts';
-import { ARTIFACTS, GOLDENS_MISSING, ROOT, SPEECH_MISSING } from '../helpers/data.ts';
+import { GOLDENS_MISSING, SPEECH_MISSING } from '../helpers/data.ts';
 import { clipAudio, type GoldenClip, type Goldens, goldens, modelDir } from '../helpers/goldens.ts';
+import { startTestServer } from '../helpers/server.ts';
 
 const skipGoldens = () => Boolean(SPEECH_MISSING() || GOLDENS_MISSING('tiny'));
 
@@ -188,16 +188,7 @@ describe.skipIf(skipGoldens())('our server (server/server.ts, tiny@fp32)', () =>
   const g = skipGoldens() ? null : goldens('tiny');
 
   beforeAll(async () => {
-    const { start } = await import('../../server/server.ts');
-    const server = await start({
-      port: 0,
-      host: '127.0.0.1',
-      dist: resolve(ROOT, 'dist'),
-      models: resolve(ARTIFACTS, 'models'),
-      preload: ['tiny@fp32'],
-      threads: 1,
-      quiet: true,
-    });
+    const server = await startTestServer();
     root = server.url;
     base = `${root}/v1`;
     stop = () => server.stop();
@@ -213,15 +204,7 @@ describe.skipIf(skipGoldens())('our server (server/server.ts, tiny@fp32)', () =>
   });
 
   test('with --api-key: a wrong or missing key is named (401)', async () => {
-    const { start } = await import('../../server/server.ts');
-    const keyed = await start({
-      port: 0,
-      host: '127.0.0.1',
-      dist: resolve(ROOT, 'dist'),
-      models: resolve(ARTIFACTS, 'models'),
-      apiKey: 'right-key',
-      quiet: true,
-    });
+    const keyed = await startTestServer({ preload: [], apiKey: 'right-key' });
     try {
       const wrong = await rejection(RemoteEngine.connect(`${keyed.url}/v1`, { apiKey: 'wrong-key' }));
       expect(wrong).toBeInstanceOf(EngineUnavailable);
@@ -617,6 +600,57 @@ describe('faults', () => {
       expect(srv.posts.length).toBe(2);
       expect(events.map((e) => (e.type === 'token' ? e.text : ''))).toEqual(['he', 'he', 'hello']);
       expect(engine.mode).toBe('stream');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test("vLLM's stream shape (chat chunks, then [DONE]) gives the text; an unknown shape moves to JSON", async () => {
+    // vLLM's TranscriptionStreamResponse: {object: 'transcription.chunk', choices: [{delta: {content}}]} ... [DONE]
+    const chunk = (content: string) =>
+      `data: ${JSON.stringify({ id: 'trsc-1', object: 'transcription.chunk', created: 1, model: 'm', choices: [{ delta: { content } }] })}\n\n`;
+    const vllm = await serve((res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.end(chunk('he') + chunk('') + chunk('llo') + 'data: [DONE]\n\n');
+    });
+    const odd = await serve((res, post) => {
+      if (post.fields['stream'] === 'true') {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        res.end(`data: ${JSON.stringify({ something: 'else' })}\n\ndata: [DONE]\n\n`);
+      } else sendJson(res, 200, { text: 'from json', segments: [{ tokens: [5, 6] }] });
+    });
+    try {
+      const engine = await RemoteEngine.connect(vllm.base);
+      const events: TranscribeEvent[] = [];
+      const r = await engine.transcribeWindow(tone(), SPAN, { onEvent: (e) => events.push(e) });
+      expect(r.text).toBe('hello');
+      expect(events.map((e) => (e.type === 'token' ? e.text : ''))).toEqual(['he', 'hello']);
+      expect(engine.mode).toBe('stream');
+      expect(vllm.posts.length).toBe(1);
+      const other = await RemoteEngine.connect(odd.base, { retryDelaysMs: [10] });
+      const r2 = await other.transcribeWindow(tone(), SPAN, {});
+      expect(r2.text).toBe('from json');
+      expect(r2.tokenIds).toEqual([5, 6]);
+      expect(other.mode).toBe('verbose_json');
+      expect(odd.posts.map((p) => p.fields['stream'] ?? p.fields['response_format'])).toEqual(['true', 'verbose_json']);
+    } finally {
+      await vllm.close();
+      await odd.close();
+    }
+  });
+
+  test("an error event mid-stream in the openai SDK's shape ({error}) is a server error, retried", async () => {
+    const srv = await serve((res, _post, n) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      if (n === 1)
+        res.end(`data: ${JSON.stringify({ error: { message: 'decoder failed', type: 'server_error' } })}\n\n`);
+      else res.end(`data: ${JSON.stringify({ type: 'transcript.text.done', text: 'ok', usage: {} })}\n\n`);
+    });
+    try {
+      const engine = await RemoteEngine.connect(srv.base, { retryDelaysMs: [10] });
+      const r = await engine.transcribeWindow(tone(), SPAN, {});
+      expect(r.text).toBe('ok');
+      expect(srv.posts.length).toBe(2);
     } finally {
       await srv.close();
     }

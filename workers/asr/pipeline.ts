@@ -29,7 +29,7 @@ import { cpuFloat32, type GraphSource, type OrtRuntime, type Session, type Tenso
 import { PipelineError } from './errors.ts';
 import { joinWindowTexts, runJob } from './job.ts';
 import { AsrTokenizer } from './tokenizer.ts';
-import type { EngineKind, WindowEngine, WindowSpan } from './window-engine.ts';
+import { emptyWindowResult, type EngineKind, type WindowEngine, type WindowSpan } from './window-engine.ts';
 import { audioTokenCount } from './windows.ts';
 
 export { joinWindowTexts, PipelineError };
@@ -310,22 +310,10 @@ export class GlmAsrPipeline {
 
   /** One planned ≤ 30 s window: encoder, prompt, greedy decode with KV cache; `token` events as it goes. */
   async transcribeWindow(samples: Float32Array, span: WindowSpan, opts: TranscribeOptions = {}): Promise<WindowResult> {
-    const { index, startSec, endSec } = span;
+    const { index } = span;
     const signal = opts.signal;
     const audioTokens = audioTokenCount(samples.length);
-    const result: WindowResult = {
-      index,
-      startSec,
-      endSec,
-      tokenIds: [],
-      text: '',
-      stopReason: 'no-audio',
-      audioTokens,
-      promptTokens: 0,
-      encoderMs: 0,
-      prefillMs: 0,
-      decodeMs: 0,
-    };
+    const result = emptyWindowResult(span, audioTokens);
     if (audioTokens === 0) return result; // < 7 mel frames (~60 ms): nothing for the model to hear
     let t = now();
     const features = await this.encode(samples, signal);

@@ -11,11 +11,30 @@ import { SAMPLE_RATE_HZ } from '../constants.ts';
 import { encodeWavFloat32 } from '../dsp/wav.ts';
 import type { StopReason, WindowResult } from './contract.ts';
 import type { ModelList, StreamEvent, TranscriptionJson, TranscriptionVerbose } from './openai-api.ts';
-import { EngineUnavailable, type WindowEngine, type WindowRunOptions, type WindowSpan } from './window-engine.ts';
+import {
+  emptyWindowResult,
+  EngineUnavailable,
+  type WindowEngine,
+  type WindowRunOptions,
+  type WindowSpan,
+} from './window-engine.ts';
 import { audioTokenCount } from './windows.ts';
 
 /** How the engine asks for results: the first that the server accepts, remembered per engine. */
 export type RemoteMode = 'stream' | 'verbose_json' | 'json';
+
+/** Every stream event shape read: OpenAI's (StreamEvent), an error, and vLLM's chat-style chunks. */
+type AnyStreamEvent = {
+  type?: StreamEvent['type'] | 'error';
+  delta?: string;
+  text?: string;
+  error?: { message?: string };
+  choices?: { delta?: { content?: string | null } }[];
+};
+
+/** A 400 that says the server does not stream (not a bad-input message that happens to say "stream"). */
+const UNSUPPORTED_STREAM =
+  /\bstream(ing)?\b[^.]*\b(not supported|unsupported|not allowed|not implemented)|\b(does not|doesn't|cannot) stream/i;
 
 export interface RemoteEngineOptions {
   /** Sent as `Authorization: Bearer <key>`. */
@@ -334,19 +353,7 @@ export class RemoteEngine implements WindowEngine {
     signal?.throwIfAborted();
     const t0 = performance.now();
     const audioTokens = audioTokenCount(samples.length);
-    const result: WindowResult = {
-      index: span.index,
-      startSec: span.startSec,
-      endSec: span.endSec,
-      tokenIds: [],
-      text: '',
-      stopReason: 'no-audio',
-      audioTokens,
-      promptTokens: 0,
-      encoderMs: 0,
-      prefillMs: 0,
-      decodeMs: 0,
-    };
+    const result = emptyWindowResult(span, audioTokens);
     for (let i = 0; i < samples.length; i++) {
       if (!Number.isFinite(samples[i] as number))
         throw new Error(`window ${span.index}: sample ${i} is not a finite number`);
@@ -430,11 +437,11 @@ export class RemoteEngine implements WindowEngine {
         } catch {
           param = undefined;
         }
-        if (mode === 'stream' && (param === 'stream' || /\bstream/i.test(body))) {
+        if (mode === 'stream' && (param === 'stream' || UNSUPPORTED_STREAM.test(message))) {
           this.modeNow = 'verbose_json';
           throw new Unsupported(said);
         }
-        if (mode === 'verbose_json' && (param === 'response_format' || /response_format|verbose_json/i.test(body))) {
+        if (mode === 'verbose_json' && (param === 'response_format' || /response_format|verbose_json/i.test(message))) {
           this.modeNow = 'json';
           throw new Unsupported(said);
         }
@@ -508,24 +515,38 @@ export class RemoteEngine implements WindowEngine {
     const cap = opts.maxNewTokens ?? Math.min(500, 32 + Math.ceil((10 * sampleCount) / SAMPLE_RATE_HZ));
     let text = '';
     let generated = 0;
+    /** vLLM streams chat-style chunks (`choices[0].delta.content`) and ends with `[DONE]`. */
+    let chunks = false;
+    const delta = (piece: string) => {
+      text += piece;
+      generated++;
+      opts.onEvent?.({ type: 'token', index: span.index, tokenId: -1, text, generated, cap });
+    };
     try {
       for await (const data of sseData(body)) {
-        let event: StreamEvent | { type: 'error'; error?: { message?: string } };
-        try {
-          event = JSON.parse(data) as typeof event;
-        } catch {
-          continue; // e.g. "[DONE]"
+        if (data.trim() === '[DONE]') {
+          if (chunks) return { text, tokenIds: [] };
+          continue;
         }
-        if (event.type === 'transcript.text.delta') {
-          text += event.delta;
-          generated++;
-          opts.onEvent?.({ type: 'token', index: span.index, tokenId: -1, text, generated, cap });
-        } else if (event.type === 'transcript.text.done') {
+        let event: AnyStreamEvent;
+        try {
+          event = JSON.parse(data) as AnyStreamEvent;
+        } catch {
+          continue;
+        }
+        const content = event.choices?.[0]?.delta?.content;
+        if (event.type === 'transcript.text.delta' && typeof event.delta === 'string') {
+          delta(event.delta);
+        } else if (event.type === 'transcript.text.done' && typeof event.text === 'string') {
           return { text: event.text, tokenIds: [] };
-        } else if (event.type === 'error') {
+        } else if (event.type === 'error' || event.error) {
           throw new Transient('server-error', `${url} reported an error mid-stream: ${event.error?.message ?? data}`);
+        } else if (typeof content === 'string') {
+          chunks = true;
+          if (content) delta(content);
         }
       }
+      if (chunks) return { text, tokenIds: [] };
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason;
       if (err instanceof Transient) throw err;
@@ -537,6 +558,11 @@ export class RemoteEngine implements WindowEngine {
     } finally {
       answer.done();
       body.cancel().catch(() => {});
+    }
+    if (generated === 0) {
+      // A stream in a shape this client does not know: ask for JSON from now on.
+      this.modeNow = 'verbose_json';
+      throw new Unsupported(`${url} answered an event stream in an unknown shape`);
     }
     throw new Transient('server-unreachable', `${url}: the event stream ended without transcript.text.done`);
   }

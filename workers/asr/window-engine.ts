@@ -45,3 +45,20 @@ export class EngineUnavailable extends Error {
     super(message, options);
   }
 }
+
+/** A window's result before (or without) any decoding: no text, no tokens, zero timings. */
+export function emptyWindowResult(span: WindowSpan, audioTokens: number): WindowResult {
+  return {
+    index: span.index,
+    startSec: span.startSec,
+    endSec: span.endSec,
+    tokenIds: [],
+    text: '',
+    stopReason: 'no-audio',
+    audioTokens,
+    promptTokens: 0,
+    encoderMs: 0,
+    prefillMs: 0,
+    decodeMs: 0,
+  };
+}
