@@ -1,8 +1,8 @@
 /**
  * Where the app transcribes, through its UI, against the real app server (onnxruntime-node) on 127.0.0.1:
  * the server engine after the one-time consent gives the official goldens' text; a GPU device lost after the first
- * window of the 40 s clip moves the rest to the CPU and the transcript still equals the goldens; *Only on this
- * device* sends nothing to /v1/ (the network log).
+ * window of the 40 s clip moves the rest to the server (Automatic, allowed) or to the CPU (*Only on this device*,
+ * with nothing sent to /v1/ although the server was allowed), and the transcript still equals the goldens.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
@@ -69,49 +69,73 @@ test('engine=server: consent once, then every golden clip gives the official tex
   await expect(page.getByTestId('consent')).toHaveCount(0);
 });
 
-test('the GPU device is lost after window 1 of the 40 s clip: window 2 runs on the CPU, the transcript equals the goldens', async ({
+/** Allow audio to go to this origin's server once, through the prompt (the stored consent outlives the page). */
+async function consentToOriginServer(page: Page, maxNewTokens: number) {
+  await page.goto(`/?model=/models/tiny/&variant=fp32&engine=server&maxNewTokens=${maxNewTokens}`);
+  await page.getByTestId('consent-allow').click();
+  await expect(page.getByTestId('engine')).toHaveAttribute('data-provider', 'server', { timeout: 30_000 });
+}
+
+const LOSE_AFTER_1 = (g: Goldens) =>
+  `/?model=/models/tiny/&variant=fp32&loseGpuAfterWindows=1&maxNewTokens=${g.max_new_tokens}`;
+
+test('Automatic, server allowed: the GPU is lost after window 1 of the 40 s clip, window 2 goes to the server', async ({
   page,
 }) => {
   test.setTimeout(600_000);
   const g = goldens();
   const clip = g.clips.find((c) => c.windows.length === 2)!;
-  await page.goto(
-    `/?model=/models/tiny/&variant=fp32&engine=webgpu&loseGpuAfterWindows=1&maxNewTokens=${g.max_new_tokens}`,
-  );
+  await consentToOriginServer(page, g.max_new_tokens);
+  const posts: string[] = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname.startsWith('/v1/')) posts.push(new URL(r.url()).pathname);
+  });
+  await page.goto(LOSE_AFTER_1(g));
   const engine = page.getByTestId('engine');
   await expect(engine).toHaveAttribute('data-provider', 'webgpu', { timeout: 240_000 });
-  await expect(engine).toContainText('If it fails: CPU (WASM)');
+  await expect(engine).toContainText('If it fails: the server, then CPU (WASM)');
   const windows = await transcribe(page, clipWav(clip.id, clip.files));
-  expect(windows.map((w) => w.ids)).toEqual(clip.windows.map((w) => w.token_ids));
-  expect(windows.map((w) => w.engine)).toEqual(['webgpu', 'wasm']);
-  // Said once, naming both engines and the window.
+  expect(windows.map((w) => w.engine)).toEqual(['webgpu', 'server']);
+  expect(windows[0]!.ids).toEqual(clip.windows[0]!.token_ids);
+  expect(windows.map((w) => w.text)).toEqual(clip.windows.map((w) => w.text));
+  expect(posts).toEqual(['/v1/audio/transcriptions']);
+  // Said once, naming the window, both engines and why.
   const notice = page.getByTestId('engine-switch');
   await expect(notice).toHaveCount(1);
   await expect(notice).toHaveAttribute('data-window', '1');
-  await expect(notice).toContainText('CPU (WASM');
+  await expect(notice).toContainText('server');
   await expect(notice).toContainText('GPU device was lost');
-  await expect(engine).toHaveAttribute('data-provider', 'wasm');
-  await page.screenshot({ path: 'test-results/failover.png', fullPage: true });
+  await expect(page.getByTestId('engine-changed')).toHaveCount(0);
+  await expect(engine).toHaveAttribute('data-provider', 'server');
 });
 
-test('Only on this device: no request reaches /v1/ while loading and transcribing', async ({ page }) => {
-  test.setTimeout(300_000);
+test('Only on this device (server allowed before): the lost GPU moves window 2 to the CPU, nothing reaches /v1/', async ({
+  page,
+}) => {
+  test.setTimeout(600_000);
   const g = goldens();
-  const api: string[] = [];
-  page.on('request', (r) => {
-    if (new URL(r.url()).pathname.startsWith('/v1/')) api.push(r.url());
-  });
+  const clip = g.clips.find((c) => c.windows.length === 2)!;
+  await consentToOriginServer(page, g.max_new_tokens);
   await page.goto('/');
   await page.getByTestId('routing').locator('summary').click();
   await page.getByTestId('where-device').check();
   await page.getByTestId('save-routing').click();
-  await page.goto(`/?model=/models/tiny/&variant=fp32&maxNewTokens=${g.max_new_tokens}`);
-  await expect(page.getByTestId('engine')).toBeVisible({ timeout: 240_000 });
-  const provider = await page.getByTestId('engine').getAttribute('data-provider');
-  expect(provider).not.toBe('server');
-  await expect(page.getByTestId('engine')).not.toContainText('server');
-  const clip = g.clips[0]!;
+  const api: string[] = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/v1/')) api.push(`${r.method()} ${r.url()}`);
+  });
+  await page.goto(LOSE_AFTER_1(g));
+  const engine = page.getByTestId('engine');
+  await expect(engine).toHaveAttribute('data-provider', 'webgpu', { timeout: 240_000 });
+  await expect(engine).toContainText('If it fails: CPU (WASM) fp32.');
   const windows = await transcribe(page, clipWav(clip.id, clip.files));
+  // Token-exact with the official goldens across the switch.
   expect(windows.map((w) => w.ids)).toEqual(clip.windows.map((w) => w.token_ids));
+  expect(windows.map((w) => w.engine)).toEqual(['webgpu', 'wasm']);
+  const notice = page.getByTestId('engine-switch');
+  await expect(notice).toHaveCount(1);
+  await expect(notice).toContainText('CPU (WASM');
+  await expect(engine).toHaveAttribute('data-provider', 'wasm');
   expect(api).toEqual([]);
+  await page.screenshot({ path: 'test-results/failover.png', fullPage: true });
 });

@@ -22,7 +22,7 @@ let statsTimer: ReturnType<typeof setInterval> | null = null;
 const host = new ModelHost();
 /** Running model loads, by request id, so a download can be paused or cancelled. */
 const loads = new Map<number, AbortController>();
-host.onDeviceLost = (detail) => fail({ code: 'DEVICE_LOST_GPU', detail });
+host.onEngineLost = (code, detail) => send({ type: 'engine-lost', error: { code, detail } });
 host.onEngineChanged = (engine, reason, inJob) => send({ type: 'engine-changed', engine, reason, inJob });
 
 async function handleModel(message: MainToWorker): Promise<void> {
@@ -79,6 +79,7 @@ async function handleModel(message: MainToWorker): Promise<void> {
         pcm,
         (event) => send({ type: 'transcribe-event', requestId, event }),
         message.maxNewTokens,
+        message.routing,
       );
       send({ type: 'transcribe-done', requestId, transcript });
       break;

@@ -216,7 +216,14 @@ export type MainToWorker =
   | { type: 'download-stop'; requestId: number; mode: 'pause' | 'discard' }
   | { type: 'storage-list'; requestId: number }
   | { type: 'storage-delete'; requestId: number; key: ModelKey }
-  | { type: 'transcribe'; requestId: number; source: TranscribeSource; maxNewTokens?: number }
+  | {
+      type: 'transcribe';
+      requestId: number;
+      source: TranscribeSource;
+      maxNewTokens?: number;
+      /** The routing settings now: a server whose consent was revoked since the load is not used. */
+      routing?: RoutingSettings;
+    }
   | { type: 'cancel'; requestId: number }
   | { type: 'capture-attach'; sessionId: number; port: Port }
   | { type: 'capture-detach'; sessionId: number; reason: 'stopped' | 'error' }
@@ -235,6 +242,8 @@ export type WorkerToMain =
   /** The active engine changed without a load: failover after a lost GPU, an out-of-memory, a server gone
    *  (`inJob`: during a transcription, whose own `engine-switch` event tells the user). */
   | { type: 'engine-changed'; engine: EngineInfo; reason: string; inJob: boolean }
+  /** The active on-device engine failed and no other could take over: the model must be loaded again. */
+  | { type: 'engine-lost'; error: ErrorInfo }
   | { type: 'model-released'; requestId: number }
   | { type: 'storage-report'; requestId: number; report: StorageReport }
   | { type: 'transcribe-event'; requestId: number; event: TranscribeEvent }
@@ -311,6 +320,7 @@ const WORKER_TO_MAIN = new Set([
   'model-progress',
   'model-ready',
   'engine-changed',
+  'engine-lost',
   'model-released',
   'storage-report',
   'transcribe-event',

@@ -19,6 +19,7 @@ export class RoutingPanel extends LitElement {
   @state() private settings: StoredRouting = loadRouting();
   @state() private originUrl = '';
   @state() private saved = false;
+  @state() private invalid = '';
 
   static override styles = css`
     :host {
@@ -82,6 +83,20 @@ export class RoutingPanel extends LitElement {
       color: var(--muted);
       font-size: 0.85rem;
     }
+    .invalid {
+      color: var(--alert-fg);
+      background: var(--alert-bg);
+      padding: 0.4rem 0.6rem;
+      border-radius: 0.4rem;
+    }
+    .visually-hidden {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip-path: inset(50%);
+      white-space: nowrap;
+    }
   `;
 
   override connectedCallback(): void {
@@ -95,7 +110,13 @@ export class RoutingPanel extends LitElement {
   }
 
   private async save(): Promise<void> {
-    const next = { ...this.settings, serverUrl: normaliseServerUrl(this.settings.serverUrl) };
+    const typed = this.settings.serverUrl.trim();
+    if (typed && !normaliseServerUrl(typed)) {
+      this.invalid = `"${typed}" is not a server address: enter a full http:// or https:// URL, such as https://example.org/v1.`;
+      return;
+    }
+    this.invalid = '';
+    const next = { ...this.settings, serverUrl: normaliseServerUrl(typed) };
     saveRouting(next);
     this.settings = next;
     this.saved = true;
@@ -109,6 +130,8 @@ export class RoutingPanel extends LitElement {
     const next = { ...this.settings, consented: this.settings.consented.filter((u) => u !== url) };
     saveRouting(next);
     this.settings = next;
+    // A loaded server engine must stop being used at once.
+    this.dispatchEvent(new CustomEvent('routing-changed', { detail: next, bubbles: true, composed: true }));
   }
 
   override render() {
@@ -126,7 +149,13 @@ export class RoutingPanel extends LitElement {
           ${title}
         </label>
         <div class="hint">${hint}</div>`;
-    return html`<details data-testid="routing">
+    return html`<details
+      data-testid="routing"
+      @toggle=${(e: Event) => {
+        // Consent may have been given in the Transcribe panel meanwhile.
+        if ((e.target as HTMLDetailsElement).open) this.settings = loadRouting();
+      }}
+    >
       <summary>Where to transcribe</summary>
       <fieldset>
         <legend class="visually-hidden">Where to transcribe</legend>
@@ -165,6 +194,7 @@ export class RoutingPanel extends LitElement {
       /></label>
       <button @click=${() => this.save()} data-testid="save-routing">Save and reload the model</button>
       ${this.saved ? html`<span class="muted" role="status"> Saved.</span>` : nothing}
+      ${this.invalid ? html`<p class="invalid" role="alert" data-testid="server-url-invalid">${this.invalid}</p>` : nothing}
       ${
         s.consented.length
           ? html`<p class="muted">Audio may be sent to:</p>

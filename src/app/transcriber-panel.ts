@@ -253,9 +253,23 @@ export class TranscriberPanel extends LitElement {
     return { ...(await toRouting(loadRouting(), where)), ...this.routingKnobs };
   }
 
+  /** The routing settings changed while a load or a job ran: reload once it ends. */
+  private reloadPending = false;
+
   /** Reload with the current settings when a model was loaded or failed (after the routing settings changed). */
   reloadWithSettings(): void {
-    if (this.engine.modelState !== 'none' && this.engine.modelState !== 'loading' && !this.job) void this.load();
+    if (this.engine.modelState === 'none') return;
+    if (this.engine.modelState === 'loading' || this.job) {
+      this.reloadPending = true;
+      return;
+    }
+    void this.load();
+  }
+
+  private reloadIfPending(): void {
+    if (!this.reloadPending || this.job || this.engine.modelState === 'loading') return;
+    this.reloadPending = false;
+    void this.load();
   }
 
   /** The user allowed audio to go to `url`: remember it and load again. */
@@ -296,6 +310,7 @@ export class TranscriberPanel extends LitElement {
       /* shown from engine.modelError */
     } finally {
       this.requestUpdate();
+      this.reloadIfPending();
     }
   }
 
@@ -340,7 +355,7 @@ export class TranscriberPanel extends LitElement {
     }
     this.reset(label);
     this.startedAt = performance.now();
-    const job = this.engine.transcribe(source, (e) => this.onEvent(e), this.maxNewTokens);
+    const job = this.engine.transcribe(source, (e) => this.onEvent(e), this.maxNewTokens, await this.routing());
     this.job = job;
     try {
       this.result = await job.done;
@@ -357,6 +372,7 @@ export class TranscriberPanel extends LitElement {
       this.error = asErrorInfo(err);
     } finally {
       this.job = null;
+      this.reloadIfPending();
     }
   }
 
@@ -499,7 +515,8 @@ export class TranscriberPanel extends LitElement {
         </button>
       </div>
       ${e.modelState === 'loading' ? html`<div data-testid="model-progress">${this.renderProgress(e.loadProgress)}</div>` : nothing}
-      ${info ? engineLine(info) : nothing} ${switchNotice(e.engineChange)} ${errorAlert(e.modelError)}
+      ${info ? engineLine(info) : nothing} ${switchNotice(e.engineChange)}
+      ${code === 'CONSENT_REQUIRED' && this.consentUrl ? nothing : errorAlert(e.modelError)}
       ${
         code === 'CONSENT_REQUIRED' && this.consentUrl
           ? html`<div class="consent" role="group" aria-labelledby="consent-title" data-testid="consent">

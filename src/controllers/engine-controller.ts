@@ -217,10 +217,17 @@ export class EngineController implements ReactiveController {
     source: TranscribeSource,
     onEvent: (event: TranscribeEvent) => void,
     maxNewTokens?: number,
+    routing?: RoutingSettings,
   ): TranscriptionJob {
     const transfer = source.kind === 'pcm' ? [source.samples.buffer as ArrayBuffer] : [];
     const { requestId, promise } = this.request<Extract<WorkerToMain, { type: 'transcribe-done' }>>(
-      (requestId) => ({ type: 'transcribe', requestId, source, ...(maxNewTokens ? { maxNewTokens } : {}) }),
+      (requestId) => ({
+        type: 'transcribe',
+        requestId,
+        source,
+        ...(maxNewTokens ? { maxNewTokens } : {}),
+        ...(routing ? { routing } : {}),
+      }),
       transfer,
     );
     // Replies arrive as later tasks, so registering after posting misses no event.
@@ -243,11 +250,6 @@ export class EngineController implements ReactiveController {
         for (const listener of this.melListeners) listener(data.mel);
         return; // no re-render for mel columns: the canvas draws them itself
       case 'error':
-        if (data.error.code === 'DEVICE_LOST_GPU' && data.requestId === undefined) {
-          this.modelState = 'error';
-          this.modelError = data.error;
-          this.engineInfo = null;
-        }
         if (data.requestId !== undefined && this.pending.has(data.requestId)) {
           this.pending.get(data.requestId)?.reject(data.error);
           this.pending.delete(data.requestId);
@@ -267,6 +269,12 @@ export class EngineController implements ReactiveController {
       }
       case 'model-progress':
         this.loadProgress = data.progress;
+        break;
+      case 'engine-lost':
+        // The active engine failed and nothing could take over: the model must be loaded again.
+        this.modelState = 'error';
+        this.modelError = data.error;
+        this.engineInfo = null;
         break;
       case 'engine-changed':
         this.engineInfo = data.engine;

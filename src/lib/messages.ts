@@ -82,7 +82,8 @@ const MESSAGES: Record<ErrorCode, UserMessage> = {
   },
   DEVICE_LOST_GPU: {
     title: 'The GPU stopped responding.',
-    action: 'Reload the page to start it again. Your text so far is kept.',
+    action:
+      'Your text so far is kept. Press Load model to go on without the GPU, or reload the page to try the GPU again.',
   },
   WARMUP_FAILED: {
     title: 'The GPU produced invalid results during its self-test.',

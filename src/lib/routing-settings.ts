@@ -19,14 +19,17 @@ export interface StoredRouting {
 
 const DEFAULTS: StoredRouting = { where: 'auto', serverUrl: '', apiKey: '', consented: [] };
 
+/** An absolute http(s) URL without a trailing slash; a path alone means this origin; anything else: ''. */
 export function normaliseServerUrl(url: string): string {
   const trimmed = url.trim();
   if (!trimmed) return '';
   try {
-    const u = new URL(trimmed, location.href);
+    // "example.org/v1" is not a path on this origin: only "/…" is.
+    const u = trimmed.startsWith('/') ? new URL(trimmed, location.href) : new URL(trimmed);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return '';
     return u.href.replace(/\/+$/, '');
   } catch {
-    return trimmed;
+    return '';
   }
 }
 

@@ -101,9 +101,15 @@ export class ModelHost {
   /** Windows finished on WebGPU in the running job (for the `loseGpuAfterWindows` test hook). */
   private gpuWindows = 0;
   private gpuLost: string | null = null;
+  /** ORT's GPUDevice was lost or destroyed in this worker: it stays unusable, so WebGPU is never planned again. */
+  private gpuGone: string | null = null;
   private switching: Promise<WindowEngine | null> | null = null;
-  /** The GPU was lost while idle and no other engine could take over. */
-  onDeviceLost: (detail: string) => void = () => {};
+  /** Bumped by every load and release: a failover started before one of them must not install its engine. */
+  private epoch = 0;
+  /** Aborts an idle failover when a load or release starts. */
+  private switchAbort = new AbortController();
+  /** The active on-device engine failed and nothing could take over (the UI leaves 'ready'). */
+  onEngineLost: (code: ErrorCode, detail: string) => void = () => {};
   /** The active engine changed by failover (mid-job or idle). */
   onEngineChanged: (info: EngineInfo, reason: string, inJob: boolean) => void = () => {};
 
@@ -122,6 +128,7 @@ export class ModelHost {
   ): Promise<EngineInfo> {
     // Replacing a model keeps ORT's GPUDevice (it is created once per worker and reused by the new sessions).
     await this.release(false);
+    const epoch = this.epoch;
     const t0 = performance.now();
     const stageMs: EngineInfo['stageMs'] = {};
     let stage: LoadProgress['stage'] = 'config';
@@ -140,13 +147,17 @@ export class ModelHost {
     store?.simulateQuota(options.quotaAfterBytes);
     progress({ stage: 'config', loaded: 0, total: 0, detail: base });
     const probe = await probeDevice();
+    if (this.gpuGone) {
+      probe.gpu = null;
+      probe.gpuUnavailableReason = `the GPU was lost earlier in this tab (${this.gpuGone}); reload the page to use it again`;
+    }
     let manifest: ModelManifest | null = null;
     if (routing.where !== 'server') {
       try {
         manifest = await fetchManifest(base, store, wanted);
       } catch (err) {
-        // Automatic with a server: the server can still transcribe.
-        if (routing.where === 'device' || !routing.server) throw err;
+        // Automatic with a server the user allowed: the server can still transcribe.  Otherwise say what failed.
+        if (routing.where === 'device' || !routing.server?.consented) throw err;
       }
     }
     const settings = {
@@ -194,14 +205,22 @@ export class ModelHost {
         active.info.fallbacks = plans.map(describePlan);
         active.info.loadMs = performance.now() - t0;
         active.info.stageMs = stageMs;
+        if (epoch !== this.epoch) {
+          await active.pipeline?.release().catch(() => undefined);
+          throw new DOMException('replaced by a newer load', 'AbortError');
+        }
         this.active = active;
         this.remaining = plans;
         return active.info;
       } catch (err) {
         if (signal.aborted || !isEngineFailure(err)) throw err;
         firstError ??= err;
-        failed.push(`${describePlan(p)} failed (${message(err)}), so it moved on.`);
+        failed.push(`${describePlan(p)} failed (${message(err)})`);
       }
+    }
+    if (firstError && failed.length > 1) {
+      const { code } = toErrorInfo(firstError);
+      throw new EngineError(code, `every engine failed: ${failed.join('; ')}`);
     }
     throw firstError ?? new EngineError('NO_ENGINE', 'no engine could start');
   }
@@ -265,7 +284,14 @@ export class ModelHost {
           manifest,
           signal,
           ...(provider === 'webgpu'
-            ? { guardWarmUp: (run: () => Promise<void>) => withGpuErrorScopes(run, timeout) }
+            ? {
+                guardWarmUp: (run: () => Promise<void>) =>
+                  withGpuErrorScopes(run, timeout).catch((err: unknown) => {
+                    // A GPU that failed its self-test is not planned again in this tab.
+                    this.gpuGone ??= `the warm-up failed: ${message(err)}`;
+                    throw err;
+                  }),
+              }
             : {}),
         });
         if (provider === 'webgpu') this.watchDevice(pipeline);
@@ -279,7 +305,8 @@ export class ModelHost {
           info: info({ label, storage: ctx.store ? 'stored' : 'unsaved', repaired }),
         };
       } catch (err) {
-        await runtime.release().catch(() => undefined);
+        // A run stuck on a dead GPU would hold release() forever: wait a little, then move on.
+        await Promise.race([runtime.release().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);
         // A stored file whose record was damaged is gone now: download it again, once.
         if (err instanceof FileEvicted && ctx.store && attempt === 0) {
           repaired.push(`${err.path} (downloaded again: ${err.message})`);
@@ -332,60 +359,82 @@ export class ModelHost {
     device.destroy();
     const info = await device.lost;
     this.gpuLost ??= `${info.reason}: ${info.message || 'device destroyed'}`;
+    this.gpuGone ??= this.gpuLost;
   }
 
   private watchDevice(pipeline: GlmAsrPipeline): void {
     this.gpuLost = null;
     void ortGpuDevice().then((device) =>
       device?.lost.then((info: GPUDeviceLostInfo) => {
+        // An explicit release destroys the device on purpose; ORT keeps the device, so a lost one stays lost.
+        if (info.reason !== 'destroyed' || this.active?.pipeline === pipeline)
+          this.gpuGone ??= `${info.reason}: ${info.message || 'device lost'}`;
         if (this.active?.pipeline !== pipeline) return;
         this.gpuLost ??= `${info.reason}: ${info.message}`;
         // While a job runs, its next window moves it; when idle, move now so the next job just works.
-        if (this.running.size === 0) {
-          void this.failover(`the GPU device was lost (${this.gpuLost})`).then((next) => {
-            if (!next) this.onDeviceLost(this.gpuLost ?? 'device lost');
-          });
-        }
+        if (this.running.size === 0)
+          void this.failover(
+            new EngineUnavailable('webgpu', 'device-lost', `the GPU device was lost (${this.gpuLost})`),
+          );
       }),
     );
   }
 
   /**
    * Replace the active engine with the next plan that starts (the server only with consent), or null when none
-   * does.  One switch at a time: concurrent callers share it.
+   * does.  One switch at a time: concurrent callers share it.  `signal`: the job's (a cancel stops the switch).
    */
-  private failover(reason: string): Promise<WindowEngine | null> {
-    this.switching ??= this.switchEngine(reason).finally(() => (this.switching = null));
+  private failover(failure: EngineUnavailable, signal?: AbortSignal): Promise<WindowEngine | null> {
+    this.switching ??= this.switchEngine(failure, signal).finally(() => (this.switching = null));
     return this.switching;
   }
 
-  private async switchEngine(reason: string): Promise<WindowEngine | null> {
+  private async switchEngine(failure: EngineUnavailable, jobSignal?: AbortSignal): Promise<WindowEngine | null> {
+    const reason = failure.message;
     const failed = this.active;
     const ctx = this.context;
-    if (!ctx) return null;
-    this.active = null;
-    if (failed?.pipeline) await failed.pipeline.release().catch(() => undefined);
-    const signal = new AbortController().signal;
-    while (this.remaining.length) {
+    const epoch = this.epoch;
+    if (!ctx || !failed) return null;
+    const signals = [this.switchAbort.signal, ...(jobSignal ? [jobSignal] : [])];
+    const signal = AbortSignal.any ? AbortSignal.any(signals) : this.switchAbort.signal;
+    // A failed on-device engine is released first (its memory is needed by the next one); a server engine is
+    // stateless and stays usable for later jobs if nothing else starts.
+    if (failed.pipeline) {
+      this.active = null;
+      await failed.pipeline.release().catch(() => undefined);
+    }
+    let why = reason;
+    while (this.remaining.length && !signal.aborted && epoch === this.epoch) {
       let p = this.remaining.shift()!;
-      if (p.engine === 'server' && !ctx.routing.server?.consented) continue;
+      if (p.engine === 'server' && !this.serverAllowed(ctx.routing)) continue;
       // The CPU can run the variant that is already stored (an f16 variant too): no second download mid-job.
-      if (p.engine === 'wasm' && failed?.info.variant && failed.info.provider !== 'server' && ctx.store)
+      if (p.engine === 'wasm' && failed.info.variant && failed.info.provider !== 'server' && ctx.store)
         p = { ...p, variant: failed.info.variant };
       try {
         const t0 = performance.now();
         const next = await this.start(p, () => undefined, signal);
+        if (epoch !== this.epoch) {
+          await next.pipeline?.release().catch(() => undefined);
+          return null;
+        }
         next.info.loadMs = performance.now() - t0;
-        next.info.reasons = [`${failed?.info.label ?? 'The previous engine'} stopped: ${reason}`, ...p.reasons];
+        next.info.reasons = [`${failed.info.label} stopped: ${reason}`, ...p.reasons];
         next.info.fallbacks = this.remaining.map(describePlan);
         this.active = next;
         this.onEngineChanged(next.info, reason, this.running.size > 0);
         return next.engine;
       } catch (err) {
-        reason = `${reason}; ${describePlan(p)} failed too (${message(err)})`;
+        if (signal.aborted) break;
+        why = `${why}; ${describePlan(p)} failed too (${message(err)})`;
       }
     }
+    if (epoch === this.epoch && failed.pipeline && !signal.aborted) this.onEngineLost(toErrorInfo(failure).code, why);
     return null;
+  }
+
+  /** Whether `routing` (the settings now) still lets audio go to its server. */
+  private serverAllowed(routing: RoutingSettings): boolean {
+    return routing.where !== 'device' && !!routing.server?.consented;
   }
 
   /** What is stored, and how much room the browser gives this site. */
@@ -408,9 +457,20 @@ export class ModelHost {
     pcm: Float32Array,
     onEvent: (e: TranscribeEvent) => void,
     maxNewTokens?: number,
+    routing?: RoutingSettings,
   ): Promise<JobResult> {
+    if (this.switching) await this.switching;
+    // The settings as they are now (consent may have been revoked since the load).
+    if (routing && this.context)
+      this.context.routing = { ...this.context.routing, where: routing.where, server: routing.server };
     const active = this.active;
     if (!active) throw new EngineError('NOT_LOADED', 'no model is loaded');
+    if (active.info.provider === 'server' && this.context && !this.serverAllowed(this.context.routing)) {
+      throw new EngineError(
+        'CONSENT_REQUIRED',
+        `audio may no longer be sent to ${this.context.routing.server?.url ?? 'the server'}: load the model again`,
+      );
+    }
     if (this.running.size) throw new EngineError('INTERNAL', 'a transcription is already running');
     const controller = new AbortController();
     this.running.set(requestId, controller);
@@ -420,7 +480,7 @@ export class ModelHost {
         signal: controller.signal,
         onEvent,
         ...(maxNewTokens ? { maxNewTokens } : {}),
-        next: (failure) => this.failover(failure.message),
+        next: (failure) => this.failover(failure, controller.signal),
       });
     } finally {
       this.running.delete(requestId);
@@ -434,6 +494,10 @@ export class ModelHost {
   /** Dispose the sessions; `destroyDevice` also destroys ORT's GPUDevice (an explicit release frees the GPU). */
   async release(destroyDevice = true): Promise<void> {
     for (const c of this.running.values()) c.abort(new DOMException('model released', 'AbortError'));
+    this.epoch++;
+    this.switchAbort.abort(new DOMException('model released', 'AbortError'));
+    this.switchAbort = new AbortController();
+    await this.switching?.catch(() => undefined);
     const active = this.active;
     this.active = null;
     this.remaining = [];

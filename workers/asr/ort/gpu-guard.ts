@@ -1,7 +1,8 @@
 /**
  * A WebGPU warm-up that must prove itself: run it inside `out-of-memory` and `validation` error scopes of the
  * GPUDevice onnxruntime created, with a time limit.  A captured GPU error or an overrun throws an OrtError, so the
- * model host moves to its next plan (HLE's fail-loud validation; shared/docs/platform.md §7).
+ * model host moves to its next plan (HLE's fail-loud validation; shared/docs/platform.md §7).  An overrun destroys
+ * the device (a run stuck on it never returns otherwise).
  */
 import { ortGpuDevice } from './web.ts';
 import { OrtError } from './runtime.ts';
@@ -12,10 +13,11 @@ export async function withGpuErrorScopes(run: () => Promise<void>, timeoutMs: nu
   device?.pushErrorScope('validation');
   let timer: ReturnType<typeof setTimeout> | undefined;
   const overrun = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new OrtError('RUN_FAILED', `the GPU warm-up took longer than ${Math.round(timeoutMs / 1000)} s`)),
-      timeoutMs,
-    );
+    timer = setTimeout(() => {
+      // The stuck run would hold the runtime (and its release) forever: destroying the device ends it.
+      device?.destroy();
+      reject(new OrtError('RUN_FAILED', `the GPU warm-up took longer than ${Math.round(timeoutMs / 1000)} s`));
+    }, timeoutMs);
   });
   let failure: unknown = null;
   try {
