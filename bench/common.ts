@@ -12,13 +12,16 @@ export const FULL_MODEL = resolve(
   process.env['GLMASR_BENCH_MODEL'] ?? resolve(homedir(), '.cache/glm-asr-web/full-random'),
 );
 
-/** The full-size model's manifest when it and the built app exist; otherwise says why the section is skipped. */
-export function fullModelManifest(): ModelManifest | null {
+/**
+ * The full-size model's manifest when it (and, with `needsApp`, the built app) exist; otherwise says why the section
+ * is skipped.
+ */
+export function fullModelManifest(needsApp = true): ModelManifest | null {
   if (!existsSync(resolve(FULL_MODEL, 'manifest.json'))) {
     console.log(`SKIPPED: no model at ${FULL_MODEL}. Create it with \`npm run model:full-random\` (about 10 minutes).`);
     return null;
   }
-  if (!existsSync(resolve(ROOT, 'dist/index.html'))) {
+  if (needsApp && !existsSync(resolve(ROOT, 'dist/index.html'))) {
     console.log('SKIPPED: the app is not built (npm run build).');
     return null;
   }
@@ -29,6 +32,16 @@ export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** The `p`-th percentile (0–100) of `values`, linearly interpolated between the closest ranks (numpy's default). */
+export function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const at = ((s.length - 1) * p) / 100;
+  const lo = Math.floor(at);
+  const hi = Math.min(lo + 1, s.length - 1);
+  return (s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (at - lo);
 }
 
 /** Median wall time in ms of `fn` over `runs` runs after `warmup` runs. */

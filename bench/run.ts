@@ -1,17 +1,19 @@
 /**
  * `npm run bench [-- section ...]`: speed and memory goals, each measured side by side in one run and printed as
- * ratios.  Sections: mel, long, load, asr.
+ * ratios.  Sections: mel, long, load, asr, server.
  */
 import { benchAsr } from './asr.ts';
 import { benchLoad } from './load.ts';
 import { benchLong } from './long.ts';
 import { benchMel } from './mel.ts';
+import { benchServer } from './server.ts';
 
 const sections: Record<string, () => Promise<void>> = {
   mel: benchMel,
   long: benchLong,
   load: benchLoad,
   asr: benchAsr,
+  server: benchServer,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const run = wanted.length ? wanted : Object.keys(sections);
