@@ -49,7 +49,7 @@ export interface ServerOptions {
   /** PEM files: serve HTTPS. */
   tlsCert?: string;
   tlsKey?: string;
-  /** No request log. */
+  /** No request log (the default in-process; the command line logs unless --quiet). */
   quiet?: boolean;
 }
 
@@ -219,7 +219,8 @@ export async function start(options: ServerOptions): Promise<AppServer> {
   const handle = handler(ctx);
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const t0 = performance.now();
-    if (!options.quiet) {
+    // The command line logs unless --quiet; in-process users (tests, benches) only when they ask (quiet: false).
+    if (options.quiet === false) {
       res.on('close', () => {
         const status = res.headersSent ? res.statusCode : 499;
         const ms = (performance.now() - t0).toFixed(0);

@@ -46,6 +46,8 @@ export class TranscriberPanel extends LitElement {
   @state() private consentUrl = '';
   /** The engine switches of the running or last job. */
   @state() private switches: Extract<TranscribeEvent, { type: 'engine-switch' }>[] = [];
+  /** An engine failed and the next one is starting (shown until the switch or the end of the job). */
+  @state() private failing: Extract<TranscribeEvent, { type: 'engine-failed' }> | null = null;
   /** `?where=` (overrides the stored setting for this page) and test knobs for the routing. */
   private whereParam: Where | null = null;
   private routingKnobs: Pick<RoutingSettings, 'warmUpTimeoutMs' | 'loseGpuAfterWindows'> = {};
@@ -345,6 +347,7 @@ export class TranscriberPanel extends LitElement {
     this.progress = 0;
     this.label = label;
     this.switches = [];
+    this.failing = null;
   }
 
   private async run(source: TranscribeSource, label: string): Promise<void> {
@@ -393,7 +396,11 @@ export class TranscriberPanel extends LitElement {
         this.progress = (e.index + Math.min(1, e.generated / e.cap)) / Math.max(1, this.windowCount);
         break;
       }
+      case 'engine-failed':
+        this.failing = e;
+        break;
       case 'engine-switch': {
+        this.failing = null;
         this.switches = [...this.switches, e];
         // The window restarts on the new engine: drop the text the failed engine had produced for it.
         const w = this.windows.find((x) => x.index === e.index);
@@ -558,6 +565,14 @@ export class TranscriberPanel extends LitElement {
         ${this.job ? html`<button @click=${() => this.job?.cancel()} data-testid="cancel">Cancel</button>` : nothing}
       </div>
       ${this.decoding ? html`<div class="muted">Decoding the file…</div>` : nothing}
+      ${
+        this.failing && this.job
+          ? html`<div class="note switch" role="status" data-testid="engine-failing">
+              ${this.failing.from} failed at window ${this.failing.index + 1} (${this.failing.reason}); starting the
+              next engine for the rest…
+            </div>`
+          : nothing
+      }
       ${this.switches.map(
         (sw) =>
           html`<div class="note switch" role="status" data-testid="engine-switch" data-window=${sw.index}>

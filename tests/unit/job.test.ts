@@ -62,7 +62,14 @@ describe.skipIf(skip())('job failover with the tiny model on onnxruntime-node', 
     const kinds = events
       .filter((e) => e.type !== 'token')
       .map((e) => `${e.type}:${'index' in e ? e.index : e.result.index}`);
-    expect(kinds).toEqual(['window-start:0', 'window-end:0', 'window-start:1', 'engine-switch:1', 'window-end:1']);
+    expect(kinds).toEqual([
+      'window-start:0',
+      'window-end:0',
+      'window-start:1',
+      'engine-failed:1',
+      'engine-switch:1',
+      'window-end:1',
+    ]);
   });
 
   test('no next engine: the failure ends the job; a cancel is never failed over', async () => {

@@ -573,3 +573,20 @@ describe('detectPlatform', () => {
     expect(detectPlatform(ua, touch)).toEqual({ os, browser });
   });
 });
+
+describe('first visit: a variant not stored yet is estimated with the download still resident', () => {
+  test('320 MB + 3.1 × Σ graph bytes (bench load: 4831 MB for the full-size q4f16)', () => {
+    expect(estimatePeakBytes(FULL, 'q4f16', 'wasm', true)).toBeCloseTo(320e6 + 3.1 * (382.2e6 + 242.7e6 + 829.1e6), -3);
+    expect(estimatePeakBytes(FULL, 'q4f16', 'wasm', true) / 4831e6).toBeGreaterThan(0.99);
+    expect(estimatePeakBytes(FULL, 'q4f16', 'wasm', true) / 4831e6).toBeLessThan(1.01);
+  });
+  test('M4 Chrome (deviceMemory 8): stored q4f16 runs on WebGPU; a first visit over half of it prefers the server', () => {
+    const probe = (storedVariants: Variant[]) => ({ ...DEVICES.m4MacChrome, storedVariants });
+    const stored = planEngine(probe(['q4f16']), FULL, auto);
+    expect(brief(stored)).toBe('webgpu q4f16');
+    expect(stored.estimatedPeakBytes).toBeCloseTo(3228e6, -6);
+    const first = planEngine(probe([]), FULL, auto);
+    expect(brief(first)).toBe('server');
+    expect(brief(planEngine(probe([]), FULL, autoNoServer))).toBe('webgpu q4f16');
+  });
+});

@@ -192,5 +192,7 @@ export type TranscribeEvent =
   | { type: 'window-start'; index: number; count: number; startSec: number; endSec: number }
   | { type: 'token'; index: number; tokenId: number; text: string; generated: number; cap: number }
   | { type: 'window-end'; result: WindowResult; count: number }
+  /** The engine failed at window `index`; the next one is being started (loading it may take a while). */
+  | { type: 'engine-failed'; index: number; from: string; reason: string }
   /** The engine failed before window `index`; it and the windows after it go to `to` (said once per switch). */
   | { type: 'engine-switch'; index: number; from: string; to: string; reason: string };

@@ -160,6 +160,13 @@ export class ModelHost {
         if (routing.where === 'device' || !routing.server?.consented) throw err;
       }
     }
+    // A variant not stored yet is a first visit (download and load in one go: a higher peak, planner.ts).
+    if (manifest && store) {
+      const stored = await store.models().catch(() => []);
+      probe.storedVariants = stored
+        .filter((m) => m.complete && m.key.modelId === manifest.model_id && m.key.revision === manifest.revision)
+        .map((m) => m.key.variant);
+    }
     const settings = {
       where: routing.where,
       engine: choice,

@@ -75,6 +75,7 @@ export async function runJob(pcm: Float32Array, first: WindowEngine, opts: JobOp
       } catch (err) {
         if (opts.signal?.aborted) throw opts.signal.reason;
         if (!(err instanceof EngineUnavailable) || !opts.next) throw err;
+        emit({ type: 'engine-failed', index, from: engine.label, reason: err.message });
         const replacement = await opts.next(err, index);
         if (!replacement) throw err;
         const change = { index, from: engine.label, to: replacement.label, reason: err.message };
