@@ -75,8 +75,10 @@ export class ModelRegistry {
   }
 
   private notFound(why: string): ApiError {
-    const served = this.ids.length ? this.ids.join(', ') : 'none';
-    return new ApiError(404, 'not_found_error', 'model_not_found', `${why} (served models: ${served})`, 'model');
+    const served = this.ids.length
+      ? `served models: ${this.ids.join(', ')}`
+      : `this server serves no model yet: put a converted model directory (npm run model:convert) in ${resolve(this.root)}`;
+    return new ApiError(404, 'not_found_error', 'model_not_found', `${why} (${served})`, 'model');
   }
 
   /** `id`, `id@variant` or a manifest's model_id → the entry and variant, or 404 `model_not_found`. */
