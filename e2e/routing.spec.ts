@@ -76,24 +76,33 @@ async function consentToOriginServer(page: Page, maxNewTokens: number) {
   await expect(page.getByTestId('engine')).toHaveAttribute('data-provider', 'server', { timeout: 30_000 });
 }
 
-const LOSE_AFTER_1 = (g: Goldens) =>
-  `/?model=/models/tiny/&variant=fp32&loseGpuAfterWindows=1&maxNewTokens=${g.max_new_tokens}`;
-
-test('Automatic, server allowed: the GPU is lost after window 1 of the 40 s clip, window 2 goes to the server', async ({
-  page,
-}) => {
+/** The failover tests' start: a long time limit, the 40 s golden clip (two windows), the origin server allowed. */
+async function allowServerThenTake40sClip(page: Page) {
   test.setTimeout(600_000);
   const g = goldens();
   const clip = g.clips.find((c) => c.windows.length === 2)!;
   await consentToOriginServer(page, g.max_new_tokens);
+  return { g, clip };
+}
+
+/** Open the tiny model with the GPU destroyed after window 1; it must start on WebGPU with `fallbacks` next. */
+async function openLosingGpuAfterWindow1(page: Page, g: Goldens, fallbacks: string) {
+  await page.goto(`/?model=/models/tiny/&variant=fp32&loseGpuAfterWindows=1&maxNewTokens=${g.max_new_tokens}`);
+  const engine = page.getByTestId('engine');
+  await expect(engine).toHaveAttribute('data-provider', 'webgpu', { timeout: 240_000 });
+  await expect(engine).toContainText(`If it fails: ${fallbacks}`);
+  return engine;
+}
+
+test('Automatic, server allowed: the GPU is lost after window 1 of the 40 s clip, window 2 goes to the server', async ({
+  page,
+}) => {
+  const { g, clip } = await allowServerThenTake40sClip(page);
   const posts: string[] = [];
   page.on('request', (r) => {
     if (r.method() === 'POST' && new URL(r.url()).pathname.startsWith('/v1/')) posts.push(new URL(r.url()).pathname);
   });
-  await page.goto(LOSE_AFTER_1(g));
-  const engine = page.getByTestId('engine');
-  await expect(engine).toHaveAttribute('data-provider', 'webgpu', { timeout: 240_000 });
-  await expect(engine).toContainText('If it fails: the server, then CPU (WASM)');
+  const engine = await openLosingGpuAfterWindow1(page, g, 'the server, then CPU (WASM)');
   const windows = await transcribe(page, clipWav(clip.id, clip.files));
   expect(windows.map((w) => w.engine)).toEqual(['webgpu', 'server']);
   expect(windows[0]!.ids).toEqual(clip.windows[0]!.token_ids);
@@ -112,10 +121,7 @@ test('Automatic, server allowed: the GPU is lost after window 1 of the 40 s clip
 test('Only on this device (server allowed before): the lost GPU moves window 2 to the CPU, nothing reaches /v1/', async ({
   page,
 }) => {
-  test.setTimeout(600_000);
-  const g = goldens();
-  const clip = g.clips.find((c) => c.windows.length === 2)!;
-  await consentToOriginServer(page, g.max_new_tokens);
+  const { g, clip } = await allowServerThenTake40sClip(page);
   await page.goto('/');
   await page.getByTestId('routing').locator('summary').click();
   await page.getByTestId('where-device').check();
@@ -124,10 +130,7 @@ test('Only on this device (server allowed before): the lost GPU moves window 2 t
   page.on('request', (r) => {
     if (new URL(r.url()).pathname.startsWith('/v1/')) api.push(`${r.method()} ${r.url()}`);
   });
-  await page.goto(LOSE_AFTER_1(g));
-  const engine = page.getByTestId('engine');
-  await expect(engine).toHaveAttribute('data-provider', 'webgpu', { timeout: 240_000 });
-  await expect(engine).toContainText('If it fails: CPU (WASM) fp32.');
+  const engine = await openLosingGpuAfterWindow1(page, g, 'CPU (WASM) fp32.');
   const windows = await transcribe(page, clipWav(clip.id, clip.files));
   // Token-exact with the official goldens across the switch.
   expect(windows.map((w) => w.ids)).toEqual(clip.windows.map((w) => w.token_ids));

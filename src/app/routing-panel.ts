@@ -9,6 +9,7 @@ import {
   saveRouting,
   type StoredRouting,
 } from '../lib/routing-settings.ts';
+import { settingsPanelStyles } from './settings-panel-styles.ts';
 
 /**
  * Settings: *Where to transcribe* (Automatic / Only on this device / Server), the server's address and key, and the
@@ -21,83 +22,70 @@ export class RoutingPanel extends LitElement {
   @state() private saved = false;
   @state() private invalid = '';
 
-  static override styles = css`
-    :host {
-      display: block;
-      margin-top: 1.5rem;
-    }
-    details {
-      padding: 0.75rem 1rem;
-      border: 1px solid var(--border);
-      border-radius: 0.75rem;
-      background: var(--panel);
-    }
-    summary {
-      font-weight: 600;
-      cursor: pointer;
-    }
-    fieldset {
-      border: 0;
-      padding: 0;
-      margin: 0.75rem 0 0;
-    }
-    label {
-      display: block;
-      margin: 0.35rem 0;
-    }
-    .hint {
-      color: var(--muted);
-      font-size: 0.85rem;
-      margin-left: 1.6rem;
-    }
-    input[type='url'],
-    input[type='password'] {
-      font: inherit;
-      width: 100%;
-      max-width: 32rem;
-      box-sizing: border-box;
-      padding: 0.35rem 0.5rem;
-      border-radius: 0.4rem;
-      border: 1px solid var(--border);
-      background: var(--bg, white);
-      color: var(--fg);
-    }
-    button {
-      font: inherit;
-      font-weight: 600;
-      padding: 0.4rem 1rem;
-      border-radius: 2rem;
-      border: 2px solid var(--border);
-      background: transparent;
-      color: var(--fg);
-      cursor: pointer;
-      margin-top: 0.75rem;
-    }
-    summary:focus-visible,
-    button:focus-visible,
-    input:focus-visible {
-      outline: 3px solid var(--focus);
-      outline-offset: 2px;
-    }
-    .muted {
-      color: var(--muted);
-      font-size: 0.85rem;
-    }
-    .invalid {
-      color: var(--alert-fg);
-      background: var(--alert-bg);
-      padding: 0.4rem 0.6rem;
-      border-radius: 0.4rem;
-    }
-    .visually-hidden {
-      position: absolute;
-      width: 1px;
-      height: 1px;
-      overflow: hidden;
-      clip-path: inset(50%);
-      white-space: nowrap;
-    }
-  `;
+  static override styles = [
+    settingsPanelStyles,
+    css`
+      fieldset {
+        border: 0;
+        padding: 0;
+        margin: 0.75rem 0 0;
+      }
+      label {
+        display: block;
+        margin: 0.35rem 0;
+      }
+      .hint {
+        color: var(--muted);
+        font-size: 0.85rem;
+        margin-left: 1.6rem;
+      }
+      input[type='url'],
+      input[type='password'] {
+        font: inherit;
+        width: 100%;
+        max-width: 32rem;
+        box-sizing: border-box;
+        padding: 0.35rem 0.5rem;
+        border-radius: 0.4rem;
+        border: 1px solid var(--border);
+        background: var(--bg, white);
+        color: var(--fg);
+      }
+      button {
+        font: inherit;
+        font-weight: 600;
+        padding: 0.4rem 1rem;
+        border-radius: 2rem;
+        border: 2px solid var(--border);
+        background: transparent;
+        color: var(--fg);
+        cursor: pointer;
+        margin-top: 0.75rem;
+      }
+      input:focus-visible {
+        outline: 3px solid var(--focus);
+        outline-offset: 2px;
+      }
+      .muted {
+        color: var(--muted);
+        font-size: 0.85rem;
+      }
+      .invalid {
+        color: var(--alert-fg);
+        background: var(--alert-bg);
+        padding: 0.4rem 0.6rem;
+        border-radius: 0.4rem;
+      }
+      .visually-hidden {
+        position: absolute;
+        width: 1px;
+        height: 1px;
+        overflow: hidden;
+        clip-path: inset(50%);
+        white-space: nowrap;
+      }
+    `,
+  ];
 
   override connectedCallback(): void {
     super.connectedCallback();

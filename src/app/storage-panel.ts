@@ -6,6 +6,7 @@ import { formatBytes } from '../lib/format.ts';
 import { asErrorInfo } from '../lib/messages.ts';
 import type { ErrorInfo } from '../../workers/protocol.ts';
 import { errorAlert, errorAlertStyles } from './error-alert.ts';
+import { settingsPanelStyles } from './settings-panel-styles.ts';
 
 /** Settings: stored models with their sizes (delete any of them), the site's storage use, and persistence. */
 @customElement('storage-panel')
@@ -16,26 +17,8 @@ export class StoragePanel extends LitElement {
 
   static override styles = [
     errorAlertStyles,
+    settingsPanelStyles,
     css`
-      :host {
-        display: block;
-        margin-top: 1.5rem;
-      }
-      details {
-        padding: 0.75rem 1rem;
-        border: 1px solid var(--border);
-        border-radius: 0.75rem;
-        background: var(--panel);
-      }
-      summary {
-        font-weight: 600;
-        cursor: pointer;
-      }
-      summary:focus-visible,
-      button:focus-visible {
-        outline: 3px solid var(--focus);
-        outline-offset: 2px;
-      }
       table {
         width: 100%;
         border-collapse: collapse;
