@@ -174,7 +174,7 @@ export function handler(ctx: Context) {
     if (path === '/healthz') {
       sendJson(res, 200, {
         ok: true,
-        jobs: { running: ctx.queue.running, queued: ctx.queue.queued },
+        jobs: { running: ctx.queue.running, queued: ctx.queue.queued, uploading: ctx.queue.uploading },
         models: ctx.models.loadedKeys(),
       });
       return;

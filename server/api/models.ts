@@ -101,21 +101,30 @@ export class ModelRegistry {
   }
 
   /** The loaded pipeline (loading it now when it is not yet and fewer than `maxLoaded` are). */
+  /** Throw 503 `model_capacity` when `variant` is not loaded and no more may be (checked before reading audio). */
+  checkCapacity(entry: ModelEntry, variant: Variant): void {
+    const key = `${entry.id}@${variant}`;
+    if (this.pipelines.has(key) || this.pipelines.size < this.maxLoaded) return;
+    // Nothing is unloaded while serving, so waiting does not help: no Retry-After.
+    throw new ApiError(
+      503,
+      'server_error',
+      'model_capacity',
+      `${key} is not loaded and ${this.pipelines.size} models are, the server's limit (--max-loaded); use one of ${[...this.pipelines.keys()].join(', ')}`,
+      'model',
+    );
+  }
+
   pipeline(entry: ModelEntry, variant: Variant, preload = false): Promise<GlmAsrPipeline> {
     const key = `${entry.id}@${variant}`;
     let p = this.pipelines.get(key);
     // Preloads are the operator's choice; loads on first use stop at the limit.
-    if (!p && !preload && this.pipelines.size >= this.maxLoaded) {
-      return Promise.reject(
-        new ApiError(
-          503,
-          'server_error',
-          'model_capacity',
-          `${key} is not loaded and ${this.pipelines.size} models are (the limit, --max-loaded); use one of ${[...this.pipelines.keys()].join(', ')}`,
-          'model',
-          { 'Retry-After': '60' },
-        ),
-      );
+    if (!p && !preload) {
+      try {
+        this.checkCapacity(entry, variant);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     }
     if (!p) {
       p = GlmAsrPipeline.load(createNodeRuntime(this.threads), directorySource(entry.dir), variant, {

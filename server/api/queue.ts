@@ -30,7 +30,7 @@ export class JobQueue {
 
   /** Seconds a refused client should wait: the time for the jobs ahead to drain, at least 1. */
   retryAfterSec(): number {
-    return Math.max(1, Math.ceil(((this.waiting.length + 1) * this.recentSec) / this.concurrency));
+    return Math.max(1, Math.ceil(((this.waiting.length + this.pending + 1) * this.recentSec) / this.concurrency));
   }
 
   private full(): ApiError {
@@ -38,7 +38,7 @@ export class JobQueue {
       429,
       'rate_limit_error',
       'queue_full',
-      `the server is busy: ${this.active} job(s) running and ${this.waiting.length} waiting (the limit); retry later`,
+      `the server is busy: ${this.active} job(s) running, ${this.waiting.length} waiting and ${this.pending} upload(s) being read (the limit); retry later`,
       null,
       { 'Retry-After': String(this.retryAfterSec()) },
     );

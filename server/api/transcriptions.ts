@@ -196,6 +196,7 @@ async function transcribe(req: IncomingMessage, res: ServerResponse, deps: Trans
   const form = await parseTranscriptionForm(req, { maxFileBytes: limits.maxUploadBytes, idleMs: limits.bodyIdleMs });
   const fields = parseFields(form.fields);
   const { entry, variant } = await models.resolve(fields.model);
+  models.checkCapacity(entry, variant);
 
   let pcm: Float32Array;
   try {

@@ -204,7 +204,7 @@ describe.skipIf(Boolean(skip))('the API under bad input and bad clients', () => 
     expect(ok + busy).toBe(50);
     expect(ok).toBeGreaterThanOrEqual(9); // 1 running + 8 waiting always get through
     expect(busy).toBeGreaterThan(0);
-    expect((await health(server)).jobs).toEqual({ running: 0, queued: 0 });
+    expect((await health(server)).jobs).toEqual({ running: 0, queued: 0, uploading: 0 });
   });
 
   function joinedText(): string {

@@ -639,6 +639,35 @@ describe('faults', () => {
     }
   });
 
+  test('a chunk stream cut before [DONE] is retried, never taken as the text; deltas without done move to JSON; text is trimmed', async () => {
+    const chunk = (content: string) => `data: ${JSON.stringify({ choices: [{ delta: { content } }] })}\n\n`;
+    const cut = await serve((res, _post, n) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.end(n === 1 ? chunk(' half') : chunk(' whole') + chunk(' text') + 'data: [DONE]\n\n');
+    });
+    const noDone = await serve((res, post) => {
+      if (post.fields['stream'] === 'true') {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        res.end(`data: ${JSON.stringify({ type: 'transcript.text.delta', delta: ' hi' })}\n\ndata: [DONE]\n\n`);
+      } else sendJson(res, 200, { text: ' hi there ' });
+    });
+    try {
+      const a = await RemoteEngine.connect(cut.base, { retryDelaysMs: [10] });
+      const events: TranscribeEvent[] = [];
+      const r = await a.transcribeWindow(tone(), SPAN, { onEvent: (e) => events.push(e) });
+      expect(r.text).toBe('whole text');
+      expect(cut.posts.length).toBe(2);
+      expect(events.map((e) => (e.type === 'token' ? e.text : ''))).toEqual(['half', 'whole', 'whole text']);
+      const b = await RemoteEngine.connect(noDone.base, { retryDelaysMs: [10] });
+      const r2 = await b.transcribeWindow(tone(), SPAN, {});
+      expect(r2.text).toBe('hi there');
+      expect(b.mode).toBe('verbose_json');
+    } finally {
+      await cut.close();
+      await noDone.close();
+    }
+  });
+
   test("an error event mid-stream in the openai SDK's shape ({error}) is a server error, retried", async () => {
     const srv = await serve((res, _post, n) => {
       res.writeHead(200, { 'Content-Type': 'text/event-stream' });
@@ -686,7 +715,7 @@ describe('faults', () => {
     try {
       const engine = await RemoteEngine.connect(srv.base);
       const r = await engine.transcribeWindow(tone(), SPAN, {});
-      expect(r).toMatchObject({ text: ' hi', tokenIds: [5, 6, 7], stopReason: 'eos', index: 0, promptTokens: 0 });
+      expect(r).toMatchObject({ text: 'hi', tokenIds: [5, 6, 7], stopReason: 'eos', index: 0, promptTokens: 0 });
       await engine.transcribeWindow(tone(), { ...SPAN, index: 1 }, {});
       expect(srv.posts.map((p) => [p.fields['stream'], p.fields['response_format']])).toEqual([
         ['true', undefined],

@@ -389,21 +389,21 @@ export class ModelHost {
 
   /**
    * Replace the active engine with the next plan that starts (the server only with consent), or null when none
-   * does.  One switch at a time: concurrent callers share it.  `signal`: the job's (a cancel stops the switch).
+   * does.  One switch at a time: concurrent callers share it.  Only a release or a new load stops it (a cancelled
+   * job stops waiting for it, job.ts, and the next job gets the engine).
    */
-  private failover(failure: EngineUnavailable, signal?: AbortSignal): Promise<WindowEngine | null> {
-    this.switching ??= this.switchEngine(failure, signal).finally(() => (this.switching = null));
+  private failover(failure: EngineUnavailable): Promise<WindowEngine | null> {
+    this.switching ??= this.switchEngine(failure).finally(() => (this.switching = null));
     return this.switching;
   }
 
-  private async switchEngine(failure: EngineUnavailable, jobSignal?: AbortSignal): Promise<WindowEngine | null> {
+  private async switchEngine(failure: EngineUnavailable): Promise<WindowEngine | null> {
     const reason = failure.message;
     const failed = this.active;
     const ctx = this.context;
     const epoch = this.epoch;
     if (!ctx || !failed) return null;
-    const signals = [this.switchAbort.signal, ...(jobSignal ? [jobSignal] : [])];
-    const signal = AbortSignal.any ? AbortSignal.any(signals) : this.switchAbort.signal;
+    const signal = this.switchAbort.signal;
     // A failed on-device engine is released first (its memory is needed by the next one); a server engine is
     // stateless and stays usable for later jobs if nothing else starts.
     if (failed.pipeline) {
@@ -466,7 +466,10 @@ export class ModelHost {
     maxNewTokens?: number,
     routing?: RoutingSettings,
   ): Promise<JobResult> {
+    const epoch = this.epoch;
     if (this.switching) await this.switching;
+    // A release (or a new load) while the switch finished: this engine is no longer the one to use.
+    if (epoch !== this.epoch) throw new EngineError('NOT_LOADED', 'the model was released or replaced');
     // The settings as they are now (consent may have been revoked since the load).
     if (routing && this.context)
       this.context.routing = { ...this.context.routing, where: routing.where, server: routing.server };
@@ -487,7 +490,7 @@ export class ModelHost {
         signal: controller.signal,
         onEvent,
         ...(maxNewTokens ? { maxNewTokens } : {}),
-        next: (failure) => this.failover(failure, controller.signal),
+        next: (failure) => this.failover(failure),
       });
     } finally {
       this.running.delete(requestId);

@@ -45,6 +45,17 @@ export interface JobResult extends Transcript {
   switches: { index: number; from: string; to: string; reason: string }[];
 }
 
+/** `promise`, or the signal's reason as soon as it aborts. */
+function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 function now(): number {
   return performance.now();
 }
@@ -76,7 +87,8 @@ export async function runJob(pcm: Float32Array, first: WindowEngine, opts: JobOp
         if (opts.signal?.aborted) throw opts.signal.reason;
         if (!(err instanceof EngineUnavailable) || !opts.next) throw err;
         emit({ type: 'engine-failed', index, from: engine.label, reason: err.message });
-        const replacement = await opts.next(err, index);
+        // A cancel ends the job at once; the switch itself goes on (the next job gets its engine).
+        const replacement = await abortable(opts.next(err, index), opts.signal);
         if (!replacement) throw err;
         const change = { index, from: engine.label, to: replacement.label, reason: err.message };
         switches.push(change);

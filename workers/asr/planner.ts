@@ -208,9 +208,15 @@ export function describeGpu(gpu: GpuProbe): string {
 function check(ctx: Context, engine: DeviceEngine, variant: Variant, explicitWebGpu: boolean): Check {
   const { probe, manifest } = ctx;
   const info = manifest.variants[variant]!;
+  // Decisions use the stored estimate: a first visit's higher peak (the download's buffers still resident) would
+  // otherwise keep a variant from ever being stored, and so from ever reaching its lower peak.  It is reported.
   const firstVisit = probe.storedVariants !== undefined && !probe.storedVariants.includes(variant);
-  const peak = estimatePeakBytes(manifest, variant, engine, firstVisit);
+  const peak = estimatePeakBytes(manifest, variant, engine);
   const out: Check = { hard: [], soft: [], notes: [], peak };
+  if (firstVisit)
+    out.notes.push(
+      `the first load also downloads ${variant}: expect a peak near ${gb(estimatePeakBytes(manifest, variant, engine, true))} this once`,
+    );
   if (engine === 'webgpu') {
     const gpu = probe.gpu!;
     const software = softwareRenderer(gpu);

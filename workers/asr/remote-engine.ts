@@ -496,7 +496,7 @@ export class RemoteEngine implements WindowEngine {
     if (Array.isArray(json.segments)) {
       for (const s of json.segments) if (Array.isArray(s?.tokens)) tokenIds.push(...s.tokens);
     }
-    return { text: json.text, tokenIds };
+    return { text: json.text.trim(), tokenIds };
   }
 
   private async readStream(
@@ -517,15 +517,23 @@ export class RemoteEngine implements WindowEngine {
     let generated = 0;
     /** vLLM streams chat-style chunks (`choices[0].delta.content`) and ends with `[DONE]`. */
     let chunks = false;
+    /** Events this client understood the JSON of (a stream that ends before any is a broken one, not a shape). */
+    let parsed = 0;
     const delta = (piece: string) => {
       text += piece;
       generated++;
-      opts.onEvent?.({ type: 'token', index: span.index, tokenId: -1, text, generated, cap });
+      // Server text is trimmed like the pipeline's (vLLM and Whisper-style servers often start with a space).
+      opts.onEvent?.({ type: 'token', index: span.index, tokenId: -1, text: text.trimStart(), generated, cap });
     };
     try {
       for await (const data of sseData(body)) {
         if (data.trim() === '[DONE]') {
-          if (chunks) return { text, tokenIds: [] };
+          if (chunks) return { text: text.trim(), tokenIds: [] };
+          if (generated > 0) {
+            // OpenAI-shaped deltas but no transcript.text.done: the final text is unknown, so ask in JSON instead.
+            this.modeNow = 'verbose_json';
+            throw new Unsupported(`${url} ended its event stream without transcript.text.done`);
+          }
           continue;
         }
         let event: AnyStreamEvent;
@@ -534,11 +542,12 @@ export class RemoteEngine implements WindowEngine {
         } catch {
           continue;
         }
+        parsed++;
         const content = event.choices?.[0]?.delta?.content;
         if (event.type === 'transcript.text.delta' && typeof event.delta === 'string') {
           delta(event.delta);
         } else if (event.type === 'transcript.text.done' && typeof event.text === 'string') {
-          return { text: event.text, tokenIds: [] };
+          return { text: event.text.trim(), tokenIds: [] };
         } else if (event.type === 'error' || event.error) {
           throw new Transient('server-error', `${url} reported an error mid-stream: ${event.error?.message ?? data}`);
         } else if (typeof content === 'string') {
@@ -546,10 +555,9 @@ export class RemoteEngine implements WindowEngine {
           if (content) delta(content);
         }
       }
-      if (chunks) return { text, tokenIds: [] };
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason;
-      if (err instanceof Transient) throw err;
+      if (err instanceof Transient || err instanceof Unsupported) throw err;
       if (answer.timedOut())
         throw new Transient('server-unreachable', `${url}: no complete answer within ${seconds(this.timeoutMs)}`);
       throw new Transient('server-unreachable', `${url}: the event stream broke off (${String(err)})`, undefined, {
@@ -559,11 +567,12 @@ export class RemoteEngine implements WindowEngine {
       answer.done();
       body.cancel().catch(() => {});
     }
-    if (generated === 0) {
+    if (generated === 0 && parsed > 0 && !chunks) {
       // A stream in a shape this client does not know: ask for JSON from now on.
       this.modeNow = 'verbose_json';
       throw new Unsupported(`${url} answered an event stream in an unknown shape`);
     }
-    throw new Transient('server-unreachable', `${url}: the event stream ended without transcript.text.done`);
+    // Cut off before its end marker (a proxy closing early): never a partial text as a success.
+    throw new Transient('server-unreachable', `${url}: the event stream ended before its end (done or [DONE])`);
   }
 }
