@@ -47,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model-id", default=None, help="id recorded in manifest.json (default: the directory name)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument(
+        "--unfused",
+        action="store_true",
+        help="export the decoder op by op (the reference the fused graph is checked against) instead of the "
+        "onnxruntime-genai builder's fused GroupQueryAttention graph",
+    )
 
     t = sub.add_parser("tiny", help="build the seeded tiny random checkpoints used by the tests")
     t.add_argument("--out", required=True, type=Path, help="directory; one sub-directory per tiny spec")
@@ -72,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--out", required=True, type=Path, help="model directory to write (converted)")
     f.add_argument("--variants", default="q4f16,q4", type=_variants)
     f.add_argument("--keep-checkpoint", action="store_true")
+    f.add_argument("--unfused", action="store_true", help="op-by-op decoder (the reference the benchmarks compare)")
 
     args = parser.parse_args(argv)
     try:
@@ -84,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.variants,
                 model_id=args.model_id,
                 overwrite=args.overwrite,
+                fused=not args.unfused,
                 report=Reporter(quiet=args.quiet),
             )
             print(summary_table(manifest))
@@ -119,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "full-random":
             from .full_random import build_full_random
 
-            build_full_random(args.out, args.variants, keep_checkpoint=args.keep_checkpoint)
+            build_full_random(args.out, args.variants, keep_checkpoint=args.keep_checkpoint, fused=not args.unfused)
     except ConversionError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ failed run never leaves a directory that looks like a model (the app also requir
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ import onnx
 from . import __version__
 from .checkpoint import PASSTHROUGH_FILES, Checkpoint, resolve, validate
 from .errors import ConversionError
+from .fused import op_counts
 from .quantize import (
     ALL_VARIANTS,
     VARIANT_SUFFIX,
@@ -84,6 +86,20 @@ def save_graph(model: onnx.ModelProto, path: Path) -> list[Path]:
 
 
 def check_graph(path: Path) -> None:
+    """onnx.checker for standard graphs; the fused decoder uses onnxruntime's own SimplifiedLayerNormalization (in
+    the default domain, unknown to onnx), so it is checked by onnxruntime loading it instead."""
+    head = onnx.load(str(path), load_external_data=False)
+    if any(n.op_type == "SimplifiedLayerNormalization" and n.domain in ("", "ai.onnx") for n in head.graph.node):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        opts.log_severity_level = 3
+        try:
+            ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise ConversionError("CHECKER_FAILED", f"onnxruntime rejected {path.name}: {exc}") from exc
+        return
     try:
         onnx.checker.check_model(str(path))
     except onnx.checker.ValidationError as exc:
@@ -113,12 +129,15 @@ def load_official(ckpt: Checkpoint):
     return model.eval()
 
 
-def export_base(model, dtype_name: str, work: Path, report: Reporter) -> dict[str, Path]:
-    """Export the three graphs from `model` (already in the wanted dtype) into work/<dtype_name>/."""
+def export_base(model, dtype_name: str, work: Path, report: Reporter, fused: bool) -> dict[str, Path]:
+    """Export the three graphs from `model` (already in the wanted dtype) into work/<dtype_name>/.  With `fused`, the
+    decoder is built by onnxruntime-genai's builder from work/llama (see fused.py) instead of the op-by-op export."""
     from .export import export_audio_encoder, export_decoder, export_embed_tokens
 
     paths = {}
     for graph, fn in zip(GRAPHS, (export_audio_encoder, export_embed_tokens, export_decoder)):
+        if graph == "decoder_model_merged" and fused:
+            continue  # built by fused_decoder_base once the torch model is freed
         raw = work / "raw" / graph / f"{graph}.onnx"
         report("export", f"{graph} ({dtype_name}) ...")
         fn(model, raw)
@@ -127,6 +146,14 @@ def export_base(model, dtype_name: str, work: Path, report: Reporter) -> dict[st
         paths[graph] = save_graph(proto, work / dtype_name / f"{graph}.onnx")[0]
         shutil.rmtree(raw.parent)
     return paths
+
+
+def fused_decoder_base(dtype_name: str, work: Path, report: Reporter) -> Path:
+    from .fused import build_fused_decoder
+
+    report("export", f"decoder_model_merged ({dtype_name}, fused by onnxruntime-genai's builder) ...")
+    proto = build_fused_decoder(work / "llama", dtype_name, work)
+    return save_graph(proto, work / dtype_name / "decoder_model_merged.onnx")[0]
 
 
 # Which exported base each variant starts from.
@@ -169,6 +196,7 @@ def convert(
     *,
     model_id: str | None = None,
     overwrite: bool = False,
+    fused: bool = True,
     report: Reporter | None = None,
 ) -> dict:
     report = report or Reporter()
@@ -192,13 +220,22 @@ def convert(
     try:
         report("load", "GlmAsrForConditionalGeneration (fp32, eager attention)")
         model = load_official(ckpt)
+        if fused:
+            from .fused import standalone_llama
+
+            report("export", "text decoder as a standalone Llama for the builder")
+            standalone_llama(model, ckpt.path, work / "llama")
         bases: dict[str, dict[str, Path]] = {}
         for dtype_name in ("fp32", "fp16"):
             if any(VARIANT_BASE[v] == dtype_name for v in variants):
                 if dtype_name == "fp16":
                     model = model.half()
-                bases[dtype_name] = export_base(model, dtype_name, work, report)
+                bases[dtype_name] = export_base(model, dtype_name, work, report, fused)
         del model
+        gc.collect()
+        if fused:  # the builder's process loads the decoder weights again: the full model is freed first
+            for dtype_name, paths in bases.items():
+                paths["decoder_model_merged"] = fused_decoder_base(dtype_name, work, report)
 
         manifest_graphs: dict[str, dict] = {}
         for variant in variants:
@@ -208,11 +245,15 @@ def convert(
                 files = build_variant(variant, graph, bases[VARIANT_BASE[variant]][graph], stage / "onnx", work)
                 check_graph(files[0])
                 # Sizes come from dims and dtypes, so the (possibly external) weights need not be read.
-                name, size, dims = largest_initializer(onnx.load(str(files[0]), load_external_data=False))
+                head = onnx.load(str(files[0]), load_external_data=False)
+                name, size, dims = largest_initializer(head)
                 manifest_graphs[variant][graph] = {
                     "files": [f.relative_to(stage).as_posix() for f in files],
                     "bytes": sum(f.stat().st_size for f in files),
                     "largest_initializer": {"name": name, "bytes": size, "dims": dims},
+                    "build": "fused" if fused and graph == "decoder_model_merged" else "export",
+                    "nodes": len(head.graph.node),
+                    "op_types": op_counts(head),
                 }
 
         report("package", "configs, tokenizer, manifest")

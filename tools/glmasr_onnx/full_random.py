@@ -133,7 +133,7 @@ def size_report(manifest: dict) -> str:
     return "\n".join(rows)
 
 
-def build_full_random(out: Path, variants: tuple[str, ...], keep_checkpoint: bool = False) -> dict:
+def build_full_random(out: Path, variants: tuple[str, ...], keep_checkpoint: bool = False, fused: bool = True) -> dict:
     from .convert import Reporter, convert, summary_table
 
     out = Path(out).resolve()
@@ -145,7 +145,9 @@ def build_full_random(out: Path, variants: tuple[str, ...], keep_checkpoint: boo
         print(f"[full-random] building the random-weight checkpoint in {ckpt}", flush=True)
         build_full_random_checkpoint(ckpt)
     print(f"[full-random] checkpoint ready after {time.time() - t0:.0f} s", flush=True)
-    manifest = convert(str(ckpt), out, variants, model_id="glm-asr-nano-2512-random", overwrite=True, report=Reporter())
+    manifest = convert(
+        str(ckpt), out, variants, model_id="glm-asr-nano-2512-random", overwrite=True, fused=fused, report=Reporter()
+    )
     print(summary_table(manifest))
     print("\nper-graph sizes against shared/docs/glm-asr.md §7.3:")
     print(size_report(manifest))

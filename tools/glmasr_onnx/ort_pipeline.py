@@ -35,6 +35,10 @@ class OrtGlmAsr:
         self.layers = self.model["num_layers"]
         past_type = next(i.type for i in self.decoder.get_inputs() if i.name.startswith("past_key_values."))
         self.kv_dtype = np.float16 if past_type == "tensor(float16)" else np.float32
+        # The op-by-op export also takes position_ids and num_logits_to_keep; the fused graph derives positions from
+        # the mask and computes the last position's logits only.
+        self.decoder_inputs = {i.name for i in self.decoder.get_inputs()}
+        self.decoder_outputs = [o.name for o in self.decoder.get_outputs()]
 
     def encode(self, mel: np.ndarray, valid_frames: list[int]) -> np.ndarray:
         """mel [W,128,3000] -> audio_features [N,H] (valid rows only)."""
@@ -73,8 +77,9 @@ class OrtGlmAsr:
                 "num_logits_to_keep": np.asarray(1, np.int64),
                 **past,
             }
-            outs = self.decoder.run(None, feed)
-            logits = outs[0][0, -1]
+            feed = {k: v for k, v in feed.items() if k in self.decoder_inputs}
+            outs = dict(zip(self.decoder_outputs, self.decoder.run(None, feed)))
+            logits = outs["logits"][0, -1]
             if first is None:
                 first = logits.copy()
             token = int(np.argmax(logits))
@@ -82,9 +87,7 @@ class OrtGlmAsr:
             if token in eos:
                 break
             past_len += seq
-            past = {
-                f"past_key_values.{i}.{k}": outs[1 + 2 * i + j] for i in range(self.layers) for j, k in enumerate(("key", "value"))
-            }
+            past = {f"past_key_values.{i}.{k}": outs[f"present.{i}.{k}"] for i in range(self.layers) for k in ("key", "value")}
             cur = self.embed.run(None, {"input_ids": np.asarray([[token]], np.int64)})[0]
         return ids, first
 

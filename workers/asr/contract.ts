@@ -35,8 +35,8 @@ export const GRAPHS: readonly GraphName[] = ['audio_encoder', 'embed_tokens', 'd
  * decoder_model_merged
  *   in  inputs_embeds            float32 [B, S, H]
  *   in  attention_mask           int64   [B, P + S]
- *   in  position_ids             int64   [B, S]
- *   in  num_logits_to_keep       int64   scalar
+ *   in  position_ids             int64   [B, S]      unfused export only (the fused graph's GroupQueryAttention
+ *   in  num_logits_to_keep       int64   scalar      derives positions from the mask and keeps the last logits)
  *   in  past_key_values.{i}.key|value  kv dtype [B, KV, P, D]   (P = 0 on the first step)
  *   out logits                   float32 [B, 1, V]
  *   out present.{i}.key|value    kv dtype [B, KV, P + S, D]
@@ -80,7 +80,18 @@ export interface ModelManifest {
 }
 export interface ManifestVariant {
   bytes: number;
-  graphs: Record<GraphName, { files: string[]; bytes: number; largest_initializer: { name: string; bytes: number } }>;
+  graphs: Record<GraphName, ManifestGraph>;
+}
+export interface ManifestGraph {
+  files: string[];
+  bytes: number;
+  largest_initializer: { name: string; bytes: number };
+  /** "fused": the decoder built by onnxruntime-genai's builder; "export": op by op (absent in older manifests). */
+  build?: 'fused' | 'export';
+  /** Nodes in the graph: for the decoder, the kernels run per generated token. */
+  nodes?: number;
+  /** Node count per op type ("com.microsoft.GroupQueryAttention" for contrib ops). */
+  op_types?: Record<string, number>;
 }
 export interface ManifestFile {
   path: string;

@@ -110,6 +110,7 @@ export class GlmAsrPipeline {
   private readonly mel = new LogMel();
   private readonly eos: ReadonlySet<number>;
   readonly kvType: 'float16' | 'float32';
+  private readonly decoderTakes: { positionIds: boolean; numLogitsToKeep: boolean };
   private readonly hidden: number;
 
   private constructor(
@@ -126,6 +127,10 @@ export class GlmAsrPipeline {
     this.eos = new Set(Array.isArray(eos) ? eos : [eos]);
     const t = decoder.inputType(T.pastKey(0));
     this.kvType = t === 'float16' ? 'float16' : 'float32';
+    this.decoderTakes = {
+      positionIds: decoder.inputNames.includes(T.positionIds),
+      numLogitsToKeep: decoder.inputNames.includes(T.numLogitsToKeep),
+    };
     this.hidden = manifest.model.hidden_size;
   }
 
@@ -253,15 +258,19 @@ export class GlmAsrPipeline {
 
   private decoderFeeds(embeds: Tensor, seq: number, pastLen: number, past: Record<string, Tensor>) {
     const mask = new BigInt64Array(pastLen + seq).fill(1n);
-    const pos = new BigInt64Array(seq);
-    for (let i = 0; i < seq; i++) pos[i] = BigInt(pastLen + i);
-    return {
+    const feeds: Record<string, Tensor> = {
       [T.inputsEmbeds]: embeds,
       [T.attentionMask]: this.runtime.int64(mask, [1, pastLen + seq]),
-      [T.positionIds]: this.runtime.int64(pos, [1, seq]),
-      [T.numLogitsToKeep]: this.runtime.int64(BigInt64Array.of(1n), []),
       ...past,
     };
+    // The op-by-op export takes explicit positions and a logits count; the fused graph has neither.
+    if (this.decoderTakes.positionIds) {
+      const pos = new BigInt64Array(seq);
+      for (let i = 0; i < seq; i++) pos[i] = BigInt(pastLen + i);
+      feeds[T.positionIds] = this.runtime.int64(pos, [1, seq]);
+    }
+    if (this.decoderTakes.numLogitsToKeep) feeds[T.numLogitsToKeep] = this.runtime.int64(BigInt64Array.of(1n), []);
+    return feeds;
   }
 
   /** audio_encoder on one window: [audioTokens × hidden] rows. */
