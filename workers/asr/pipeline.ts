@@ -25,7 +25,14 @@ import {
   T,
   type Variant,
 } from './contract.ts';
-import { cpuFloat32, type GraphSource, type OrtRuntime, type Session, type Tensor } from './ort/runtime.ts';
+import {
+  cpuFloat32,
+  type GraphSource,
+  type Outputs,
+  type OrtRuntime,
+  type Session,
+  type Tensor,
+} from './ort/runtime.ts';
 import { PipelineError } from './errors.ts';
 import { joinWindowTexts, runJob } from './job.ts';
 import { AsrTokenizer } from './tokenizer.ts';
@@ -56,6 +63,8 @@ export interface TranscribeOptions {
 /** Tokens per second of audio allowed before the per-window cap (speech runs at ~3–6 tokens/s). */
 const CAP_TOKENS_PER_SEC = 10;
 const CAP_BASE_TOKENS = 32;
+/** Prompt tokens per decoder run for the fused decoder on WebGPU (see the constructor). */
+const WEBGPU_GQA_PREFILL_CHUNK = 16;
 
 /**
  * True when the tail of `ids` is one n-gram (n ≤ 16) repeated back to back: at least 4 times and covering at least
@@ -111,6 +120,7 @@ export class GlmAsrPipeline {
   private readonly eos: ReadonlySet<number>;
   readonly kvType: 'float16' | 'float32';
   private readonly decoderTakes: { positionIds: boolean; numLogitsToKeep: boolean };
+  private readonly prefillChunk: number;
   private readonly hidden: number;
 
   private constructor(
@@ -132,6 +142,11 @@ export class GlmAsrPipeline {
       numLogitsToKeep: decoder.inputNames.includes(T.numLogitsToKeep),
     };
     this.hidden = manifest.model.hidden_size;
+    // onnxruntime-web 1.30's WebGPU GroupQueryAttention returns wrong attention for a prefill of 32 tokens or more
+    // (measured under SwiftShader: 1..31 match the CPU to 1e-6, 32+ do not, packed or split q/k/v); a prompt of
+    // chunks of 16 with the KV cache in between gives the CPU's logits.  The unfused graph takes it whole.
+    const fused = decoder.inputNames.every((n) => n !== T.positionIds);
+    this.prefillChunk = runtime.provider === 'webgpu' && fused ? WEBGPU_GQA_PREFILL_CHUNK : Number.POSITIVE_INFINITY;
   }
 
   static async load(
@@ -246,6 +261,17 @@ export class GlmAsrPipeline {
     check('logits', cpuFloat32(out[T.logits] as Tensor));
   }
 
+  /** This step's `present.*` as the next step's past; the previous past is freed (GPU buffers explicitly). */
+  private takePresent(past: Record<string, Tensor>, out: Outputs): Record<string, Tensor> {
+    disposeGpuTensors(past);
+    const next: Record<string, Tensor> = {};
+    for (let i = 0; i < this.manifest.model.num_layers; i++) {
+      next[T.pastKey(i)] = out[T.presentKey(i)] as Tensor;
+      next[T.pastValue(i)] = out[T.presentValue(i)] as Tensor;
+    }
+    return next;
+  }
+
   private emptyPast(): Record<string, Tensor> {
     const { num_layers, num_key_value_heads, head_dim } = this.manifest.model;
     const past: Record<string, Tensor> = {};
@@ -358,7 +384,7 @@ export class GlmAsrPipeline {
     );
     const guard = opts.repetitionGuard ?? true;
 
-    let inputs: Tensor = this.runtime.float32(merged, [1, ids.length, this.hidden]);
+    let inputs: Tensor | null = null;
     let past = this.emptyPast();
     let pastLen = 0;
     let seq = ids.length;
@@ -366,15 +392,27 @@ export class GlmAsrPipeline {
     result.stopReason = 'max-tokens';
     try {
       for (let step = 0; step < cap; step++) {
-        await yieldToEventLoop();
-        signal?.throwIfAborted();
-        const out = await this.runtime.run(this.decoder, this.decoderFeeds(inputs, seq, pastLen, past));
-        // The previous step's KV is no longer needed once this step ran (GPU buffers are freed explicitly).
-        disposeGpuTensors(past);
-        past = {};
-        for (let i = 0; i < this.manifest.model.num_layers; i++) {
-          past[T.pastKey(i)] = out[T.presentKey(i)] as Tensor;
-          past[T.pastValue(i)] = out[T.presentValue(i)] as Tensor;
+        let out: Outputs;
+        if (step === 0) {
+          // The prompt, in chunks where the decoder needs them (prefillChunk); the last chunk's logits.
+          for (let at = 0; ; at += this.prefillChunk) {
+            const n = Math.min(this.prefillChunk, ids.length - at);
+            await yieldToEventLoop();
+            signal?.throwIfAborted();
+            const chunk = this.runtime.float32(merged.subarray(at * this.hidden, (at + n) * this.hidden), [
+              1,
+              n,
+              this.hidden,
+            ]);
+            out = await this.runtime.run(this.decoder, this.decoderFeeds(chunk, n, at, past));
+            past = this.takePresent(past, out);
+            if (at + n === ids.length) break;
+          }
+        } else {
+          await yieldToEventLoop();
+          signal?.throwIfAborted();
+          out = await this.runtime.run(this.decoder, this.decoderFeeds(inputs!, seq, pastLen, past));
+          past = this.takePresent(past, out);
         }
         const logits = cpuFloat32(out[T.logits] as Tensor);
         const vocab = logits.length; // [1, 1, V] with num_logits_to_keep = 1
