@@ -24,6 +24,10 @@ for name in tiny tiny-wide; do
   "$py" -m glmasr_onnx convert --from "$out/ckpt/$name" --out "$out/models/$name" --model-id "glm-asr-$name" \
     --variants fp32,fp16,q8,q4,q4f16 --quiet
 done
+echo "== tiny-overflow: tiny with an audio path that overflows float16 (the f16 guard's test), q4 and q4f16"
+"$py" -m glmasr_onnx tiny --overflow-from "$out/ckpt/tiny" --out "$out/ckpt/tiny-overflow" >/dev/null
+"$py" -m glmasr_onnx convert --from "$out/ckpt/tiny-overflow" --out "$out/models/tiny-overflow" \
+  --model-id glm-asr-tiny-overflow --variants q4,q4f16 --quiet
 if [ -f "$speech/manifest.tsv" ]; then
   for name in tiny tiny-wide; do
     echo "== $name: goldens from the official implementation"

@@ -89,6 +89,7 @@ export type ErrorCode =
   | 'OUT_OF_MEMORY'
   | 'DEVICE_LOST_GPU'
   | 'WARMUP_FAILED'
+  | 'NON_FINITE'
   | 'DOWNLOAD_FAILED'
   | 'DOWNLOAD_PAUSED'
   | 'INTEGRITY_FAILED'

@@ -626,6 +626,17 @@ export class TranscriberPanel extends LitElement {
                         >${w.result.engine === 'server' ? 'server' : w.result.engine === 'webgpu' ? 'GPU' : 'CPU'}</span
                       >`
                     : nothing
+                }${
+                  w.result?.encoderVariant
+                    ? html`<span
+                        class="badge"
+                        data-testid="precision-fallback"
+                        title="Half precision overflowed on this window's audio, so it was encoded again in full precision (${
+                          w.result.encoderVariant
+                        })"
+                        >audio in ${w.result.encoderVariant}</span
+                      >`
+                    : nothing
                 }</span
               >
               <span class="text" data-text=${w.done ? w.text : ''}

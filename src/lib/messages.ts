@@ -89,6 +89,12 @@ const MESSAGES: Record<ErrorCode, UserMessage> = {
     title: 'The GPU produced invalid results during its self-test.',
     action: 'The app will use the CPU instead.',
   },
+  NON_FINITE: {
+    title:
+      'The model produced invalid numbers for this audio (a half-precision overflow), and the full-precision fallback could not run.',
+    action:
+      'Your text so far is kept. Choose the q4 variant in Settings, or connect to the network so the fallback can load.',
+  },
   DOWNLOAD_FAILED: {
     title: 'The model download failed.',
     action: 'What is already stored is kept. Check the connection or the model address, then press Resume download.',

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import ConversionError
+from .quantize import VARIANT_SUFFIX
 
 CONVERT_HELP = """\
 Convert a GLM-ASR-Nano checkpoint (transformers-v5 format, model_type "glmasr") into the ONNX model directory the
@@ -57,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     t = sub.add_parser("tiny", help="build the seeded tiny random checkpoints used by the tests")
     t.add_argument("--out", required=True, type=Path, help="directory; one sub-directory per tiny spec")
     t.add_argument("--name", action="append", help="spec name (default: all)")
+    t.add_argument(
+        "--overflow-from", type=Path, help="instead: copy this tiny checkpoint with an audio path that overflows fp16"
+    )
 
     g = sub.add_parser("goldens", help="compute parity goldens with the official implementation")
     g.add_argument("--checkpoint", required=True, type=Path)
@@ -80,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--keep-checkpoint", action="store_true")
     f.add_argument("--unfused", action="store_true", help="op-by-op decoder (the reference the benchmarks compare)")
 
+    i = sub.add_parser("inspect", help="node count and op types of a converted model's graphs, as JSON")
+    i.add_argument("--model", required=True, type=Path, help="converted model directory")
+    i.add_argument("--variant", default="q4", choices=list(VARIANT_SUFFIX))
+
     args = parser.parse_args(argv)
     try:
         if args.command == "convert":
@@ -96,8 +104,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(summary_table(manifest))
         elif args.command == "tiny":
-            from .tiny import TINY_SPECS, build_tiny_checkpoint
+            from .tiny import TINY_SPECS, build_overflow_checkpoint, build_tiny_checkpoint
 
+            if args.overflow_from:
+                print(build_overflow_checkpoint(args.overflow_from, args.out))
+                return 0
             for name in args.name or list(TINY_SPECS):
                 if name not in TINY_SPECS:
                     raise ConversionError("BAD_ARGUMENT", f"unknown tiny spec {name}; have {', '.join(TINY_SPECS)}")
@@ -124,6 +135,21 @@ def main(argv: list[str] | None = None) -> int:
                     f"{100 * info['prefix_agreement']:5.1f}%  first-step logits max drift "
                     f"{info['first_logits_max_drift']:.2e}"
                 )
+        elif args.command == "inspect":
+            import json
+
+            import onnx
+
+            from .fused import op_counts
+
+            stats = {}
+            for graph in ("audio_encoder", "embed_tokens", "decoder_model_merged"):
+                path = args.model / "onnx" / f"{graph}{VARIANT_SUFFIX[args.variant]}.onnx"
+                if not path.exists():
+                    raise ConversionError("NOT_FOUND", f"{path} does not exist")
+                proto = onnx.load(str(path), load_external_data=False)
+                stats[graph] = {"nodes": len(proto.graph.node), "op_types": op_counts(proto)}
+            print(json.dumps(stats))
         elif args.command == "full-random":
             from .full_random import build_full_random
 

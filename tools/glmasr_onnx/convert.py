@@ -24,7 +24,10 @@ from .checkpoint import PASSTHROUGH_FILES, Checkpoint, resolve, validate
 from .errors import ConversionError
 from .fused import op_counts
 from .quantize import (
+    ACCURACY_LEVEL,
     ALL_VARIANTS,
+    F16_AUDIO_PATH,
+    F32_TWIN,
     VARIANT_SUFFIX,
     initializer_bytes,
     inline_initializer_identities,
@@ -170,7 +173,7 @@ def build_variant(variant: str, graph: str, base: Path, out_onnx: Path, work: Pa
     model = onnx.load(str(base))
     # MatMulNBits cannot quantize a Gather: q4 keeps the fp32 embedding table, q4f16 the fp16 one (§7.3).
     if variant in ("q4", "q4f16") and graph != "embed_tokens":
-        model = to_q4(model)
+        model = to_q4(model, ACCURACY_LEVEL[variant])
     return save_graph(model, target)
 
 
@@ -229,7 +232,9 @@ def convert(
         for dtype_name in ("fp32", "fp16"):
             if any(VARIANT_BASE[v] == dtype_name for v in variants):
                 if dtype_name == "fp16":
-                    model = model.half()
+                    from .export import to_half
+
+                    model = to_half(model)
                 bases[dtype_name] = export_base(model, dtype_name, work, report, fused)
         del model
         gc.collect()
@@ -313,7 +318,13 @@ def build_manifest(ckpt, stage: Path, graphs: dict, tokens: dict, eos: list[int]
         },
         "special_tokens": tokens,
         "variants": {
-            v: {"bytes": sum(g["bytes"] for g in gs.values()), "graphs": gs} for v, gs in graphs.items()
+            v: {
+                "bytes": sum(g["bytes"] for g in gs.values()),
+                **({"matmulnbits_accuracy_level": ACCURACY_LEVEL[v]} if v in ACCURACY_LEVEL else {}),
+                **({"f16_audio_path": F16_AUDIO_PATH, "float32_twin": F32_TWIN[v]} if v in F32_TWIN else {}),
+                "graphs": gs,
+            }
+            for v, gs in graphs.items()
         },
         "files": files,
     }

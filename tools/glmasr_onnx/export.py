@@ -29,6 +29,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .quantize import F16_CLAMP
+
 OPSET = 18
 N_MELS = 128
 N_FRAMES = 3000
@@ -105,6 +107,31 @@ class Decoder(nn.Module):
         for layer in cache.layers:
             presents.extend([layer.keys, layer.values])
         return (logits, *presents)
+
+
+def to_half(model):
+    """The model in float16 for the fp16/q4f16 exports, with GLM-ASR's audio path made safe by construction.
+
+    FunASR warns that fp16 "can produce degraded or garbage transcription for GLM-ASR (numerical overflow in the audio
+    embedding path)".  So: the encoder's final LayerNorm and the projector (5120 -> 4096 -> 2048, whose sums are the
+    largest) stay float32, fed by a cast; each encoder layer's output (the residual stream) is clamped to the largest
+    finite float16, so an overflow can no longer become inf and then NaN downstream.  The clamp is a no-op for values
+    in range, so the graph equals the plain fp16 one wherever fp16 is adequate.  The pipeline still checks every
+    window's audio features and re-encodes a non-finite window with the float32 twin (pipeline.ts)."""
+    model = model.half()
+    tower = model.model.audio_tower
+    tower.norm.float()
+    tower.norm.register_forward_pre_hook(lambda _m, args: (args[0].float(), *args[1:]))
+    model.model.multi_modal_projector.float()
+
+    def clamp(_module, _args, output):
+        if isinstance(output, tuple):
+            return (output[0].clamp(-F16_CLAMP, F16_CLAMP), *output[1:])
+        return output.clamp(-F16_CLAMP, F16_CLAMP)
+
+    for layer in tower.layers:
+        layer.register_forward_hook(clamp)
+    return model
 
 
 def load_model(checkpoint: Path, dtype: torch.dtype = torch.float32):

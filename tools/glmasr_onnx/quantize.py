@@ -19,6 +19,15 @@ from onnx import ModelProto
 
 VARIANT_SUFFIX = {"fp32": "", "fp16": "_fp16", "q8": "_quantized", "q4": "_q4", "q4f16": "_q4f16"}
 ALL_VARIANTS = tuple(VARIANT_SUFFIX)
+# The float32 variant with the same weight quantization: where an f16 window's audio features are re-encoded.
+F32_TWIN = {"fp16": "fp32", "q4f16": "q4"}
+# The largest finite float16 minus a margin (transformers clamps fp16 Whisper/T5 hidden states the same way).
+F16_CLAMP = 65504.0 - 1000.0
+# What the f16 variants keep out of float16 in the audio path (export.to_half), recorded in manifest.json.
+F16_AUDIO_PATH = {
+    "float32": ["audio_tower.norm", "multi_modal_projector"],
+    "clamp": {"audio_tower.layers.*": F16_CLAMP},
+}
 
 
 def inline_initializer_identities(model: ModelProto) -> ModelProto:
@@ -51,12 +60,22 @@ def _name_nodes(model: ModelProto) -> None:
             node.name = f"{node.op_type}_{i}"
 
 
-def to_q4(model: ModelProto) -> ModelProto:
+# MatMulNBits `accuracy_level` per variant.  4 lets the CPU EP quantize the activations to int8 per block and run
+# int8 dot products (MLAS's SQNBIT_CompInt8: on x86 AVX2/AVX-512 and ARM NEON; onnxruntime-node decodes the full-size
+# q4 decoder 1.9x faster with it, `npm run bench -- asr`); where a build lacks that kernel (the WASM CPU EP) it falls
+# back to the float path, as with 0.  q4 is the CPU variant (server, WASM), so it gets 4, onnxruntime-genai's default
+# for the CPU EP; q4f16 is the WebGPU variant and keeps 0 (float compute), the builder's default for GPU EPs.
+ACCURACY_LEVEL = {"q4": 4, "q4f16": 0}
+
+
+def to_q4(model: ModelProto, accuracy_level: int = 0) -> ModelProto:
     from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
     _name_nodes(model)
     logging.getLogger("onnxruntime.quantization").setLevel(logging.WARNING)
-    quantizer = MatMulNBitsQuantizer(model, bits=4, block_size=32, is_symmetric=True)
+    quantizer = MatMulNBitsQuantizer(
+        model, bits=4, block_size=32, is_symmetric=True, accuracy_level=accuracy_level or None
+    )
     quantizer.process()
     return quantizer.model.model
 

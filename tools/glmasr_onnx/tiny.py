@@ -18,6 +18,7 @@ logits of magnitude ~7, i.e. 100x the fp32 difference between onnxruntime and Py
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -235,4 +236,24 @@ def build_tiny_checkpoint(spec: TinySpec, out_dir: Path) -> Path:
     (out_dir / "tiny_spec.json").write_text(
         json.dumps({"name": spec.name, "seed": spec.seed, "logit_scale": spec.logit_scale}, indent=2) + "\n"
     )
+    return out_dir
+
+
+# conv1's weights scaled so its outputs (~1e6 on log-mel input) exceed float16's 65504 but not float32's range.
+OVERFLOW_SCALE = 1e5
+
+
+def build_overflow_checkpoint(src: Path, out_dir: Path) -> Path:
+    """A copy of a tiny checkpoint whose audio path overflows in float16 and not in float32: the case FunASR warns
+    about, made certain, for the pipeline's f16 guard (an f16 window's inf/NaN features re-encoded by the twin)."""
+    from safetensors.torch import load_file, save_file
+
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    shutil.copytree(src, out_dir)
+    weights = out_dir / "model.safetensors"
+    tensors = load_file(str(weights))
+    key = next(k for k in tensors if k.endswith("audio_tower.conv1.weight"))
+    tensors[key] = tensors[key] * OVERFLOW_SCALE
+    save_file(tensors, str(weights), metadata={"format": "pt"})
     return out_dir

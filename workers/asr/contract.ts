@@ -190,6 +190,11 @@ export interface WindowResult {
   encoderMs: number;
   prefillMs: number;
   decodeMs: number;
+  /**
+   * Set when an f16 variant's audio features overflowed (inf/NaN) and this window's audio was encoded by the
+   * float32 twin instead (e.g. 'q4' for 'q4f16'); the decoder stayed the planned variant.
+   */
+  encoderVariant?: Variant;
 }
 
 export interface Transcript {
@@ -203,6 +208,8 @@ export type TranscribeEvent =
   | { type: 'window-start'; index: number; count: number; startSec: number; endSec: number }
   | { type: 'token'; index: number; tokenId: number; text: string; generated: number; cap: number }
   | { type: 'window-end'; result: WindowResult; count: number }
+  /** Window `index`'s audio features overflowed in `from` (f16) and were computed again by its float32 twin `to`. */
+  | { type: 'precision-fallback'; index: number; from: Variant; to: Variant }
   /** The engine failed at window `index`; the next one is being started (loading it may take a while). */
   | { type: 'engine-failed'; index: number; from: string; reason: string }
   /** The engine failed before window `index`; it and the windows after it go to `to` (said once per switch). */

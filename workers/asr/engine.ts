@@ -290,6 +290,8 @@ export class ModelHost {
           onProgress: progress,
           manifest,
           signal,
+          // The device stores the planned variant only; an f16 overflow's float32 twin encoder comes from the network.
+          twinSource: urlSource(ctx.base),
           ...(provider === 'webgpu'
             ? {
                 guardWarmUp: (run: () => Promise<void>) =>

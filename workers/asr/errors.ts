@@ -2,7 +2,7 @@
 export class PipelineError extends Error {
   override name = 'PipelineError';
   constructor(
-    readonly code: 'MODEL_LOAD_FAILED' | 'WARMUP_FAILED' | 'BAD_AUDIO',
+    readonly code: 'MODEL_LOAD_FAILED' | 'WARMUP_FAILED' | 'BAD_AUDIO' | 'NON_FINITE',
     message: string,
   ) {
     super(message);

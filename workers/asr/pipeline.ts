@@ -115,12 +115,73 @@ function now(): number {
   return performance.now();
 }
 
+const GRAPH_ORDER: readonly GraphName[] = ['audio_encoder', 'embed_tokens', 'decoder_model_merged'];
+
+/** The float32 variant with the same weight quantization (converter: quantize.F32_TWIN). */
+const F32_TWIN: Partial<Record<Variant, Variant>> = { q4f16: 'q4', fp16: 'fp32' };
+
+function allFinite(data: Float32Array): boolean {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i] as number)) return false;
+  return true;
+}
+
+interface LoadCounter {
+  done: number;
+  total: number;
+  onProgress: (p: LoadProgress) => void;
+}
+
+/** Read one graph of `variant` (and its external data) from `source` and create its session. */
+async function loadGraph(
+  runtime: OrtRuntime,
+  source: ModelSource,
+  manifest: ModelManifest,
+  variant: Variant,
+  graph: GraphName,
+  progress: LoadCounter,
+  signal?: AbortSignal,
+): Promise<Session> {
+  const stage = source.stage ?? 'download';
+  const files = manifest.variants[variant]?.graphs[graph].files ?? [];
+  const [modelPath, ...dataPaths] = files;
+  if (!modelPath) throw new PipelineError('MODEL_LOAD_FAILED', `manifest lists no ${variant} file for ${graph}`);
+  const fetchOne = async (path: string) => {
+    const base = progress.done;
+    const data = await source.binary(path, (loaded) =>
+      progress.onProgress({ stage, loaded: base + loaded, total: progress.total, detail: path }),
+    );
+    const entry = manifest.files.find((f) => f.path === path);
+    progress.done += entry?.bytes ?? (typeof data === 'string' ? 0 : data.byteLength);
+    progress.onProgress({ stage, loaded: progress.done, total: progress.total, detail: path });
+    return data;
+  };
+  const model = await fetchOne(modelPath);
+  const graphSource: GraphSource = { graph, model };
+  if (typeof model !== 'string' && dataPaths.length) {
+    graphSource.externalData = [];
+    for (const p of dataPaths) {
+      graphSource.externalData.push({ path: p.split('/').pop() ?? p, data: await fetchOne(p) });
+    }
+  } else {
+    for (const p of dataPaths) progress.done += manifest.files.find((f) => f.path === p)?.bytes ?? 0;
+  }
+  signal?.throwIfAborted();
+  progress.onProgress({ stage: 'session', loaded: 0, total: 0, detail: graph });
+  const onGpu =
+    graph === 'decoder_model_merged'
+      ? Array.from({ length: manifest.model.num_layers }, (_, i) => [T.presentKey(i), T.presentValue(i)]).flat()
+      : [];
+  return runtime.createSession(graphSource, { outputsOnGpu: onGpu });
+}
+
 export class GlmAsrPipeline {
   private readonly mel = new LogMel();
   private readonly eos: ReadonlySet<number>;
   readonly kvType: 'float16' | 'float32';
   private readonly decoderTakes: { positionIds: boolean; numLogitsToKeep: boolean };
   private readonly prefillChunk: number;
+  private twinSource: ModelSource | null = null;
+  private twinEncoder: Promise<Session> | null = null;
   private readonly hidden: number;
 
   private constructor(
@@ -160,6 +221,11 @@ export class GlmAsrPipeline {
       manifest?: ModelManifest;
       /** Runs the warm-up (the worker wraps it in GPU error scopes and a time limit). */
       guardWarmUp?: (warmUp: () => Promise<void>) => Promise<void>;
+      /**
+       * Where the float32 twin's audio encoder is read if an f16 window's audio features overflow (default: `source`;
+       * the browser passes the network, since the device stores only the planned variant).
+       */
+      twinSource?: ModelSource;
     } = {},
   ): Promise<GlmAsrPipeline> {
     const { onProgress = () => {}, signal } = opts;
@@ -187,44 +253,15 @@ export class GlmAsrPipeline {
         `tokenizer's <|pad|> is ${tokenizer.audioTokenId} but the model's audio_token_id is ${manifest.model.audio_token_id}`,
       );
     const total = info.bytes;
-    const stage = source.stage ?? 'download';
-    let done = 0;
+    const progress = { done: 0, total, onProgress };
     const sessions: Session[] = [];
-    for (const graph of ['audio_encoder', 'embed_tokens', 'decoder_model_merged'] as GraphName[]) {
+    for (const graph of GRAPH_ORDER) {
       signal?.throwIfAborted();
-      const files = info.graphs[graph].files;
-      const [modelPath, ...dataPaths] = files;
-      if (!modelPath) throw new PipelineError('MODEL_LOAD_FAILED', `manifest lists no file for ${graph}`);
-      const fetchOne = async (path: string) => {
-        const base = done;
-        const data = await source.binary(path, (loaded) =>
-          onProgress({ stage, loaded: base + loaded, total, detail: path }),
-        );
-        const entry = manifest.files.find((f) => f.path === path);
-        done += entry?.bytes ?? (typeof data === 'string' ? 0 : data.byteLength);
-        onProgress({ stage, loaded: done, total, detail: path });
-        return data;
-      };
-      const model = await fetchOne(modelPath);
-      const graphSource: GraphSource = { graph, model };
-      if (typeof model !== 'string' && dataPaths.length) {
-        graphSource.externalData = [];
-        for (const p of dataPaths) {
-          graphSource.externalData.push({ path: p.split('/').pop() ?? p, data: await fetchOne(p) });
-        }
-      } else {
-        for (const p of dataPaths) done += manifest.files.find((f) => f.path === p)?.bytes ?? 0;
-      }
-      signal?.throwIfAborted();
-      onProgress({ stage: 'session', loaded: 0, total: 0, detail: graph });
-      const onGpu =
-        graph === 'decoder_model_merged'
-          ? Array.from({ length: manifest.model.num_layers }, (_, i) => [T.presentKey(i), T.presentValue(i)]).flat()
-          : [];
-      sessions.push(await runtime.createSession(graphSource, { outputsOnGpu: onGpu }));
+      sessions.push(await loadGraph(runtime, source, manifest, variant, graph, progress, signal));
     }
     const [encoder, embed, decoder] = sessions as [Session, Session, Session];
     const pipeline = new GlmAsrPipeline(runtime, manifest, variant, tokenizer, generation, encoder, embed, decoder);
+    pipeline.twinSource = opts.twinSource ?? source;
     onProgress({ stage: 'warmup', loaded: 0, total: 0, detail: runtime.provider });
     await (opts.guardWarmUp ? opts.guardWarmUp(() => pipeline.warmUp()) : pipeline.warmUp());
     return pipeline;
@@ -299,15 +336,53 @@ export class GlmAsrPipeline {
     return feeds;
   }
 
+  /**
+   * audio_encoder on one window, checked: an f16 variant whose features hold inf/NaN (FunASR's warning: fp16 can
+   * overflow in GLM-ASR's audio path) re-encodes the window with its float32 twin's encoder, loaded on first need.
+   * Returns the rows and, when the twin was used, its variant.
+   */
+  async encodeChecked(
+    window: Float32Array,
+    signal?: AbortSignal,
+  ): Promise<{ features: Float32Array; variant: Variant }> {
+    const features = await this.encode(window, signal);
+    if (allFinite(features)) return { features, variant: this.variant };
+    const twin = F32_TWIN[this.variant];
+    const what = `audio_encoder (${this.variant}) gave inf/NaN audio features`;
+    if (!twin || !this.manifest.variants[twin])
+      throw new PipelineError('NON_FINITE', `${what}, and the model has no float32 twin to re-encode with`);
+    let session: Session;
+    try {
+      session = await (this.twinEncoder ??= this.loadTwinEncoder(twin, signal));
+    } catch (err) {
+      this.twinEncoder = null;
+      throw new PipelineError(
+        'NON_FINITE',
+        `${what}; its float32 twin (${twin}) could not be loaded: ${err instanceof Error ? err.message : err}`,
+      );
+    }
+    const again = await this.encode(window, signal, session);
+    if (!allFinite(again)) throw new PipelineError('NON_FINITE', `${what}, and so did its float32 twin (${twin})`);
+    return { features: again, variant: twin };
+  }
+
+  private async loadTwinEncoder(twin: Variant, signal?: AbortSignal): Promise<Session> {
+    const source = this.twinSource;
+    if (!source) throw new Error('no source for the twin');
+    const bytes = this.manifest.variants[twin]!.graphs.audio_encoder.bytes;
+    const progress = { done: 0, total: bytes, onProgress: () => {} };
+    return loadGraph(this.runtime, source, this.manifest, twin, 'audio_encoder', progress, signal);
+  }
+
   /** audio_encoder on one window: [audioTokens × hidden] rows. */
-  async encode(window: Float32Array, signal?: AbortSignal): Promise<Float32Array> {
+  async encode(window: Float32Array, signal?: AbortSignal, session: Session = this.encoder): Promise<Float32Array> {
     const { features, validFrames } = this.mel.window30s(window);
     const mask = new BigInt64Array(WINDOW_FRAMES);
     mask.fill(1n, 0, validFrames);
     await yieldToEventLoop();
     signal?.throwIfAborted();
     const out = await this.runtime.run(
-      this.encoder,
+      session,
       {
         [T.inputFeatures]: this.runtime.float32(features, [1, N_MELS, WINDOW_FRAMES]),
         [T.inputFeaturesMask]: this.runtime.int64(mask, [1, WINDOW_FRAMES]),
@@ -351,7 +426,11 @@ export class GlmAsrPipeline {
     const result = emptyWindowResult(span, audioTokens);
     if (audioTokens === 0) return result; // < 7 mel frames (~60 ms): nothing for the model to hear
     let t = now();
-    const features = await this.encode(samples, signal);
+    const { features, variant: encodedWith } = await this.encodeChecked(samples, signal);
+    if (encodedWith !== this.variant) {
+      result.encoderVariant = encodedWith;
+      opts.onEvent?.({ type: 'precision-fallback', index, from: this.variant, to: encodedWith });
+    }
     if (features.length !== audioTokens * this.hidden)
       throw new Error(`audio_encoder gave ${features.length / this.hidden} rows for ${audioTokens} audio tokens`);
     result.encoderMs = now() - t;
