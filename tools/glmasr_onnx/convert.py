@@ -33,6 +33,7 @@ from .quantize import (
     inline_initializer_identities,
     largest_initializer,
     to_q4,
+    to_q4_embedding,
     to_q8,
 )
 
@@ -171,9 +172,12 @@ def build_variant(variant: str, graph: str, base: Path, out_onnx: Path, work: Pa
         to_q8(base, tmp, external=base.with_name(base.name + "_data").exists())
         return save_graph(onnx.load(str(tmp)), target)
     model = onnx.load(str(base))
-    # MatMulNBits cannot quantize a Gather: q4 keeps the fp32 embedding table, q4f16 the fp16 one (§7.3).
     if variant in ("q4", "q4f16") and graph != "embed_tokens":
         model = to_q4(model, ACCURACY_LEVEL[variant])
+    # The embedding table: 4-bit (GatherBlockQuantized) in q4f16, the WebGPU variant; q4 runs on WASM too, whose
+    # onnxruntime-web build lacks that op, so it keeps the float32 table (§7.3).
+    if variant == "q4f16" and graph == "embed_tokens":
+        model = to_q4_embedding(model)
     return save_graph(model, target)
 
 

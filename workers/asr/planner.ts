@@ -124,6 +124,12 @@ export const VARIANT_ORDER = {
 
 const F32_TWIN: Partial<Record<Variant, Variant>> = { q4f16: 'q4', fp16: 'fp32' };
 
+/**
+ * Ops onnxruntime-web's WASM build (the asyncify bundle the app loads, 1.30) has no CPU kernel for: a variant whose
+ * graphs use one (manifest `op_types`) is never planned on WASM.  q4f16's 4-bit embedding is the case.
+ */
+export const WASM_MISSING_OPS: ReadonlySet<string> = new Set(['com.microsoft.GatherBlockQuantized']);
+
 const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|software/i;
 
 /** Estimated peak memory of loading `variant` on `engine`: the formula in this file's header. */
@@ -233,6 +239,15 @@ function check(ctx: Context, engine: DeviceEngine, variant: Variant, explicitWeb
         out.hard.push(
           `${variant}'s ${gb(li.bytes)} ${GRAPH_LABEL[g]} weight is over this GPU's ${mib(limit)} ${which} limit`,
         );
+        break;
+      }
+    }
+  }
+  if (engine === 'wasm') {
+    for (const g of GRAPHS) {
+      const missing = Object.keys(info.graphs[g].op_types ?? {}).find((op) => WASM_MISSING_OPS.has(op));
+      if (missing) {
+        out.hard.push(`${variant}'s ${GRAPH_LABEL[g]} uses ${missing.replace(/^com\.microsoft\./, '')}, which WASM lacks`);
         break;
       }
     }
