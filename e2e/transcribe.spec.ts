@@ -37,6 +37,9 @@ for (const engine of ['wasm', 'webgpu'] as const) {
     test.setTimeout(engine === 'webgpu' ? 600_000 : 300_000);
     const g = goldens('tiny');
     await openWithModel(page, engine, `&maxNewTokens=${g.max_new_tokens}`);
+    // The fused decoder; on WebGPU its KV cache is written in place (one buffer per layer per window).
+    await expect(page.getByTestId('engine')).toHaveAttribute('data-decoder', 'fused');
+    await expect(page.getByTestId('engine')).toHaveAttribute('data-kv', engine === 'webgpu' ? 'in-place' : 'per-step');
     for (const clip of g.clips) {
       const ids = await transcribeFile(page, clipWav(clip.id, clip.files));
       expect(ids, clip.id).toEqual(clip.windows.map((w) => w.token_ids));

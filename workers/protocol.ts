@@ -175,6 +175,14 @@ export interface EngineInfo {
   stageMs: Partial<Record<LoadProgress['stage'], number>>;
   /** Stored pieces that failed their check and were fetched again ("onnx/x.onnx_data #3"). */
   repaired: string[];
+  /** On-device engines: how the decoder graph was built and how its KV cache is kept (pipeline.ts). */
+  decoder?: DecoderInfo;
+}
+export interface DecoderInfo {
+  /** 'fused': onnxruntime-genai's builder (GroupQueryAttention); 'export': the op-by-op reference. */
+  build: 'fused' | 'export';
+  /** 'in-place': one buffer per layer for the window, written by the decoder; 'per-step': a new present per token. */
+  kvCache: 'in-place' | 'per-step';
 }
 
 /** How a load keeps the weights: 'store' = download once into IndexedDB and load from there; 'memory' = fetch

@@ -11,6 +11,8 @@ export function engineLine(info: EngineInfo) {
     data-variant=${info.variant ?? ''}
     data-storage=${info.storage}
     data-stage-ms=${JSON.stringify(info.stageMs)}
+    data-decoder=${info.decoder?.build ?? ''}
+    data-kv=${info.decoder?.kvCache ?? ''}
   >
     Ready: <strong>${info.modelId}</strong> on
     <strong>${where}</strong>${info.variant ? html`, ${info.variant}` : nothing}

@@ -311,7 +311,7 @@ export class ModelHost {
         return {
           engine: this.deviceEngine(pipeline, label),
           pipeline,
-          info: info({ label, storage: ctx.store ? 'stored' : 'unsaved', repaired }),
+          info: info({ label, storage: ctx.store ? 'stored' : 'unsaved', repaired, decoder: pipeline.decoderInfo }),
         };
       } catch (err) {
         // A run stuck on a dead GPU would hold release() forever: wait a little, then move on.

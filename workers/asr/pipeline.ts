@@ -180,6 +180,9 @@ export class GlmAsrPipeline {
   readonly kvType: 'float16' | 'float32';
   private readonly decoderTakes: { positionIds: boolean; numLogitsToKeep: boolean };
   private readonly prefillChunk: number;
+  private readonly kvInPlace: boolean;
+  /** The in-place KV cache (WebGPU, fused decoder): per layer [1, KV, capacity, D], grown when a window needs more. */
+  private sharedKv: { capacity: number; past: Record<string, Tensor> } | null = null;
   private twinSource: ModelSource | null = null;
   private twinEncoder: Promise<Session> | null = null;
   private readonly hidden: number;
@@ -208,6 +211,11 @@ export class GlmAsrPipeline {
     // chunks of 16 with the KV cache in between gives the CPU's logits.  The unfused graph takes it whole.
     const fused = decoder.inputNames.every((n) => n !== T.positionIds);
     this.prefillChunk = runtime.provider === 'webgpu' && fused ? WEBGPU_GQA_PREFILL_CHUNK : Number.POSITIVE_INFINITY;
+    // GroupQueryAttention writes the new keys/values into its past buffer when `present` is that same buffer: on
+    // WebGPU the window's cache is allocated once at its token cap and never reallocated.  (onnxruntime-web copies
+    // every CPU tensor into its heap and onnxruntime-node copies outputs out, so on the CPU a shared buffer saves
+    // nothing: there each step returns a new present, as with the unfused graph.)
+    this.kvInPlace = runtime.provider === 'webgpu' && fused;
   }
 
   static async load(
@@ -267,6 +275,14 @@ export class GlmAsrPipeline {
     return pipeline;
   }
 
+  /** How the decoder was built and keeps its cache (shown in the engine line). */
+  get decoderInfo(): { build: 'fused' | 'export'; kvCache: 'in-place' | 'per-step' } {
+    return {
+      build: this.decoderTakes.positionIds ? 'export' : 'fused',
+      kvCache: this.kvInPlace ? 'in-place' : 'per-step',
+    };
+  }
+
   get usesF16(): boolean {
     return F16_VARIANTS.has(this.variant);
   }
@@ -296,6 +312,38 @@ export class GlmAsrPipeline {
     const out = await this.runtime.run(this.decoder, this.decoderFeeds(embeds, ids.length, 0, past));
     disposeGpuTensors(out);
     check('logits', cpuFloat32(out[T.logits] as Tensor));
+  }
+
+  /** The in-place KV cache with room for `tokens` positions (reused across windows; grown, never shrunk). */
+  private async inPlaceKv(tokens: number): Promise<Record<string, Tensor> | null> {
+    if (this.sharedKv && this.sharedKv.capacity >= tokens) return this.sharedKv.past;
+    const { num_layers, num_key_value_heads, head_dim } = this.manifest.model;
+    const capacity = Math.max(tokens, this.sharedKv?.capacity ?? 0);
+    if (this.sharedKv) disposeGpuTensors(this.sharedKv.past);
+    this.sharedKv = null;
+    const past: Record<string, Tensor> = {};
+    for (let i = 0; i < num_layers; i++) {
+      for (const name of [T.pastKey(i), T.pastValue(i)]) {
+        const t = await this.runtime.gpuTensor(this.kvType, [1, num_key_value_heads, capacity, head_dim]);
+        if (!t) {
+          disposeGpuTensors(past);
+          return null;
+        }
+        past[name] = t;
+      }
+    }
+    this.sharedKv = { capacity, past };
+    return past;
+  }
+
+  /** Fetches that make the decoder write `present.*` into the in-place cache (logits allocated by ORT). */
+  private inPlaceFetches(shared: Record<string, Tensor>): Record<string, Tensor | null> {
+    const fetches: Record<string, Tensor | null> = { [T.logits]: null };
+    for (let i = 0; i < this.manifest.model.num_layers; i++) {
+      fetches[T.presentKey(i)] = shared[T.pastKey(i)]!;
+      fetches[T.presentValue(i)] = shared[T.pastValue(i)]!;
+    }
+    return fetches;
   }
 
   /** This step's `present.*` as the next step's past; the previous past is freed (GPU buffers explicitly). */
@@ -464,7 +512,10 @@ export class GlmAsrPipeline {
     const guard = opts.repetitionGuard ?? true;
 
     let inputs: Tensor | null = null;
-    let past = this.emptyPast();
+    const shared = this.kvInPlace ? await this.inPlaceKv(ids.length + cap) : null;
+    let past = shared ?? this.emptyPast();
+    const fetches = shared ? this.inPlaceFetches(shared) : undefined;
+    const next = (out: Outputs) => (shared ? shared : this.takePresent(past, out));
     let pastLen = 0;
     let seq = ids.length;
     const generated: number[] = [];
@@ -483,15 +534,15 @@ export class GlmAsrPipeline {
               n,
               this.hidden,
             ]);
-            out = await this.runtime.run(this.decoder, this.decoderFeeds(chunk, n, at, past));
-            past = this.takePresent(past, out);
+            out = await this.runtime.run(this.decoder, this.decoderFeeds(chunk, n, at, past), fetches);
+            past = next(out);
             if (at + n === ids.length) break;
           }
         } else {
           await yieldToEventLoop();
           signal?.throwIfAborted();
-          out = await this.runtime.run(this.decoder, this.decoderFeeds(inputs!, seq, pastLen, past));
-          past = this.takePresent(past, out);
+          out = await this.runtime.run(this.decoder, this.decoderFeeds(inputs!, seq, pastLen, past), fetches);
+          past = next(out);
         }
         const logits = cpuFloat32(out[T.logits] as Tensor);
         const vocab = logits.length; // [1, 1, V] with num_logits_to_keep = 1
@@ -528,7 +579,7 @@ export class GlmAsrPipeline {
         inputs = await this.embedIds([best]);
       }
     } finally {
-      disposeGpuTensors(past);
+      if (!shared) disposeGpuTensors(past);
     }
     result.decodeMs = now() - t - result.prefillMs;
     result.tokenIds = generated;
@@ -538,5 +589,7 @@ export class GlmAsrPipeline {
 
   async release(): Promise<void> {
     await this.runtime.release();
+    if (this.sharedKv) disposeGpuTensors(this.sharedKv.past);
+    this.sharedKv = null;
   }
 }

@@ -119,14 +119,19 @@ export class OrtRuntime {
     return impl;
   }
 
-  /** Run `session` after every earlier run of this runtime has finished. */
-  run(session: Session, feeds: Feeds, fetches?: readonly string[]): Promise<Outputs> {
+  /**
+   * Run `session` after every earlier run of this runtime has finished.  `fetches` names the outputs wanted, or maps
+   * output names to pre-allocated tensors ORT writes into (null: ORT allocates).
+   */
+  run(session: Session, feeds: Feeds, fetches?: readonly string[] | Record<string, Tensor | null>): Promise<Outputs> {
     const impl = session as SessionImpl;
     const next = this.queue.then(async () => {
       try {
-        return (await (fetches
+        return (await (Array.isArray(fetches)
           ? impl.session.run(feeds, fetches as string[])
-          : impl.session.run(feeds))) as unknown as Outputs;
+          : fetches
+            ? impl.session.run(feeds, fetches as InferenceSession.FetchesType)
+            : impl.session.run(feeds))) as unknown as Outputs;
       } catch (err) {
         throw new OrtError(classify(err), `${impl.graph}: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -146,6 +151,26 @@ export class OrtRuntime {
     return type === 'float16'
       ? new this.ort.Tensor('float16', new Uint16Array(0), dims)
       : new this.ort.Tensor('float32', new Float32Array(0), dims);
+  }
+
+  /**
+   * A GPU-resident tensor of `dims` (uninitialised), for outputs written in place (the decoder's KV cache); null when
+   * this runtime is not on WebGPU.  Destroyed by `dispose()`.
+   */
+  async gpuTensor(type: 'float32' | 'float16', dims: readonly number[]): Promise<Tensor | null> {
+    if (this.provider !== 'webgpu') return null;
+    const device = (await (this.ort.env.webgpu as { device?: Promise<unknown> } | undefined)?.device) as
+      | { createBuffer(d: { size: number; usage: number }): { destroy(): void } }
+      | undefined;
+    if (!device) return null;
+    const bytes = dims.reduce((a, b) => a * b, 1) * (type === 'float16' ? 2 : 4);
+    // GPUBufferUsage.STORAGE | COPY_SRC | COPY_DST (numeric: this file is also compiled for Node).
+    const buffer = device.createBuffer({ size: Math.ceil(bytes / 16) * 16, usage: 0x80 | 0x04 | 0x08 });
+    return this.ort.Tensor.fromGpuBuffer(buffer as never, {
+      dataType: type,
+      dims,
+      dispose: () => buffer.destroy(),
+    }) as Tensor;
   }
 
   async release(): Promise<void> {
