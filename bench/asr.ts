@@ -1,23 +1,39 @@
 /**
- * GLM-ASR speed on the full-size random-weight model (npm run model:full-random), side by side in one run:
+ * GLM-ASR speed on the full-size random-weight model, side by side in one run, before and after the fused decoder:
+ *  - models: the op-by-op export (`npm run model:full-random -- --unfused --out ~/.cache/glm-asr-web/full-random-unfused`,
+ *    or GLMASR_BENCH_REFERENCE) and the converter's fused build (`npm run model:full-random`), each with its decoder's
+ *    node count (kernels per generated token);
  *  - one 30 s window through the app's pipeline in onnxruntime-node and in Chromium's WASM provider (the real app,
  *    served by the real server): encoder ms, prefill ms, decode tokens/s, and the browser/Node ratio;
  *  - this machine's memory bandwidth (a large copy) and the decode bound it implies: every decode step streams the
  *    decoder's weights once, so tokens/s <= bandwidth / decoder bytes.
  */
 import { chromium } from '@playwright/test';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import { directorySource } from '../server/model-source.ts';
 import { start } from '../server/server.ts';
+import type { ModelManifest, Variant } from '../workers/asr/contract.ts';
 import { createNodeRuntime } from '../workers/asr/ort/node.ts';
 import { GlmAsrPipeline } from '../workers/asr/pipeline.ts';
 import { encodeWavFloat32 } from '../workers/dsp/wav.ts';
 import { FULL_MODEL, fullModelManifest, ROOT, speech, table } from './common.ts';
 
-const MODEL = FULL_MODEL;
-const VARIANT = (process.env['GLMASR_BENCH_VARIANT'] ?? 'q4') as 'q4';
+/**
+ * A q8 build of the same checkpoint (`npm run model:full-random -- --variants q8 --out …/full-random-q8`) or the
+ * full model itself when it has q8: the WASM engine's variant (MatMulInteger runs on WASM SIMD's int8 GEMM, where
+ * MatMulNBits dequantizes its whole weight to float32 on every call).
+ */
+const Q8_MODEL = resolve(process.env['GLMASR_BENCH_Q8'] ?? resolve(homedir(), '.cache/glm-asr-web/full-random-q8'));
+
+/** The op-by-op reference build of the same checkpoint (the "before"). */
+const REFERENCE_MODEL = resolve(
+  process.env['GLMASR_BENCH_REFERENCE'] ?? resolve(homedir(), '.cache/glm-asr-web/full-random-unfused'),
+);
+const VARIANT = (process.env['GLMASR_BENCH_VARIANT'] ?? 'q4') as Variant;
 const TOKENS = Number(process.env['GLMASR_BENCH_TOKENS'] ?? 24);
 
 interface Timing {
@@ -43,9 +59,9 @@ function copyBandwidth(): number {
   return best;
 }
 
-async function nodeRun(pcm: Float32Array): Promise<Timing & { loadMs: number }> {
+async function nodeRun(model: string, pcm: Float32Array): Promise<Timing & { loadMs: number }> {
   const t0 = performance.now();
-  const pipeline = await GlmAsrPipeline.load(createNodeRuntime(), directorySource(MODEL), VARIANT);
+  const pipeline = await GlmAsrPipeline.load(createNodeRuntime(), directorySource(model), VARIANT);
   const loadMs = performance.now() - t0;
   try {
     const r = await pipeline.transcribe(pcm, { maxNewTokens: TOKENS, repetitionGuard: false });
@@ -56,8 +72,20 @@ async function nodeRun(pcm: Float32Array): Promise<Timing & { loadMs: number }> 
   }
 }
 
-async function browserRun(wav: string): Promise<Timing & { loadMs: number }> {
-  const server = await start({ port: 4391, host: '127.0.0.1', dist: resolve(ROOT, 'dist'), models: dirname(MODEL) });
+/** Decoder node count of `model`'s variant (the converter's `inspect`, which reads the graph itself). */
+function decoderNodes(model: string, variant: Variant = VARIANT): number {
+  const out = execFileSync(
+    resolve(ROOT, 'tools/py'),
+    ['-m', 'glmasr_onnx', 'inspect', '--model', model, '--variant', variant],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return (JSON.parse(out) as Record<string, { nodes: number }>)['decoder_model_merged']!.nodes;
+}
+
+async function browserRun(model: string, variant: Variant, wav: string): Promise<Timing & { loadMs: number }> {
+  const server = await start({ port: 4391, host: '127.0.0.1', dist: resolve(ROOT, 'dist'), models: dirname(model) });
   const browser = await chromium.launch({
     executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
     args: [...CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'), '--js-flags=--max-old-space-size=8192'],
@@ -66,7 +94,7 @@ async function browserRun(wav: string): Promise<Timing & { loadMs: number }> {
     const page = await browser.newPage();
     const t0 = performance.now();
     await page.goto(
-      `http://127.0.0.1:4391/?model=/models/${basename(MODEL)}/&variant=${VARIANT}&engine=wasm&storage=memory&maxNewTokens=${TOKENS}`,
+      `http://127.0.0.1:4391/?model=/models/${basename(model)}/&variant=${variant}&engine=wasm&storage=memory&maxNewTokens=${TOKENS}`,
     );
     const engine = page.getByTestId('engine');
     const error = page.locator('[role=alert]');
@@ -90,54 +118,133 @@ async function browserRun(wav: string): Promise<Timing & { loadMs: number }> {
   }
 }
 
+interface ModelRuns {
+  label: string;
+  nodes: number;
+  decoderBytes: number;
+  node: Timing & { loadMs: number };
+  web: (Timing & { loadMs: number }) | string;
+}
+
 export async function benchAsr(): Promise<void> {
-  console.log('\n== GLM-ASR, full-size random weights, one 30 s window');
-  const manifest = fullModelManifest();
-  if (!manifest) return;
-  const decoderBytes = manifest.variants[VARIANT]!.graphs.decoder_model_merged.bytes;
+  console.log('\n== GLM-ASR, full-size random weights, one 30 s window: op-by-op export vs fused decoder');
+  if (!fullModelManifest()) return;
+  const models = [
+    { label: 'op-by-op export', dir: REFERENCE_MODEL },
+    { label: 'fused (genai builder)', dir: FULL_MODEL },
+  ].filter((m) => {
+    const ok = existsSync(resolve(m.dir, 'manifest.json'));
+    if (!ok) console.log(`(no ${m.label} model at ${m.dir}: that row is left out)`);
+    return ok;
+  });
   const { samples, source } = speech(30);
   const dir = resolve(ROOT, 'build/bench');
   mkdirSync(dir, { recursive: true });
   const wav = resolve(dir, 'speech-30s.wav');
   writeFileSync(wav, encodeWavFloat32(samples, 16_000));
-  console.log(`model ${MODEL} (${VARIANT}, decoder ${(decoderBytes / 1e9).toFixed(2)} GB), audio: ${source}`);
-  console.log(`${TOKENS} generated tokens per run (greedy, no early stop)`);
+  console.log(`variant ${VARIANT}, audio: ${source}, ${TOKENS} generated tokens per run (greedy, no early stop)`);
 
   const bandwidth = copyBandwidth();
-  const node = await nodeRun(samples);
-  console.log(`node done: encoder ${node.encoderMs.toFixed(0)} ms, ${tokPerSec(node).toFixed(2)} tokens/s`);
-  let web: (Timing & { loadMs: number }) | null = null;
-  let webError = '';
-  try {
-    web = await browserRun(wav);
-  } catch (err) {
-    webError = err instanceof Error ? err.message : String(err);
+  const runs: ModelRuns[] = [];
+  for (const m of models) {
+    const manifest = JSON.parse(readFileSync(resolve(m.dir, 'manifest.json'), 'utf8')) as ModelManifest;
+    const decoderBytes = manifest.variants[VARIANT]!.graphs.decoder_model_merged.bytes;
+    const nodes = decoderNodes(m.dir);
+    const node = await nodeRun(m.dir, samples);
+    console.log(`${m.label}: node encoder ${node.encoderMs.toFixed(0)} ms, ${tokPerSec(node).toFixed(2)} tokens/s`);
+    let web: ModelRuns['web'];
+    try {
+      web = await browserRun(m.dir, VARIANT, wav);
+    } catch (err) {
+      web = err instanceof Error ? err.message : String(err);
+    }
+    runs.push({ label: m.label, nodes, decoderBytes, node, web });
   }
-  const bound = (bandwidth * 1e9) / decoderBytes;
-  const row = (name: string, t: (Timing & { loadMs: number }) | null): (string | number)[] =>
-    t
-      ? [
-          name,
-          (t.loadMs / 1000).toFixed(1),
-          t.encoderMs.toFixed(0),
-          t.prefillMs.toFixed(0),
-          tokPerSec(t).toFixed(2),
-          `${((100 * tokPerSec(t)) / bound).toFixed(0)}%`,
-        ]
-      : [name, `failed: ${webError}`];
-  console.log(
-    `memory copy bandwidth ${bandwidth.toFixed(1)} GB/s (read+write) -> decode bound ${bound.toFixed(2)} tokens/s`,
-  );
-  console.log(
-    table([
-      ['engine', 'load s', 'encoder ms', 'prefill ms', 'tokens/s', 'of bound'],
-      row('onnxruntime-node (CPU)', node),
-      row('Chromium WASM', web),
-    ]),
-  );
-  if (web) {
+  // The WASM engine's own variant, q8, on the fused build.
+  const q8Dir = [FULL_MODEL, Q8_MODEL].find((d) => {
+    const file = resolve(d, 'manifest.json');
+    return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as ModelManifest).variants.q8;
+  });
+  let q8: { nodes: number; decoderBytes: number; web: ModelRuns['web'] } | null = null;
+  if (q8Dir) {
+    const manifest = JSON.parse(readFileSync(resolve(q8Dir, 'manifest.json'), 'utf8')) as ModelManifest;
+    let web: ModelRuns['web'];
+    try {
+      web = await browserRun(q8Dir, 'q8', wav);
+    } catch (err) {
+      web = err instanceof Error ? err.message : String(err);
+    }
+    q8 = {
+      nodes: decoderNodes(q8Dir, 'q8'),
+      decoderBytes: manifest.variants.q8!.graphs.decoder_model_merged.bytes,
+      web,
+    };
+  } else console.log(`(no q8 build at ${Q8_MODEL}: the WASM q8 row is left out)`);
+  console.log(`memory copy bandwidth ${bandwidth.toFixed(1)} GB/s (read+write)`);
+  const rows: (string | number)[][] = [
+    ['model', 'decoder nodes', 'engine', 'load s', 'encoder ms', 'prefill ms', 'tokens/s', 'of bound'],
+  ];
+  for (const r of runs) {
+    const bound = (bandwidth * 1e9) / r.decoderBytes;
+    const row = (engine: string, t: ModelRuns['web']) =>
+      typeof t === 'string'
+        ? [r.label, r.nodes, engine, `failed: ${t}`]
+        : [
+            r.label,
+            r.nodes,
+            engine,
+            (t.loadMs / 1000).toFixed(1),
+            t.encoderMs.toFixed(0),
+            t.prefillMs.toFixed(0),
+            tokPerSec(t).toFixed(2),
+            `${((100 * tokPerSec(t)) / bound).toFixed(0)}% of ${bound.toFixed(1)}`,
+          ];
+    rows.push(row('onnxruntime-node (CPU)', r.node), row('Chromium WASM', r.web));
+  }
+  if (q8) {
+    const bound = (bandwidth * 1e9) / q8.decoderBytes;
+    const t = q8.web;
+    rows.push(
+      typeof t === 'string'
+        ? ['fused, q8', q8.nodes, 'Chromium WASM', `failed: ${t}`]
+        : [
+            'fused, q8',
+            q8.nodes,
+            'Chromium WASM',
+            (t.loadMs / 1000).toFixed(1),
+            t.encoderMs.toFixed(0),
+            t.prefillMs.toFixed(0),
+            tokPerSec(t).toFixed(2),
+            `${((100 * tokPerSec(t)) / bound).toFixed(0)}% of ${bound.toFixed(1)}`,
+          ],
+    );
+  }
+  console.log(table(rows));
+  const fused = runs.find((r) => r.label.startsWith('fused'));
+  if (fused && q8 && typeof q8.web !== 'string') {
+    const wasm = q8.web;
     console.log(
-      `ratio browser/node: encoder ${(web.encoderMs / node.encoderMs).toFixed(2)}x the time, decode ${(tokPerSec(web) / tokPerSec(node)).toFixed(2)}x the speed`,
+      `WASM's variant (q8, fused) vs onnxruntime-node (q4, fused): decode ${(tokPerSec(wasm) / tokPerSec(fused.node)).toFixed(2)}x the speed, ` +
+        `encoder ${(wasm.encoderMs / fused.node.encoderMs).toFixed(2)}x the time` +
+        (typeof fused.web !== 'string'
+          ? `; q8 vs q4 on WASM: decode ${(tokPerSec(wasm) / tokPerSec(fused.web)).toFixed(2)}x`
+          : ''),
+    );
+  }
+  for (const r of runs) {
+    if (typeof r.web !== 'string')
+      console.log(
+        `${r.label}: browser/node encoder ${(r.web.encoderMs / r.node.encoderMs).toFixed(2)}x the time, ` +
+          `decode ${(tokPerSec(r.web) / tokPerSec(r.node)).toFixed(2)}x the speed`,
+      );
+  }
+  if (runs.length === 2) {
+    const [a, b] = runs as [ModelRuns, ModelRuns];
+    const web = typeof a.web !== 'string' && typeof b.web !== 'string' ? [a.web, b.web] : null;
+    console.log(
+      `fused vs op-by-op: ${a.nodes} -> ${b.nodes} decoder nodes; node decode ${(tokPerSec(b.node) / tokPerSec(a.node)).toFixed(2)}x, ` +
+        `prefill ${(a.node.prefillMs / b.node.prefillMs).toFixed(2)}x faster` +
+        (web ? `; WASM decode ${(tokPerSec(web[1]!) / tokPerSec(web[0]!)).toFixed(2)}x` : ''),
     );
   }
 }

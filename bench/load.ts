@@ -1,9 +1,10 @@
 /**
- * `npm run bench -- load`: the full-size random-weight model (q4f16, 1.45 GB) in Chromium on the WASM engine:
- *  1. downloaded by the app from the local server into IndexedDB (16 MiB records);
+ * `npm run bench -- load`: the full-size random-weight model (q4, 1.84 GB) in Chromium on the WASM engine:
+ *  1. downloaded by the app from the local server into IndexedDB (16 MiB records), q4;
  *  2. loaded from IndexedDB into onnxruntime sessions: time, and the browser's peak memory above its idle level as
  *     a ratio to the model's bytes (goal ≤ 1.15);
- *  3. the same bytes loaded by plain fetch from localhost without storing (`storage=memory`), measured the same way.
+ *  3. the same bytes loaded by plain fetch from localhost without storing (`storage=memory`), measured the same way;
+ *  4. the stored copy loaded on WebGPU (SwiftShader), with the renderer processes' share (the JavaScript side).
  * Memory is the resident set (/proc/<pid>/statm) summed over every Chromium process, sampled every 100 ms, above the
  * same browser's level on about:blank just before (so shared libraries counted once per process cancel out).
  */
@@ -15,7 +16,8 @@ import { start } from '../server/server.ts';
 import { FULL_MODEL, fullModelManifest, ROOT, table } from './common.ts';
 
 const MODEL = FULL_MODEL;
-const VARIANT = process.env['GLMASR_BENCH_LOAD_VARIANT'] ?? 'q4f16';
+// q4: the variant both engines run (q4f16's 4-bit embedding has no WASM kernel; SwiftShader lacks shader-f16).
+const VARIANT = process.env['GLMASR_BENCH_LOAD_VARIANT'] ?? 'q4';
 const PORT = 4392;
 
 /** Every process under `root` (Chromium's browser, renderer, GPU, network, utility processes). */
@@ -49,26 +51,49 @@ function rss(pids: number[]): number {
   return pages * 4096;
 }
 
+/** Renderer processes (the page and its workers: the JavaScript/WASM side of a load). */
+function renderers(pids: number[]): number[] {
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Peak RSS of the whole browser and of its renderers alone (on WebGPU the weights' GPU copies live elsewhere). */
 class Sampler {
   peak = 0;
+  peakRenderer = 0;
   private running = false;
   constructor(private readonly root: number) {}
   now(): number {
     return rss(tree(this.root));
   }
+  nowRenderer(): number {
+    return rss(renderers(tree(this.root)));
+  }
+  private sample(): void {
+    const pids = tree(this.root);
+    this.peak = Math.max(this.peak, rss(pids));
+    this.peakRenderer = Math.max(this.peakRenderer, rss(renderers(pids)));
+  }
   start(): void {
-    this.peak = this.now();
+    this.peak = 0;
+    this.peakRenderer = 0;
+    this.sample();
     this.running = true;
     const tick = () => {
       if (!this.running) return;
-      this.peak = Math.max(this.peak, this.now());
+      this.sample();
       setTimeout(tick, 100);
     };
     setTimeout(tick, 100);
   }
   stop(): number {
     this.running = false;
-    this.peak = Math.max(this.peak, this.now());
+    this.sample();
     return this.peak;
   }
 }
@@ -79,15 +104,26 @@ interface LoadRun {
   base: number;
   peak: number;
   after: number;
+  baseRenderer: number;
+  peakRenderer: number;
 }
 
-async function loadOnce(browser: Browser, page: Page, sampler: Sampler, query: string): Promise<LoadRun> {
+async function loadOnce(
+  browser: Browser,
+  page: Page,
+  sampler: Sampler,
+  provider: 'wasm' | 'webgpu',
+  query: string,
+): Promise<LoadRun> {
   await page.goto('about:blank');
   await new Promise((ok) => setTimeout(ok, 3000));
   const base = sampler.now();
+  const baseRenderer = sampler.nowRenderer();
   sampler.start();
   const t0 = performance.now();
-  await page.goto(`http://127.0.0.1:${PORT}/?model=/models/${basename(MODEL)}/&variant=${VARIANT}&engine=wasm${query}`);
+  await page.goto(
+    `http://127.0.0.1:${PORT}/?model=/models/${basename(MODEL)}/&variant=${VARIANT}&engine=${provider}${query}`,
+  );
   const engine = page.getByTestId('engine');
   const error = page.locator('transcriber-panel [role=alert]');
   await Promise.race([engine.waitFor({ timeout: 3_600_000 }), error.first().waitFor({ timeout: 3_600_000 })]);
@@ -99,11 +135,13 @@ async function loadOnce(browser: Browser, page: Page, sampler: Sampler, query: s
   const after = sampler.now();
   const stageMs = JSON.parse((await engine.getAttribute('data-stage-ms')) ?? '{}') as Record<string, number>;
   void browser;
-  return { totalMs, stageMs, base, peak, after };
+  return { totalMs, stageMs, base, peak, after, baseRenderer, peakRenderer: sampler.peakRenderer };
 }
 
 export async function benchLoad(): Promise<void> {
-  console.log(`\n== Model load: IndexedDB vs plain fetch (full-size random weights, ${VARIANT}, Chromium WASM)`);
+  console.log(
+    `\n== Model load: IndexedDB vs plain fetch (full-size random weights, ${VARIANT}, Chromium WASM and WebGPU)`,
+  );
   const manifest = fullModelManifest();
   if (!manifest) return;
   const modelBytes = manifest.variants[VARIANT as 'q4f16']!.bytes;
@@ -111,7 +149,7 @@ export async function benchLoad(): Promise<void> {
   // launchServer gives the browser's process id (the root of the process tree whose memory is measured).
   const browserServer = await chromium.launchServer({
     executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
-    args: [...CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'), '--js-flags=--max-old-space-size=8192'],
+    args: [...CHROMIUM_ARGS, '--js-flags=--max-old-space-size=8192'],
   });
   const browser = await chromium.connect(browserServer.wsEndpoint());
   const pid = browserServer.process().pid;
@@ -120,10 +158,12 @@ export async function benchLoad(): Promise<void> {
   try {
     const context = await browser.newContext({ serviceWorkers: 'block' });
     const page = await context.newPage();
-    const download = await loadOnce(browser, page, sampler, '');
+    const download = await loadOnce(browser, page, sampler, 'wasm', '');
     console.log(`downloaded into IndexedDB and loaded in ${(download.totalMs / 1000).toFixed(1)} s`);
-    const stored = await loadOnce(browser, page, sampler, '');
-    const fetched = await loadOnce(browser, page, sampler, '&storage=memory');
+    const stored = await loadOnce(browser, page, sampler, 'wasm', '');
+    const fetched = await loadOnce(browser, page, sampler, 'wasm', '&storage=memory');
+    // WebGPU (SwiftShader here: a software GPU, so its "GPU memory" is this machine's RAM in the GPU process).
+    const gpuStored = await loadOnce(browser, page, sampler, 'webgpu', '');
     const mb = (b: number) => (b / 1e6).toFixed(0);
     const toSession = (r: LoadRun) => (r.stageMs['read'] ?? r.stageMs['download'] ?? 0) + (r.stageMs['session'] ?? 0);
     const row = (name: string, r: LoadRun) => [
@@ -136,14 +176,30 @@ export async function benchLoad(): Promise<void> {
       ((r.peak - r.base) / modelBytes).toFixed(2),
       ((r.after - r.base) / modelBytes).toFixed(2),
     ];
+    const renderer = (r: LoadRun) => ((r.peakRenderer - r.baseRenderer) / modelBytes).toFixed(2);
     console.log(`model bytes (${VARIANT}): ${mb(modelBytes)} MB; memory = RSS of all Chromium processes above idle`);
     console.log(
       table([
-        ['source', 'bytes→sessions s', 'read s', 'sessions s', 'total s', 'peak MB', 'peak/model', 'after/model'],
-        row('IndexedDB (stored)', stored),
-        row('fetch, localhost', fetched),
-        row('first visit: download+store', download),
+        [
+          'source',
+          'bytes→sessions s',
+          'read s',
+          'sessions s',
+          'total s',
+          'peak MB',
+          'peak/model',
+          'after/model',
+          'renderer peak/model',
+        ],
+        [...row('WASM, IndexedDB (stored)', stored), renderer(stored)],
+        [...row('WASM, fetch, localhost', fetched), renderer(fetched)],
+        [...row('WASM, first visit: download+store', download), renderer(download)],
+        [...row('WebGPU (SwiftShader), IndexedDB', gpuStored), renderer(gpuStored)],
       ]),
+    );
+    console.log(
+      'renderer = the page and its workers (JavaScript and WASM heaps); on WebGPU the rest of the peak is the GPU ' +
+        "process holding the weights' buffers (on a real GPU: video memory or unified memory).",
     );
     console.log(
       `IndexedDB vs fetch, bytes→sessions time: ${(toSession(stored) / toSession(fetched)).toFixed(2)}x; ` +

@@ -1,12 +1,13 @@
 /**
  * `npm run bench [-- section ...]`: speed and memory goals, each measured side by side in one run and printed as
- * ratios.  Sections: mel, long, load, asr, server.
+ * ratios.  Sections: mel, long, load, asr, server, webgpu.
  */
 import { benchAsr } from './asr.ts';
 import { benchLoad } from './load.ts';
 import { benchLong } from './long.ts';
 import { benchMel } from './mel.ts';
 import { benchServer } from './server.ts';
+import { benchWebGpu } from './webgpu.ts';
 
 const sections: Record<string, () => Promise<void>> = {
   mel: benchMel,
@@ -14,6 +15,7 @@ const sections: Record<string, () => Promise<void>> = {
   load: benchLoad,
   asr: benchAsr,
   server: benchServer,
+  webgpu: benchWebGpu,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const run = wanted.length ? wanted : Object.keys(sections);

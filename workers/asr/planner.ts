@@ -115,9 +115,14 @@ export const WEIGHT_COPIES = 2;
  */
 export const FIRST_VISIT_COPIES = 3.1;
 
-/** Variant preference per engine (the first one the manifest has and that fits wins). */
+/**
+ * Variant preference per engine (the first one the manifest has and that fits wins).  On WASM q8 comes first: its
+ * MatMulInteger runs on WASM SIMD's int8 GEMM, while the WASM build's MatMulNBits (q4) dequantizes its whole weight
+ * to float32 on every call (no int8 kernel for WASM in MLAS): the full-size decoder ran 1.47 vs 0.14 tokens/s
+ * (`npm run bench -- asr`).
+ */
 export const VARIANT_ORDER = {
-  wasm: ['q4', 'q8', 'fp32', 'q4f16', 'fp16'],
+  wasm: ['q8', 'q4', 'fp32', 'q4f16', 'fp16'],
   webgpuF16: ['q4f16', 'q4', 'fp16', 'fp32', 'q8'],
   webgpu: ['q4', 'fp32', 'q8'],
 } as const satisfies Record<string, readonly Variant[]>;
