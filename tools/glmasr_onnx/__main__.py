@@ -22,9 +22,13 @@ examples:
 variants (transformers.js file suffixes):
   fp32   ''           reference, for tests
   fp16   _fp16        float16 weights and compute, float32 graph I/O
-  q8     _quantized   dynamic uint8 MatMul + embedding
-  q4     _q4          MatMulNBits 4-bit (block 32, symmetric), float32 elsewhere
-  q4f16  _q4f16       q4 + float16 elsewhere: the app's default on WebGPU
+  q8     _quantized   dynamic uint8 MatMul + embedding: the app's choice on WASM (int8 GEMM on WASM SIMD)
+  q4     _q4          MatMulNBits 4-bit (block 32, symmetric, accuracy level 4: int8 compute on CPUs), float32
+                      elsewhere: the server's (onnxruntime-node) and WebGPU without shader-f16
+  q4f16  _q4f16       q4 weights + float16 elsewhere, 4-bit embedding table: the app's choice on WebGPU
+The decoder is built fused by onnxruntime-genai's model builder (GroupQueryAttention, ~11 nodes per layer) unless
+--unfused.  f16 variants keep the encoder's final norm and the projector in float32 and clamp the encoder's layer
+outputs to the float16 range (manifest.json records it).
 """
 
 
@@ -44,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--from", dest="source", required=True, help="checkpoint directory or hub id (owner/name)")
     p.add_argument("--out", required=True, type=Path, help="output model directory (created atomically)")
-    p.add_argument("--variants", default="q4f16", type=_variants, help="comma-separated, default q4f16")
+    p.add_argument("--variants", default="q4f16,q4,q8", type=_variants, help="comma-separated, default q4f16,q4,q8")
     p.add_argument("--model-id", default=None, help="id recorded in manifest.json (default: the directory name)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -80,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
     f = sub.add_parser("full-random", help="real-size GLM-ASR-Nano config with random weights (for benchmarks)")
     f.add_argument("--out", required=True, type=Path, help="model directory to write (converted)")
-    f.add_argument("--variants", default="q4f16,q4", type=_variants)
+    f.add_argument("--variants", default="q4f16,q4,q8", type=_variants)
     f.add_argument("--keep-checkpoint", action="store_true")
     f.add_argument("--unfused", action="store_true", help="op-by-op decoder (the reference the benchmarks compare)")
 

@@ -126,6 +126,8 @@ def _tensor_bytes(t: onnx.TensorProto) -> int:
     n = 1
     for d in t.dims:
         n *= d
+    if t.data_type in (onnx.TensorProto.INT4, onnx.TensorProto.UINT4):
+        return (n + 1) // 2  # two 4-bit values per byte (numpy's int4 stand-in is a whole byte)
     itemsize = onnx.helper.tensor_dtype_to_np_dtype(t.data_type).itemsize
     return n * itemsize
 

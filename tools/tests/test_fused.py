@@ -74,6 +74,9 @@ def test_manifest_records_each_graphs_nodes_and_op_types(tiny, variant):
     for graph, info in manifest["variants"][variant]["graphs"].items():
         proto = onnx.load(str(model_dir / info["files"][0]), load_external_data=False)
         assert info["nodes"] == len(proto.graph.node)
+        largest = next(t for t in proto.graph.initializer if t.name == info["largest_initializer"]["name"])
+        if largest.raw_data:  # stored bytes, independent of the dtype arithmetic (int4 packs two per byte)
+            assert info["largest_initializer"]["bytes"] == len(largest.raw_data)
         assert info["op_types"] == op_counts(proto)
         assert sum(info["op_types"].values()) == info["nodes"]
     dec = manifest["variants"][variant]["graphs"]["decoder_model_merged"]
