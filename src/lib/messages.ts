@@ -90,10 +90,9 @@ const MESSAGES: Record<ErrorCode, UserMessage> = {
     action: 'The app will use the CPU instead.',
   },
   NON_FINITE: {
-    title:
-      'The model produced invalid numbers for this audio (a half-precision overflow), and the full-precision fallback could not run.',
+    title: 'The model produced invalid numbers (inf/NaN) for this audio.',
     action:
-      'Your text so far is kept. Choose the q4 variant in Settings, or connect to the network so the fallback can load.',
+      'Your text so far is kept. With a half-precision variant (q4f16, fp16) the app re-encodes such audio in full precision, which needs the network once; otherwise choose another variant in Settings.',
   },
   DOWNLOAD_FAILED: {
     title: 'The model download failed.',

@@ -16,6 +16,7 @@ import {
   type GpuProbe,
   type PlannerSettings,
   type PlanResult,
+  wasmMissingOp,
 } from '../../workers/asr/planner.ts';
 import { ARTIFACTS, missing } from '../helpers/data.ts';
 
@@ -68,6 +69,8 @@ const FULL: ModelManifest = {
   },
   files: [],
 };
+// q4f16's embedding is GatherBlockQuantized (as the converter records in op_types), which the WASM build lacks.
+FULL.variants.q4f16!.graphs.embed_tokens.op_types = { 'com.microsoft.GatherBlockQuantized': 1, Cast: 1 };
 
 const TINY_DIR = resolve(ARTIFACTS, 'models', 'tiny');
 const TINY_MISSING = missing(
@@ -563,6 +566,17 @@ describe('estimatePeakBytes: 320 MB + 2 × Σ graph bytes', () => {
   );
   test('a variant the manifest lacks is a clear error', () => {
     expect(() => estimatePeakBytes(FULL, 'fp16', 'wasm')).toThrow('the manifest has no fp16 variant');
+  });
+});
+
+describe('wasmMissingOp: ops the WASM build lacks, from the manifest', () => {
+  test('full-size q4f16: its 4-bit embedding; q4 runs', () => {
+    expect(wasmMissingOp(FULL, 'q4f16')).toEqual({ graph: 'embed_tokens', op: 'GatherBlockQuantized' });
+    expect(wasmMissingOp(FULL, 'q4')).toBeNull();
+  });
+  test.skipIf(TINY_MISSING)("the tiny model's real manifest: q4f16 only", () => {
+    for (const v of ['fp32', 'fp16', 'q8', 'q4'] as const) expect(wasmMissingOp(TINY!, v), v).toBeNull();
+    expect(wasmMissingOp(TINY!, 'q4f16')).toEqual({ graph: 'embed_tokens', op: 'GatherBlockQuantized' });
   });
 });
 

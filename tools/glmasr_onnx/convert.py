@@ -152,6 +152,20 @@ def export_base(model, dtype_name: str, work: Path, report: Reporter, fused: boo
     return paths
 
 
+def accuracy_levels(model: onnx.ModelProto) -> dict:
+    """{"matmulnbits_accuracy_level": N} when the graph has MatMulNBits nodes (all at one level), read from them."""
+    levels = {
+        next((a.i for a in n.attribute if a.name == "accuracy_level"), 0)
+        for n in model.graph.node
+        if n.op_type == "MatMulNBits"
+    }
+    if not levels:
+        return {}
+    if len(levels) > 1:
+        raise ConversionError("INTERNAL", f"MatMulNBits nodes at several accuracy levels: {sorted(levels)}")
+    return {"matmulnbits_accuracy_level": levels.pop()}
+
+
 def fused_decoder_base(dtype_name: str, work: Path, report: Reporter) -> Path:
     from .fused import build_fused_decoder
 
@@ -173,7 +187,7 @@ def build_variant(variant: str, graph: str, base: Path, out_onnx: Path, work: Pa
         return save_graph(onnx.load(str(tmp)), target)
     model = onnx.load(str(base))
     if variant in ("q4", "q4f16") and graph != "embed_tokens":
-        model = to_q4(model, ACCURACY_LEVEL[variant])
+        model = to_q4(model, ACCURACY_LEVEL[variant] if graph == "decoder_model_merged" else 0)
     # The embedding table: 4-bit (GatherBlockQuantized) in q4f16, the WebGPU variant; q4 runs on WASM too, whose
     # onnxruntime-web build lacks that op, so it keeps the float32 table (§7.3).
     if variant == "q4f16" and graph == "embed_tokens":
@@ -263,6 +277,7 @@ def convert(
                     "build": "fused" if fused and graph == "decoder_model_merged" else "export",
                     "nodes": len(head.graph.node),
                     "op_types": op_counts(head),
+                    **accuracy_levels(head),
                 }
 
         report("package", "configs, tokenizer, manifest")
@@ -324,7 +339,6 @@ def build_manifest(ckpt, stage: Path, graphs: dict, tokens: dict, eos: list[int]
         "variants": {
             v: {
                 "bytes": sum(g["bytes"] for g in gs.values()),
-                **({"matmulnbits_accuracy_level": ACCURACY_LEVEL[v]} if v in ACCURACY_LEVEL else {}),
                 **({"f16_audio_path": F16_AUDIO_PATH, "float32_twin": F32_TWIN[v]} if v in F32_TWIN else {}),
                 "graphs": gs,
             }

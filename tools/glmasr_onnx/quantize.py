@@ -60,11 +60,14 @@ def _name_nodes(model: ModelProto) -> None:
             node.name = f"{node.op_type}_{i}"
 
 
-# MatMulNBits `accuracy_level` per variant.  4 lets the CPU EP quantize the activations to int8 per block and run
-# int8 dot products (MLAS's SQNBIT_CompInt8: on x86 AVX2/AVX-512 and ARM NEON; onnxruntime-node decodes the full-size
-# q4 decoder 1.9x faster with it, `npm run bench -- asr`); where a build lacks that kernel (the WASM CPU EP) it falls
-# back to the float path, as with 0.  q4 is the CPU variant (server, WASM), so it gets 4, onnxruntime-genai's default
-# for the CPU EP; q4f16 is the WebGPU variant and keeps 0 (float compute), the builder's default for GPU EPs.
+# MatMulNBits `accuracy_level` of the decoder per variant.  4 lets the CPU EP quantize the activations to int8 per
+# block and run int8 dot products (MLAS's SQNBIT_CompInt8 on x86 AVX2/AVX-512 and ARM NEON: onnxruntime-node decodes
+# the full-size q4 decoder ~2x faster, `npm run bench -- asr`); the WASM build has no such kernel and computes in
+# float32 as with 0; onnxruntime's WebGPU EP takes its int8 (DP4A) path for it on adapters with subgroups (not
+# Apple's), which onnxruntime-genai's WebGPU int4 models use too.  q4 is the CPU variant (server, and WebGPU without
+# shader-f16), so its decoder gets 4, the builder's default for the CPU EP; q4f16's keeps 0.  The audio encoder keeps
+# 0 in every variant: Whisper-style encoders are the most quantization-sensitive part (shared/docs/glm-asr.md §7.2),
+# and int8 activations are the worst case for the outliers of a window whose f16 features overflowed.
 ACCURACY_LEVEL = {"q4": 4, "q4f16": 0}
 
 

@@ -80,6 +80,16 @@ def test_manifest_records_each_graphs_nodes_and_op_types(tiny, variant):
         assert info["op_types"] == op_counts(proto)
         assert sum(info["op_types"].values()) == info["nodes"]
     dec = manifest["variants"][variant]["graphs"]["decoder_model_merged"]
+    if variant in ("q4", "q4f16"):  # int8 compute for the CPU variant's decoder only; the audio path stays float
+        for graph, want in (("decoder_model_merged", 4 if variant == "q4" else 0), ("audio_encoder", 0)):
+            info = manifest["variants"][variant]["graphs"][graph]
+            proto = onnx.load(str(model_dir / info["files"][0]), load_external_data=False)
+            got = {
+                next((a.i for a in n.attribute if a.name == "accuracy_level"), 0)
+                for n in proto.graph.node
+                if n.op_type == "MatMulNBits"
+            }
+            assert got == {want} and info["matmulnbits_accuracy_level"] == want, (graph, got)
     ops = dec["op_types"]
     assert ops["com.microsoft.GroupQueryAttention"] == layers
     assert ops["com.microsoft.SkipSimplifiedLayerNormalization"] == 2 * layers

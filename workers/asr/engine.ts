@@ -23,7 +23,7 @@ import { withGpuErrorScopes } from './ort/gpu-guard.ts';
 import { OrtError } from './ort/runtime.ts';
 import { createWebRuntime, ortGpuDevice } from './ort/web.ts';
 import { GlmAsrPipeline, PipelineError, type ModelSource } from './pipeline.ts';
-import { planEngine, type Plan } from './planner.ts';
+import { planEngine, wasmMissingOp, type Plan } from './planner.ts';
 import { RemoteEngine } from './remote-engine.ts';
 import { DownloadError } from './store/downloader.ts';
 import { ModelStore, modelId, StoreError } from './store/model-store.ts';
@@ -417,8 +417,17 @@ export class ModelHost {
       let p = this.remaining.shift()!;
       if (p.engine === 'server' && !this.serverAllowed(ctx.routing)) continue;
       // The CPU can run the variant that is already stored (an f16 variant too): no second download mid-job.
-      if (p.engine === 'wasm' && failed.info.variant && failed.info.provider !== 'server' && ctx.store)
-        p = { ...p, variant: failed.info.variant };
+      // Unless the WASM build lacks one of its ops (q4f16's 4-bit embedding): then the planned WASM variant.
+      const stored = failed.info.variant;
+      if (
+        p.engine === 'wasm' &&
+        stored &&
+        failed.info.provider !== 'server' &&
+        ctx.store &&
+        ctx.manifest &&
+        !wasmMissingOp(ctx.manifest, stored)
+      )
+        p = { ...p, variant: stored };
       try {
         const t0 = performance.now();
         const next = await this.start(p, () => undefined, signal);

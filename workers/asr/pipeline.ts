@@ -10,7 +10,7 @@
  * are produced.  Every call takes an AbortSignal, checked before each graph run, so a cancel lands within one step.
  */
 
-import { N_MELS, SAMPLE_RATE_HZ, WINDOW_FRAMES } from '../constants.ts';
+import { N_MELS, SAMPLE_RATE_HZ, WINDOW_FRAMES, WINDOW_SAMPLES } from '../constants.ts';
 import { LogMel } from '../dsp/mel.ts';
 import {
   CHAT_TEMPLATE_FILE,
@@ -180,7 +180,7 @@ export class GlmAsrPipeline {
   readonly kvType: 'float16' | 'float32';
   private readonly decoderTakes: { positionIds: boolean; numLogitsToKeep: boolean };
   private readonly prefillChunk: number;
-  private readonly kvInPlace: boolean;
+  private kvInPlace: boolean;
   /** The in-place KV cache (WebGPU, fused decoder): per layer [1, KV, capacity, D], grown when a window needs more. */
   private sharedKv: { capacity: number; past: Record<string, Tensor> } | null = null;
   private twinSource: ModelSource | null = null;
@@ -271,6 +271,7 @@ export class GlmAsrPipeline {
     const pipeline = new GlmAsrPipeline(runtime, manifest, variant, tokenizer, generation, encoder, embed, decoder);
     pipeline.twinSource = opts.twinSource ?? source;
     onProgress({ stage: 'warmup', loaded: 0, total: 0, detail: runtime.provider });
+    await pipeline.prepareKv();
     await (opts.guardWarmUp ? opts.guardWarmUp(() => pipeline.warmUp()) : pipeline.warmUp());
     return pipeline;
   }
@@ -308,10 +309,35 @@ export class GlmAsrPipeline {
     }
     const ids = this.tokenizer.prompt(0);
     const embeds = await this.embedIds(ids);
-    const past = this.emptyPast();
-    const out = await this.runtime.run(this.decoder, this.decoderFeeds(embeds, ids.length, 0, past));
-    disposeGpuTensors(out);
+    // The path windows take: on WebGPU with the fused decoder, the in-place cache (prepareKv).
+    const shared = this.kvInPlace ? this.sharedKv?.past : undefined;
+    const past = shared ?? this.emptyPast();
+    const fetches = shared ? this.inPlaceFetches(shared) : undefined;
+    const out = await this.runtime.run(this.decoder, this.decoderFeeds(embeds, ids.length, 0, past), fetches);
+    if (!shared) disposeGpuTensors(out);
     check('logits', cpuFloat32(out[T.logits] as Tensor));
+  }
+
+  /** Generated-token cap of a window of `samples` whose prompt has `promptTokens` ids. */
+  private tokenCap(samples: number, promptTokens: number, maxNewTokens?: number): number {
+    const maxPositions = this.manifest.model.max_position_embeddings - promptTokens;
+    const byLength = CAP_BASE_TOKENS + Math.ceil(CAP_TOKENS_PER_SEC * (samples / SAMPLE_RATE_HZ));
+    return Math.max(
+      1,
+      Math.min(maxNewTokens ?? Math.min(this.generation.max_new_tokens ?? 500, byLength), maxPositions),
+    );
+  }
+
+  /**
+   * On WebGPU with the fused decoder: allocate the in-place KV cache for a full 30 s window now (memory committed
+   * before the model is ready, shaders of the in-place path compiled by the warm-up).  Where GPU buffers cannot be
+   * made, the cache is per step, and `decoderInfo` says so.
+   */
+  private async prepareKv(): Promise<void> {
+    if (!this.kvInPlace) return;
+    const full = WINDOW_SAMPLES;
+    const prompt = this.tokenizer.prompt(audioTokenCount(full)).length;
+    if (!(await this.inPlaceKv(prompt + this.tokenCap(full, prompt)))) this.kvInPlace = false;
   }
 
   /** The in-place KV cache with room for `tokens` positions (reused across windows; grown, never shrunk). */
@@ -497,18 +523,7 @@ export class GlmAsrPipeline {
         row++;
       }
     }
-    const maxPositions = this.manifest.model.max_position_embeddings - ids.length;
-    const cap = Math.max(
-      1,
-      Math.min(
-        opts.maxNewTokens ??
-          Math.min(
-            this.generation.max_new_tokens ?? 500,
-            CAP_BASE_TOKENS + Math.ceil(CAP_TOKENS_PER_SEC * (samples.length / SAMPLE_RATE_HZ)),
-          ),
-        maxPositions,
-      ),
-    );
+    const cap = this.tokenCap(samples.length, ids.length, opts.maxNewTokens);
     const guard = opts.repetitionGuard ?? true;
 
     let inputs: Tensor | null = null;

@@ -37,7 +37,7 @@
  *    IndexedDB (formula +1.8%), 3369 MB by plain fetch without storing (−4.2%), 4831 MB on the first visit.  WebGPU and WebKit are unmeasured here (no GPU, no
  *    Safari on the test machine): the same formula is an assumption for them.
  */
-import { F16_VARIANTS, GRAPHS, VARIANTS, type ModelManifest, type Variant } from './contract.ts';
+import { F16_VARIANTS, GRAPHS, VARIANTS, type GraphName, type ModelManifest, type Variant } from './contract.ts';
 
 export interface GpuProbe {
   vendor: string;
@@ -216,6 +216,17 @@ export function describeGpu(gpu: GpuProbe): string {
   return [gpu.vendor, gpu.architecture, gpu.description].filter(Boolean).join(' ') || 'WebGPU adapter';
 }
 
+/** The first op of `variant`'s graphs that the WASM build lacks (manifest op_types), or null when it runs there. */
+export function wasmMissingOp(manifest: ModelManifest, variant: Variant): { graph: GraphName; op: string } | null {
+  const info = manifest.variants[variant];
+  if (!info) return null;
+  for (const g of GRAPHS) {
+    const op = Object.keys(info.graphs[g].op_types ?? {}).find((o) => WASM_MISSING_OPS.has(o));
+    if (op) return { graph: g, op: op.replace(/^com\.microsoft\./, '') };
+  }
+  return null;
+}
+
 function check(ctx: Context, engine: DeviceEngine, variant: Variant, explicitWebGpu: boolean): Check {
   const { probe, manifest } = ctx;
   const info = manifest.variants[variant]!;
@@ -249,13 +260,8 @@ function check(ctx: Context, engine: DeviceEngine, variant: Variant, explicitWeb
     }
   }
   if (engine === 'wasm') {
-    for (const g of GRAPHS) {
-      const missing = Object.keys(info.graphs[g].op_types ?? {}).find((op) => WASM_MISSING_OPS.has(op));
-      if (missing) {
-        out.hard.push(`${variant}'s ${GRAPH_LABEL[g]} uses ${missing.replace(/^com\.microsoft\./, '')}, which WASM lacks`);
-        break;
-      }
-    }
+    const missing = wasmMissingOp(manifest, variant);
+    if (missing) out.hard.push(`${variant}'s ${GRAPH_LABEL[missing.graph]} uses ${missing.op}, which WASM lacks`);
   }
   if (ctx.iosDevice && peak > ctx.budget)
     out.hard.push(
