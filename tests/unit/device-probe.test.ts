@@ -100,7 +100,7 @@ test.skipIf(NO_CHROMIUM)(
     expect(probe.storage?.quota).toBeGreaterThan(0);
     expect(probe.storage?.usage).toBeGreaterThanOrEqual(0);
 
-    // The planner on this real probe: SwiftShader runs the tiny model, never a 1.5 GB one.
+    // The planner on this real probe: SwiftShader runs the tiny model, never a 1.5 GB one (WASM's variant: q8).
     if (missing(TINY, 'built by scripts/test-artifacts.sh (npm test runs it)')) return;
     const tiny = JSON.parse(readFileSync(TINY, 'utf8')) as ModelManifest;
     const settings = { where: 'auto', server: null } as const;
@@ -109,7 +109,7 @@ test.skipIf(NO_CHROMIUM)(
     const big: ModelManifest = structuredClone(tiny);
     for (const v of Object.values(big.variants)) v.bytes *= 1000;
     const large = planEngine(probe, big, settings);
-    expect([large.engine, large.variant]).toEqual(['wasm', 'q4']);
+    expect([large.engine, large.variant]).toEqual(['wasm', 'q8']);
     expect(large.reasons).toContain('SwiftShader is a software renderer, not a GPU');
   },
 );

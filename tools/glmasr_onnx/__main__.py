@@ -23,8 +23,8 @@ variants (transformers.js file suffixes):
   fp32   ''           reference, for tests
   fp16   _fp16        float16 weights and compute, float32 graph I/O
   q8     _quantized   dynamic uint8 MatMul + embedding: the app's choice on WASM (int8 GEMM on WASM SIMD)
-  q4     _q4          MatMulNBits 4-bit (block 32, symmetric; the decoder at accuracy level 4: int8 compute on
-                      CPUs), float32 elsewhere: the server's (onnxruntime-node) and WebGPU without shader-f16
+  q4     _q4          MatMulNBits 4-bit (block 32, symmetric), float32 elsewhere: the server's (onnxruntime-node)
+                      and WebGPU's without shader-f16
   q4f16  _q4f16       q4 weights + float16 elsewhere, 4-bit embedding table: the app's choice on WebGPU
 The decoder is built fused by onnxruntime-genai's model builder (GroupQueryAttention, ~11 nodes per layer) unless
 --unfused.  f16 variants keep the encoder's final norm and the projector in float32 and clamp the encoder's layer

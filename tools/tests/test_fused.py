@@ -15,7 +15,7 @@ import torch
 from glmasr_onnx.convert import load_official
 from glmasr_onnx.checkpoint import resolve, validate
 from glmasr_onnx.fused import op_counts
-from glmasr_onnx.quantize import VARIANT_SUFFIX
+from glmasr_onnx.quantize import ACCURACY_LEVEL, VARIANT_SUFFIX
 
 LOGITS_ATOL = 1e-4  # the fp32 parity bound of test_parity.py
 
@@ -80,8 +80,8 @@ def test_manifest_records_each_graphs_nodes_and_op_types(tiny, variant):
         assert info["op_types"] == op_counts(proto)
         assert sum(info["op_types"].values()) == info["nodes"]
     dec = manifest["variants"][variant]["graphs"]["decoder_model_merged"]
-    if variant in ("q4", "q4f16"):  # int8 compute for the CPU variant's decoder only; the audio path stays float
-        for graph, want in (("decoder_model_merged", 4 if variant == "q4" else 0), ("audio_encoder", 0)):
+    if variant in ("q4", "q4f16"):  # float activations everywhere (quantize.ACCURACY_LEVEL says why)
+        for graph, want in (("decoder_model_merged", ACCURACY_LEVEL[variant]), ("audio_encoder", 0)):
             info = manifest["variants"][variant]["graphs"][graph]
             proto = onnx.load(str(model_dir / info["files"][0]), load_external_data=False)
             got = {

@@ -118,7 +118,7 @@ export const FIRST_VISIT_COPIES = 3.1;
 /**
  * Variant preference per engine (the first one the manifest has and that fits wins).  On WASM q8 comes first: its
  * MatMulInteger runs on WASM SIMD's int8 GEMM, while the WASM build's MatMulNBits (q4) dequantizes its whole weight
- * to float32 on every call (no int8 kernel for WASM in MLAS): the full-size decoder ran 1.47 vs 0.14 tokens/s
+ * to float32 on every call (no int8 kernel for WASM in MLAS): the full-size model decoded 1.41 vs 0.24 tokens/s
  * (`npm run bench -- asr`).
  */
 export const VARIANT_ORDER = {

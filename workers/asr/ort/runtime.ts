@@ -160,8 +160,7 @@ export class OrtRuntime {
   async gpuTensor(type: 'float32' | 'float16', dims: readonly number[]): Promise<Tensor | null> {
     if (this.provider !== 'webgpu') return null;
     const device = (await (this.ort.env.webgpu as { device?: Promise<unknown> } | undefined)?.device) as
-      | { createBuffer(d: { size: number; usage: number }): { destroy(): void } }
-      | undefined;
+      { createBuffer(d: { size: number; usage: number }): { destroy(): void } } | undefined;
     if (!device) return null;
     const bytes = dims.reduce((a, b) => a * b, 1) * (type === 'float16' ? 2 : 4);
     // GPUBufferUsage.STORAGE | COPY_SRC | COPY_DST (numeric: this file is also compiled for Node).
