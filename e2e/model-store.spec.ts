@@ -15,7 +15,7 @@ const CHUNK = 64 * 1024;
 const manifest = JSON.parse(readFileSync(resolve(MODEL_DIR, 'manifest.json'), 'utf8')) as {
   model_id: string;
   revision: string;
-  variants: Record<string, { graphs: Record<string, { files: string[] }> }>;
+  variants: Record<string, { bytes: number; graphs: Record<string, { files: string[] }> }>;
   files: { path: string; bytes: number }[];
 };
 const ID = `${manifest.model_id}@${manifest.revision}/fp32`;
@@ -224,7 +224,8 @@ test('settings list the stored model with its size, pause keeps a partial downlo
   await page.getByTestId('load-model').click();
   await expect(engineLine(page)).toBeVisible({ timeout: 60_000 });
   await expect(row).toHaveAttribute('data-complete', 'true');
-  await expect(row).toContainText('3.7 MB');
+  // The fp32 variant's bytes from the converter's manifest, in the app's decimal megabytes.
+  await expect(row).toContainText(`${(manifest.variants['fp32']!.bytes / 1e6).toFixed(1)} MB`);
   await expect(page.getByTestId('storage-usage')).toContainText('This site uses');
   await page.getByTestId('delete-model').click();
   await expect(row).toHaveCount(0);
