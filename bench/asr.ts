@@ -9,7 +9,6 @@
  *    decoder's weights once, so tokens/s <= bandwidth / decoder bytes.
  */
 import { chromium } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
@@ -20,7 +19,7 @@ import type { ModelManifest, Variant } from '../workers/asr/contract.ts';
 import { createNodeRuntime } from '../workers/asr/ort/node.ts';
 import { GlmAsrPipeline } from '../workers/asr/pipeline.ts';
 import { encodeWavFloat32 } from '../workers/dsp/wav.ts';
-import { FULL_MODEL, fullModelManifest, ROOT, speech, table } from './common.ts';
+import { decoderNodes, FULL_MODEL, fullModelManifest, REFERENCE_MODEL, ROOT, speech, table } from './common.ts';
 
 /**
  * A q8 build of the same checkpoint (`npm run model:full-random -- --variants q8 --out …/full-random-q8`) or the
@@ -29,10 +28,6 @@ import { FULL_MODEL, fullModelManifest, ROOT, speech, table } from './common.ts'
  */
 const Q8_MODEL = resolve(process.env['GLMASR_BENCH_Q8'] ?? resolve(homedir(), '.cache/glm-asr-web/full-random-q8'));
 
-/** The op-by-op reference build of the same checkpoint (the "before"). */
-const REFERENCE_MODEL = resolve(
-  process.env['GLMASR_BENCH_REFERENCE'] ?? resolve(homedir(), '.cache/glm-asr-web/full-random-unfused'),
-);
 const VARIANT = (process.env['GLMASR_BENCH_VARIANT'] ?? 'q4') as Variant;
 const TOKENS = Number(process.env['GLMASR_BENCH_TOKENS'] ?? 24);
 
@@ -70,18 +65,6 @@ async function nodeRun(model: string, pcm: Float32Array): Promise<Timing & { loa
   } finally {
     await pipeline.release();
   }
-}
-
-/** Decoder node count of `model`'s variant (the converter's `inspect`, which reads the graph itself). */
-function decoderNodes(model: string, variant: Variant = VARIANT): number {
-  const out = execFileSync(
-    resolve(ROOT, 'tools/py'),
-    ['-m', 'glmasr_onnx', 'inspect', '--model', model, '--variant', variant],
-    {
-      encoding: 'utf8',
-    },
-  );
-  return (JSON.parse(out) as Record<string, { nodes: number }>)['decoder_model_merged']!.nodes;
 }
 
 async function browserRun(model: string, variant: Variant, wav: string): Promise<Timing & { loadMs: number }> {
@@ -149,7 +132,7 @@ export async function benchAsr(): Promise<void> {
   for (const m of models) {
     const manifest = JSON.parse(readFileSync(resolve(m.dir, 'manifest.json'), 'utf8')) as ModelManifest;
     const decoderBytes = manifest.variants[VARIANT]!.graphs.decoder_model_merged.bytes;
-    const nodes = decoderNodes(m.dir);
+    const nodes = decoderNodes(m.dir, VARIANT);
     const node = await nodeRun(m.dir, samples);
     console.log(`${m.label}: node encoder ${node.encoderMs.toFixed(0)} ms, ${tokPerSec(node).toFixed(2)} tokens/s`);
     let web: ModelRuns['web'];

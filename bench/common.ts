@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
@@ -11,6 +12,21 @@ export { ROOT, speech } from '../tests/helpers/data.ts';
 export const FULL_MODEL = resolve(
   process.env['GLMASR_BENCH_MODEL'] ?? resolve(homedir(), '.cache/glm-asr-web/full-random'),
 );
+
+/** The op-by-op reference build of the same checkpoint (the "before" of the fused decoder), or GLMASR_BENCH_REFERENCE. */
+export const REFERENCE_MODEL = resolve(
+  process.env['GLMASR_BENCH_REFERENCE'] ?? resolve(homedir(), '.cache/glm-asr-web/full-random-unfused'),
+);
+
+/** Decoder node count of `model`'s variant (the converter's `inspect`, which reads the graph itself). */
+export function decoderNodes(model: string, variant: string): number {
+  const out = execFileSync(
+    resolve(ROOT, 'tools/py'),
+    ['-m', 'glmasr_onnx', 'inspect', '--model', model, '--variant', variant],
+    { encoding: 'utf8' },
+  );
+  return (JSON.parse(out) as Record<string, { nodes: number }>)['decoder_model_merged']!.nodes;
+}
 
 /**
  * The full-size model's manifest when it (and, with `needsApp`, the built app) exist; otherwise says why the section

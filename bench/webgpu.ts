@@ -16,19 +16,15 @@ import { chromium } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { homedir } from 'node:os';
 import { extname, resolve } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import type { ModelManifest } from '../workers/asr/contract.ts';
-import { FULL_MODEL, ROOT, table } from './common.ts';
+import { decoderNodes, FULL_MODEL, REFERENCE_MODEL, ROOT, table } from './common.ts';
 
 export const PORT = 4393;
 const ORT_DIST = resolve(ROOT, 'node_modules/onnxruntime-web/dist');
 const TINY = resolve(ROOT, 'build/test-artifacts/models/tiny');
 const TINY_UNFUSED = resolve(ROOT, 'build/bench/tiny-unfused');
-const REFERENCE_MODEL = resolve(
-  process.env['GLMASR_BENCH_REFERENCE'] ?? resolve(homedir(), '.cache/glm-asr-web/full-random-unfused'),
-);
 
 export const PAGE = `<!doctype html><script type="module">
 import * as ort from '/ort/ort.webgpu.min.mjs';
@@ -170,15 +166,6 @@ export async function benchWebGpu(): Promise<void> {
         const dir = which === 'before' ? m.before : m.after;
         const manifest = JSON.parse(readFileSync(resolve(dir, 'manifest.json'), 'utf8')) as ModelManifest;
         const graph = manifest.variants[m.variant as 'q4']!.graphs.decoder_model_merged;
-        const nodes = JSON.parse(
-          execFileSync(
-            resolve(ROOT, 'tools/py'),
-            ['-m', 'glmasr_onnx', 'inspect', '--model', dir, '--variant', m.variant],
-            {
-              encoding: 'utf8',
-            },
-          ),
-        ) as Record<string, { nodes: number }>;
         const args = {
           base: `/${m.name}-${which}/`,
           files: graph.files,
@@ -198,7 +185,7 @@ export async function benchWebGpu(): Promise<void> {
         rows.push([
           m.name,
           which === 'before' ? 'op-by-op export' : 'fused',
-          nodes['decoder_model_merged']!.nodes,
+          decoderNodes(dir, m.variant),
           inPlace ? 'in place' : 'new per step',
           r.tokPerSec.toFixed(2),
           `${(r.tokPerSec / baseline).toFixed(2)}x`,

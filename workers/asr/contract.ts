@@ -19,6 +19,8 @@ export function isVariant(v: unknown): v is Variant {
 }
 /** Variants whose compute needs float16 on the device (WebGPU `shader-f16`). */
 export const F16_VARIANTS: ReadonlySet<Variant> = new Set(['fp16', 'q4f16']);
+/** Each f16 variant's float32 variant with the same weight quantization (converter: quantize.F32_TWIN). */
+export const F32_TWIN: Readonly<Partial<Record<Variant, Variant>>> = { q4f16: 'q4', fp16: 'fp32' };
 
 export type GraphName = 'audio_encoder' | 'embed_tokens' | 'decoder_model_merged';
 export const GRAPHS: readonly GraphName[] = ['audio_encoder', 'embed_tokens', 'decoder_model_merged'];

@@ -15,6 +15,7 @@ import { LogMel } from '../dsp/mel.ts';
 import {
   CHAT_TEMPLATE_FILE,
   F16_VARIANTS,
+  F32_TWIN,
   type GenerationConfig,
   type GraphName,
   type LoadProgress,
@@ -117,9 +118,6 @@ function now(): number {
 
 const GRAPH_ORDER: readonly GraphName[] = ['audio_encoder', 'embed_tokens', 'decoder_model_merged'];
 
-/** The float32 variant with the same weight quantization (converter: quantize.F32_TWIN). */
-const F32_TWIN: Partial<Record<Variant, Variant>> = { q4f16: 'q4', fp16: 'fp32' };
-
 function allFinite(data: Float32Array): boolean {
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i] as number)) return false;
   return true;
@@ -209,7 +207,7 @@ export class GlmAsrPipeline {
     // onnxruntime-web 1.30's WebGPU GroupQueryAttention returns wrong attention for a prefill of 32 tokens or more
     // (measured under SwiftShader: 1..31 match the CPU to 1e-6, 32+ do not, packed or split q/k/v); a prompt of
     // chunks of 16 with the KV cache in between gives the CPU's logits.  The unfused graph takes it whole.
-    const fused = decoder.inputNames.every((n) => n !== T.positionIds);
+    const fused = !this.decoderTakes.positionIds;
     this.prefillChunk = runtime.provider === 'webgpu' && fused ? WEBGPU_GQA_PREFILL_CHUNK : Number.POSITIVE_INFINITY;
     // GroupQueryAttention writes the new keys/values into its past buffer when `present` is that same buffer: on
     // WebGPU the window's cache is allocated once at its token cap and never reallocated.  (onnxruntime-web copies

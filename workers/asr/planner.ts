@@ -37,7 +37,15 @@
  *    IndexedDB (formula +1.8%), 3369 MB by plain fetch without storing (−4.2%), 4831 MB on the first visit.  WebGPU and WebKit are unmeasured here (no GPU, no
  *    Safari on the test machine): the same formula is an assumption for them.
  */
-import { F16_VARIANTS, GRAPHS, VARIANTS, type GraphName, type ModelManifest, type Variant } from './contract.ts';
+import {
+  F16_VARIANTS,
+  F32_TWIN,
+  GRAPHS,
+  VARIANTS,
+  type GraphName,
+  type ModelManifest,
+  type Variant,
+} from './contract.ts';
 
 export interface GpuProbe {
   vendor: string;
@@ -126,8 +134,6 @@ export const VARIANT_ORDER = {
   webgpuF16: ['q4f16', 'q4', 'fp16', 'fp32', 'q8'],
   webgpu: ['q4', 'fp32', 'q8'],
 } as const satisfies Record<string, readonly Variant[]>;
-
-const F32_TWIN: Partial<Record<Variant, Variant>> = { q4f16: 'q4', fp16: 'fp32' };
 
 /**
  * Ops onnxruntime-web's WASM build (the asyncify bundle the app loads, 1.30) has no CPU kernel for: a variant whose
