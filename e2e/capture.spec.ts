@@ -47,8 +47,8 @@ for (const rateHz of [48_000, 44_100, 16_000]) {
       const clipSeconds = reference.length / 16_000;
       const r = await record(page, clipSeconds + 1.5);
       // No frame lost or repeated between worklet and worker.
-      expect(r.lost).toBe(0);
-      expect(r.duplicated).toBe(0);
+      expect(r.lost, 'frames lost between worklet and worker').toBe(0);
+      expect(r.duplicated, 'frames duplicated between worklet and worker').toBe(0);
       expect(r.samples).toBeGreaterThanOrEqual(r.frames * 512);
       expect(r.samples).toBeLessThan((r.frames + 1) * 512);
       // Length: 16 kHz samples = input samples x 16000 / input rate (within 0.5 %; by design within 1 sample).
@@ -62,15 +62,11 @@ for (const rateHz of [48_000, 44_100, 16_000]) {
       // alignment (found at whole samples, then refined to 1/8 sample).
       const coarse = bestAlignment(recorded, reference, 3 * 16_000);
       const { lag, value, overlap } = subsampleAlignment(r.path, referencePath, coarse.lag);
-      test.info().annotations.push({
-        type: 'capture',
-        description: `context ${r.inputRate} Hz, ${r.samples} samples, lag ${lag}, ncc ${value.toFixed(5)} (${coarse.value.toFixed(5)} at whole samples), overlap ${(overlap / reference.length).toFixed(3)}`,
-      });
-      console.log(
-        `[${rateHz} Hz file] context ${r.inputRate} Hz, ncc ${value.toFixed(5)} at lag ${lag} (${coarse.value.toFixed(5)} at ${coarse.lag})`,
-      );
-      expect(overlap).toBeGreaterThan(0.9 * reference.length);
-      expect(value).toBeGreaterThanOrEqual(0.99);
+      const figures = `context ${r.inputRate} Hz, ${r.samples} samples, lag ${lag}, ncc ${value.toFixed(5)} (${coarse.value.toFixed(5)} at whole samples), overlap ${(overlap / reference.length).toFixed(3)}`;
+      test.info().annotations.push({ type: 'capture', description: figures });
+      console.log(`[${rateHz} Hz file] ${figures}`);
+      expect(overlap, figures).toBeGreaterThan(0.9 * reference.length);
+      expect(value, figures).toBeGreaterThanOrEqual(0.99);
     } finally {
       await browser.close();
     }

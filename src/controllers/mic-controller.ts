@@ -90,6 +90,10 @@ export class MicController implements ReactiveController {
     const context = new AudioContext({ latencyHint: 'interactive' });
     this.context = context;
     void context.resume().catch(() => undefined);
+    // The worklet module loads while the permission prompt is up, so audio flows as soon as the microphone opens
+    // (a word spoken right after pressing Record is not lost to the module load).
+    const moduleLoaded = context.audioWorklet.addModule(workletUrl);
+    moduleLoaded.catch(() => undefined); // awaited below; a rejection before then is not unhandled
     try {
       if (!(await this.acquireLock())) {
         await this.teardown();
@@ -105,7 +109,7 @@ export class MicController implements ReactiveController {
         this.set('idle', micError(error));
         return;
       }
-      await context.audioWorklet.addModule(workletUrl);
+      await moduleLoaded;
       const node = new AudioWorkletNode(context, 'capture-processor', {
         numberOfInputs: 1,
         numberOfOutputs: 1,
