@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variants", default="q4f16,q4,q8", type=_variants, help="comma-separated, default q4f16,q4,q8")
     p.add_argument("--model-id", default=None, help="id recorded in manifest.json (default: the directory name)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
+    p.add_argument("--revision", default=None, help="hub commit, tag or branch to pin (hub ids only; default main)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--progress-json", action="store_true", help="progress as one JSON object per line on stderr")
     p.add_argument(
         "--unfused",
         action="store_true",
@@ -104,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
                 model_id=args.model_id,
                 overwrite=args.overwrite,
                 fused=not args.unfused,
-                report=Reporter(quiet=args.quiet),
+                revision=args.revision,
+                report=Reporter(quiet=args.quiet, json=args.progress_json),
             )
             print(summary_table(manifest))
         elif args.command == "tiny":

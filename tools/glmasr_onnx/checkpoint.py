@@ -48,11 +48,22 @@ class Checkpoint:
         return self.config["text_config"]
 
 
-def resolve(source: str, cache_dir: Path | None = None) -> Path:
-    """A local directory as is; otherwise a hub id, downloaded (weights, configs, tokenizer) when online."""
+@dataclass(frozen=True)
+class Resolved:
+    path: Path
+    #: What manifest.json records as the model's source: {"hub_id", "revision" (the commit)} or {"path"}.
+    record: dict
+
+
+def resolve(source: str, cache_dir: Path | None = None, revision: str | None = None) -> Resolved:
+    """A local directory as is; otherwise a hub id, downloaded (weights, configs, tokenizer) when online, pinned to
+    `revision` (a commit, tag or branch; default the main branch) and recorded with the commit it resolved to.
+    The hub's cache keeps finished files, so a stopped download resumes."""
     path = Path(source).expanduser()
     if path.is_dir():
-        return path.resolve()
+        if revision:
+            raise ConversionError("BAD_ARGUMENT", f"--revision applies to a hub id, not the directory {source}.")
+        return Resolved(path.resolve(), {"path": str(path.resolve())})
     if path.exists():
         raise ConversionError("NOT_A_DIRECTORY", f"--from {source} is a file; pass the checkpoint's directory.")
     if not HUB_ID.match(source):
@@ -64,6 +75,7 @@ def resolve(source: str, cache_dir: Path | None = None) -> Path:
 
         local = snapshot_download(
             repo_id=source,
+            revision=revision,
             cache_dir=str(cache_dir) if cache_dir else None,
             allow_patterns=["*.json", "*.safetensors", "*.jinja", "*.txt"],
         )
@@ -73,7 +85,8 @@ def resolve(source: str, cache_dir: Path | None = None) -> Path:
             f"Could not download {source} from the Hugging Face Hub ({type(exc).__name__}: {exc}). "
             "On a machine without access to the hub, download the checkpoint elsewhere and pass its directory.",
         ) from exc
-    return Path(local)
+    # snapshot_download returns .../snapshots/<commit>.
+    return Resolved(Path(local), {"hub_id": source, "revision": Path(local).name})
 
 
 def _read_json(path: Path) -> dict:

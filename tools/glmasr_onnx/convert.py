@@ -23,6 +23,7 @@ from . import __version__
 from .checkpoint import PASSTHROUGH_FILES, Checkpoint, resolve, validate
 from .errors import ConversionError
 from .fused import op_counts
+from .steps import OutputLock, Steps, files_under, sha256_file, with_data
 from .quantize import (
     ACCURACY_LEVEL,
     ALL_VARIANTS,
@@ -46,22 +47,24 @@ MANIFEST_FORMAT = "glm-asr-onnx/1"
 
 @dataclass
 class Reporter:
-    """Progress lines on stderr: '[stage] message (seconds)'."""
+    """Progress on stderr: '[seconds] stage message' lines, or with `json` one JSON object per line
+    ({"t", "stage", "message", "step", "steps"}: step/steps counts the conversion's steps, for a progress bar)."""
 
     quiet: bool = False
+    json: bool = False
     t0: float = field(default_factory=time.monotonic)
+    step: int = 0
+    steps: int = 0
 
     def __call__(self, stage: str, message: str) -> None:
-        if not self.quiet:
-            print(f"[{time.monotonic() - self.t0:7.1f}s] {stage:<10} {message}", file=sys.stderr, flush=True)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(16 * 1024 * 1024):
-            h.update(chunk)
-    return h.hexdigest()
+        if self.quiet:
+            return
+        t = time.monotonic() - self.t0
+        if self.json:
+            line = {"t": round(t, 1), "stage": stage, "message": message, "step": self.step, "steps": self.steps}
+            print(json.dumps(line), file=sys.stderr, flush=True)
+        else:
+            print(f"[{t:7.1f}s] {stage:<10} {message}", file=sys.stderr, flush=True)
 
 
 def special_token_ids(checkpoint: Path) -> dict[str, int]:
@@ -218,8 +221,13 @@ def convert(
     model_id: str | None = None,
     overwrite: bool = False,
     fused: bool = True,
+    revision: str | None = None,
     report: Reporter | None = None,
 ) -> dict:
+    """Convert `source` (a checkpoint directory or a hub id, pinned to `revision` if given) into `out`.
+
+    Resumable: the work directory `.{out.name}.partial` beside `out` keeps every finished step (steps.py), so a run
+    stopped or killed midway continues where it was when started again with the same arguments."""
     report = report or Reporter()
     bad = [v for v in variants if v not in ALL_VARIANTS]
     if bad or not variants:
@@ -228,64 +236,117 @@ def convert(
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise ConversionError("OUTPUT_EXISTS", f"{out} exists and is not empty; pass --overwrite to replace it.")
 
-    report("validate", f"checkpoint {source}")
-    ckpt = validate(resolve(source))
+    report("validate", f"checkpoint {source}{f' @ {revision}' if revision else ''}")
+    resolved = resolve(source, revision=revision)
+    ckpt = validate(resolved.path)
     tokens = special_token_ids(ckpt.path)
     report("validate", f"ok: {len(ckpt.tensor_names)} tensors in {len(ckpt.weight_files)} file(s)")
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = out.parent / f".{out.name}.partial-{os.getpid()}"
-    if work.exists():
-        shutil.rmtree(work)
-    stage = work / "model"
-    try:
-        report("load", "GlmAsrForConditionalGeneration (fp32, eager attention)")
-        model = load_official(ckpt)
-        if fused:
-            from .fused import standalone_llama
+    with OutputLock(out):
+        work = out.parent / f".{out.name}.partial"
+        key = {
+            "converter": __version__,
+            "checkpoint": checkpoint_digest(ckpt),
+            "variants": list(variants),
+            "fused": fused,
+        }
+        steps = Steps(work, key)
+        if steps.resumed:
+            report("resume", f"{work}: {len(steps.done)} finished step(s) kept from an earlier run")
+        stage = work / "model"
+        dtypes = [d for d in ("fp32", "fp16") if any(VARIANT_BASE[v] == d for v in variants)]
+        report.steps = int(fused) + len(dtypes) * (1 + int(fused)) + len(variants) * len(GRAPHS) + 1
 
-            report("export", "text decoder as a standalone Llama for the builder")
-            standalone_llama(model, ckpt.path, work / "llama")
+        def run_step(name: str, fn, files_of) -> dict:
+            """Reuse the step's verified result, or run it and record the files it wrote."""
+            report.step += 1
+            kept = steps.reuse(name)
+            if kept is not None:
+                report("skip", f"{name} (done in an earlier run, verified)")
+                return kept
+            result = fn()
+            steps.record(name, files_of(result), result)
+            return result
+
+        need_torch = (fused and steps.reuse("llama") is None) or any(
+            steps.reuse(f"base-{d}") is None for d in dtypes
+        )
+        model = None
+        if need_torch:
+            report("load", "GlmAsrForConditionalGeneration (fp32, eager attention)")
+            model = load_official(ckpt)
+        if fused:
+
+            def llama() -> dict:
+                from .fused import standalone_llama
+
+                report("export", "text decoder as a standalone Llama for the builder")
+                if (work / "llama").exists():
+                    shutil.rmtree(work / "llama")
+                standalone_llama(model, ckpt.path, work / "llama")
+                return {"dir": "llama"}
+
+            run_step("llama", llama, lambda r: files_under(work / r["dir"]))
+
         bases: dict[str, dict[str, Path]] = {}
-        for dtype_name in ("fp32", "fp16"):
-            if any(VARIANT_BASE[v] == dtype_name for v in variants):
+        for dtype_name in dtypes:
+
+            def base(dtype_name: str = dtype_name) -> dict:
+                nonlocal model
                 if dtype_name == "fp16":
                     from .export import to_half
 
                     model = to_half(model)
-                bases[dtype_name] = export_base(model, dtype_name, work, report, fused)
+                paths = export_base(model, dtype_name, work, report, fused)
+                return {g: p.relative_to(work).as_posix() for g, p in paths.items()}
+
+            rel = run_step(f"base-{dtype_name}", base, lambda r: with_data([work / p for p in r.values()]))
+            bases[dtype_name] = {g: work / p for g, p in rel.items()}
         del model
         gc.collect()
         if fused:  # the builder's process loads the decoder weights again: the full model is freed first
-            for dtype_name, paths in bases.items():
-                paths["decoder_model_merged"] = fused_decoder_base(dtype_name, work, report)
+            for dtype_name in dtypes:
+                rel = run_step(
+                    f"fused-{dtype_name}",
+                    lambda d=dtype_name: {"path": fused_decoder_base(d, work, report).relative_to(work).as_posix()},
+                    lambda r: with_data([work / r["path"]]),
+                )
+                bases[dtype_name]["decoder_model_merged"] = work / rel["path"]
 
         manifest_graphs: dict[str, dict] = {}
         for variant in variants:
             manifest_graphs[variant] = {}
             for graph in GRAPHS:
-                report("variant", f"{variant:<6} {graph}")
-                files = build_variant(variant, graph, bases[VARIANT_BASE[variant]][graph], stage / "onnx", work)
-                check_graph(files[0])
-                # Sizes come from dims and dtypes, so the (possibly external) weights need not be read.
-                head = onnx.load(str(files[0]), load_external_data=False)
-                name, size, dims = largest_initializer(head)
-                manifest_graphs[variant][graph] = {
-                    "files": [f.relative_to(stage).as_posix() for f in files],
-                    "bytes": sum(f.stat().st_size for f in files),
-                    "largest_initializer": {"name": name, "bytes": size, "dims": dims},
-                    "build": "fused" if fused and graph == "decoder_model_merged" else "export",
-                    "nodes": len(head.graph.node),
-                    "op_types": op_counts(head),
-                    **accuracy_levels(head),
-                }
 
+                def build(variant: str = variant, graph: str = graph) -> dict:
+                    report("variant", f"{variant:<6} {graph}")
+                    files = build_variant(variant, graph, bases[VARIANT_BASE[variant]][graph], stage / "onnx", work)
+                    check_graph(files[0])
+                    # Sizes come from dims and dtypes, so the (possibly external) weights need not be read.
+                    head = onnx.load(str(files[0]), load_external_data=False)
+                    name, size, dims = largest_initializer(head)
+                    return {
+                        "files": [f.relative_to(stage).as_posix() for f in files],
+                        "bytes": sum(f.stat().st_size for f in files),
+                        "largest_initializer": {"name": name, "bytes": size, "dims": dims},
+                        "build": "fused" if fused and graph == "decoder_model_merged" else "export",
+                        "nodes": len(head.graph.node),
+                        "op_types": op_counts(head),
+                        **accuracy_levels(head),
+                    }
+
+                manifest_graphs[variant][graph] = run_step(
+                    f"variant-{variant}-{graph}", build, lambda r: [stage / f for f in r["files"]]
+                )
+
+        report.step += 1
         report("package", "configs, tokenizer, manifest")
         for name in PASSTHROUGH_FILES:
             if (ckpt.path / name).exists() and name != "generation_config.json":
                 shutil.copy2(ckpt.path / name, stage / name)
         eos = write_generation_config(ckpt, stage)
         manifest = build_manifest(ckpt, stage, manifest_graphs, tokens, eos, model_id or ckpt.path.name, report)
+        manifest["source"] = resolved.record
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
         if out.exists():
@@ -295,10 +356,18 @@ def convert(
             shutil.rmtree(old)
         else:
             stage.rename(out)
-    finally:
         shutil.rmtree(work, ignore_errors=True)
     report("done", f"{out}")
     return manifest
+
+
+def checkpoint_digest(ckpt) -> str:
+    """The checkpoint's identity for the manifest's revision and for resuming: config bytes + weight file sizes."""
+    digest = hashlib.sha256()
+    digest.update((ckpt.path / "config.json").read_bytes())
+    for wf in ckpt.weight_files:
+        digest.update(f"{wf.name}:{wf.stat().st_size}".encode())
+    return digest.hexdigest()
 
 
 def build_manifest(ckpt, stage: Path, graphs: dict, tokens: dict, eos: list[int], model_id: str, report) -> dict:
@@ -310,16 +379,12 @@ def build_manifest(ckpt, stage: Path, graphs: dict, tokens: dict, eos: list[int]
     for path in sorted(p for p in stage.rglob("*") if p.is_file()):
         report("hash", path.relative_to(stage).as_posix())
         files.append({"path": path.relative_to(stage).as_posix(), "bytes": path.stat().st_size, "sha256": sha256_file(path)})
-    digest = hashlib.sha256()
-    digest.update((ckpt.path / "config.json").read_bytes())
-    for wf in ckpt.weight_files:
-        digest.update(f"{wf.name}:{wf.stat().st_size}".encode())
     audio, text = ckpt.config["audio_config"], ckpt.config["text_config"]
     head_dim = text.get("head_dim") or text["hidden_size"] // text["num_attention_heads"]
     return {
         "format": MANIFEST_FORMAT,
         "model_id": model_id,
-        "revision": digest.hexdigest()[:16],
+        "revision": checkpoint_digest(ckpt)[:16],
         "created_by": (
             f"glmasr_onnx {__version__} (transformers {transformers.__version__}, torch {torch.__version__}, "
             f"onnx {onnx.__version__}, onnxruntime {onnxruntime.__version__})"
