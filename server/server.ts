@@ -18,6 +18,8 @@ import { ModelRegistry } from './api/models.ts';
 import { JobQueue } from './api/queue.ts';
 import { handleTranscription } from './api/transcriptions.ts';
 import { ISOLATION_HEADERS, safeJoin, serveFile } from './static.ts';
+import { DEFAULT_SOURCE, FirstRun } from './first-run.ts';
+import type { PreparingStatus } from '../workers/asr/openai-api.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -72,6 +74,8 @@ export type AppServer = (Server | HttpsServer) & {
   readonly url: string;
   readonly models: ModelRegistry;
   readonly jobs: JobQueue;
+  /** What GET /v1/models reports as `preparing` (the CLI's first start sets it). */
+  setPreparing(status: () => PreparingStatus | null): void;
   /** Close every connection, stop listening and release the pipelines. */
   stop(): Promise<void>;
 };
@@ -84,6 +88,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 interface Context {
   options: ServerOptions;
   models: ModelRegistry;
+  /** The first start's preparation (server/first-run.ts), reported by GET /v1/models while it matters. */
+  preparing: () => PreparingStatus | null;
   queue: JobQueue;
   checkKey: (req: IncomingMessage) => void;
   origins: ReadonlySet<string>;
@@ -136,7 +142,8 @@ async function api(req: IncomingMessage, res: ServerResponse, path: string, ctx:
       await ctx.models.scan();
       const list = ctx.models.list();
       if (path === '/v1/models') {
-        sendJson(res, 200, list, headers);
+        const preparing = ctx.preparing();
+        sendJson(res, 200, preparing ? { ...list, preparing } : list, headers);
         return;
       }
       const id = decodeURIComponent(path.slice('/v1/models/'.length));
@@ -215,6 +222,7 @@ export async function start(options: ServerOptions): Promise<AppServer> {
     queue: new JobQueue(options.concurrency ?? DEFAULTS.concurrency, options.queue ?? DEFAULTS.queue),
     checkKey: bearerCheck(options.apiKey),
     origins: new Set(options.allowOrigins ?? []),
+    preparing: () => null,
   };
   const handle = handler(ctx);
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
@@ -265,6 +273,9 @@ export async function start(options: ServerOptions): Promise<AppServer> {
     url: `${tls ? 'https' : 'http'}://${host}:${port}`,
     models,
     jobs: ctx.queue,
+    setPreparing: (status: () => PreparingStatus | null) => {
+      ctx.preparing = status;
+    },
     stop: async () => {
       const closed = new Promise<void>((ok) => server.close(() => ok()));
       server.closeAllConnections();
@@ -295,6 +306,11 @@ const HELP = `usage: npm start -- [options]        (or: npx tsx server/server.ts
   --body-idle-timeout-s <n>  longest pause inside an upload (default ${DEFAULTS.bodyIdleTimeoutMs / 1000})
   --tls-cert <pem> --tls-key <pem>   serve HTTPS
   --quiet                  no request log
+
+first start (when --models holds no converted model):
+  --model-source <src>     checkpoint to download and convert: a hub id owner/name[@revision] or a checkpoint
+                           directory (default ${DEFAULT_SOURCE}, env GLMASR_MODEL_SOURCE); resumable
+  --no-convert             serve without a model instead
 `;
 
 function positive(name: string, value: string, allowZero = false): number {
@@ -305,6 +321,7 @@ function positive(name: string, value: string, allowZero = false): number {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   let options: ServerOptions;
+  let firstRun = { source: DEFAULT_SOURCE, noConvert: false };
   try {
     const { values } = parseArgs({
       options: {
@@ -327,9 +344,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        'model-source': { type: 'string', default: process.env['GLMASR_MODEL_SOURCE'] ?? DEFAULT_SOURCE },
+        'no-convert': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
+    firstRun = { source: values['model-source'], noConvert: values['no-convert'] };
     if (values.help) {
       process.stdout.write(HELP);
       process.exit(0);
@@ -367,7 +387,23 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
         `GLM-ASR web app on ${server.url}/  API ${server.url}/v1  (models from ${options.models}; ` +
           `loaded: ${loaded.length ? loaded.join(', ') : 'none'}${options.apiKey ? '; API key required' : ''})`,
       );
-      const shutdown = () => void server.stop().then(() => process.exit(0));
+      const first = new FirstRun({
+        models: options.models,
+        source: firstRun.source,
+        noConvert: firstRun.noConvert,
+        root: ROOT,
+        log: (line) => console.log(line),
+        // Served like every model found at start: preloaded at its CPU variant unless --preload says otherwise.
+        onReady: async (id) => {
+          if (options.preload === 'all') await server.models.preload([id]).catch(() => undefined);
+        },
+      });
+      server.setPreparing(() => first.status());
+      void first.run(server.models);
+      const shutdown = () => {
+        first.stop();
+        void server.stop().then(() => process.exit(0));
+      };
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);
     },

@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isVariant, type ModelManifest, type Variant, VARIANTS } from '../../workers/asr/contract.ts';
-import type { ModelList, ModelObject } from '../../workers/asr/openai-api.ts';
+import type { ModelList, ModelObject, ServedModelInfo } from '../../workers/asr/openai-api.ts';
 import { createNodeRuntime } from '../../workers/asr/ort/node.ts';
 import { GlmAsrPipeline } from '../../workers/asr/pipeline.ts';
 import { directorySource } from '../model-source.ts';
@@ -158,10 +158,24 @@ export class ModelRegistry {
   list(): ModelList {
     const data: ModelObject[] = [];
     for (const e of this.entries.values()) {
-      data.push({ id: e.id, object: 'model', created: e.created, owned_by: 'glm-asr-web' });
-      for (const v of VARIANTS)
-        if (e.manifest.variants[v])
-          data.push({ id: `${e.id}@${v}`, object: 'model', created: e.created, owned_by: 'glm-asr-web' });
+      const variants: Record<string, number> = {};
+      for (const v of VARIANTS) if (e.manifest.variants[v]) variants[v] = e.manifest.variants[v]!.bytes;
+      const info: ServedModelInfo = {
+        model_id: e.manifest.model_id,
+        revision: e.manifest.revision,
+        url: `/models/${encodeURIComponent(e.id)}/`,
+        variants,
+        ...(e.manifest.source ? { source: e.manifest.source } : {}),
+      };
+      data.push({ id: e.id, object: 'model', created: e.created, owned_by: 'glm-asr-web', glmasr: info });
+      for (const v of Object.keys(variants))
+        data.push({
+          id: `${e.id}@${v}`,
+          object: 'model',
+          created: e.created,
+          owned_by: 'glm-asr-web',
+          glmasr: { ...info, variant: v },
+        });
     }
     return { object: 'list', data };
   }

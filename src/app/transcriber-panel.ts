@@ -17,6 +17,9 @@ import { asErrorInfo } from '../lib/messages.ts';
 import { loadRouting, saveRouting, toRouting } from '../lib/routing-settings.ts';
 import { engineLine, engineLineStyles, switchNotice } from './engine-line.ts';
 import { errorAlert, errorAlertStyles } from './error-alert.ts';
+import './model-card.ts';
+import type { ModelPick } from './model-card.ts';
+import type { ModelObject } from '../../workers/asr/openai-api.ts';
 
 /** Where the model comes from: `?model=<url>&variant=<name|auto>&engine=<auto|webgpu|wasm>` or these defaults. */
 export const DEFAULT_MODEL_URL = 'models/glm-asr-nano-2512/';
@@ -484,12 +487,34 @@ export class TranscriberPanel extends LitElement {
       </div>`;
   }
 
+  /** The served models arrived: the built-in default URL gives way to the first of them when it is not served. */
+  private onServedModels(models: ModelObject[]): void {
+    const urls = models.map((m) => m.glmasr!.url);
+    const current = new URL(this.modelUrl, location.href).pathname;
+    if (this.modelUrl === DEFAULT_MODEL_URL && urls.length && !urls.includes(current)) this.modelUrl = urls[0]!;
+  }
+
+  /** *Use* on a served model: load it, the variant chosen by the planner for this device. */
+  private useServed(pick: ModelPick): void {
+    this.modelUrl = pick.url;
+    this.variant = 'auto';
+    void this.load();
+  }
+
   private renderModel() {
     const e = this.engine;
     const info = e.engineInfo;
     const code = e.modelError?.code;
     const paused = code === 'DOWNLOAD_PAUSED' || code === 'DOWNLOAD_FAILED';
-    return html`<div class="row">
+    return html`${
+        e.modelState !== 'ready' && e.modelState !== 'loading'
+          ? html`<model-card
+              @model-pick=${(ev: CustomEvent<ModelPick>) => this.useServed(ev.detail)}
+              @models-listed=${(ev: CustomEvent<ModelObject[]>) => this.onServedModels(ev.detail)}
+            ></model-card>`
+          : nothing
+      }
+      <div class="row">
         <label for="model-url" class="muted">Model</label>
         <input
           id="model-url"

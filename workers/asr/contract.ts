@@ -79,6 +79,8 @@ export interface ModelManifest {
   special_tokens: Record<string, number>;
   variants: Partial<Record<Variant, ManifestVariant>>;
   files: ManifestFile[];
+  /** The checkpoint it was converted from (converters since the first-start work): a hub commit or a directory. */
+  source?: { hub_id: string; revision: string } | { path: string };
 }
 export interface ManifestVariant {
   bytes: number;

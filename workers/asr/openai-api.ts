@@ -67,10 +67,50 @@ export interface ModelObject {
   object: 'model';
   created: number;
   owned_by: string;
+  /** This server's extension (OpenAI clients ignore it): what the app's model card offers. */
+  glmasr?: ServedModelInfo;
 }
 export interface ModelList {
   object: 'list';
   data: ModelObject[];
+  /** This server's extension: a model being prepared on first start (server/first-run.ts), or why none is. */
+  preparing?: PreparingStatus;
+}
+
+/** A converted model as this server serves it (from its manifest.json). */
+export interface ServedModelInfo {
+  /** manifest.json's model_id (e.g. 'glm-asr-nano-2512'). */
+  model_id: string;
+  /** manifest.json's revision (a digest of the checkpoint it was converted from). */
+  revision: string;
+  /** Where the app downloads it: this server's `/models/<id>/` (Range requests, sha256 per file in the manifest). */
+  url: string;
+  /** Download size in bytes per variant the directory has. */
+  variants: Record<string, number>;
+  /** Set on `id@variant` entries. */
+  variant?: string;
+  /** The checkpoint it came from, as the converter recorded it. */
+  source?: { hub_id: string; revision: string } | { path: string };
+}
+
+/** The first start's model preparation, as `GET /v1/models` reports it while no model is served. */
+export interface PreparingStatus {
+  /**
+   * downloading/converting: under way; failed: stopped with an error (a restart resumes); unavailable: cannot start
+   * (hub unreachable, too little disk); skipped: `--no-convert`.
+   */
+  state: 'downloading' | 'converting' | 'failed' | 'unavailable' | 'skipped';
+  /** Checkpoint directory or hub id (with @revision when pinned). */
+  source: string;
+  /** The model directory's id once ready. */
+  id: string;
+  /** One human sentence: what is happening or what went wrong. */
+  message: string;
+  /** 0..1 when known. */
+  progress: number | null;
+  eta_seconds: number | null;
+  /** The command that does it by hand. */
+  command: string;
 }
 
 /** Every error body: OpenAI's shape. */

@@ -1,0 +1,436 @@
+/**
+ * First start: when the models directory holds no converted model, get GLM-ASR-Nano-2512 ready by itself.
+ *
+ *  1. The source: `--model-source` (a checkpoint directory, or a hub id `owner/name[@revision]`; default
+ *     zai-org/GLM-ASR-Nano-2512).  A hub id is probed first (size of its files, the commit `main` points to); a copy
+ *     already in the hub cache is used offline.
+ *  2. The plan, in one paragraph: what is downloaded, converted to which variants, how much disk it needs and has.
+ *     An unreachable hub or a small disk ends here with one paragraph and the exact command for later; the app is
+ *     served either way.
+ *  3. The converter (tools/glmasr_onnx, `--progress-json`) runs as a child process while the app is served, with
+ *     progress and an ETA in the log and in `GET /v1/models` (`preparing`).  It is resumable: a stopped server
+ *     leaves `.NAME.partial` beside the models and the next start continues it; the model directory only appears
+ *     complete.  When it is done the registry serves it (and preloads it, as the server does with every model).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync, statfsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, dirname, resolve } from 'node:path';
+import type { PreparingStatus } from '../workers/asr/openai-api.ts';
+import type { ModelRegistry } from './api/models.ts';
+
+export const DEFAULT_SOURCE = 'zai-org/GLM-ASR-Nano-2512';
+export const DEFAULT_VARIANTS = 'q4f16,q4,q8';
+/** The full-size model's conversion on this project's 2-core machines (README), for the plan paragraph. */
+const MEASURED_MINUTES = 20;
+/** Disk needed during a conversion, per checkpoint byte: float32 + float16 exports, then the three variants. */
+const WORK_FACTOR = 4;
+const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
+const HUB_PATTERNS = [/\.json$/, /\.safetensors$/, /\.jinja$/, /\.txt$/];
+
+export interface FirstRunOptions {
+  /** The server's models directory. */
+  models: string;
+  /** `--model-source`: directory or `owner/name[@revision]`. */
+  source: string;
+  noConvert: boolean;
+  variants?: string;
+  /** The repository root (tools/py). */
+  root: string;
+  /** Where progress paragraphs and lines go. */
+  log: (line: string) => void;
+  /** After a model is ready (the CLI preloads it). */
+  onReady?: (id: string) => Promise<void> | void;
+  /** Hub endpoint (HF_ENDPOINT) and how long to wait for it. */
+  hubEndpoint?: string;
+  hubTimeoutMs?: number;
+}
+
+/** One `--progress-json` line of the converter. */
+interface ConverterEvent {
+  t: number;
+  stage: string;
+  message: string;
+  step: number;
+  steps: number;
+}
+
+interface Plan {
+  source: string;
+  revision: string | null;
+  hub: boolean;
+  /** Bytes to download (0: local or cached). */
+  download: number;
+  checkpointBytes: number;
+  id: string;
+  offline: boolean;
+}
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = resolve(dir, e.name);
+    if (e.isDirectory()) total += dirBytes(p);
+    else if (e.isFile()) total += statSync(p).size;
+  }
+  return total;
+}
+
+function gb(bytes: number): string {
+  return `${(bytes / 1e9).toFixed(bytes < 1e9 ? 2 : 1)} GB`;
+}
+
+function clock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  return s >= 3600
+    ? `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`
+    : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** Free bytes on the filesystem that holds `path` (or its nearest existing parent). */
+function freeBytes(path: string): number {
+  let p = resolve(path);
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  const s = statfsSync(p);
+  return s.bavail * s.bsize;
+}
+
+function hubCache(): string {
+  return (
+    process.env['HF_HUB_CACHE'] ?? resolve(process.env['HF_HOME'] ?? resolve(homedir(), '.cache/huggingface'), 'hub')
+  );
+}
+
+/** The directory name a source converts into: the checkpoint's name, lower case. */
+export function modelIdFor(source: string): string {
+  const name = basename(source.replace(/@[^/]*$/, '').replace(/\/+$/, ''));
+  return name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-') || 'model';
+}
+
+export class FirstRun {
+  private state: PreparingStatus | null = null;
+  private child: ChildProcess | null = null;
+  private stopped = false;
+
+  constructor(private readonly o: FirstRunOptions) {}
+
+  /** What `GET /v1/models` reports under `preparing` (null once a model is served or nothing is under way). */
+  status(): PreparingStatus | null {
+    return this.state;
+  }
+
+  private command(plan: { source: string; id: string }): string {
+    const out = resolve(this.o.models, plan.id);
+    const [src, rev] = plan.source.split(/@(?=[^/]*$)/);
+    return `npm run model:convert -- --from ${src} --out ${out} --variants ${this.o.variants ?? DEFAULT_VARIANTS}${rev ? ` --revision ${rev}` : ''}`;
+  }
+
+  private set(s: Omit<PreparingStatus, 'command'>, plan: { source: string; id: string }): void {
+    this.state = { ...s, command: this.command(plan) };
+  }
+
+  /** Run the first start if the registry serves no model.  Never throws: every outcome is a status and a log. */
+  async run(registry: ModelRegistry): Promise<void> {
+    await registry.scan();
+    if (registry.ids.length) return;
+    const id = modelIdFor(this.o.source);
+    const base = { source: this.o.source, id };
+    if (this.o.noConvert) {
+      this.set(
+        {
+          state: 'skipped',
+          message: 'No model is served and --no-convert is set.',
+          progress: null,
+          eta_seconds: null,
+          ...base,
+        },
+        base,
+      );
+      this.o.log(
+        `No converted model in ${resolve(this.o.models)} (--no-convert: nothing is downloaded or converted). ` +
+          `The app is served; to add the model later run:\n  ${this.command(base)}`,
+      );
+      return;
+    }
+    let plan: Plan;
+    try {
+      plan = await this.plan();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.set({ state: 'unavailable', message, progress: null, eta_seconds: null, ...base }, base);
+      this.o.log(
+        `${message} The app is served without a model. To convert it later, run:\n  ${this.command(base)}\nthen start the server again.`,
+      );
+      return;
+    }
+    const need = plan.download + WORK_FACTOR * plan.checkpointBytes;
+    const free = freeBytes(this.o.models);
+    if (free < need) {
+      const message = `Not enough disk for the first start's conversion: it needs about ${gb(need)} in ${resolve(this.o.models)} and ${gb(free)} is free.`;
+      this.set({ state: 'unavailable', message, progress: null, eta_seconds: null, ...plan }, plan);
+      this.o.log(
+        `${message} The app is served without a model. Free some space (or use --models on a larger disk) and start again, or run:\n  ${this.command(plan)}`,
+      );
+      return;
+    }
+    const full = plan.hub && plan.source.toLowerCase().startsWith(DEFAULT_SOURCE.toLowerCase());
+    this.o.log(
+      `First start: no converted model in ${resolve(this.o.models)}. ` +
+        (plan.download
+          ? `Downloading ${plan.source} once (${gb(plan.download)} into the hub cache ${hubCache()}, resumable), then converting it`
+          : `Converting ${plan.source}${plan.offline ? ' (already in the hub cache)' : ''}`) +
+        ` to the variants ${this.o.variants ?? DEFAULT_VARIANTS} in ${resolve(this.o.models, plan.id)}: about ` +
+        `${gb(WORK_FACTOR * plan.checkpointBytes)} of disk while converting (${gb(free)} free)` +
+        (full ? ', about 5.4 GB kept' : '') +
+        `; the full-size model took about ${MEASURED_MINUTES} minutes on this project's 2-core machine. ` +
+        `The app is served meanwhile; stopping the server pauses this and the next start resumes it ` +
+        `(--no-convert skips it).`,
+    );
+    await this.convert(plan, registry);
+  }
+
+  private async plan(): Promise<Plan> {
+    const raw = this.o.source;
+    const id = modelIdFor(raw);
+    const local = resolve(raw.replace(/^~(?=\/)/, homedir()));
+    if (existsSync(local)) {
+      if (!statSync(local).isDirectory() || !existsSync(resolve(local, 'config.json')))
+        throw new Error(`--model-source ${raw} is not a checkpoint directory (it has no config.json).`);
+      return {
+        source: local,
+        revision: null,
+        hub: false,
+        download: 0,
+        checkpointBytes: dirBytes(local),
+        id,
+        offline: false,
+      };
+    }
+    const [repo, revision] = raw.split(/@(?=[^/]*$)/) as [string, string | undefined];
+    if (!HUB_ID.test(repo))
+      throw new Error(`--model-source ${raw}: no such directory, and not a hub id of the form owner/name[@revision].`);
+    const endpoint = (this.o.hubEndpoint ?? process.env['HF_ENDPOINT'] ?? 'https://huggingface.co').replace(/\/+$/, '');
+    const cached = resolve(hubCache(), `models--${repo.replace('/', '--')}`);
+    try {
+      const res = await fetch(
+        `${endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision ?? 'main')}?blobs=true`,
+        {
+          signal: AbortSignal.timeout(this.o.hubTimeoutMs ?? 8000),
+        },
+      );
+      if (res.status === 404 || res.status === 401)
+        throw new Error(`The model hub has no model ${repo}${revision ? ` at ${revision}` : ''} (HTTP ${res.status}).`);
+      if (!res.ok) throw new Error(`The model hub answered HTTP ${res.status}.`);
+      const info = (await res.json()) as { sha?: string; siblings?: { rfilename: string; size?: number }[] };
+      const bytes = (info.siblings ?? [])
+        .filter((f) => HUB_PATTERNS.some((p) => p.test(f.rfilename)))
+        .reduce((n, f) => n + (f.size ?? 0), 0);
+      const have = dirBytes(resolve(cached, 'blobs'));
+      return {
+        source: `${repo}@${info.sha ?? revision ?? 'main'}`,
+        revision: info.sha ?? revision ?? null,
+        hub: true,
+        download: Math.max(0, bytes - have),
+        checkpointBytes: bytes,
+        id,
+        offline: false,
+      };
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('The model hub has no model')) throw err;
+      // Offline, but downloaded before: convert from the hub cache.
+      const snapshots = resolve(cached, 'snapshots');
+      const snap = existsSync(snapshots)
+        ? readdirSync(snapshots).find(
+            (s) => (!revision || s.startsWith(revision)) && existsSync(resolve(snapshots, s, 'config.json')),
+          )
+        : undefined;
+      if (snap)
+        return {
+          source: `${repo}@${snap}`,
+          revision: snap,
+          hub: true,
+          download: 0,
+          checkpointBytes: dirBytes(resolve(cached, 'blobs')),
+          id,
+          offline: true,
+        };
+      const why =
+        err instanceof Error && err.name === 'TimeoutError'
+          ? 'no answer'
+          : err instanceof Error
+            ? err.cause instanceof Error
+              ? err.cause.message
+              : err.message
+            : String(err);
+      throw new Error(
+        `The model hub (${endpoint}) cannot be reached (${why}), and ${repo} is not in the hub cache, so the model cannot be downloaded now.`,
+        { cause: err },
+      );
+    }
+  }
+
+  private convert(plan: Plan, registry: ModelRegistry): Promise<void> {
+    const [src, rev] = plan.hub
+      ? (plan.source.split(/@(?=[^/]*$)/) as [string, string | undefined])
+      : [plan.source, undefined];
+    const args = [
+      '-m',
+      'glmasr_onnx',
+      'convert',
+      '--from',
+      src,
+      '--out',
+      resolve(this.o.models, plan.id),
+      '--variants',
+      this.o.variants ?? DEFAULT_VARIANTS,
+      '--model-id',
+      plan.id,
+      '--progress-json',
+      ...(rev ? ['--revision', rev] : []),
+    ];
+    const t0 = performance.now();
+    const stateNow = (partial: Partial<PreparingStatus>) =>
+      this.set(
+        {
+          state: 'converting',
+          message: '',
+          progress: null,
+          eta_seconds: null,
+          ...this.state,
+          ...partial,
+          source: plan.source,
+          id: plan.id,
+        },
+        plan,
+      );
+    stateNow({
+      state: plan.download ? 'downloading' : 'converting',
+      message: plan.download ? `Downloading ${plan.source}` : 'Starting the converter',
+      progress: 0,
+    });
+    const env = { ...process.env, ...(plan.offline ? { HF_HUB_OFFLINE: '1' } : {}) };
+    const child = spawn(resolve(this.o.root, 'tools/py'), args, {
+      cwd: this.o.root,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.child = child;
+    // Download progress: the hub cache's growth against the files' total.
+    const blobs = resolve(hubCache(), `models--${src.replace('/', '--')}`, 'blobs');
+    const before = plan.download ? dirBytes(blobs) : 0;
+    let downloading = plan.download > 0;
+    const poll = downloading
+      ? setInterval(() => {
+          if (!downloading) return;
+          const got = dirBytes(blobs) - before;
+          const frac = Math.min(1, got / plan.download);
+          const s = (performance.now() - t0) / 1000;
+          stateNow({
+            state: 'downloading',
+            message: `Downloading ${plan.source}: ${gb(got)} of ${gb(plan.download)}`,
+            progress: frac,
+            eta_seconds: frac > 0.01 ? (s * (1 - frac)) / frac : null,
+          });
+        }, 2000)
+      : null;
+    let convertT0 = t0;
+    let lastLogged = -1;
+    const tail: string[] = [];
+    let buffer = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl).trim();
+        buffer = buffer.slice(nl + 1);
+        if (!line) continue;
+        let event: ConverterEvent | null = null;
+        if (line.startsWith('{')) {
+          try {
+            event = JSON.parse(line) as ConverterEvent;
+          } catch {
+            event = null;
+          }
+        }
+        if (!event) {
+          tail.push(line);
+          if (tail.length > 20) tail.shift();
+          continue;
+        }
+        if (downloading && event.stage !== 'validate') {
+          downloading = false;
+          convertT0 = performance.now();
+        }
+        if (downloading) continue;
+        const frac = event.steps > 0 ? Math.min(1, Math.max(0, (event.step - 1) / event.steps)) : 0;
+        const s = (performance.now() - convertT0) / 1000;
+        const eta = frac > 0.05 ? (s * (1 - frac)) / frac : null;
+        stateNow({
+          state: 'converting',
+          message: `${event.stage}: ${event.message}`,
+          progress: frac,
+          eta_seconds: eta,
+        });
+        if (event.step !== lastLogged && event.steps > 0) {
+          lastLogged = event.step;
+          this.o.log(
+            `[first start] step ${event.step}/${event.steps} (${Math.round(100 * frac)}%) ${event.stage}: ${event.message}` +
+              (eta !== null ? ` · about ${clock(eta)} left` : ''),
+          );
+        }
+      }
+    });
+    return new Promise<void>((done) => {
+      child.on('error', (err) => {
+        if (poll) clearInterval(poll);
+        this.child = null;
+        stateNow({
+          state: 'failed',
+          message: `The converter could not start: ${err.message}`,
+          progress: null,
+          eta_seconds: null,
+        });
+        this.o.log(`${this.state!.message}. Run it by hand:\n  ${this.command(plan)}`);
+        done();
+      });
+      child.on('exit', (code, signal) => {
+        if (poll) clearInterval(poll);
+        this.child = null;
+        if (this.stopped) {
+          done();
+          return;
+        }
+        if (code === 0) {
+          void registry.scan().then(async () => {
+            this.state = null;
+            this.o.log(
+              `[first start] ${plan.id} is ready (${clock((performance.now() - t0) / 1000)}): served at /models/${plan.id}/ and by the API.`,
+            );
+            await this.o.onReady?.(plan.id);
+            done();
+          });
+          return;
+        }
+        const why =
+          tail.filter((l) => !l.startsWith('Traceback') && !l.startsWith('  ')).at(-1) ?? `exit ${code ?? signal}`;
+        stateNow({ state: 'failed', message: `The conversion stopped: ${why}`, progress: null, eta_seconds: null });
+        this.o.log(
+          `[first start] the conversion stopped: ${why}\nThe app is served without a model. The next start resumes it, or run:\n  ${this.command(plan)}`,
+        );
+        done();
+      });
+    });
+  }
+
+  /** Stop a conversion under way (the server is stopping); the next start resumes it. */
+  stop(): void {
+    this.stopped = true;
+    this.child?.kill('SIGTERM');
+  }
+}

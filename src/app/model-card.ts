@@ -1,0 +1,188 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import type { ModelList, ModelObject, PreparingStatus } from '../../workers/asr/openai-api.ts';
+import { formatBytes, formatDuration } from '../lib/format.ts';
+
+/** What the card hands the panel when the user picks a served model. */
+export interface ModelPick {
+  url: string;
+  name: string;
+}
+
+/** How often the card asks again while the server prepares a model. */
+const POLL_MS = 3000;
+
+/**
+ * The models this server serves (`GET /v1/models`, its `glmasr` details: name, revision, size per variant), each
+ * with one *Use* button; while the server converts the model on its first start, that progress; when it cannot, why
+ * and the command that does it by hand.  Nothing when the page is not served by this app's server (a static host,
+ * an API key): the model URL field stays the way in.
+ */
+@customElement('model-card')
+export class ModelCard extends LitElement {
+  @state() private models: ModelObject[] = [];
+  @state() private preparing: PreparingStatus | null = null;
+  @state() private answered = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  static override styles = css`
+    :host {
+      display: block;
+    }
+    .card {
+      border: 1px solid var(--border);
+      border-radius: 0.75rem;
+      padding: 0.75rem 1rem;
+      margin-bottom: 0.75rem;
+    }
+    h3 {
+      font-size: 1rem;
+      margin: 0 0 0.25rem;
+    }
+    p {
+      margin: 0 0 0.5rem;
+    }
+    ul {
+      list-style: none;
+      margin: 0;
+      padding: 0;
+      display: grid;
+      gap: 0.5rem;
+    }
+    li {
+      display: flex;
+      gap: 0.75rem;
+      align-items: center;
+      justify-content: space-between;
+    }
+    li > div {
+      flex: 1 1 auto;
+      min-width: 0;
+      overflow-wrap: anywhere;
+    }
+    .muted {
+      color: var(--muted);
+      font-size: 0.9rem;
+    }
+    code {
+      display: block;
+      white-space: pre-wrap;
+      word-break: break-all;
+      font-size: 0.85rem;
+      background: var(--bg);
+      padding: 0.4rem 0.5rem;
+      border-radius: 0.4rem;
+      margin-top: 0.4rem;
+    }
+    progress {
+      width: 100%;
+    }
+    button {
+      font: inherit;
+      font-weight: 600;
+      padding: 0.4rem 1rem;
+      border-radius: 2rem;
+      border: 2px solid transparent;
+      background: var(--accent);
+      color: white;
+      cursor: pointer;
+    }
+    button:focus-visible {
+      outline: 3px solid var(--focus);
+      outline-offset: 2px;
+    }
+  `;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.refresh();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** The served models, for the panel's default (the first of them when its URL is the built-in default). */
+  get served(): readonly ModelObject[] {
+    return this.models;
+  }
+
+  private async refresh(): Promise<void> {
+    this.timer = null;
+    try {
+      const res = await fetch('/v1/models', { cache: 'no-store' });
+      if (!res.ok) throw new Error(String(res.status));
+      const list = (await res.json()) as ModelList;
+      this.models = list.data.filter((m) => m.glmasr && !m.glmasr.variant);
+      this.preparing = list.preparing ?? null;
+      this.answered = true;
+      this.dispatchEvent(new CustomEvent('models-listed', { detail: this.models }));
+    } catch {
+      // Not this app's server (a static host), or the API wants a key: the URL field is the way in.
+      this.answered = false;
+    }
+    const busy = this.preparing && (this.preparing.state === 'downloading' || this.preparing.state === 'converting');
+    if (busy && this.isConnected) this.timer = setTimeout(() => void this.refresh(), POLL_MS);
+  }
+
+  private pick(m: ModelObject): void {
+    const detail: ModelPick = { url: m.glmasr!.url, name: m.glmasr!.model_id };
+    this.dispatchEvent(new CustomEvent('model-pick', { detail, bubbles: true, composed: true }));
+  }
+
+  private renderPreparing(p: PreparingStatus) {
+    const busy = p.state === 'downloading' || p.state === 'converting';
+    return html`<div class="card" data-testid="model-preparing" data-state=${p.state} role="status">
+      <h3>${busy ? `The server is preparing ${p.id}` : `No model on this server yet`}</h3>
+      ${
+        busy
+          ? html`<progress max="1" .value=${p.progress ?? 0} aria-label="Model preparation"></progress>
+              <div class="muted">
+                ${p.state === 'downloading' ? 'Downloading' : 'Converting'}
+                ${p.progress !== null ? ` · ${Math.round(100 * p.progress)} %` : ''}
+                ${p.eta_seconds !== null ? ` · about ${formatDuration(p.eta_seconds)} left` : ''}
+              </div>
+              <div class="muted">${p.message}</div>
+              <div class="muted">It appears here when it is ready; you can open files once it is.</div>`
+          : html`<div>${p.message}</div>
+              <div class="muted">To add it, run on the server's machine, then start the server again:</div>
+              <code data-testid="prepare-command">${p.command}</code>`
+      }
+    </div>`;
+  }
+
+  override render() {
+    if (!this.answered) return nothing;
+    if (!this.models.length) return this.preparing ? this.renderPreparing(this.preparing) : nothing;
+    return html`<div class="card" data-testid="served-models">
+      <h3>Models on this server</h3>
+      <p class="muted">
+        Downloaded once into this browser's storage (the variant that suits this device), then used offline.
+      </p>
+      <ul>
+        ${this.models.map((m) => {
+          const g = m.glmasr!;
+          const sizes = Object.entries(g.variants)
+            .map(([v, bytes]) => `${v} ${formatBytes(bytes)}`)
+            .join(' · ');
+          return html`<li data-model=${m.id}>
+            <div>
+              <strong>${g.model_id}</strong>
+              <span class="muted">revision ${g.revision}</span>
+              <div class="muted">${sizes}</div>
+            </div>
+            <button @click=${() => this.pick(m)} data-testid="use-model" aria-label=${`Use ${g.model_id}`}>Use</button>
+          </li>`;
+        })}
+      </ul>
+    </div>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'model-card': ModelCard;
+  }
+}
