@@ -43,7 +43,7 @@ def test_fused_fp32_decoder_matches_official_with_cache(tiny):
     manifest = json.loads((model_dir / "manifest.json").read_text())
     graph = manifest["variants"]["fp32"]["graphs"]["decoder_model_merged"]
     assert graph["build"] == "fused"
-    model = load_official(validate(resolve(str(ckpt))))
+    model = load_official(validate(resolve(str(ckpt)).path))
     hidden, layers = manifest["model"]["hidden_size"], manifest["model"]["num_layers"]
     kv, hd = manifest["model"]["num_key_value_heads"], manifest["model"]["head_dim"]
     rng = np.random.default_rng(7)
