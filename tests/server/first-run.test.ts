@@ -1,0 +1,153 @@
+/**
+ * The first start (server/first-run.ts) through the real command line, with the seeded tiny checkpoint standing in
+ * for the hub (`--model-source <dir>`): it converts, serves and lists the model; a second start reuses it; a start
+ * stopped mid-conversion never serves a partial model and the next one resumes; an unreachable hub and
+ * `--no-convert` give their paragraph and a working app.  The first start's wall time is printed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import type { ModelList } from '../../workers/asr/openai-api.ts';
+import { ARTIFACTS, ROOT } from '../helpers/data.ts';
+
+const CKPT = resolve(ARTIFACTS, 'ckpt/tiny');
+
+interface Run {
+  child: ChildProcess;
+  log: () => string;
+  url: Promise<string>;
+  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<void>;
+  exited: Promise<number | null>;
+}
+
+const running: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of running.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+/** `node --import tsx server/server.ts ...` (signals reach the server itself, as from a terminal's npm start). */
+function serve(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/server.ts', '--port', '0', '--quiet', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  });
+  running.push(child);
+  let out = '';
+  const waiters: { pattern: RegExp; done: () => void }[] = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const w of waiters.splice(0)) {
+      if (w.pattern.test(out)) w.done();
+      else waiters.push(w);
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const waitFor = (pattern: RegExp, timeoutMs = 120_000) =>
+    new Promise<void>((done, fail) => {
+      if (pattern.test(out)) return done();
+      const timer = setTimeout(() => fail(new Error(`no ${pattern} within ${timeoutMs} ms; log:\n${out}`)), timeoutMs);
+      waiters.push({ pattern, done: () => (clearTimeout(timer), done()) });
+    });
+  const url = waitFor(/GLM-ASR web app on (http:\/\/[^/\s]+)\//).then(
+    () => /GLM-ASR web app on (http:\/\/[^/\s]+)\//.exec(out)![1]!,
+  );
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  return { child, log: () => out, url, waitFor, exited };
+}
+
+async function models(url: string): Promise<ModelList> {
+  return (await (await fetch(`${url}/v1/models`)).json()) as ModelList;
+}
+
+describe('first start', () => {
+  test('converts the checkpoint, serves it, lists it; a second start reuses it', async () => {
+    const dir = resolve(mkdtempSync(resolve(tmpdir(), 'first-')), 'models');
+    const t0 = performance.now();
+    const first = serve(['--models', dir, '--model-source', CKPT, '--preload', 'none']);
+    const url = await first.url;
+    // Served at once, while converting: the app shell, and /v1/models with the preparation.
+    expect((await fetch(`${url}/`)).status).toBe(200);
+    const during = await models(url);
+    expect(during.data).toEqual([]);
+    expect(during.preparing?.state).toBe('converting');
+    expect(during.preparing?.command).toContain(`--from ${CKPT}`);
+    await first.waitFor(/\[first start\] tiny is ready/);
+    const seconds = (performance.now() - t0) / 1000;
+    console.log(`first start on the tiny checkpoint: ${seconds.toFixed(1)} s to a served model`);
+    expect(first.log()).toMatch(/First start: no converted model in .* to the variants q4f16,q4,q8/);
+    expect(first.log()).toMatch(/step 15\/15 .* package/);
+    const ready = await models(url);
+    expect(ready.preparing).toBeUndefined();
+    const tiny = ready.data.find((m) => m.id === 'tiny')!;
+    expect(tiny.glmasr).toMatchObject({ model_id: 'tiny', url: '/models/tiny/', source: { path: CKPT } });
+    expect(Object.keys(tiny.glmasr!.variants).sort()).toEqual(['q4', 'q4f16', 'q8']);
+    expect(ready.data.map((m) => m.id)).toEqual(['tiny', 'tiny@q8', 'tiny@q4', 'tiny@q4f16']);
+    const manifest = (await (await fetch(`${url}/models/tiny/manifest.json`)).json()) as { revision: string };
+    expect(tiny.glmasr!.revision).toBe(manifest.revision);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    const second = serve(['--models', dir, '--model-source', CKPT, '--preload', 'none']);
+    const url2 = await second.url;
+    const again = await models(url2);
+    expect(again.data[0]!.id).toBe('tiny');
+    expect(again.preparing).toBeUndefined();
+    expect(second.log()).not.toMatch(/First start/);
+  });
+
+  test('stopped mid-conversion: nothing partial is served, and the next start resumes', async () => {
+    const dir = resolve(mkdtempSync(resolve(tmpdir(), 'first-')), 'models');
+    const first = serve(['--models', dir, '--model-source', CKPT, '--preload', 'none']);
+    const url = await first.url;
+    await first.waitFor(/step 6\/15 .*variant/);
+    const during = await models(url);
+    expect(during.data).toEqual([]);
+    expect(during.preparing!.progress).toBeGreaterThan(0.2);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(existsSync(resolve(dir, 'tiny'))).toBe(false);
+    expect(existsSync(resolve(dir, '.tiny.partial/steps.json'))).toBe(true);
+
+    const second = serve(['--models', dir, '--model-source', CKPT, '--preload', 'none']);
+    const url2 = await second.url;
+    await second.waitFor(/\[first start\] tiny is ready/);
+    expect(second.log()).toMatch(/skip: llama \(done in an earlier run, verified\)/);
+    expect(second.log()).toMatch(/skip: fused-fp16/);
+    expect((await models(url2)).data[0]!.id).toBe('tiny');
+    expect(existsSync(resolve(dir, '.tiny.partial'))).toBe(false);
+  });
+
+  test('an unreachable hub: one paragraph with the command, and the app is served', async () => {
+    const base = mkdtempSync(resolve(tmpdir(), 'first-'));
+    const dir = resolve(base, 'models');
+    const run = serve(['--models', dir], {
+      HF_ENDPOINT: 'http://127.0.0.1:9',
+      HF_HUB_CACHE: resolve(base, 'hub'),
+      GLMASR_MODEL_SOURCE: 'zai-org/GLM-ASR-Nano-2512',
+    });
+    const url = await run.url;
+    await run.waitFor(/cannot be reached/, 30_000);
+    expect(run.log()).toMatch(
+      /The model hub \(http:\/\/127\.0\.0\.1:9\) cannot be reached \(.+\), and zai-org\/GLM-ASR-Nano-2512 is not in the hub cache/,
+    );
+    expect(run.log()).toContain(
+      `npm run model:convert -- --from zai-org/GLM-ASR-Nano-2512 --out ${dir}/glm-asr-nano-2512 --variants q4f16,q4,q8`,
+    );
+    expect((await fetch(`${url}/`)).status).toBe(200);
+    const list = await models(url);
+    expect(list.preparing).toMatchObject({ state: 'unavailable', id: 'glm-asr-nano-2512' });
+    expect(existsSync(dir) ? (await import('node:fs')).readdirSync(dir) : []).toEqual([]);
+  });
+
+  test('--no-convert serves without a model and says how to add one', async () => {
+    const dir = resolve(mkdtempSync(resolve(tmpdir(), 'first-')), 'models');
+    const run = serve(['--models', dir, '--no-convert', '--model-source', CKPT]);
+    const url = await run.url;
+    await run.waitFor(/--no-convert: nothing is downloaded or converted/);
+    expect((await models(url)).preparing).toMatchObject({ state: 'skipped' });
+    expect(run.log()).toContain(`npm run model:convert -- --from ${CKPT}`);
+  });
+});
