@@ -77,12 +77,13 @@ class NodeEngine implements EvalEngine {
       directorySource(options.model),
       variantOf(options),
     );
-    const threads = options.threads > 0 ? `${options.threads} threads` : 'a thread per core';
+    const threads =
+      options.threads > 0 ? `${options.threads} thread${options.threads === 1 ? '' : 's'}` : 'a thread per core';
     return new NodeEngine(pipeline, options, `onnxruntime-node (CPU, ${threads})`);
   }
 
   async transcribe(path: string): Promise<ClipOutput> {
-    const pcm = await decodeAudioFile(new Uint8Array(readFileSync(path)), basename(path));
+    const pcm = await decodeAudioFile(readAudio(path), basename(path));
     const t0 = performance.now();
     const r = await this.pipeline.transcribe(pcm, {
       ...(this.options.maxNewTokens ? { maxNewTokens: this.options.maxNewTokens } : {}),
@@ -234,7 +235,7 @@ class ServerEngine implements EvalEngine {
   }
 
   async transcribe(path: string): Promise<ClipOutput> {
-    const bytes = readFileSync(path);
+    const bytes = readAudio(path);
     const form = new FormData();
     form.append('file', new Blob([bytes]), basename(path));
     form.append('model', this.model);
@@ -271,6 +272,15 @@ class ServerEngine implements EvalEngine {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The clip's bytes, or an error that names the file. */
+function readAudio(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (err) {
+    throw new EngineError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
 }
 
 function headers(options: EngineOptions): Record<string, string> {

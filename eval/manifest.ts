@@ -30,7 +30,8 @@ export function parseManifest(tsv: string, baseDir: string, source = 'manifest')
     const get = (c: (typeof REQUIRED)[number]) => (cells[col[c]] ?? '').trim();
     const id = get('id');
     const file = get('file');
-    if (!id || !file || !get('lang')) throw new ManifestError(`${source}:${line}: id, lang and file must not be empty`);
+    if (!id || !file || !get('lang') || !get('text'))
+      throw new ManifestError(`${source}:${line}: id, lang, file and text must not be empty`);
     if (seen.has(id)) throw new ManifestError(`${source}:${line}: the id ${id} appears twice`);
     seen.add(id);
     clips.push({ id, lang: get('lang'), path: resolve(baseDir, file), text: get('text'), line });

@@ -37,7 +37,8 @@ export function summarize(
     audioSec: 0,
     ms: 0,
     tokens: 0,
-    agreement: reference ? { agree: 0, total: 0 } : null,
+    agreement: reference ? { agree: 0, total: 0, without: 0 } : null,
+    fromCache: 0,
   };
   for (const c of clips) {
     const out = c.result.output;
@@ -57,7 +58,7 @@ export function summarize(
         const a = prefixAgreement(out.windows, ref);
         s.agreement.agree += a.agree;
         s.agreement.total += a.total;
-      } else s.agreement = null;
+      } else s.agreement.without++;
     }
   }
   return s;
@@ -92,12 +93,21 @@ export function summaryTable(runs: readonly RunSummary[]): string {
       r.audioSec > 0 ? (r.ms / 1000 / r.audioSec).toFixed(3) : '—',
       r.tokens !== null && r.ms > 0 ? (r.tokens / (r.ms / 1000)).toFixed(1) : '—',
       r.agreement && r.agreement.total > 0
-        ? `${((100 * r.agreement.agree) / r.agreement.total).toFixed(1)}% (${r.agreement.agree}/${r.agreement.total})`
+        ? `${((100 * r.agreement.agree) / r.agreement.total).toFixed(1)}% (${r.agreement.agree}/${r.agreement.total})` +
+          (r.agreement.without ? `, ${r.agreement.without} clip(s) without fp32 tokens` : '')
         : '—',
-      r.failed ? String(r.failed) : '0',
+      r.cannotStart ? `all: could not start` : String(r.failed),
     ]),
   ];
-  return table(rows);
+  const notes = runs.flatMap((r) => [
+    ...(r.cannotStart ? [`${r.variant} on ${r.engine} could not start: ${r.cannotStart}`] : []),
+    ...(r.fromCache
+      ? [
+          `${r.variant} on ${r.engine}: ${r.fromCache} of ${r.clips} clips from the cache (their timings are from that run)`,
+        ]
+      : []),
+  ]);
+  return table(rows) + (notes.length ? `\n${notes.map((n) => `  ${n}`).join('\n')}` : '');
 }
 
 /** The `n` clips with the most errors (then the highest rate), reference and hypothesis as scored. */
@@ -109,9 +119,14 @@ export function worst(clips: readonly ScoredClip[], n: number): ScoredClip[] {
     .slice(0, n);
 }
 
-const clip = (s: string, max = 240) => (s.length > max ? `${s.slice(0, max)}…` : s);
+/** Shortened, with control characters (a random model prints ESC) shown as U+FFFD instead of reaching the terminal. */
+const clip = (s: string, max = 240) => {
+  const safe = s.replace(/\p{Cc}/gu, '\uFFFD');
+  return safe.length > max ? `${safe.slice(0, max)}…` : safe;
+};
 
-export function worstText(label: string, clips: readonly ScoredClip[]): string {
+export function worstText(label: string, clips: readonly ScoredClip[], all: readonly ScoredClip[]): string {
+  if (!all.some((c) => c.score)) return `${label}: nothing was scored.`;
   if (!clips.length) return `${label}: no errors.`;
   const lines = [`${label}: worst utterances`];
   for (const c of clips) {

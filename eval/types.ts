@@ -70,6 +70,13 @@ export interface RunSummary {
   audioSec: number;
   ms: number;
   tokens: number | null;
-  /** Token prefix agreement with the fp32 run's tokens (per window, summed), null without an fp32 reference. */
-  agreement: { agree: number; total: number } | null;
+  /**
+   * Token prefix agreement with the fp32 run's tokens (per window, summed) over the clips both runs transcribed
+   * (`without`: clips left out because either has no tokens); null without an fp32 reference.
+   */
+  agreement: { agree: number; total: number; without: number } | null;
+  /** Clips whose result came from the cache (their timings are from the run that made them). */
+  fromCache: number;
+  /** Set when the engine could not start (nothing was transcribed). */
+  cannotStart?: string;
 }

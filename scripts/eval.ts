@@ -11,16 +11,17 @@
  * worst utterances.  Results are cached per clip (model hash, variant, engine, options): a stopped run resumes.
  * A clip that fails is reported and the run goes on (exit code 1 at the end).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { VARIANTS, type ModelManifest } from '../workers/asr/contract.ts';
-import { ResultCache, sha256 } from '../eval/cache.ts';
-import { EngineError, openEngine, type EngineOptions, type EvalEngine } from '../eval/engines.ts';
+import { sha256 } from '../eval/cache.ts';
+import type { EngineOptions } from '../eval/engines.ts';
 import { ManifestError, readManifest } from '../eval/manifest.ts';
-import { scoreClip, summarize, summaryTable, worst, worstText, type ScoredClip } from '../eval/report.ts';
-import type { ClipResult, EngineName, EvalClip, RunSummary } from '../eval/types.ts';
+import { summaryTable } from '../eval/report.ts';
+import { runEval, type EngineSpec } from '../eval/run.ts';
+import type { EvalClip } from '../eval/types.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -48,7 +49,7 @@ interface Args {
   model?: string;
   set: string;
   variants: string[];
-  engines: { name: EngineName; url?: string }[];
+  engines: EngineSpec[];
   json: boolean;
   limit: number;
   worst: number;
@@ -112,20 +113,32 @@ function parse(argv: string[]): Args | 'help' {
     if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}`);
     return n;
   };
+  const manifest = values.model ? readModelManifest(values.model) : null;
   let variants: string[];
-  if (values.variants) {
+  if (!manifest) {
+    // A server-only run: the rows are the server's model names.
+    if (!values['server-model'])
+      throw new UsageError('--engine server without --model needs --server-model NAME (the model the server serves)');
+    if (values.variants) throw new UsageError('--variants needs --model (without it, --server-model names the model)');
+    variants = [values['server-model']];
+  } else if (values.variants !== undefined) {
     variants = values.variants
       .split(',')
       .map((v) => v.trim())
       .filter(Boolean);
+    if (!variants.length) throw new UsageError('--variants lists no variant');
     const bad = variants.filter((v) => !(VARIANTS as readonly string[]).includes(v));
     if (bad.length) throw new UsageError(`unknown variant ${bad.join(', ')}; choose from ${VARIANTS.join(', ')}`);
-  } else if (values.model) {
-    const manifest = readModelManifest(values.model);
-    variants = VARIANTS.filter((v) => v in manifest.variants);
-  } else variants = ['q4f16'];
+    const absent = variants.filter((v) => !(v in manifest.variants));
+    if (absent.length && engines.some((e) => e.name !== 'server'))
+      throw new UsageError(
+        `${values.model} has no ${absent.join(', ')} variant (it has ${VARIANTS.filter((v) => v in manifest.variants).join(', ')})`,
+      );
+  } else variants = VARIANTS.filter((v) => v in manifest.variants);
   // fp32 first: the other variants' agreement is measured against it.
   variants = [...new Set(variants)].sort((a, b) => Number(b === 'fp32') - Number(a === 'fp32'));
+  if (values['no-repetition-guard'] && engines.some((e) => e.name !== 'node'))
+    throw new UsageError('--no-repetition-guard applies to --engine node only (the app and the server keep it on)');
   const maxNewTokens = int('max-new-tokens', values['max-new-tokens'], 1);
   return {
     ...(values.model ? { model: resolve(values.model) } : {}),
@@ -159,19 +172,6 @@ function readModelManifest(dir: string): ModelManifest {
   }
 }
 
-function clock(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-}
-
-/** In-memory stand-in when --no-cache: same interface, nothing kept. */
-class NoCache {
-  get(): undefined {
-    return undefined;
-  }
-  put(): void {}
-}
-
 async function main(argv: string[]): Promise<number> {
   let args: Args;
   let clips: EvalClip[];
@@ -184,138 +184,47 @@ async function main(argv: string[]): Promise<number> {
     args = parsed;
     clips = readManifest(args.set).slice(0, args.limit);
   } catch (err) {
-    if (
-      err instanceof UsageError ||
-      err instanceof ManifestError ||
-      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    ) {
+    if (err instanceof ManifestError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`error: ${(err as Error).message}\n\n${HELP}`);
       return 2;
     }
     throw err;
   }
   const modelHash = args.model ? sha256(readFileSync(resolve(args.model, 'manifest.json'))) : null;
-  const audioHash = new Map<string, string>();
-  const hashOf = (clip: EvalClip): string => {
-    let h = audioHash.get(clip.id);
-    if (h === undefined) {
-      try {
-        h = sha256(readFileSync(clip.path));
-      } catch {
-        h = 'unreadable';
-      }
-      audioHash.set(clip.id, h);
-    }
-    return h;
-  };
-  const cacheFor = (variant: string, engine: { name: EngineName; url?: string }) => {
-    if (!args.cacheDir) return new NoCache();
-    const o = args.engineOptions;
-    return new ResultCache(args.cacheDir, {
-      format: 1,
-      model: engine.name === 'server' ? { url: engine.url, name: o.serverModel ?? null, modelHash } : modelHash,
-      variant,
-      engine: engine.name,
-      maxNewTokens: o.maxNewTokens ?? null,
-      repetitionGuard: o.repetitionGuard,
-    });
-  };
 
-  let stopping = false;
-  let current: EvalEngine | null = null;
+  // Ctrl-C: stop after the current clip (a terminal's signal can arrive twice through npm and tsx within a moment;
+  // only a second Ctrl-C a second later ends at once).
+  let stopAt = 0;
   process.on('SIGINT', () => {
-    if (stopping) process.exit(130);
-    stopping = true;
+    if (stopAt && Date.now() - stopAt > 1000) process.exit(130);
+    if (stopAt) return;
+    stopAt = Date.now();
     process.stderr.write('\nstopping after this clip (results so far are cached; run the same command to resume)…\n');
   });
 
-  const runs: RunSummary[] = [];
-  const worstBlocks: string[] = [];
-  let failures = 0;
-  const fp32ByEngine = new Map<string, Map<string, ClipResult>>();
-  for (const engine of args.engines) {
-    const engineKey = `${engine.name}${engine.url ? ` ${engine.url}` : ''}`;
-    for (const variant of args.variants) {
-      if (stopping) break;
-      const cache = cacheFor(variant, engine);
-      const scored: ScoredClip[] = [];
-      const results = new Map<string, ClipResult>();
-      const bytes = clips.map((c) => {
-        try {
-          return statSync(c.path).size;
-        } catch {
-          return 0;
-        }
-      });
-      let doneBytes = 0;
-      let spentMs = 0;
-      const tag = `[${variant} ${engine.name}]`;
-      for (const [k, clip] of clips.entries()) {
-        if (stopping) break;
-        const audioSha256 = hashOf(clip);
-        let result = cache.get(clip.id, audioSha256);
-        const cached = !!result;
-        if (!result) {
-          const t0 = performance.now();
-          try {
-            if (!current) {
-              process.stderr.write(`${tag} loading…\n`);
-              current = await openEngine(engine.name, {
-                ...args.engineOptions,
-                variant,
-                ...(engine.url ? { serverUrl: engine.url } : {}),
-              });
-              process.stderr.write(`${tag} ${current.label}\n`);
-            }
-            result = { id: clip.id, lang: clip.lang, audioSha256, output: await current.transcribe(clip.path) };
-          } catch (err) {
-            if (err instanceof EngineError && !current) {
-              process.stderr.write(`${tag} cannot start: ${err.message}\n`);
-              failures++;
-              break;
-            }
-            result = { id: clip.id, lang: clip.lang, audioSha256, error: (err as Error).message };
-          }
-          spentMs += performance.now() - t0;
-          doneBytes += bytes[k]!;
-          cache.put(result);
-        }
-        results.set(clip.id, result);
-        const s = scoreClip(clip, result);
-        scored.push(s);
-        const remainingBytes = bytes.slice(k + 1).reduce((a, b) => a + b, 0);
-        const eta = doneBytes > 0 ? (spentMs / 1000) * (remainingBytes / doneBytes) : NaN;
-        const what = result.error
-          ? `FAILED: ${result.error}`
-          : `${s.score!.unit === 'char' ? 'CER' : 'WER'} ${s.score!.substitutions + s.score!.deletions + s.score!.insertions}/${s.score!.hits + s.score!.substitutions + s.score!.deletions}${cached ? ' (cached)' : ''}`;
-        process.stderr.write(
-          `${tag} ${k + 1}/${clips.length} ${clip.id}: ${what}${Number.isFinite(eta) && k + 1 < clips.length ? ` · ETA ${clock(eta)}` : ''}\n`,
-        );
-        if (result.error) failures++;
-        if (args.json)
-          process.stdout.write(
-            JSON.stringify({ type: 'clip', variant, engine: engine.name, cached, ...result, score: s.score }) + '\n',
-          );
-      }
-      if (current) {
-        await current.close();
-        current = null;
-      }
-      if (variant === 'fp32') fp32ByEngine.set(engineKey, results);
-      // The reference tokens: the fp32 run on this engine, else (same token convention: EOS included) on node/wasm.
-      const reference =
-        fp32ByEngine.get(engineKey) ??
-        (engine.name === 'server' ? undefined : (fp32ByEngine.get('node') ?? fp32ByEngine.get('wasm')));
-      const summary = summarize(variant, engine.name, scored, variant === 'fp32' ? null : (reference ?? null));
-      runs.push(summary);
-      worstBlocks.push(worstText(`${variant} on ${engine.name}`, worst(scored, args.worst)));
-    }
-  }
+  const { runs, worstBlocks, failures } = await runEval({
+    clips,
+    engines: args.engines,
+    variants: args.variants,
+    engineOptions: args.engineOptions,
+    modelHash,
+    cacheDir: args.cacheDir,
+    json: args.json,
+    worst: args.worst,
+    stopping: () => stopAt > 0,
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+  });
+  const stopped = stopAt > 0;
   const report = `${summaryTable(runs)}\n\n${args.worst > 0 ? worstBlocks.join('\n\n') + '\n' : ''}`;
-  if (args.json) process.stdout.write(JSON.stringify({ type: 'summary', runs, stopped: stopping }) + '\n');
+  if (args.json) process.stdout.write(JSON.stringify({ type: 'summary', runs, stopped }) + '\n');
   else process.stdout.write(report);
   if (args.json) process.stderr.write(report);
-  if (stopping) {
+  if (stopped) {
     process.stderr.write('stopped: the table covers the clips done so far; run the same command to resume.\n');
     return 130;
   }

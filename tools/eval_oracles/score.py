@@ -1,7 +1,11 @@
 """jiwer as the oracle of the eval's scorer (eval/score.ts).
 
 `counts(pairs)`: for each {"ref": [tokens], "hyp": [tokens]}, jiwer's hits/substitutions/deletions/insertions of
-the token sequences (tokens carry no spaces; joined by one space, jiwer's default transform splits them back).
+the token sequences (tokens carry no spaces; joined by one space, jiwer's default transform splits them back; empty
+sides included, which jiwer 4 accepts).
+
+The CER characters (`_cer_chars`) follow the README's definition written again here with Python's own unicodedata
+and str.lower(), so JavaScript's Unicode handling in eval/score.ts is checked against Python's.
 
 `utterances(items)`: for each {"lang", "ref", "hyp"} the scoring `npm run eval` documents, built from the
 independent references: English through openai-whisper's EnglishTextNormalizer, other space-separated languages
@@ -24,18 +28,7 @@ def _counts(out) -> dict:
 
 
 def counts(pairs: list[dict]) -> list[dict]:
-    result = []
-    for p in pairs:
-        ref, hyp = " ".join(p["ref"]), " ".join(p["hyp"])
-        if not ref:
-            # jiwer refuses an empty reference; every hypothesis token is then an insertion.
-            result.append({"hits": 0, "substitutions": 0, "deletions": 0, "insertions": len(p["hyp"])})
-            continue
-        if not hyp:
-            result.append({"hits": 0, "substitutions": 0, "deletions": len(p["ref"]), "insertions": 0})
-            continue
-        result.append(_counts(jiwer.process_words(ref, hyp)))
-    return result
+    return [_counts(jiwer.process_words(" ".join(p["ref"]), " ".join(p["hyp"]))) for p in pairs]
 
 
 def _cer_chars(text: str) -> str:
