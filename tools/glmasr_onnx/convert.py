@@ -251,112 +251,125 @@ def convert(
             "fused": fused,
         }
         steps = Steps(work, key)
-        if steps.resumed:
-            report("resume", f"{work}: {len(steps.done)} finished step(s) kept from an earlier run")
-        stage = work / "model"
-        dtypes = [d for d in ("fp32", "fp16") if any(VARIANT_BASE[v] == d for v in variants)]
-        report.steps = int(fused) + len(dtypes) * (1 + int(fused)) + len(variants) * len(GRAPHS) + 1
+        try:
+            return _convert_steps(
+                ckpt, resolved, out, work, steps, variants, fused, tokens, model_id, report
+            )
+        except ConversionError:
+            # A failure that a second run would repeat (bad weights, a graph that does not check): nothing to resume.
+            # An interruption (a signal, a crash) leaves the work directory for the next run.
+            shutil.rmtree(work, ignore_errors=True)
+            raise
 
-        def run_step(name: str, fn, files_of) -> dict:
-            """Reuse the step's verified result, or run it and record the files it wrote."""
-            report.step += 1
-            kept = steps.reuse(name)
-            if kept is not None:
-                report("skip", f"{name} (done in an earlier run, verified)")
-                return kept
-            result = fn()
-            steps.record(name, files_of(result), result)
-            return result
 
-        need_torch = (fused and steps.reuse("llama") is None) or any(
-            steps.reuse(f"base-{d}") is None for d in dtypes
-        )
-        model = None
-        if need_torch:
-            report("load", "GlmAsrForConditionalGeneration (fp32, eager attention)")
-            model = load_official(ckpt)
-        if fused:
+def _convert_steps(ckpt, resolved, out: Path, work: Path, steps: Steps, variants, fused: bool, tokens, model_id, report):
+    """The conversion's steps inside its lock and work directory (see convert)."""
+    if steps.resumed:
+        report("resume", f"{work}: {len(steps.done)} finished step(s) kept from an earlier run")
+    stage = work / "model"
+    dtypes = [d for d in ("fp32", "fp16") if any(VARIANT_BASE[v] == d for v in variants)]
+    report.steps = int(fused) + len(dtypes) * (1 + int(fused)) + len(variants) * len(GRAPHS) + 1
 
-            def llama() -> dict:
-                from .fused import standalone_llama
-
-                report("export", "text decoder as a standalone Llama for the builder")
-                if (work / "llama").exists():
-                    shutil.rmtree(work / "llama")
-                standalone_llama(model, ckpt.path, work / "llama")
-                return {"dir": "llama"}
-
-            run_step("llama", llama, lambda r: files_under(work / r["dir"]))
-
-        bases: dict[str, dict[str, Path]] = {}
-        for dtype_name in dtypes:
-
-            def base(dtype_name: str = dtype_name) -> dict:
-                nonlocal model
-                if dtype_name == "fp16":
-                    from .export import to_half
-
-                    model = to_half(model)
-                paths = export_base(model, dtype_name, work, report, fused)
-                return {g: p.relative_to(work).as_posix() for g, p in paths.items()}
-
-            rel = run_step(f"base-{dtype_name}", base, lambda r: with_data([work / p for p in r.values()]))
-            bases[dtype_name] = {g: work / p for g, p in rel.items()}
-        del model
-        gc.collect()
-        if fused:  # the builder's process loads the decoder weights again: the full model is freed first
-            for dtype_name in dtypes:
-                rel = run_step(
-                    f"fused-{dtype_name}",
-                    lambda d=dtype_name: {"path": fused_decoder_base(d, work, report).relative_to(work).as_posix()},
-                    lambda r: with_data([work / r["path"]]),
-                )
-                bases[dtype_name]["decoder_model_merged"] = work / rel["path"]
-
-        manifest_graphs: dict[str, dict] = {}
-        for variant in variants:
-            manifest_graphs[variant] = {}
-            for graph in GRAPHS:
-
-                def build(variant: str = variant, graph: str = graph) -> dict:
-                    report("variant", f"{variant:<6} {graph}")
-                    files = build_variant(variant, graph, bases[VARIANT_BASE[variant]][graph], stage / "onnx", work)
-                    check_graph(files[0])
-                    # Sizes come from dims and dtypes, so the (possibly external) weights need not be read.
-                    head = onnx.load(str(files[0]), load_external_data=False)
-                    name, size, dims = largest_initializer(head)
-                    return {
-                        "files": [f.relative_to(stage).as_posix() for f in files],
-                        "bytes": sum(f.stat().st_size for f in files),
-                        "largest_initializer": {"name": name, "bytes": size, "dims": dims},
-                        "build": "fused" if fused and graph == "decoder_model_merged" else "export",
-                        "nodes": len(head.graph.node),
-                        "op_types": op_counts(head),
-                        **accuracy_levels(head),
-                    }
-
-                manifest_graphs[variant][graph] = run_step(
-                    f"variant-{variant}-{graph}", build, lambda r: [stage / f for f in r["files"]]
-                )
-
+    def run_step(name: str, fn, files_of) -> dict:
+        """Reuse the step's verified result, or run it and record the files it wrote."""
         report.step += 1
-        report("package", "configs, tokenizer, manifest")
-        for name in PASSTHROUGH_FILES:
-            if (ckpt.path / name).exists() and name != "generation_config.json":
-                shutil.copy2(ckpt.path / name, stage / name)
-        eos = write_generation_config(ckpt, stage)
-        manifest = build_manifest(ckpt, stage, manifest_graphs, tokens, eos, model_id or ckpt.path.name, report)
-        manifest["source"] = resolved.record
-        (stage / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        kept = steps.reuse(name)
+        if kept is not None:
+            report("skip", f"{name} (done in an earlier run, verified)")
+            return kept
+        result = fn()
+        steps.record(name, files_of(result), result)
+        return result
 
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-            stage.rename(out)
-            shutil.rmtree(old)
-        else:
-            stage.rename(out)
-        shutil.rmtree(work, ignore_errors=True)
+    need_torch = (fused and steps.reuse("llama") is None) or any(
+        steps.reuse(f"base-{d}") is None for d in dtypes
+    )
+    model = None
+    if need_torch:
+        report("load", "GlmAsrForConditionalGeneration (fp32, eager attention)")
+        model = load_official(ckpt)
+    if fused:
+
+        def llama() -> dict:
+            from .fused import standalone_llama
+
+            report("export", "text decoder as a standalone Llama for the builder")
+            if (work / "llama").exists():
+                shutil.rmtree(work / "llama")
+            standalone_llama(model, ckpt.path, work / "llama")
+            return {"dir": "llama"}
+
+        run_step("llama", llama, lambda r: files_under(work / r["dir"]))
+
+    bases: dict[str, dict[str, Path]] = {}
+    for dtype_name in dtypes:
+
+        def base(dtype_name: str = dtype_name) -> dict:
+            nonlocal model
+            if dtype_name == "fp16":
+                from .export import to_half
+
+                model = to_half(model)
+            paths = export_base(model, dtype_name, work, report, fused)
+            return {g: p.relative_to(work).as_posix() for g, p in paths.items()}
+
+        rel = run_step(f"base-{dtype_name}", base, lambda r: with_data([work / p for p in r.values()]))
+        bases[dtype_name] = {g: work / p for g, p in rel.items()}
+    del model
+    gc.collect()
+    if fused:  # the builder's process loads the decoder weights again: the full model is freed first
+        for dtype_name in dtypes:
+            rel = run_step(
+                f"fused-{dtype_name}",
+                lambda d=dtype_name: {"path": fused_decoder_base(d, work, report).relative_to(work).as_posix()},
+                lambda r: with_data([work / r["path"]]),
+            )
+            bases[dtype_name]["decoder_model_merged"] = work / rel["path"]
+
+    manifest_graphs: dict[str, dict] = {}
+    for variant in variants:
+        manifest_graphs[variant] = {}
+        for graph in GRAPHS:
+
+            def build(variant: str = variant, graph: str = graph) -> dict:
+                report("variant", f"{variant:<6} {graph}")
+                files = build_variant(variant, graph, bases[VARIANT_BASE[variant]][graph], stage / "onnx", work)
+                check_graph(files[0])
+                # Sizes come from dims and dtypes, so the (possibly external) weights need not be read.
+                head = onnx.load(str(files[0]), load_external_data=False)
+                name, size, dims = largest_initializer(head)
+                return {
+                    "files": [f.relative_to(stage).as_posix() for f in files],
+                    "bytes": sum(f.stat().st_size for f in files),
+                    "largest_initializer": {"name": name, "bytes": size, "dims": dims},
+                    "build": "fused" if fused and graph == "decoder_model_merged" else "export",
+                    "nodes": len(head.graph.node),
+                    "op_types": op_counts(head),
+                    **accuracy_levels(head),
+                }
+
+            manifest_graphs[variant][graph] = run_step(
+                f"variant-{variant}-{graph}", build, lambda r: [stage / f for f in r["files"]]
+            )
+
+    report.step += 1
+    report("package", "configs, tokenizer, manifest")
+    for name in PASSTHROUGH_FILES:
+        if (ckpt.path / name).exists() and name != "generation_config.json":
+            shutil.copy2(ckpt.path / name, stage / name)
+    eos = write_generation_config(ckpt, stage)
+    manifest = build_manifest(ckpt, stage, manifest_graphs, tokens, eos, model_id or ckpt.path.name, report)
+    manifest["source"] = resolved.record
+    (stage / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        out.rename(old)
+        stage.rename(out)
+        shutil.rmtree(old)
+    else:
+        stage.rename(out)
+    shutil.rmtree(work, ignore_errors=True)
     report("done", f"{out}")
     return manifest
 

@@ -97,6 +97,8 @@ class OutputLock:
 
     def __exit__(self, *exc) -> None:
         if self.fd is not None:
+            # Removed while still held: a conversion starting meanwhile sees BUSY, one starting after creates it anew.
+            self.path.unlink(missing_ok=True)
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
 
