@@ -24,9 +24,12 @@ export interface OrtModule {
   env: Env;
 }
 
+/** What a session runs: one of GLM-ASR's graphs, or Silero's voice-activity model (../vad/silero.ts). */
+export type GraphId = GraphName | 'silero_vad';
+
 /** One graph's bytes (browser) or path (Node), with its external-data files. */
 export interface GraphSource {
-  graph: GraphName;
+  graph: GraphId;
   model: Uint8Array | string;
   externalData?: { path: string; data: Uint8Array | string }[];
 }
@@ -45,7 +48,7 @@ export type Feeds = Record<string, Tensor>;
 export type Outputs = Record<string, Tensor>;
 
 export interface Session {
-  readonly graph: GraphName;
+  readonly graph: GraphId;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   /** Input metadata type of `name` as ORT reports it ("float16", "float32", ...), when available. */
