@@ -19,8 +19,9 @@ export default defineConfig({
       injectRegister: false,
       registerType: 'prompt',
       injectManifest: {
-        // The shell, the worker/worklet bundles and onnxruntime's wasm + mjs; never model files.
-        globPatterns: ['**/*.{js,mjs,css,html,svg,png,wasm,webmanifest}'],
+        // The shell, the worker/worklet bundles, onnxruntime's wasm + mjs and the voice-activity model (2.3 MB, the
+        // only .onnx in dist/); never GLM-ASR's model files (they are stored by the app's own model store).
+        globPatterns: ['**/*.{js,mjs,css,html,svg,png,wasm,webmanifest,onnx}'],
         globIgnores: ['**/*.map', 'models/**'],
         maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
         rollupFormat: 'iife',

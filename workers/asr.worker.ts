@@ -6,11 +6,17 @@
  */
 
 import { CaptureSink } from './capture/capture-sink.ts';
+import type { SampleStore } from './capture/sample-store.ts';
 import { SAMPLE_RATE_HZ } from './constants.ts';
 import { LogMel } from './dsp/mel.ts';
 import { encodeWav16, encodeWavFloat32 } from './dsp/wav.ts';
 import { EngineError, ModelHost, toErrorInfo } from './asr/engine.ts';
+import { LiveSession } from './asr/live.ts';
+import { createVadRuntime } from './asr/ort/web.ts';
+import { SileroVad } from './asr/vad/silero.ts';
+import vadModelUrl from '@ricky0123/vad-web/dist/silero_vad_v5.onnx?url';
 import { isMainToWorker, type ErrorInfo, type MainToWorker, type WorkerToMain } from './protocol.ts';
+import type { LiveEvent } from './asr/contract.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -20,6 +26,35 @@ const logMel = new LogMel();
 const sessions = new Map<number, CaptureSink>();
 let statsTimer: ReturnType<typeof setInterval> | null = null;
 const host = new ModelHost();
+/** Silero VAD, loaded on the first live recording (its own runtime: see createVadRuntime). */
+let vad: Promise<SileroVad> | null = null;
+const live = new Map<number, LiveSession>();
+
+function loadVad(): Promise<SileroVad> {
+  vad ??= (async () => {
+    const res = await fetch(new URL(vadModelUrl, self.location.href));
+    if (!res.ok) throw new Error(`the voice activity model answered HTTP ${res.status}`);
+    return SileroVad.load(createVadRuntime(), new Uint8Array(await res.arrayBuffer()));
+  })();
+  vad.catch(() => (vad = null)); // a later recording tries again
+  return vad;
+}
+
+/** Live dictation for a recording: VAD → segments → the loaded model's partial and final text. */
+function startLive(sessionId: number): LiveSession {
+  const emit = (event: LiveEvent) => send({ type: 'live-event', sessionId, event });
+  const session = new LiveSession({
+    probability: async (frame) => (await loadVad()).probability(frame),
+    decoder: { decode: (samples, _kind, signal) => host.decodeSegment(samples, signal) },
+    emit,
+  });
+  void loadVad().then(
+    (v) => v.reset(),
+    () => undefined,
+  );
+  live.set(sessionId, session);
+  return session;
+}
 /** Running model loads, by request id, so a download can be paused or cancelled. */
 const loads = new Map<number, AbortController>();
 host.onEngineLost = (code, detail) => send({ type: 'engine-lost', error: { code, detail } });
@@ -129,8 +164,11 @@ function handle(message: MainToWorker): void {
       );
       break;
     case 'capture-attach': {
+      const session = message.live && host.ready ? startLive(message.sessionId) : null;
       const sink = new CaptureSink(message.sessionId, message.port as MessagePort, logMel, {
+        ...(session ? { onAudio: (store: SampleStore) => session.feed(store) } : {}),
         onFinished: (stats, poolMisses) => {
+          if (session) void session.finish(sink.store).finally(() => live.delete(message.sessionId));
           const mel = sink.takeMel();
           if (mel) send({ type: 'mel-columns', mel }, [mel.data.buffer]);
           send({ type: 'capture-finished', stats, poolMisses });

@@ -7,7 +7,15 @@
  * in every execution context.
  */
 
-import type { LoadProgress, ModelKey, StoredModel, TranscribeEvent, Transcript, Variant } from './asr/contract.ts';
+import type {
+  LiveEvent,
+  LoadProgress,
+  ModelKey,
+  StoredModel,
+  TranscribeEvent,
+  Transcript,
+  Variant,
+} from './asr/contract.ts';
 
 /** A MessagePort in whichever context compiles this file (DOM, worker, worklet; Node's for the unit tests, where
  * `MessagePort` is only a value). */
@@ -234,7 +242,8 @@ export type MainToWorker =
       routing?: RoutingSettings;
     }
   | { type: 'cancel'; requestId: number }
-  | { type: 'capture-attach'; sessionId: number; port: Port }
+  /** `live`: transcribe while recording (VAD segments → partial and final text) with the loaded model. */
+  | { type: 'capture-attach'; sessionId: number; port: Port; live?: boolean }
   | { type: 'capture-detach'; sessionId: number; reason: 'stopped' | 'error' }
   | { type: 'recording-get'; requestId: number; sessionId: number; format: RecordingFormat }
   | { type: 'recording-discard'; sessionId: number };
@@ -244,6 +253,7 @@ export type WorkerToMain =
   | { type: 'capture-stats'; stats: CaptureStats }
   | { type: 'mel-columns'; mel: MelColumns }
   | { type: 'capture-finished'; stats: CaptureStats; poolMisses: number }
+  | { type: 'live-event'; sessionId: number; event: LiveEvent }
   | { type: 'recording'; requestId: number; sessionId: number; format: 'f32'; data: Float32Array }
   | { type: 'recording'; requestId: number; sessionId: number; format: 'wav16' | 'wavf32'; data: Uint8Array }
   | { type: 'model-progress'; requestId: number; progress: LoadProgress }
@@ -325,6 +335,7 @@ const WORKER_TO_MAIN = new Set([
   'capture-stats',
   'mel-columns',
   'capture-finished',
+  'live-event',
   'recording',
   'model-progress',
   'model-ready',

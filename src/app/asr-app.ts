@@ -9,6 +9,7 @@ import { formatDuration } from '../lib/format.ts';
 import { asErrorInfo } from '../lib/messages.ts';
 import { errorAlert, errorAlertStyles } from './error-alert.ts';
 import './level-meter.ts';
+import './live-transcript-view.ts';
 import './mel-view.ts';
 import './transcriber-panel.ts';
 import './storage-panel.ts';
@@ -162,9 +163,15 @@ export class AsrApp extends LitElement {
 
   override firstUpdated(): void {
     this.unsubscribeMel = this.engine.onMel((mel) => this.melView?.push(mel));
-    // Record → Stop → transcribe the recording when a model is ready.
+    // Record → Stop → transcribe the recording when a model is ready and it was not transcribed live.
     this.unsubscribeFinished = this.engine.on((m) => {
-      if (m.type === 'capture-finished' && this.engine.modelState === 'ready' && m.stats.samples > 0)
+      // A live recording already has its text (live dictation); one made without a model is transcribed whole.
+      if (
+        m.type === 'capture-finished' &&
+        this.engine.modelState === 'ready' &&
+        m.stats.samples > 0 &&
+        !(this.mic.live && m.stats.sessionId === this.mic.sessionId)
+      )
         this.panel?.transcribeRecording(m.stats.sessionId, m.stats.samples / SAMPLE_RATE_HZ);
     });
   }
@@ -237,6 +244,15 @@ export class AsrApp extends LitElement {
         <span style="font-size:.8rem;color:var(--muted)">Shortcut <kbd>R</kbd></span>
       </div>
       <mel-view></mel-view>
+      ${
+        this.engine.live.lines.length || this.engine.live.active || (this.mic.live && recording)
+          ? html`<live-transcript-view
+              .lines=${this.engine.live.lines}
+              .backlog=${this.engine.live.backlog}
+              .error=${this.engine.live.error}
+            ></live-transcript-view>`
+          : nothing
+      }
       <div class="status" role="status" data-testid="status">${status}</div>
       ${errorAlert(mic.error)} ${errorAlert(this.engine.lastError)} ${errorAlert(this.downloadError)}
       ${

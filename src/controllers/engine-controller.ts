@@ -3,6 +3,8 @@
  * messages to listeners and turns request/response pairs into promises.
  */
 
+import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
+import { LiveTranscript } from './live-transcript.ts';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { LoadProgress, ModelKey, TranscribeEvent, Transcript, Variant } from '../../workers/asr/contract.ts';
 import { asErrorInfo } from '../lib/messages.ts';
@@ -43,6 +45,8 @@ export class EngineController implements ReactiveController {
   readonly finished = new Map<number, FinishedCapture>();
   /** Errors the worker reported without a request id. */
   lastError: ErrorInfo | null = null;
+  /** Live dictation's transcript (recordings made while a model is ready). */
+  readonly live = new LiveTranscript();
 
   private worker: Worker | null = null;
   private readonly listeners = new Set<Listener>();
@@ -245,6 +249,10 @@ export class EngineController implements ReactiveController {
       case 'capture-finished':
         this.captureStats = data.stats;
         this.finished.set(data.stats.sessionId, { stats: data.stats, poolMisses: data.poolMisses });
+        this.live.recordingEnded(data.stats.sessionId, data.stats.samples / SAMPLE_RATE_HZ);
+        break;
+      case 'live-event':
+        this.live.apply(data.sessionId, data.event);
         break;
       case 'mel-columns':
         for (const listener of this.melListeners) listener(data.mel);

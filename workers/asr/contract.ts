@@ -218,3 +218,20 @@ export type TranscribeEvent =
   | { type: 'engine-failed'; index: number; from: string; reason: string }
   /** The engine failed before window `index`; it and the windows after it go to `to` (said once per switch). */
   | { type: 'engine-switch'; index: number; from: string; to: string; reason: string };
+
+/** Live dictation's events for one recording (workers/asr/live.ts), sent to the page as they happen. */
+export type LiveEvent =
+  /** Speech began (seconds from the start of the recording; pre-roll included). */
+  | { type: 'speech-start'; id: number; start: number }
+  /** Volatile text of the open segment so far. */
+  | { type: 'partial'; id: number; start: number; text: string }
+  /** The segment's final text (empty when nothing was recognised); `error` when its decode failed. */
+  | { type: 'final'; id: number; start: number; end: number; text: string; engine: string; error?: string }
+  /** The open segment turned out not to be speech: forget its partial text. */
+  | { type: 'discard'; id: number }
+  /** Finals waiting (not counting the one decoding): how many and how much audio. */
+  | { type: 'backlog'; segments: number; seconds: number }
+  /** Every final is out (after finish()). */
+  | { type: 'done' }
+  /** Live text stopped (the VAD failed); the recording goes on. */
+  | { type: 'error'; message: string };

@@ -508,6 +508,36 @@ export class ModelHost {
     }
   }
 
+  private liveIds = 0;
+
+  /**
+   * One live-dictation segment (≤ 30 s) on the active engine, with the same failover as a job.  Refused while a
+   * file job runs (they would share the model's state); the live session runs its decodes one at a time.
+   */
+  async decodeSegment(pcm: Float32Array, signal: AbortSignal): Promise<{ text: string; engine: string }> {
+    if (this.switching) await this.switching;
+    const active = this.active;
+    if (!active) throw new EngineError('NOT_LOADED', 'no model is loaded');
+    if (this.running.size) throw new EngineError('INTERNAL', 'a transcription is already running');
+    const id = -++this.liveIds;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.running.set(id, controller);
+    try {
+      const r = await runJob(pcm, active.engine, { signal: controller.signal, next: (f) => this.failover(f) });
+      return { text: r.text, engine: r.windows[0]?.engine ?? active.engine.kind };
+    } finally {
+      this.running.delete(id);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Whether a model is ready for live dictation. */
+  get ready(): boolean {
+    return this.active !== null;
+  }
+
   cancel(requestId: number): void {
     this.running.get(requestId)?.abort(new DOMException('cancelled by the user', 'AbortError'));
   }

@@ -19,6 +19,8 @@ export interface PortLike {
 
 export interface CaptureSinkEvents {
   onFinished(stats: CaptureStats, poolMisses: number): void;
+  /** New samples are in `store` (live dictation reads them from there). */
+  onAudio?(store: SampleStore): void;
 }
 
 export class CaptureSink {
@@ -67,6 +69,7 @@ export class CaptureSink {
           this.store.append(data.samples);
           this.frames++;
           this.updateMel();
+          this.events.onAudio?.(this.store);
         }
         if (data.rms > this.rms) this.rms = data.rms;
         if (data.peak > this.peak) this.peak = data.peak;

@@ -27,7 +27,9 @@ export async function probeWebGpu(): Promise<WebGpuProbe> {
   };
 }
 
-export function createWebRuntime(provider: Exclude<Provider, 'cpu'>, threads: number): OrtRuntime {
+let wasmConfigured = false;
+
+function configureWasm(threads: number): void {
   // The non-bundled ORT build (vite.config.ts resolves the "use-extern-wasm" condition) loads its Emscripten module
   // from `mjs`: WASM threads then start that file, not a copy of this worker.
   ort.env.wasm.wasmPaths = {
@@ -36,7 +38,22 @@ export function createWebRuntime(provider: Exclude<Provider, 'cpu'>, threads: nu
   };
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, threads) : 1;
   ort.env.logLevel = 'error';
+  wasmConfigured = true;
+}
+
+export function createWebRuntime(provider: Exclude<Provider, 'cpu'>, threads: number): OrtRuntime {
+  configureWasm(threads);
   return new OrtRuntime(ort as unknown as OrtModule, provider);
+}
+
+/**
+ * The voice-activity model's runtime: the same onnxruntime instance (one module owns it), the WASM provider with one
+ * intra-op thread, and its own run queue, so a VAD frame never waits behind a decoder step.  It leaves the WASM
+ * thread count to the model's load when that came first (ORT reads it once, when its WASM starts).
+ */
+export function createVadRuntime(): OrtRuntime {
+  if (!wasmConfigured) configureWasm(navigator.hardwareConcurrency || 1);
+  return new OrtRuntime(ort as unknown as OrtModule, 'wasm', { intraOpNumThreads: 1, interOpNumThreads: 1 });
 }
 
 /** The GPUDevice ORT created (to destroy it on release), once a WebGPU session exists. */

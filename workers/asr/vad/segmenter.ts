@@ -5,8 +5,8 @@
  *  - startThreshold 0.5 / stopThreshold 0.35: a segment opens on a frame at or above the start threshold and speech
  *    continues while frames stay at or above the stop threshold (hysteresis);
  *  - hangoverMs 500: the segment ends after this long below the stop threshold;
- *  - minSpeechMs 250: a segment with less speech than this (frames at or above the start threshold) is dropped as a
- *    click or a cough;
+ *  - minSpeechMs 250: a segment whose speech (from the onset to its last frame at or above the stop threshold) is
+ *    shorter than this is dropped as a click or a cough (silero-vad's min_speech_duration_ms);
  *  - preRollMs 200: audio kept before the onset (the first phoneme starts before the VAD is sure);
  *  - tailMs 100: audio kept after the last speech frame;
  *  - maxSegmentSec 30: a longer segment is cut at the quietest point of its last 2 s (planWindows, the file path's
@@ -69,7 +69,8 @@ export class Segmenter {
     start: number;
     chunks: Float32Array[];
     samples: number;
-    speechSamples: number;
+    /** Stream position of the frame that opened it. */
+    onset: number;
     /** Stream position just after the last frame at or above the stop threshold. */
     lastSpeechEnd: number;
   } | null = null;
@@ -99,7 +100,7 @@ export class Segmenter {
           start: frameStart - pre.length,
           chunks: [pre, frame.slice()],
           samples: pre.length + frame.length,
-          speechSamples: frame.length,
+          onset: frameStart,
           lastSpeechEnd: this.t,
         };
         this.history = [];
@@ -111,7 +112,6 @@ export class Segmenter {
     const seg = this.open;
     seg.chunks.push(frame.slice());
     seg.samples += frame.length;
-    if (probability >= this.o.startThreshold) seg.speechSamples += frame.length;
     if (probability >= this.o.stopThreshold) seg.lastSpeechEnd = this.t;
     if (this.t - seg.lastSpeechEnd >= ms(this.o.hangoverMs)) {
       events.push(...this.close('silence'));
@@ -143,7 +143,7 @@ export class Segmenter {
   private close(reason: 'silence' | 'flush'): SegmentEvent[] {
     const seg = this.open!;
     this.open = null;
-    if (seg.speechSamples < ms(this.o.minSpeechMs)) return [{ type: 'discard', id: seg.id }];
+    if (seg.lastSpeechEnd - seg.onset < ms(this.o.minSpeechMs)) return [{ type: 'discard', id: seg.id }];
     const end = Math.min(seg.start + seg.samples, seg.lastSpeechEnd + ms(this.o.tailMs));
     const audio = this.joinedOf(seg).slice(0, end - seg.start);
     // What followed the segment is the next one's pre-roll.
@@ -164,7 +164,7 @@ export class Segmenter {
       start: first.end,
       chunks: [rest],
       samples: rest.length,
-      speechSamples: rest.length,
+      onset: first.end,
       lastSpeechEnd: Math.max(seg.lastSpeechEnd, first.end),
     };
     return [

@@ -1,0 +1,103 @@
+/**
+ * The live transcript on the main thread: final segments (never changed once shown) and the open segment's volatile
+ * text, built from the worker's `live-event`s.  Recordings append: Stop and Record again continue the same
+ * transcript, each recording's times following the previous one's length.
+ */
+import type { LiveEvent } from '../../workers/asr/contract.ts';
+
+export interface LiveLine {
+  id: string;
+  /** Seconds from the start of the transcript. */
+  start: number;
+  end: number | null;
+  text: string;
+  final: boolean;
+  /** Where the final was decoded ('webgpu', 'wasm', 'server'). */
+  engine?: string;
+  error?: string;
+}
+
+export class LiveTranscript {
+  /** Finals in order, then at most one partial. */
+  lines: LiveLine[] = [];
+  backlog = { segments: 0, seconds: 0 };
+  error: string | null = null;
+  /** A recording is being transcribed (until its `done`). */
+  active = false;
+  private offset = 0;
+  private sessionOffsets = new Map<number, number>();
+
+  /** Call when a recording's capture finished: later recordings' times continue after it. */
+  recordingEnded(sessionId: number, seconds: number): void {
+    const base = this.sessionOffsets.get(sessionId) ?? this.offset;
+    this.offset = Math.max(this.offset, base + seconds);
+  }
+
+  apply(sessionId: number, e: LiveEvent): void {
+    if (!this.sessionOffsets.has(sessionId)) this.sessionOffsets.set(sessionId, this.offset);
+    const base = this.sessionOffsets.get(sessionId)!;
+    const key = (id: number) => `${sessionId}:${id}`;
+    const partialIndex = (id: number) => this.lines.findIndex((l) => !l.final && l.id === key(id));
+    switch (e.type) {
+      case 'speech-start':
+        this.active = true;
+        break;
+      case 'partial': {
+        const line: LiveLine = { id: key(e.id), start: base + e.start, end: null, text: e.text, final: false };
+        const i = partialIndex(e.id);
+        if (i >= 0) this.lines[i] = line;
+        else this.lines.push(line);
+        break;
+      }
+      case 'discard': {
+        const i = partialIndex(e.id);
+        if (i >= 0) this.lines.splice(i, 1);
+        break;
+      }
+      case 'final': {
+        const i = partialIndex(e.id);
+        if (i >= 0) this.lines.splice(i, 1);
+        const line: LiveLine = {
+          id: key(e.id),
+          start: base + e.start,
+          end: base + e.end,
+          text: e.text,
+          final: true,
+          engine: e.engine,
+          ...(e.error ? { error: e.error } : {}),
+        };
+        // Finals stay in time order ahead of any partial.
+        const at = this.lines.findIndex((l) => !l.final || l.start > line.start);
+        if (at < 0) this.lines.push(line);
+        else this.lines.splice(at, 0, line);
+        break;
+      }
+      case 'backlog':
+        this.backlog = { segments: e.segments, seconds: e.seconds };
+        break;
+      case 'done':
+        this.active = false;
+        this.backlog = { segments: 0, seconds: 0 };
+        break;
+      case 'error':
+        this.error = e.message;
+        break;
+    }
+    this.lines = [...this.lines];
+  }
+
+  clear(): void {
+    this.lines = [];
+    this.error = null;
+    this.offset = 0;
+    this.sessionOffsets.clear();
+  }
+
+  /** The finals' text, joined (for Copy). */
+  get text(): string {
+    return this.lines
+      .filter((l) => l.final && l.text)
+      .map((l) => l.text)
+      .join(' ');
+  }
+}

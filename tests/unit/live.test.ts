@@ -1,0 +1,90 @@
+/**
+ * The live session's scheduling with a fake VAD (probabilities by frame) and a fake decoder whose speed the test
+ * controls: finals in order and never dropped, partials only while idle and at most every partialEveryMs, none after
+ * a segment's final, backlog reported, and finish() resolving after the last final.
+ */
+import { describe, expect, test } from 'vitest';
+import type { LiveEvent } from '../../workers/asr/contract.ts';
+import { LiveSession } from '../../workers/asr/live.ts';
+import { SampleStore } from '../../workers/capture/sample-store.ts';
+
+const F = 512;
+const speech = (frames: number) => Array(frames).fill(0.9) as number[];
+const quiet = (frames: number) => Array(frames).fill(0.02) as number[];
+
+/** Feed `probs` frame by frame in (simulated) real time: 32 ms per frame on a fake clock. */
+async function simulate(probs: number[], decodeMs: number, partialEveryMs = 1000) {
+  let clock = 0;
+  const events: LiveEvent[] = [];
+  const store = new SampleStore();
+  const decodes: { kind: string; samples: number }[] = [];
+  const session = new LiveSession({
+    // The frame's first sample carries its index.
+    probability: async (frame) => probs[frame[0] as number] ?? 0,
+    decoder: {
+      decode: async (samples, kind) => {
+        decodes.push({ kind, samples: samples.length });
+        const until = clock + decodeMs;
+        while (clock < until) await new Promise((r) => setTimeout(r, 0));
+        return { text: `${kind}:${samples.length}`, engine: 'fake' };
+      },
+    },
+    emit: (e) => events.push(e),
+    now: () => clock,
+    partialEveryMs,
+  });
+  for (let i = 0; i < probs.length; i++) {
+    const frame = new Float32Array(F).fill(i);
+    store.append(frame);
+    session.feed(store);
+    for (let k = 0; k < 8; k++) await new Promise((r) => setTimeout(r, 0));
+    clock += 32;
+  }
+  const finishing = session.finish(store);
+  const ticker = setInterval(() => (clock += 32), 1);
+  await finishing;
+  clearInterval(ticker);
+  return { events, decodes };
+}
+
+describe('live session', () => {
+  test('two utterances: two finals in order, partials for the long one only while it is open', async () => {
+    const probs = [...quiet(10), ...speech(100), ...quiet(40), ...speech(30), ...quiet(40)];
+    const { events } = await simulate(probs, 50);
+    const finals = events.filter((e): e is Extract<LiveEvent, { type: 'final' }> => e.type === 'final');
+    expect(finals.map((f) => f.id)).toEqual([1, 2]);
+    expect(finals[0]!.start).toBeLessThan(finals[1]!.start);
+    const partials = events.filter((e): e is Extract<LiveEvent, { type: 'partial' }> => e.type === 'partial');
+    expect(partials.filter((p) => p.id === 1).length).toBeGreaterThanOrEqual(2);
+    // No partial of a segment after its final.
+    for (const f of finals) {
+      const at = events.indexOf(f);
+      expect(events.slice(at).some((e) => e.type === 'partial' && e.id === f.id)).toBe(false);
+    }
+    // Partials at most about once a second (3.2 s of speech in segment 1 → at most 4).
+    expect(partials.filter((p) => p.id === 1).length).toBeLessThanOrEqual(4);
+    expect(events.at(-1)).toEqual({ type: 'done' });
+  });
+
+  test('a decoder slower than speech: partials stop, finals queue and all arrive, backlog is reported', async () => {
+    const probs: number[] = [...quiet(5)];
+    for (let k = 0; k < 6; k++) probs.push(...speech(20), ...quiet(20));
+    const { events, decodes } = await simulate(probs, 3000);
+    const finals = events.filter((e) => e.type === 'final');
+    expect(finals).toHaveLength(6);
+    expect(events.some((e) => e.type === 'backlog' && e.segments >= 2)).toBe(true);
+    // Once finals wait, no partial is decoded before they are done.
+    const firstQueued = events.findIndex((e) => e.type === 'backlog' && e.segments >= 1);
+    const lastFinal = events.map((e) => e.type).lastIndexOf('final');
+    expect(events.slice(firstQueued, lastFinal).some((e) => e.type === 'partial')).toBe(false);
+    expect(decodes.filter((d) => d.kind === 'final')).toHaveLength(6);
+  });
+
+  test('silence gives nothing; a click is discarded without a final', async () => {
+    expect((await simulate(quiet(100), 10)).events.filter((e) => e.type !== 'done' && e.type !== 'backlog')).toEqual(
+      [],
+    );
+    const click = await simulate([...quiet(10), ...speech(3), ...quiet(40)], 10);
+    expect(click.events.map((e) => e.type).filter((t) => t !== 'backlog')).toEqual(['speech-start', 'discard', 'done']);
+  });
+});

@@ -1,0 +1,217 @@
+/**
+ * Live dictation for one recording: the capture's 16 kHz frames → Silero VAD → the segmenter → decodes.
+ *
+ *  - A closed segment's final decode is queued; finals run in order and never change once sent.
+ *  - While a segment is open, its audio so far is decoded again as a partial at most every `partialEveryMs`, only
+ *    when nothing else is decoding and no final is waiting (partials stop first when the engine falls behind;
+ *    finals are never dropped) and only when at least `partialMinNewMs` of audio came since the last one.
+ *  - `backlog` events say how far behind the finals are.  `finish()` (Stop) flushes the open segment and resolves
+ *    once every final has been decoded.
+ *
+ * Isomorphic and engine-agnostic: the worker injects the VAD and the decoder (the model host's planned engine, on
+ * the device or the server); the tests inject fakes.
+ */
+import { SAMPLE_RATE_HZ } from '../constants.ts';
+import type { LiveEvent } from './contract.ts';
+import {
+  Segmenter,
+  VAD_FRAME_SAMPLES,
+  type Segment,
+  type SegmentEvent,
+  type SegmenterOptions,
+} from './vad/segmenter.ts';
+
+/** The recording so far (the worker's SampleStore). */
+export interface Source {
+  readonly length: number;
+  view(start: number, end: number): Float32Array;
+}
+
+export interface LiveDecoder {
+  decode(
+    samples: Float32Array,
+    kind: 'partial' | 'final',
+    signal: AbortSignal,
+  ): Promise<{ text: string; engine: string }>;
+}
+
+export interface LiveOptions {
+  probability: (frame: Float32Array) => Promise<number>;
+  decoder: LiveDecoder;
+  emit: (event: LiveEvent) => void;
+  segmenter?: Partial<SegmenterOptions>;
+  partialEveryMs?: number;
+  partialMinNewMs?: number;
+  now?: () => number;
+}
+
+const sec = (samples: number) => samples / SAMPLE_RATE_HZ;
+
+export class LiveSession {
+  private readonly segmenter: Segmenter;
+  private readonly finals: Segment[] = [];
+  private readonly controller = new AbortController();
+  private readonly now: () => number;
+  /** Next stream sample the VAD has not seen. */
+  private next = 0;
+  private pumping: Promise<void> | null = null;
+  private decoding = false;
+  private openId: number | null = null;
+  private lastPartialAt = -Infinity;
+  private lastPartialSamples = 0;
+  private finishing = false;
+  private finished: (() => void) | null = null;
+  private readonly done: Promise<void>;
+
+  constructor(private readonly o: LiveOptions) {
+    this.segmenter = new Segmenter(o.segmenter);
+    this.now = o.now ?? (() => performance.now());
+    this.done = new Promise((resolve) => (this.finished = resolve));
+  }
+
+  /** New audio is in `source` (the recording so far): run the VAD over every whole frame not seen yet. */
+  feed(source: Source): void {
+    if (this.pumping) return;
+    const run = this.pump(source);
+    this.pumping = run;
+    void run.finally(() => {
+      if (this.pumping === run) this.pumping = null;
+      // Frames that arrived while the VAD ran.
+      if (this.next + VAD_FRAME_SAMPLES <= source.length && !this.controller.signal.aborted) this.feed(source);
+    });
+  }
+
+  private async pump(source: Source): Promise<void> {
+    try {
+      while (this.next + VAD_FRAME_SAMPLES <= source.length && !this.controller.signal.aborted) {
+        const frame = source.view(this.next, this.next + VAD_FRAME_SAMPLES).slice();
+        this.next += VAD_FRAME_SAMPLES;
+        const p = await this.o.probability(frame);
+        this.handle(this.segmenter.push(frame, p));
+      }
+    } catch (err) {
+      // The VAD failed: live text stops (the recording itself goes on and stays transcribable).
+      this.o.emit({
+        type: 'error',
+        message: `voice activity detection failed: ${err instanceof Error ? err.message : String(err)}`,
+      });
+      this.cancel();
+    }
+  }
+
+  /** The recording ended: the last frames, then every final.  Resolves when `done` has been sent. */
+  async finish(source: Source): Promise<void> {
+    while (this.pumping) await this.pumping;
+    this.feed(source);
+    while (this.pumping) await this.pumping;
+    // The tail shorter than a VAD frame belongs to the open segment, if any (it is silence otherwise).
+    if (this.next < source.length && this.segmenter.openSegment()) {
+      const tail = source.view(this.next, source.length).slice();
+      this.next = source.length;
+      this.handle(this.segmenter.push(tail, 1));
+    }
+    this.finishing = true;
+    this.handle(this.segmenter.flush());
+    this.schedule();
+    return this.done;
+  }
+
+  /** Stop everything now (the model was released, the page goes away). */
+  cancel(): void {
+    this.controller.abort(new DOMException('live session cancelled', 'AbortError'));
+    this.finished?.();
+    this.finished = null;
+  }
+
+  private handle(events: SegmentEvent[]): void {
+    for (const e of events) {
+      if (e.type === 'start') {
+        this.openId = e.id;
+        this.lastPartialAt = this.now();
+        this.lastPartialSamples = 0;
+        this.o.emit({ type: 'speech-start', id: e.id, start: sec(e.start) });
+      } else if (e.type === 'discard') {
+        if (this.openId === e.id) this.openId = null;
+        this.o.emit({ type: 'discard', id: e.id });
+      } else {
+        if (this.openId === e.segment.id) this.openId = null;
+        this.finals.push(e.segment);
+        this.backlog();
+      }
+    }
+    this.schedule();
+  }
+
+  private backlog(): void {
+    const seconds = this.finals.reduce((n, s) => n + sec(s.end - s.start), 0);
+    this.o.emit({ type: 'backlog', segments: this.finals.length, seconds });
+  }
+
+  private schedule(): void {
+    if (this.decoding || this.controller.signal.aborted) return;
+    const final = this.finals.shift();
+    if (final) {
+      this.backlog();
+      void this.run(final, 'final');
+      return;
+    }
+    const open = this.segmenter.openSegment();
+    const every = this.o.partialEveryMs ?? 1000;
+    const minNew = ((this.o.partialMinNewMs ?? 500) * SAMPLE_RATE_HZ) / 1000;
+    if (
+      open &&
+      !this.finishing &&
+      this.now() - this.lastPartialAt >= every &&
+      open.audio.length - this.lastPartialSamples >= minNew
+    ) {
+      this.lastPartialAt = this.now();
+      this.lastPartialSamples = open.audio.length;
+      void this.run(open, 'partial');
+      return;
+    }
+    if (this.finishing && !this.pumping && this.finished) {
+      this.o.emit({ type: 'done' });
+      this.finished();
+      this.finished = null;
+    }
+  }
+
+  private async run(segment: Segment, kind: 'partial' | 'final'): Promise<void> {
+    this.decoding = true;
+    try {
+      const r = await this.o.decoder.decode(segment.audio, kind, this.controller.signal);
+      if (kind === 'final') {
+        this.o.emit({
+          type: 'final',
+          id: segment.id,
+          start: sec(segment.start),
+          end: sec(segment.end),
+          text: r.text,
+          engine: r.engine,
+        });
+      } else if (this.openId === segment.id) {
+        this.o.emit({ type: 'partial', id: segment.id, start: sec(segment.start), text: r.text });
+      }
+    } catch (err) {
+      if (kind === 'final' && !this.controller.signal.aborted) {
+        this.o.emit({
+          type: 'final',
+          id: segment.id,
+          start: sec(segment.start),
+          end: sec(segment.end),
+          text: '',
+          engine: '',
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    } finally {
+      this.decoding = false;
+      this.schedule();
+    }
+  }
+
+  /** Ask again later for a partial (the worker calls this on a timer while recording). */
+  tick(): void {
+    this.schedule();
+  }
+}
