@@ -64,7 +64,7 @@ test('a multi-window file through the file input: per-window times, text equal t
   await page.screenshot({ path: 'test-results/transcribe-multi-window.png', fullPage: true });
 });
 
-test('record with the fake microphone, stop: the transcript equals the reference decode of the recording', async () => {
+test('record with the fake microphone (live), stop, transcribe the whole recording: equal to its reference decode', async () => {
   test.setTimeout(300_000);
   const browser = await launchWithFakeMic(speechFile('en/jfk.wav'));
   try {
@@ -76,6 +76,10 @@ test('record with the fake microphone, stop: the transcript equals the reference
       .poll(async () => Number((await page.getByTestId('elapsed').textContent())?.split(':')[1]), { timeout: 40_000 })
       .toBeGreaterThanOrEqual(12);
     await page.getByTestId('stop').click();
+    // Recorded with a model ready: transcribed live, segment by segment (e2e/live.spec.ts checks those).
+    await expect(page.locator('[data-segment="final"]').first()).toBeVisible({ timeout: 60_000 });
+    // The whole recording in ≤ 30 s windows, on request.
+    await page.getByTestId('transcribe-recording').click();
     await expect(page.getByTestId('transcript')).toBeVisible({ timeout: 120_000 });
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
     const recording = (await download.path())!;

@@ -6,8 +6,8 @@ import { formatDuration } from '../lib/format.ts';
 /**
  * The live transcript: final segments with their start times (announced to screen readers as they arrive), the open
  * segment's volatile text after them in a lighter style, how far behind the decoding is, and auto-scroll that stops
- * while the user has scrolled up.  Test hooks: `data-segment="final"` (with `data-start`, `data-end` in seconds) and
- * `data-segment="partial"`.
+ * while the user has scrolled up.  Test hooks: `data-segment="final"` (with `data-start`, `data-end` in seconds,
+ * `data-start-sample`/`data-end-sample` at 16 kHz and `data-text`) and `data-segment="partial"`.
  */
 @customElement('live-transcript-view')
 export class LiveTranscriptView extends LitElement {
@@ -90,7 +90,14 @@ export class LiveTranscriptView extends LitElement {
         <ol aria-live="polite" aria-label="Transcript">
           ${finals.map(
             (l) =>
-              html`<li data-segment="final" data-start=${l.start.toFixed(2)} data-end=${(l.end ?? l.start).toFixed(2)}>
+              html`<li
+                data-segment="final"
+                data-start=${l.start.toFixed(2)}
+                data-end=${(l.end ?? l.start).toFixed(2)}
+                data-start-sample=${Math.round(l.start * 16_000)}
+                data-end-sample=${Math.round((l.end ?? l.start) * 16_000)}
+                data-engine=${l.engine ?? ''}
+              >
                 <span class="time">${formatDuration(l.start)}</span>
                 <span class=${l.error ? 'error' : 'text'} data-text=${l.text}
                   >${l.error ? `This part could not be transcribed: ${l.error}` : l.text || '(nothing recognised)'}</span

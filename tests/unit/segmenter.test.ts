@@ -44,7 +44,7 @@ describe('segmenter', () => {
     const [seg] = ends(events);
     expect(ends(events)).toHaveLength(1);
     expectContiguous(seg!);
-    expect(seg!.start).toBe(20 * F - 200 * 16); // 200 ms pre-roll
+    expect(seg!.start).toBe(20 * F - SEGMENTER_DEFAULTS.preRollMs * 16); // the pre-roll
     expect(seg!.end).toBe(50 * F + 100 * 16); // 100 ms after the last speech frame
     // Closed by the hangover: 500 ms (16 frames) below the stop threshold after frame 49.
     const closing = events.findIndex((e) => e.type === 'end');

@@ -7,7 +7,7 @@
  *  - hangoverMs 500: the segment ends after this long below the stop threshold;
  *  - minSpeechMs 250: a segment whose speech (from the onset to its last frame at or above the stop threshold) is
  *    shorter than this is dropped as a click or a cough (silero-vad's min_speech_duration_ms);
- *  - preRollMs 200: audio kept before the onset (the first phoneme starts before the VAD is sure);
+ *  - preRollMs 250: audio kept before the onset (the first phoneme starts ~200 ms before the VAD is sure);
  *  - tailMs 100: audio kept after the last speech frame;
  *  - maxSegmentSec 30: a longer segment is cut at the quietest point of its last 2 s (planWindows, the file path's
  *    rule) and continues as a new segment, so nothing is lost at the cut.
@@ -34,7 +34,7 @@ export const SEGMENTER_DEFAULTS: SegmenterOptions = {
   stopThreshold: 0.35,
   hangoverMs: 500,
   minSpeechMs: 250,
-  preRollMs: 200,
+  preRollMs: 250,
   tailMs: 100,
   maxSegmentSec: 30,
 };
