@@ -13,7 +13,7 @@
  *     complete.  When it is done the registry serves it (and preloads it, as the server does with every model).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, statfsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import type { PreparingStatus } from '../workers/asr/openai-api.ts';
@@ -76,8 +76,12 @@ function dirBytes(dir: string): number {
   }
   for (const e of entries) {
     const p = resolve(dir, e.name);
-    if (e.isDirectory()) total += dirBytes(p);
-    else if (e.isFile()) total += statSync(p).size;
+    try {
+      if (e.isDirectory()) total += dirBytes(p);
+      else if (e.isFile()) total += statSync(p).size;
+    } catch {
+      // renamed or removed meanwhile (the hub's *.incomplete files): not counted
+    }
   }
   return total;
 }
@@ -113,6 +117,11 @@ export function modelIdFor(source: string): string {
   return name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-') || 'model';
 }
 
+/** A shell word: as is when safe, else single-quoted. */
+function quote(word: string): string {
+  return /^[\w./@:=+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 export class FirstRun {
   private state: PreparingStatus | null = null;
   private child: ChildProcess | null = null;
@@ -127,8 +136,11 @@ export class FirstRun {
 
   private command(plan: { source: string; id: string }): string {
     const out = resolve(this.o.models, plan.id);
-    const [src, rev] = plan.source.split(/@(?=[^/]*$)/);
-    return `npm run model:convert -- --from ${src} --out ${out} --variants ${this.o.variants ?? DEFAULT_VARIANTS}${rev ? ` --revision ${rev}` : ''}`;
+    const [src, rev] = plan.source.split(/@(?=[^/]*$)/) as [string, string | undefined];
+    return (
+      `npm run model:convert -- --from ${quote(src)} --out ${quote(out)} --variants ${this.o.variants ?? DEFAULT_VARIANTS}` +
+      ` --model-id ${quote(plan.id)}${rev ? ` --revision ${quote(rev)}` : ''}`
+    );
   }
 
   private set(s: Omit<PreparingStatus, 'command'>, plan: { source: string; id: string }): void {
@@ -158,6 +170,10 @@ export class FirstRun {
       );
       return;
     }
+    this.set(
+      { state: 'checking', message: `Checking ${this.o.source}`, progress: null, eta_seconds: null, ...base },
+      base,
+    );
     let plan: Plan;
     try {
       plan = await this.plan();
@@ -169,7 +185,9 @@ export class FirstRun {
       );
       return;
     }
-    const need = plan.download + WORK_FACTOR * plan.checkpointBytes;
+    // What a stopped conversion already wrote is part of what it needs.
+    const done = dirBytes(resolve(this.o.models, `.${plan.id}.partial`));
+    const need = Math.max(0, plan.download + WORK_FACTOR * plan.checkpointBytes - done);
     const free = freeBytes(this.o.models);
     if (free < need) {
       const message = `Not enough disk for the first start's conversion: it needs about ${gb(need)} in ${resolve(this.o.models)} and ${gb(free)} is free.`;
@@ -192,6 +210,7 @@ export class FirstRun {
         `The app is served meanwhile; stopping the server pauses this and the next start resumes it ` +
         `(--no-convert skips it).`,
     );
+    if (this.stopped) return;
     await this.convert(plan, registry);
   }
 
@@ -245,9 +264,11 @@ export class FirstRun {
       if (err instanceof Error && err.message.startsWith('The model hub has no model')) throw err;
       // Offline, but downloaded before: convert from the hub cache.
       const snapshots = resolve(cached, 'snapshots');
+      const refMain = resolve(cached, 'refs', revision ?? 'main');
+      const wanted = revision ?? (existsSync(refMain) ? readFileSync(refMain, 'utf8').trim() : undefined);
       const snap = existsSync(snapshots)
         ? readdirSync(snapshots).find(
-            (s) => (!revision || s.startsWith(revision)) && existsSync(resolve(snapshots, s, 'config.json')),
+            (s) => (!wanted || s.startsWith(wanted)) && existsSync(resolve(snapshots, s, 'config.json')),
           )
         : undefined;
       if (snap)
@@ -315,10 +336,12 @@ export class FirstRun {
       progress: 0,
     });
     const env = { ...process.env, ...(plan.offline ? { HF_HUB_OFFLINE: '1' } : {}) };
+    // Its own process group: a stop reaches the venv setup, python and the model builder's subprocess alike.
     const child = spawn(resolve(this.o.root, 'tools/py'), args, {
       cwd: this.o.root,
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
     });
     this.child = child;
     // Download progress: the hub cache's growth against the files' total.
@@ -399,7 +422,7 @@ export class FirstRun {
         this.o.log(`${this.state!.message}. Run it by hand:\n  ${this.command(plan)}`);
         done();
       });
-      child.on('exit', (code, signal) => {
+      child.on('close', (code, signal) => {
         if (poll) clearInterval(poll);
         this.child = null;
         if (this.stopped) {
@@ -428,9 +451,22 @@ export class FirstRun {
     });
   }
 
-  /** Stop a conversion under way (the server is stopping); the next start resumes it. */
-  stop(): void {
+  /** Stop a conversion under way (the server is stopping) and wait for it; the next start resumes it. */
+  async stop(): Promise<void> {
     this.stopped = true;
-    this.child?.kill('SIGTERM');
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.pid === undefined) return;
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    const group = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        // already gone
+      }
+    };
+    group('SIGTERM');
+    const timer = setTimeout(() => group('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
   }
 }

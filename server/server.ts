@@ -19,7 +19,7 @@ import { JobQueue } from './api/queue.ts';
 import { handleTranscription } from './api/transcriptions.ts';
 import { ISOLATION_HEADERS, safeJoin, serveFile } from './static.ts';
 import { DEFAULT_SOURCE, FirstRun } from './first-run.ts';
-import type { PreparingStatus } from '../workers/asr/openai-api.ts';
+import type { ModelList, PreparingStatus } from '../workers/asr/openai-api.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -184,6 +184,16 @@ export function handler(ctx: Context) {
         jobs: { running: ctx.queue.running, queued: ctx.queue.queued, uploading: ctx.queue.uploading },
         models: ctx.models.loadedKeys(),
       });
+      return;
+    }
+    if (path === '/models/index.json') {
+      // The served models for the app's model card, outside the API: no key needed, and a page that keeps audio on
+      // the device never calls /v1/.
+      await ctx.models.scan();
+      const list = ctx.models.list();
+      const preparing = ctx.preparing();
+      const index: ModelList = { object: 'list', data: list.data.filter((m) => !m.glmasr?.variant) };
+      sendJson(res, 200, preparing ? { ...index, preparing } : index, { 'Cache-Control': 'no-store' });
       return;
     }
     if (path.startsWith('/models/')) {
@@ -399,10 +409,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
         },
       });
       server.setPreparing(() => first.status());
-      void first.run(server.models);
+      first.run(server.models).catch((err: unknown) => console.error(`first start: ${String(err)}`));
       const shutdown = () => {
-        first.stop();
-        void server.stop().then(() => process.exit(0));
+        void first
+          .stop()
+          .then(() => server.stop())
+          .then(() => process.exit(0));
       };
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);

@@ -43,15 +43,15 @@ function loadVad(): Promise<SileroVad> {
 /** Live dictation for a recording: VAD → segments → the loaded model's partial and final text. */
 function startLive(sessionId: number): LiveSession {
   const emit = (event: LiveEvent) => send({ type: 'live-event', sessionId, event });
+  // Its own VAD stream: a previous recording may still be finishing.
+  const stream = loadVad().then((v) => v.stream());
+  stream.catch(() => undefined);
   const session = new LiveSession({
-    probability: async (frame) => (await loadVad()).probability(frame),
+    probability: async (frame) => (await stream).probability(frame),
     decoder: { decode: (samples, _kind, signal) => host.decodeSegment(samples, signal) },
     emit,
   });
-  void loadVad().then(
-    (v) => v.reset(),
-    () => undefined,
-  );
+  emit({ type: 'listening' });
   live.set(sessionId, session);
   return session;
 }
@@ -96,6 +96,7 @@ async function handleModel(message: MainToWorker): Promise<void> {
       send({ type: 'storage-report', requestId: message.requestId, report: await host.storageReport() });
       break;
     case 'model-release':
+      for (const session of live.values()) session.cancel();
       await host.release();
       send({ type: 'model-released', requestId: message.requestId });
       break;

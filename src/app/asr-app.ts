@@ -170,7 +170,7 @@ export class AsrApp extends LitElement {
         m.type === 'capture-finished' &&
         this.engine.modelState === 'ready' &&
         m.stats.samples > 0 &&
-        !(this.mic.live && m.stats.sessionId === this.mic.sessionId)
+        !this.engine.live.liveSessions.has(m.stats.sessionId)
       )
         this.panel?.transcribeRecording(m.stats.sessionId, m.stats.samples / SAMPLE_RATE_HZ);
     });

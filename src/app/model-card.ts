@@ -13,7 +13,8 @@ export interface ModelPick {
 const POLL_MS = 3000;
 
 /**
- * The models this server serves (`GET /v1/models`, its `glmasr` details: name, revision, size per variant), each
+ * The models this server serves (`GET /models/index.json`: name, revision, size per variant, as `/v1/models` lists
+ * them but outside the API, so a page that keeps audio on the device never calls /v1/), each
  * with one *Use* button; while the server converts the model on its first start, that progress; when it cannot, why
  * and the command that does it by hand.  Nothing when the page is not served by this app's server (a static host,
  * an API key): the model URL field stays the way in.
@@ -112,7 +113,7 @@ export class ModelCard extends LitElement {
   private async refresh(): Promise<void> {
     this.timer = null;
     try {
-      const res = await fetch('/v1/models', { cache: 'no-store' });
+      const res = await fetch('/models/index.json', { cache: 'no-store' });
       if (!res.ok) throw new Error(String(res.status));
       const list = (await res.json()) as ModelList;
       this.models = list.data.filter((m) => m.glmasr && !m.glmasr.variant);
@@ -123,7 +124,11 @@ export class ModelCard extends LitElement {
       // Not this app's server (a static host), or the API wants a key: the URL field is the way in.
       this.answered = false;
     }
-    const busy = this.preparing && (this.preparing.state === 'downloading' || this.preparing.state === 'converting');
+    const busy =
+      this.preparing &&
+      (this.preparing.state === 'checking' ||
+        this.preparing.state === 'downloading' ||
+        this.preparing.state === 'converting');
     if (busy && this.isConnected) this.timer = setTimeout(() => void this.refresh(), POLL_MS);
   }
 
@@ -133,14 +138,14 @@ export class ModelCard extends LitElement {
   }
 
   private renderPreparing(p: PreparingStatus) {
-    const busy = p.state === 'downloading' || p.state === 'converting';
+    const busy = p.state === 'checking' || p.state === 'downloading' || p.state === 'converting';
     return html`<div class="card" data-testid="model-preparing" data-state=${p.state} role="status">
       <h3>${busy ? `The server is preparing ${p.id}` : `No model on this server yet`}</h3>
       ${
         busy
           ? html`<progress max="1" .value=${p.progress ?? 0} aria-label="Model preparation"></progress>
               <div class="muted">
-                ${p.state === 'downloading' ? 'Downloading' : 'Converting'}
+                ${p.state === 'downloading' ? 'Downloading' : p.state === 'checking' ? 'Checking the model source' : 'Converting'}
                 ${p.progress !== null ? ` · ${Math.round(100 * p.progress)} %` : ''}
                 ${p.eta_seconds !== null ? ` · about ${formatDuration(p.eta_seconds)} left` : ''}
               </div>

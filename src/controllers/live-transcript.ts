@@ -24,6 +24,8 @@ export class LiveTranscript {
   error: string | null = null;
   /** A recording is being transcribed (until its `done`). */
   active = false;
+  /** Recordings the worker transcribes live (they need no whole-recording pass). */
+  readonly liveSessions = new Set<number>();
   private offset = 0;
   private sessionOffsets = new Map<number, number>();
 
@@ -39,6 +41,9 @@ export class LiveTranscript {
     const key = (id: number) => `${sessionId}:${id}`;
     const partialIndex = (id: number) => this.lines.findIndex((l) => !l.final && l.id === key(id));
     switch (e.type) {
+      case 'listening':
+        this.liveSessions.add(sessionId);
+        break;
       case 'speech-start':
         this.active = true;
         break;

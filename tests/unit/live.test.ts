@@ -87,4 +87,44 @@ describe('live session', () => {
     const click = await simulate([...quiet(10), ...speech(3), ...quiet(40)], 10);
     expect(click.events.map((e) => e.type).filter((t) => t !== 'backlog')).toEqual(['speech-start', 'discard', 'done']);
   });
+
+  test('a VAD that fails mid-recording: an error, the open segment still gets its final, then done', async () => {
+    const events: LiveEvent[] = [];
+    const store = new SampleStore();
+    let calls = 0;
+    const session = new LiveSession({
+      probability: async () => {
+        if (++calls > 40) throw new Error('wasm trap');
+        return calls > 10 ? 0.9 : 0.02;
+      },
+      decoder: { decode: async (samples, kind) => ({ text: `${kind}:${samples.length}`, engine: 'fake' }) },
+      emit: (e) => events.push(e),
+    });
+    for (let i = 0; i < 60; i++) {
+      store.append(new Float32Array(F));
+      session.feed(store);
+      for (let k = 0; k < 4; k++) await new Promise((r) => setTimeout(r, 0));
+    }
+    await session.finish(store);
+    const types = events.map((e) => e.type).filter((t) => t !== 'backlog' && t !== 'partial');
+    expect(types).toEqual(['speech-start', 'error', 'final', 'done']);
+  });
+
+  test('cancel (the model is released) ends the session with done, dropping what waits', async () => {
+    const events: LiveEvent[] = [];
+    const store = new SampleStore();
+    const session = new LiveSession({
+      probability: async () => 0.9,
+      decoder: { decode: () => new Promise(() => undefined) },
+      emit: (e) => events.push(e),
+    });
+    store.append(new Float32Array(F * 10));
+    session.feed(store);
+    await new Promise((r) => setTimeout(r, 10));
+    const finishing = session.finish(store);
+    session.cancel();
+    await finishing;
+    expect(events.at(-1)).toEqual({ type: 'done' });
+    expect(events.filter((e) => e.type === 'done')).toHaveLength(1);
+  });
 });

@@ -107,6 +107,17 @@ describe('segmenter', () => {
     expect(segs.at(-1)!.end).toBe(all.length);
   });
 
+  test('after a cut, the continuation is kept however short its speech', () => {
+    const total = Math.ceil((30.2 * 16_000) / F);
+    const probs = [...Array(total).fill(0.9), ...Array(40).fill(0)];
+    const events = run(probs);
+    const segs = ends(events);
+    expect(events.some((e) => e.type === 'discard')).toBe(false);
+    expect(segs.length).toBe(2);
+    expect(segs[1]!.start).toBe(segs[0]!.end);
+    expect(segs[1]!.end).toBe(total * F + 100 * 16);
+  });
+
   test('quietestCut on exactly 30 s equals the file rule on the same audio extended by silence', () => {
     const a = new Float32Array(480_000).map((_, i) => Math.sin(i * 0.01) * (i % 7919 < 300 ? 0.01 : 1));
     const padded = new Float32Array(480_001);

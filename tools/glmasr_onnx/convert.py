@@ -247,6 +247,9 @@ def convert(
         key = {
             "converter": __version__,
             "checkpoint": checkpoint_digest(ckpt),
+            # Same sizes, other weights (a hub commit moved, a file replaced): start over, never mix.
+            "source": resolved.record,
+            "weights": [[w.name, w.stat().st_size, w.stat().st_mtime_ns] for w in ckpt.weight_files],
             "variants": list(variants),
             "fused": fused,
         }
@@ -256,9 +259,11 @@ def convert(
                 ckpt, resolved, out, work, steps, variants, fused, tokens, model_id, report
             )
         except ConversionError:
-            # A failure that a second run would repeat (bad weights, a graph that does not check): nothing to resume.
-            # An interruption (a signal, a crash) leaves the work directory for the next run.
-            shutil.rmtree(work, ignore_errors=True)
+            # Before any step finished (bad weights, a checkpoint that does not load) there is nothing to resume:
+            # nothing is left behind.  After that (a builder killed for memory, say) the finished steps stay for the
+            # next run, which verifies them; an interruption (a signal) leaves them too.
+            if not steps.done:
+                shutil.rmtree(work, ignore_errors=True)
             raise
 
 

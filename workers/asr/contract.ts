@@ -221,6 +221,8 @@ export type TranscribeEvent =
 
 /** Live dictation's events for one recording (workers/asr/live.ts), sent to the page as they happen. */
 export type LiveEvent =
+  /** This recording is transcribed live (sent when it starts). */
+  | { type: 'listening' }
   /** Speech began (seconds from the start of the recording; pre-roll included). */
   | { type: 'speech-start'; id: number; start: number }
   /** Volatile text of the open segment so far. */

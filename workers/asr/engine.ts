@@ -492,16 +492,21 @@ export class ModelHost {
         `audio may no longer be sent to ${this.context.routing.server?.url ?? 'the server'}: load the model again`,
       );
     }
-    if (this.running.size) throw new EngineError('INTERNAL', 'a transcription is already running');
     const controller = new AbortController();
     this.running.set(requestId, controller);
-    this.gpuWindows = 0;
     try {
-      return await runJob(pcm, active.engine, {
-        signal: controller.signal,
-        onEvent,
-        ...(maxNewTokens ? { maxNewTokens } : {}),
-        next: (failure) => this.failover(failure),
+      return await this.exclusive(async () => {
+        // The engine as it is now (a live decode before this one may have failed over).
+        const engine = this.active?.engine;
+        if (!engine) throw new EngineError('NOT_LOADED', 'no model is loaded');
+        controller.signal.throwIfAborted();
+        this.gpuWindows = 0;
+        return runJob(pcm, engine, {
+          signal: controller.signal,
+          onEvent,
+          ...(maxNewTokens ? { maxNewTokens } : {}),
+          next: (failure) => this.failover(failure),
+        });
       });
     } finally {
       this.running.delete(requestId);
@@ -509,24 +514,35 @@ export class ModelHost {
   }
 
   private liveIds = 0;
+  /** The model runs one job or live decode at a time: each waits for the previous one to settle. */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(fn, fn);
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
 
   /**
-   * One live-dictation segment (≤ 30 s) on the active engine, with the same failover as a job.  Refused while a
-   * file job runs (they would share the model's state); the live session runs its decodes one at a time.
+   * One live-dictation segment (≤ 30 s) on the active engine, with the same failover as a job.  Jobs and live
+   * decodes take turns (they share the model's state): each waits for the one before it.
    */
   async decodeSegment(pcm: Float32Array, signal: AbortSignal): Promise<{ text: string; engine: string }> {
     if (this.switching) await this.switching;
-    const active = this.active;
-    if (!active) throw new EngineError('NOT_LOADED', 'no model is loaded');
-    if (this.running.size) throw new EngineError('INTERNAL', 'a transcription is already running');
+    if (!this.active) throw new EngineError('NOT_LOADED', 'no model is loaded');
     const id = -++this.liveIds;
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     this.running.set(id, controller);
     try {
-      const r = await runJob(pcm, active.engine, { signal: controller.signal, next: (f) => this.failover(f) });
-      return { text: r.text, engine: r.windows[0]?.engine ?? active.engine.kind };
+      return await this.exclusive(async () => {
+        const engine = this.active?.engine;
+        if (!engine) throw new EngineError('NOT_LOADED', 'no model is loaded');
+        controller.signal.throwIfAborted();
+        const r = await runJob(pcm, engine, { signal: controller.signal, next: (f) => this.failover(f) });
+        return { text: r.text, engine: r.windows[0]?.engine ?? engine.kind };
+      });
     } finally {
       this.running.delete(id);
       signal.removeEventListener('abort', onAbort);

@@ -60,6 +60,7 @@ export class LiveSession {
   private lastPartialAt = -Infinity;
   private lastPartialSamples = 0;
   private finishing = false;
+  private vadFailed = false;
   private finished: (() => void) | null = null;
   private readonly done: Promise<void>;
 
@@ -77,25 +78,28 @@ export class LiveSession {
     void run.finally(() => {
       if (this.pumping === run) this.pumping = null;
       // Frames that arrived while the VAD ran.
-      if (this.next + VAD_FRAME_SAMPLES <= source.length && !this.controller.signal.aborted) this.feed(source);
+      if (this.next + VAD_FRAME_SAMPLES <= source.length && !this.controller.signal.aborted && !this.vadFailed)
+        this.feed(source);
     });
   }
 
   private async pump(source: Source): Promise<void> {
     try {
-      while (this.next + VAD_FRAME_SAMPLES <= source.length && !this.controller.signal.aborted) {
+      while (this.next + VAD_FRAME_SAMPLES <= source.length && !this.controller.signal.aborted && !this.vadFailed) {
         const frame = source.view(this.next, this.next + VAD_FRAME_SAMPLES).slice();
         this.next += VAD_FRAME_SAMPLES;
         const p = await this.o.probability(frame);
         this.handle(this.segmenter.push(frame, p));
       }
     } catch (err) {
-      // The VAD failed: live text stops (the recording itself goes on and stays transcribable).
+      // The VAD failed: no new segments (the recording itself goes on and stays transcribable), but what was heard
+      // so far is kept: the open segment ends here and every final is still decoded.
+      this.vadFailed = true;
       this.o.emit({
         type: 'error',
         message: `voice activity detection failed: ${err instanceof Error ? err.message : String(err)}`,
       });
-      this.cancel();
+      this.handle(this.segmenter.flush());
     }
   }
 
@@ -105,7 +109,7 @@ export class LiveSession {
     this.feed(source);
     while (this.pumping) await this.pumping;
     // The tail shorter than a VAD frame belongs to the open segment, if any (it is silence otherwise).
-    if (this.next < source.length && this.segmenter.openSegment()) {
+    if (this.next < source.length && this.segmenter.openSegment() && !this.vadFailed) {
       const tail = source.view(this.next, source.length).slice();
       this.next = source.length;
       this.handle(this.segmenter.push(tail, 1));
@@ -119,11 +123,16 @@ export class LiveSession {
   /** Stop everything now (the model was released, the page goes away). */
   cancel(): void {
     this.controller.abort(new DOMException('live session cancelled', 'AbortError'));
-    this.finished?.();
-    this.finished = null;
+    this.finals.length = 0;
+    if (this.finished) {
+      this.o.emit({ type: 'done' });
+      this.finished();
+      this.finished = null;
+    }
   }
 
   private handle(events: SegmentEvent[]): void {
+    if (this.controller.signal.aborted) return; // cancelled: nothing more is said
     for (const e of events) {
       if (e.type === 'start') {
         this.openId = e.id;

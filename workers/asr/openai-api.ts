@@ -96,10 +96,10 @@ export interface ServedModelInfo {
 /** The first start's model preparation, as `GET /v1/models` reports it while no model is served. */
 export interface PreparingStatus {
   /**
-   * downloading/converting: under way; failed: stopped with an error (a restart resumes); unavailable: cannot start
+   * checking: probing the source; downloading/converting: under way; failed: stopped with an error (a restart resumes); unavailable: cannot start
    * (hub unreachable, too little disk); skipped: `--no-convert`.
    */
-  state: 'downloading' | 'converting' | 'failed' | 'unavailable' | 'skipped';
+  state: 'checking' | 'downloading' | 'converting' | 'failed' | 'unavailable' | 'skipped';
   /** Checkpoint directory or hub id (with @revision when pinned). */
   source: string;
   /** The model directory's id once ready. */

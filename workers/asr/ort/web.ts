@@ -48,7 +48,8 @@ export function createWebRuntime(provider: Exclude<Provider, 'cpu'>, threads: nu
 
 /**
  * The voice-activity model's runtime: the same onnxruntime instance (one module owns it), the WASM provider with one
- * intra-op thread, and its own run queue, so a VAD frame never waits behind a decoder step.  It leaves the WASM
+ * intra-op thread, and its own run queue (a VAD frame does not queue behind a whole decode; on WASM it still waits
+ * out the decoder step that holds the worker's thread).  It leaves the WASM
  * thread count to the model's load when that came first (ORT reads it once, when its WASM starts).
  */
 export function createVadRuntime(): OrtRuntime {

@@ -71,6 +71,8 @@ export class Segmenter {
     samples: number;
     /** Stream position of the frame that opened it. */
     onset: number;
+    /** The continuation of a segment cut at the maximum: speech by definition, never dropped as too short. */
+    continued: boolean;
     /** Stream position just after the last frame at or above the stop threshold. */
     lastSpeechEnd: number;
   } | null = null;
@@ -101,6 +103,7 @@ export class Segmenter {
           chunks: [pre, frame.slice()],
           samples: pre.length + frame.length,
           onset: frameStart,
+          continued: false,
           lastSpeechEnd: this.t,
         };
         this.history = [];
@@ -143,8 +146,10 @@ export class Segmenter {
   private close(reason: 'silence' | 'flush'): SegmentEvent[] {
     const seg = this.open!;
     this.open = null;
-    if (seg.lastSpeechEnd - seg.onset < ms(this.o.minSpeechMs)) return [{ type: 'discard', id: seg.id }];
+    if (!seg.continued && seg.lastSpeechEnd - seg.onset < ms(this.o.minSpeechMs))
+      return [{ type: 'discard', id: seg.id }];
     const end = Math.min(seg.start + seg.samples, seg.lastSpeechEnd + ms(this.o.tailMs));
+    if (end <= seg.start) return [{ type: 'discard', id: seg.id }]; // a cut exactly at the end: nothing left
     const audio = this.joinedOf(seg).slice(0, end - seg.start);
     // What followed the segment is the next one's pre-roll.
     this.remember(this.joinedOf(seg).subarray(end - seg.start));
@@ -165,6 +170,7 @@ export class Segmenter {
       chunks: [rest],
       samples: rest.length,
       onset: first.end,
+      continued: true,
       lastSpeechEnd: Math.max(seg.lastSpeechEnd, first.end),
     };
     return [

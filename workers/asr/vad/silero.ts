@@ -14,26 +14,21 @@ import { VAD_FRAME_SAMPLES } from './segmenter.ts';
 export const VAD_CONTEXT_SAMPLES = 64;
 const STATE_DIMS = [2, 1, 128] as const;
 
-export class SileroVad {
+/** One audio stream's VAD state (the model's [2, 1, 128] state and the previous frame's last 64 samples). */
+export class VadStream {
   private state: Tensor;
   private readonly context = new Float32Array(VAD_CONTEXT_SAMPLES);
   private readonly input = new Float32Array(VAD_CONTEXT_SAMPLES + VAD_FRAME_SAMPLES);
-  private readonly sr: Tensor;
 
-  private constructor(
+  constructor(
     private readonly runtime: OrtRuntime,
     private readonly session: Session,
+    private readonly sr: Tensor,
   ) {
     this.state = runtime.float32(new Float32Array(2 * 128), STATE_DIMS);
-    this.sr = runtime.int64(BigInt64Array.of(BigInt(SAMPLE_RATE_HZ)), []);
   }
 
-  /** `model`: the .onnx bytes (browser) or its path (Node). */
-  static async load(runtime: OrtRuntime, model: Uint8Array | string): Promise<SileroVad> {
-    return new SileroVad(runtime, await runtime.createSession({ graph: 'silero_vad', model }));
-  }
-
-  /** Speech probability of the next 512-sample frame of the stream. */
+  /** Speech probability of the next 512-sample frame of this stream. */
   async probability(frame: Float32Array): Promise<number> {
     if (frame.length !== VAD_FRAME_SAMPLES)
       throw new Error(`VAD frames are ${VAD_FRAME_SAMPLES} samples, got ${frame.length}`);
@@ -48,10 +43,38 @@ export class SileroVad {
     this.state = out['stateN']!;
     return cpuFloat32(out['output']!)[0]!;
   }
+}
 
-  /** A new stream (the next recording): state and context back to zero. */
+/** The loaded model: one session, any number of independent streams (one per recording). */
+export class SileroVad {
+  private readonly sr: Tensor;
+  private current: VadStream;
+
+  private constructor(
+    private readonly runtime: OrtRuntime,
+    private readonly session: Session,
+  ) {
+    this.sr = runtime.int64(BigInt64Array.of(BigInt(SAMPLE_RATE_HZ)), []);
+    this.current = this.stream();
+  }
+
+  /** `model`: the .onnx bytes (browser) or its path (Node). */
+  static async load(runtime: OrtRuntime, model: Uint8Array | string): Promise<SileroVad> {
+    return new SileroVad(runtime, await runtime.createSession({ graph: 'silero_vad', model }));
+  }
+
+  /** A new stream with zero state: each recording gets its own, so two never share the model's memory. */
+  stream(): VadStream {
+    return new VadStream(this.runtime, this.session, this.sr);
+  }
+
+  /** The default stream's next frame (tests and single-stream use). */
+  probability(frame: Float32Array): Promise<number> {
+    return this.current.probability(frame);
+  }
+
+  /** Start the default stream over. */
   reset(): void {
-    this.state = this.runtime.float32(new Float32Array(2 * 128), STATE_DIMS);
-    this.context.fill(0);
+    this.current = this.stream();
   }
 }
