@@ -7,6 +7,7 @@ import type { ModelManifest } from '../workers/asr/contract.ts';
 
 // Paths and real speech are shared with the tests.
 export { ROOT, speech } from '../tests/helpers/data.ts';
+export { table } from '../eval/report.ts';
 
 /** The full-size random-weight model (`npm run model:full-random`), or GLMASR_BENCH_MODEL. */
 export const FULL_MODEL = resolve(
@@ -70,17 +71,4 @@ export async function time(fn: () => unknown, runs: number, warmup = 1): Promise
     times.push(performance.now() - t0);
   }
   return median(times);
-}
-
-export function table(rows: (string | number)[][]): string {
-  const cells = rows.map((r) => r.map(String));
-  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }

@@ -69,12 +69,14 @@ function pct(c: EditCounts & { reference: number }): string {
   return `${(100 * errorRate(c)).toFixed(2)}% (${c.substitutions}/${c.deletions}/${c.insertions})`;
 }
 
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
+/** Columns padded to their widest cell, two spaces apart (the eval's and the benches' tables). */
+export function table(rows: readonly (readonly (string | number)[])[]): string {
+  const cells = rows.map((r) => r.map(String));
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells
     .map((r) =>
       r
-        .map((cell, i) => cell.padEnd(widths[i]!))
+        .map((c, i) => c.padEnd(widths[i]!))
         .join('  ')
         .trimEnd(),
     )

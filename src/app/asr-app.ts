@@ -245,7 +245,9 @@ export class AsrApp extends LitElement {
       </div>
       <mel-view></mel-view>
       ${
-        this.engine.live.lines.length || this.engine.live.active || (this.mic.live && recording)
+        this.engine.live.lines.length ||
+        this.engine.live.active ||
+        (recording && this.engine.live.liveSessions.has(mic.sessionId))
           ? html`<live-transcript-view
               .lines=${this.engine.live.lines}
               .backlog=${this.engine.live.backlog}

@@ -44,8 +44,6 @@ export class MicController implements ReactiveController {
   sessionId = 0;
   /** The AudioContext's real rate while recording. */
   inputRateHz = 0;
-  /** The current (or last) recording is transcribed live (a model was ready when it started). */
-  live = false;
 
   private context: AudioContext | null = null;
   private stream: MediaStream | null = null;
@@ -128,8 +126,8 @@ export class MicController implements ReactiveController {
       this.inputRateHz = context.sampleRate;
       const channel = new MessageChannel();
       // With a model ready, the worker transcribes while recording (live dictation).
-      this.live = this.engine.modelState === 'ready';
-      this.engine.post({ type: 'capture-attach', sessionId: this.sessionId, port: channel.port1, live: this.live }, [
+      const live = this.engine.modelState === 'ready';
+      this.engine.post({ type: 'capture-attach', sessionId: this.sessionId, port: channel.port1, live }, [
         channel.port1,
       ]);
       node.port.postMessage({ type: 'start', sessionId: this.sessionId, port: channel.port2 }, [channel.port2]);

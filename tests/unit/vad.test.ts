@@ -4,14 +4,13 @@
  * built from real speech with 1.5 s gaps, at their true boundaries.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createNodeRuntime } from '../../workers/asr/ort/node.ts';
 import { Segmenter, VAD_FRAME_SAMPLES, type SegmentEvent } from '../../workers/asr/vad/segmenter.ts';
 import { SileroVad } from '../../workers/asr/vad/silero.ts';
-import { decodeWav, encodeWav16, toMono } from '../../workers/dsp/wav.ts';
+import { decodeWav, toMono } from '../../workers/dsp/wav.ts';
 import { ROOT, SPEECH_MISSING, speechPath } from '../helpers/data.ts';
 
 const MODEL = resolve(ROOT, 'node_modules/@ricky0123/vad-web/dist/silero_vad_v5.onnx');
@@ -27,10 +26,10 @@ function oracle(files: string[]): Record<string, number[]> {
 }
 
 async function ours(vad: SileroVad, samples: Float32Array): Promise<number[]> {
-  vad.reset();
+  const stream = vad.stream();
   const out: number[] = [];
   for (let i = 0; i + VAD_FRAME_SAMPLES <= samples.length; i += VAD_FRAME_SAMPLES)
-    out.push(await vad.probability(samples.subarray(i, i + VAD_FRAME_SAMPLES)));
+    out.push(await stream.probability(samples.subarray(i, i + VAD_FRAME_SAMPLES)));
   return out;
 }
 
@@ -94,14 +93,12 @@ describe.skipIf(Boolean(SPEECH_MISSING()))('Silero VAD', () => {
       audio.set(p, at);
       at += p.length;
     }
-    const dir = mkdtempSync(resolve(tmpdir(), 'vad-'));
-    writeFileSync(resolve(dir, 'fixture.wav'), encodeWav16(audio, 16_000));
-    vad.reset();
+    const stream = vad.stream();
     const seg = new Segmenter();
     const events: SegmentEvent[] = [];
     for (let i = 0; i + VAD_FRAME_SAMPLES <= audio.length; i += VAD_FRAME_SAMPLES) {
       const frame = audio.subarray(i, i + VAD_FRAME_SAMPLES);
-      events.push(...seg.push(frame, await vad.probability(frame)));
+      events.push(...seg.push(frame, await stream.probability(frame)));
     }
     events.push(...seg.flush());
     const found = events.flatMap((e) =>

@@ -17,7 +17,7 @@ import type {
 import type { LoadProgress, ModelKey, ModelManifest, TranscribeEvent, Variant } from './contract.ts';
 import { probeDevice } from './device-probe.ts';
 import { EngineError } from './engine-error.ts';
-import { runJob, type JobResult } from './job.ts';
+import { runJob, type JobOptions, type JobResult } from './job.ts';
 import { ensureStored, fetchManifest } from './model-files.ts';
 import { withGpuErrorScopes } from './ort/gpu-guard.ts';
 import { OrtError } from './ort/runtime.ts';
@@ -495,19 +495,7 @@ export class ModelHost {
     const controller = new AbortController();
     this.running.set(requestId, controller);
     try {
-      return await this.exclusive(async () => {
-        // The engine as it is now (a live decode before this one may have failed over).
-        const engine = this.active?.engine;
-        if (!engine) throw new EngineError('NOT_LOADED', 'no model is loaded');
-        controller.signal.throwIfAborted();
-        this.gpuWindows = 0;
-        return runJob(pcm, engine, {
-          signal: controller.signal,
-          onEvent,
-          ...(maxNewTokens ? { maxNewTokens } : {}),
-          next: (failure) => this.failover(failure),
-        });
-      });
+      return await this.runOnModel(pcm, controller.signal, { onEvent, ...(maxNewTokens ? { maxNewTokens } : {}) });
     } finally {
       this.running.delete(requestId);
     }
@@ -517,7 +505,18 @@ export class ModelHost {
   /** The model runs one job or live decode at a time: each waits for the previous one to settle. */
   private turn: Promise<unknown> = Promise.resolve();
 
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * A job on the engine active when its turn comes (a decode before it may have failed over), with failover; jobs
+   * and live decodes take turns because they share the model's state.
+   */
+  private runOnModel(pcm: Float32Array, signal: AbortSignal, opts: Omit<JobOptions, 'signal' | 'next'> = {}) {
+    const fn = async (): Promise<JobResult> => {
+      const engine = this.active?.engine;
+      if (!engine) throw new EngineError('NOT_LOADED', 'no model is loaded');
+      signal.throwIfAborted();
+      this.gpuWindows = 0;
+      return runJob(pcm, engine, { ...opts, signal, next: (failure) => this.failover(failure) });
+    };
     const run = this.turn.then(fn, fn);
     this.turn = run.catch(() => undefined);
     return run;
@@ -536,13 +535,8 @@ export class ModelHost {
     signal.addEventListener('abort', onAbort, { once: true });
     this.running.set(id, controller);
     try {
-      return await this.exclusive(async () => {
-        const engine = this.active?.engine;
-        if (!engine) throw new EngineError('NOT_LOADED', 'no model is loaded');
-        controller.signal.throwIfAborted();
-        const r = await runJob(pcm, engine, { signal: controller.signal, next: (f) => this.failover(f) });
-        return { text: r.text, engine: r.windows[0]?.engine ?? engine.kind };
-      });
+      const r = await this.runOnModel(pcm, controller.signal);
+      return { text: r.text, engine: r.windows[0]?.engine ?? this.active?.info.provider ?? '' };
     } finally {
       this.running.delete(id);
       signal.removeEventListener('abort', onAbort);

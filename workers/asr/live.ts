@@ -218,9 +218,4 @@ export class LiveSession {
       this.schedule();
     }
   }
-
-  /** Ask again later for a partial (the worker calls this on a timer while recording). */
-  tick(): void {
-    this.schedule();
-  }
 }

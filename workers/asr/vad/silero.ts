@@ -48,14 +48,12 @@ export class VadStream {
 /** The loaded model: one session, any number of independent streams (one per recording). */
 export class SileroVad {
   private readonly sr: Tensor;
-  private current: VadStream;
 
   private constructor(
     private readonly runtime: OrtRuntime,
     private readonly session: Session,
   ) {
     this.sr = runtime.int64(BigInt64Array.of(BigInt(SAMPLE_RATE_HZ)), []);
-    this.current = this.stream();
   }
 
   /** `model`: the .onnx bytes (browser) or its path (Node). */
@@ -66,15 +64,5 @@ export class SileroVad {
   /** A new stream with zero state: each recording gets its own, so two never share the model's memory. */
   stream(): VadStream {
     return new VadStream(this.runtime, this.session, this.sr);
-  }
-
-  /** The default stream's next frame (tests and single-stream use). */
-  probability(frame: Float32Array): Promise<number> {
-    return this.current.probability(frame);
-  }
-
-  /** Start the default stream over. */
-  reset(): void {
-    this.current = this.stream();
   }
 }
