@@ -29,13 +29,33 @@ function countJunit(path) {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
+  const failures = [];
   for (const c of cases) {
     const body = c[2] ?? '';
-    if (/<(failure|error)\b/.test(body)) failed++;
-    else if (/<skipped\b/.test(body)) skipped++;
+    if (/<(failure|error)\b/.test(body)) {
+      failed++;
+      failures.push(describeFailure(c[0], body));
+    } else if (/<skipped\b/.test(body)) skipped++;
     else passed++;
   }
-  return { passed, failed, skipped };
+  return { passed, failed, skipped, failures };
+}
+
+const unescapeXml = (s) =>
+  s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]);
+
+/** "file › test: first lines of the message", so the summary (often all a CI log keeps) names what failed. */
+function describeFailure(tag, body) {
+  const attr = (name) => unescapeXml(tag.match(new RegExp(`\\b${name}="([^"]*)"`))?.[1] ?? '');
+  const message = attr('message') || unescapeXml(body.match(/<(?:failure|error)\b[^>]*>([\s\S]*?)<\//)?.[1] ?? '');
+  const brief = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(0, 4)
+    .join(' ⏎ ')
+    .slice(0, 600);
+  return `${attr('classname')} › ${attr('name')}: ${brief}`;
 }
 
 const setup = step('setup', 'node', [resolve(root, 'scripts/setup.mjs'), 'test']);
@@ -69,6 +89,7 @@ results.push(
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const failures = [];
 console.log('\n=== summary');
 for (const r of results) {
   const counts = countJunit(r.junit);
@@ -76,6 +97,7 @@ for (const r of results) {
     passed += counts.passed;
     failed += counts.failed + (r.ok || counts.failed ? 0 : 1);
     skipped += counts.skipped;
+    failures.push(...counts.failures.map((f) => `${r.name}: ${f}`));
     console.log(
       `${r.ok ? 'ok    ' : 'FAILED'} ${r.name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`,
     );
@@ -85,5 +107,6 @@ for (const r of results) {
     console.log(`${r.ok ? 'ok    ' : 'FAILED'} ${r.name}`);
   }
 }
+for (const f of failures) console.log(`  ✘ ${f}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed ? 1 : 0);

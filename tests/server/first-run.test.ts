@@ -5,7 +5,7 @@
  * `--no-convert` give their paragraph and a working app.  The first start's wall time is printed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -27,9 +27,26 @@ afterEach(() => {
   for (const c of running.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
+/**
+ * A stand-in for the built app (`--dist`): `npm test` runs these tests before `npm run build`, and what is proven
+ * here is that the server answers with its app while it prepares the model, whatever the app's bytes are
+ * (e2e/served-models.spec.ts runs the real built app against a first start).
+ */
+const SHELL = '<!doctype html><title>first-run test shell</title>';
+const DIST = resolve(mkdtempSync(resolve(tmpdir(), 'first-dist-')), 'dist');
+mkdirSync(DIST);
+writeFileSync(resolve(DIST, 'index.html'), SHELL);
+
+async function expectShell(url: string): Promise<void> {
+  const res = await fetch(`${url}/`);
+  expect(res.status).toBe(200);
+  expect(await res.text()).toBe(SHELL);
+}
+
 /** `node --import tsx server/server.ts ...` (signals reach the server itself, as from a terminal's npm start). */
 function serve(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/server.ts', '--port', '0', '--quiet', ...args], {
+  const argv = ['--import', 'tsx', 'server/server.ts', '--port', '0', '--quiet', '--dist', DIST, ...args];
+  const child = spawn(process.execPath, argv, {
     cwd: ROOT,
     env: { ...process.env, ...env },
   });
@@ -69,7 +86,7 @@ describe('first start', () => {
     const first = serve(['--models', dir, '--model-source', CKPT, '--preload', 'none']);
     const url = await first.url;
     // Served at once, while converting: the app shell, and /v1/models with the preparation.
-    expect((await fetch(`${url}/`)).status).toBe(200);
+    await expectShell(url);
     const during = await models(url);
     expect(during.data).toEqual([]);
     expect(during.preparing?.state).toBe('converting');
@@ -136,7 +153,7 @@ describe('first start', () => {
     expect(run.log()).toContain(
       `npm run model:convert -- --from zai-org/GLM-ASR-Nano-2512 --out ${dir}/glm-asr-nano-2512 --variants q4f16,q4,q8`,
     );
-    expect((await fetch(`${url}/`)).status).toBe(200);
+    await expectShell(url);
     const list = await models(url);
     expect(list.preparing).toMatchObject({ state: 'unavailable', id: 'glm-asr-nano-2512' });
     expect(existsSync(dir) ? (await import('node:fs')).readdirSync(dir) : []).toEqual([]);
