@@ -75,6 +75,7 @@ async function recordLive(path: string, seconds: number, watch?: (page: Page) =>
     // Every final is out: no partial, no backlog.
     await expect(page.locator('[data-segment="partial"]')).toHaveCount(0, { timeout: 60_000 });
     await expect(page.getByTestId('live-backlog')).toHaveCount(0, { timeout: 60_000 });
+    await page.getByTestId('details').locator('summary').click();
     await expect(page.getByTestId('capture-stats')).toBeVisible();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
     const recording = toMono(decodeWav(new Uint8Array(readFileSync((await download.path())!))).channels);

@@ -16,12 +16,14 @@ test('the served models are listed with revision and sizes; Use loads one', asyn
   await page.goto('/');
   const card = page.getByTestId('served-models');
   await expect(card).toBeVisible();
+  await card.locator('summary').click();
   const tiny = card.locator('li[data-model="tiny"]');
   await expect(tiny).toContainText('glm-asr-tiny');
   await expect(tiny).toContainText(/revision [0-9a-f]{16}/);
   await expect(tiny).toContainText(/q4 1\.1 MB/);
   await expect(card.locator('li')).toHaveCount(3);
   // The built-in default URL is not served here: the field shows the first served model instead.
+  await page.getByTestId('model-settings').locator('summary').click();
   await expect(page.getByTestId('model-url')).toHaveValue('/models/tiny/');
   await page.getByTestId('engine-choice').selectOption('wasm');
   await tiny.getByRole('button', { name: 'Use glm-asr-tiny' }).click();

@@ -1,4 +1,6 @@
 import { expect, test } from '@playwright/test';
+import { launchWithFakeMic } from './helpers/browser.ts';
+import { speechFile } from './helpers/paths.ts';
 
 test('the app shell renders its main controls', async ({ page }, testInfo) => {
   const errors: string[] = [];
@@ -8,11 +10,22 @@ test('the app shell renders its main controls', async ({ page }, testInfo) => {
   await expect(record).toBeVisible();
   await expect(record).toBeEnabled();
   await expect(page.getByRole('heading', { name: 'GLM-ASR Nano' })).toBeVisible();
+  // First run: one card says what will be downloaded, with one Download button.
+  await expect(page.getByTestId('model-facts')).toContainText(/glm-asr-tiny\s+revision [0-9a-f]{12}/);
+  await expect(page.getByTestId('model-facts')).toContainText(/602 kB to 2\.0 MB[\s\S]* free/);
+  await expect(page.getByTestId('load-model')).toHaveText('Download');
+  // The model's address, variant and engine are in Settings, not on the main screen.
+  await expect(page.getByTestId('model-url')).toBeHidden();
+  // Diagnostics are behind Details.
+  await expect(page.getByRole('img', { name: /log-mel spectrogram/ })).toBeHidden();
+  await page.getByTestId('details').locator('summary').click();
   await expect(page.getByRole('img', { name: /log-mel spectrogram/ })).toBeVisible();
   await expect(page.getByRole('meter', { name: 'Input level' })).toBeAttached();
   await expect(page.getByTestId('elapsed')).toHaveText('0:00.0');
-  // The capability line reports the real adapter: --enable-unsafe-webgpu gives SwiftShader here.
-  await expect(page.getByTestId('capability')).toContainText(/WebGPU: .*max buffer \d+ MiB.*shader-f16 (yes|no)/);
+  // The capability line is the worker's probe (the one the planner reads): --enable-unsafe-webgpu gives SwiftShader.
+  await expect(page.getByTestId('capability')).toContainText(
+    /WebGPU: google swiftshader \(software fallback\) · max buffer \d+ MiB · max binding \d+ MiB · shader-f16 no · \d+ CPU threads?/,
+  );
   const shot = await page.screenshot({ fullPage: true });
   await testInfo.attach('app-shell', { body: shot, contentType: 'image/png' });
   // Everything the user needs first is inside the first screen.
@@ -21,8 +34,35 @@ test('the app shell renders its main controls', async ({ page }, testInfo) => {
   expect(errors).toEqual([]);
 });
 
-test('the record button is reachable by keyboard', async ({ page }) => {
+test('the record button is reachable by keyboard, and Space and R start and stop recording', async () => {
+  const browser = await launchWithFakeMic(speechFile('en/jfk.wav'));
+  const page = await browser.newPage();
   await page.goto('/');
-  await page.keyboard.press('Tab');
-  await expect(page.getByTestId('record')).toBeFocused();
+  await expect(page.getByTestId('load-model')).toBeVisible();
+  // First run: Download, the served models' disclosure, then Record.
+  const order: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    await page.keyboard.press('Tab');
+    order.push(
+      await page.evaluate(() => {
+        let el: Element | null = document.activeElement;
+        while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+        return el?.getAttribute('data-testid') ?? el?.tagName ?? '';
+      }),
+    );
+  }
+  expect(order).toEqual(['load-model', 'SUMMARY', 'record']);
+  // Space on the focused button presses it once (not twice through the shortcut).
+  await page.keyboard.press('Space');
+  await expect(page.getByTestId('stop')).toBeVisible();
+  await page.keyboard.press('Space');
+  await expect(page.getByTestId('record')).toBeVisible();
+  await expect(page.getByTestId('status')).toContainText('Recorded');
+  // With focus nowhere in particular, R and Space are the shortcut.
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.keyboard.press('r');
+  await expect(page.getByTestId('stop')).toBeVisible();
+  await page.keyboard.press(' ');
+  await expect(page.getByTestId('record')).toBeVisible();
+  await browser.close();
 });

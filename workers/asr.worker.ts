@@ -91,6 +91,9 @@ async function handleModel(message: MainToWorker): Promise<void> {
     case 'storage-list':
       send({ type: 'storage-report', requestId: message.requestId, report: await host.storageReport() });
       break;
+    case 'device-probe':
+      send({ type: 'device-report', requestId: message.requestId, report: await host.deviceReport() });
+      break;
     case 'storage-delete':
       await host.deleteStored(message.key);
       send({ type: 'storage-report', requestId: message.requestId, report: await host.storageReport() });
@@ -157,6 +160,7 @@ function handle(message: MainToWorker): void {
     case 'model-release':
     case 'download-stop':
     case 'storage-list':
+    case 'device-probe':
     case 'storage-delete':
     case 'transcribe':
     case 'cancel':

@@ -16,6 +16,10 @@ import type {
   Transcript,
   Variant,
 } from './asr/contract.ts';
+import type { DeviceProbe } from './asr/planner.ts';
+
+/** The variant names and their guard, for the main thread's variant menu and `?variant=` (values, not types). */
+export { VARIANTS, isVariant } from './asr/contract.ts';
 
 /** A MessagePort in whichever context compiles this file (DOM, worker, worklet; Node's for the unit tests, where
  * `MessagePort` is only a value). */
@@ -206,6 +210,13 @@ export interface ModelLoadOptions {
 }
 
 /** What the storage holds, for the settings panel. */
+/** The worker's device probe (one per page: the planner uses the same one) and its one-line summary. */
+export interface DeviceReport {
+  probe: DeviceProbe;
+  /** "WebGPU: <adapter> · max buffer … · shader-f16 yes|no", or why WebGPU is unavailable. */
+  summary: string;
+}
+
 export interface StorageReport {
   models: StoredModel[];
   /** navigator.storage.estimate() in the worker (null where the browser lacks it). */
@@ -232,6 +243,8 @@ export type MainToWorker =
   /** Stop a running download of load `requestId`: 'pause' keeps what is stored, 'discard' deletes it. */
   | { type: 'download-stop'; requestId: number; mode: 'pause' | 'discard' }
   | { type: 'storage-list'; requestId: number }
+  /** What this device offers the model (the same probe the planner reads): the capability line. */
+  | { type: 'device-probe'; requestId: number }
   | { type: 'storage-delete'; requestId: number; key: ModelKey }
   | {
       type: 'transcribe';
@@ -265,6 +278,7 @@ export type WorkerToMain =
   | { type: 'engine-lost'; error: ErrorInfo }
   | { type: 'model-released'; requestId: number }
   | { type: 'storage-report'; requestId: number; report: StorageReport }
+  | { type: 'device-report'; requestId: number; report: DeviceReport }
   | { type: 'transcribe-event'; requestId: number; event: TranscribeEvent }
   | { type: 'transcribe-done'; requestId: number; transcript: Transcript }
   | { type: 'error'; requestId?: number; error: ErrorInfo };
@@ -318,6 +332,7 @@ const MAIN_TO_WORKER = new Set([
   'model-release',
   'download-stop',
   'storage-list',
+  'device-probe',
   'storage-delete',
   'transcribe',
   'cancel',
@@ -343,6 +358,7 @@ const WORKER_TO_MAIN = new Set([
   'engine-lost',
   'model-released',
   'storage-report',
+  'device-report',
   'transcribe-event',
   'transcribe-done',
   'error',

@@ -27,13 +27,20 @@ export function engineLine(info: EngineInfo) {
       }</span
     >
     ${
-      info.reasons.length
-        ? html`<ul class="reasons" data-testid="engine-reasons">
-            ${info.reasons.map((r) => html`<li>${r}</li>`)}
-          </ul>`
+      info.reasons.length || info.fallbacks.length
+        ? html`<details class="why">
+            <summary>Why this engine</summary>
+            ${
+              info.reasons.length
+                ? html`<ul class="reasons" data-testid="engine-reasons">
+                    ${info.reasons.map((r) => html`<li>${r}</li>`)}
+                  </ul>`
+                : nothing
+            }
+            ${info.fallbacks.length ? html`<div class="muted">If it fails: ${info.fallbacks.join(', then ')}.</div>` : nothing}
+          </details>`
         : nothing
     }
-    ${info.fallbacks.length ? html`<div class="muted">If it fails: ${info.fallbacks.join(', then ')}.</div>` : nothing}
     ${
       info.repaired.length
         ? html`<div class="note" role="status" data-testid="repaired">
@@ -53,6 +60,11 @@ export function switchNotice(change: { engine: EngineInfo; reason: string } | nu
 }
 
 export const engineLineStyles = css`
+  .engine details.why summary {
+    cursor: pointer;
+    color: var(--muted);
+    font-size: 0.8rem;
+  }
   .engine ul.reasons {
     margin: 0.25rem 0 0;
     padding-left: 1.25rem;

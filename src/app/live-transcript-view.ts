@@ -7,7 +7,8 @@ import { formatDuration } from '../lib/format.ts';
  * The live transcript: final segments with their start times (announced to screen readers as they arrive), the open
  * segment's volatile text after them in a lighter style, how far behind the decoding is, and auto-scroll that stops
  * while the user has scrolled up.  Test hooks: `data-segment="final"` (with `data-start`, `data-end` in seconds,
- * `data-start-sample`/`data-end-sample` at 16 kHz and `data-text`) and `data-segment="partial"`.
+ * `data-start-sample`/`data-end-sample` at 16 kHz and `data-text`), `data-segment="partial"`, and
+ * `data-segment="gap"` (with `data-start` and `data-missing` seconds) where the system paused the microphone.
  */
 @customElement('live-transcript-view')
 export class LiveTranscriptView extends LitElement {
@@ -68,6 +69,12 @@ export class LiveTranscriptView extends LitElement {
     .empty {
       color: var(--muted);
     }
+    .gap {
+      color: var(--muted);
+      font-size: 0.9rem;
+      border-left: 3px solid #e0a526;
+      padding-left: 0.5rem;
+    }
   `;
 
   private onScroll(e: Event): void {
@@ -85,24 +92,34 @@ export class LiveTranscriptView extends LitElement {
   override render() {
     const t = { lines: this.lines, backlog: this.backlog, error: this.error };
     const finals = t.lines.filter((l) => l.final);
+    const said = finals.some((l) => l.gapSec === undefined);
     const partial = t.lines.find((l) => !l.final);
     return html`<div class="box" @scroll=${(e: Event) => this.onScroll(e)} data-testid="live-transcript">
         <ol aria-live="polite" aria-label="Transcript">
-          ${finals.map(
-            (l) =>
-              html`<li
-                data-segment="final"
-                data-start=${l.start.toFixed(2)}
-                data-end=${(l.end ?? l.start).toFixed(2)}
-                data-start-sample=${Math.round(l.start * 16_000)}
-                data-end-sample=${Math.round((l.end ?? l.start) * 16_000)}
-                data-engine=${l.engine ?? ''}
-              >
-                <span class="time">${formatDuration(l.start)}</span>
-                <span class=${l.error ? 'error' : 'text'} data-text=${l.text}
-                  >${l.error ? `This part could not be transcribed: ${l.error}` : l.text || '(nothing recognised)'}</span
+          ${finals.map((l) =>
+            l.gapSec !== undefined
+              ? html`<li
+                  class="gap"
+                  data-segment="gap"
+                  data-start=${l.start.toFixed(2)}
+                  data-missing=${l.gapSec.toFixed(1)}
                 >
-              </li>`,
+                  <span class="time">${formatDuration(l.start)}</span>
+                  <span>Audio missing here: the system paused the microphone for ${formatDuration(l.gapSec)}.</span>
+                </li>`
+              : html`<li
+                  data-segment="final"
+                  data-start=${l.start.toFixed(2)}
+                  data-end=${(l.end ?? l.start).toFixed(2)}
+                  data-start-sample=${Math.round(l.start * 16_000)}
+                  data-end-sample=${Math.round((l.end ?? l.start) * 16_000)}
+                  data-engine=${l.engine ?? ''}
+                >
+                  <span class="time">${formatDuration(l.start)}</span>
+                  <span class=${l.error ? 'error' : 'text'} data-text=${l.text}
+                    >${l.error ? `This part could not be transcribed: ${l.error}` : l.text || '(nothing recognised)'}</span
+                  >
+                </li>`,
           )}
         </ol>
         ${
@@ -113,7 +130,7 @@ export class LiveTranscriptView extends LitElement {
               </div>`
             : nothing
         }
-        ${!finals.length && !partial ? html`<div class="empty">Speak: your words appear here.</div>` : nothing}
+        ${!said && !partial ? html`<div class="empty">Speak: your words appear here.</div>` : nothing}
       </div>
       ${
         t.backlog.segments > 0

@@ -43,9 +43,17 @@ export class ModelCard extends LitElement {
     p {
       margin: 0 0 0.5rem;
     }
+    summary {
+      cursor: pointer;
+      font-weight: 600;
+    }
+    summary:focus-visible {
+      outline: 3px solid var(--focus);
+      outline-offset: 2px;
+    }
     ul {
       list-style: none;
-      margin: 0;
+      margin: 0.5rem 0 0;
       padding: 0;
       display: grid;
       gap: 0.5rem;
@@ -161,11 +169,8 @@ export class ModelCard extends LitElement {
   override render() {
     if (!this.answered) return nothing;
     if (!this.models.length) return this.preparing ? this.renderPreparing(this.preparing) : nothing;
-    return html`<div class="card" data-testid="served-models">
-      <h3>Models on this server</h3>
-      <p class="muted">
-        Downloaded once into this browser's storage (the variant that suits this device), then used offline.
-      </p>
+    return html`<details class="card" data-testid="served-models">
+      <summary>Models on this server (${this.models.length})</summary>
       <ul>
         ${this.models.map((m) => {
           const g = m.glmasr!;
@@ -182,7 +187,7 @@ export class ModelCard extends LitElement {
           </li>`;
         })}
       </ul>
-    </div>`;
+    </details>`;
   }
 }
 

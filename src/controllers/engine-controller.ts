@@ -11,6 +11,7 @@ import { asErrorInfo } from '../lib/messages.ts';
 import {
   isWorkerToMain,
   type CaptureStats,
+  type DeviceReport,
   type EngineChoice,
   type EngineInfo,
   type ErrorInfo,
@@ -198,6 +199,15 @@ export class EngineController implements ReactiveController {
     return this.storage;
   }
 
+  /** What this device offers the model: the worker's probe (the one the planner uses) and its summary line. */
+  async deviceReport(): Promise<DeviceReport> {
+    const { promise } = this.request<Extract<WorkerToMain, { type: 'device-report' }>>((requestId) => ({
+      type: 'device-probe',
+      requestId,
+    }));
+    return (await promise).report;
+  }
+
   async deleteStored(key: ModelKey): Promise<void> {
     const { promise } = this.request<Extract<WorkerToMain, { type: 'storage-report' }>>((requestId) => ({
       type: 'storage-delete',
@@ -267,6 +277,7 @@ export class EngineController implements ReactiveController {
         break;
       case 'recording':
       case 'storage-report':
+      case 'device-report':
       case 'model-ready':
       case 'model-released':
       case 'transcribe-done': {

@@ -15,6 +15,8 @@ export interface LiveLine {
   /** Where the final was decoded ('webgpu', 'wasm', 'server'). */
   engine?: string;
   error?: string;
+  /** A note, not speech: the system paused the microphone here for this many seconds (nothing was heard). */
+  gapSec?: number;
 }
 
 export class LiveTranscript {
@@ -88,6 +90,24 @@ export class LiveTranscript {
         this.error = e.message;
         break;
     }
+    this.lines = [...this.lines];
+  }
+
+  /** The system paused recording `sessionId` at `atSec` (of that recording) for `missingSec`: say so in place. */
+  noteGap(sessionId: number, atSec: number, missingSec: number): void {
+    if (!this.sessionOffsets.has(sessionId)) this.sessionOffsets.set(sessionId, this.offset);
+    const start = this.sessionOffsets.get(sessionId)! + atSec;
+    const line: LiveLine = {
+      id: `${sessionId}:gap:${start}`,
+      start,
+      end: start,
+      text: '',
+      final: true,
+      gapSec: missingSec,
+    };
+    const at = this.lines.findIndex((l) => !l.final || l.start > start);
+    if (at < 0) this.lines.push(line);
+    else this.lines.splice(at, 0, line);
     this.lines = [...this.lines];
   }
 

@@ -8,9 +8,17 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ErrorInfo } from '../../workers/protocol.ts';
 import { isWorkletToMain } from '../../workers/protocol.ts';
 import workletUrl from '../../workers/capture.worklet.ts?worker&url';
+import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
 import type { EngineController } from './engine-controller.ts';
 
 export type MicState = 'idle' | 'starting' | 'recording' | 'interrupted' | 'stopping';
+/** The Screen Wake Lock while recording: held, not offered by this browser, or refused (low battery, hidden page). */
+export type WakeLockState = 'held' | 'unsupported' | 'denied' | null;
+
+interface WakeLockLike {
+  release(): Promise<void>;
+  addEventListener(type: 'release', listener: () => void): void;
+}
 
 const LOCK_NAME = 'glm-asr-web:microphone';
 const STOP_TIMEOUT_MS = 2000;
@@ -44,6 +52,12 @@ export class MicController implements ReactiveController {
   sessionId = 0;
   /** The AudioContext's real rate while recording. */
   inputRateHz = 0;
+  wakeLock: WakeLockState = null;
+  /** `?contextRate=` (a test knob): open the AudioContext at this rate instead of the device's. */
+  private readonly contextRate: number | undefined;
+  private lock: WakeLockLike | null = null;
+  /** When and at which sample the system interrupted the recording (for the note in the transcript). */
+  private interruption: { at: number; sample: number } | null = null;
 
   private context: AudioContext | null = null;
   private stream: MediaStream | null = null;
@@ -57,14 +71,18 @@ export class MicController implements ReactiveController {
     private readonly engine: EngineController,
   ) {
     host.addController(this);
+    const rate = Number(new URLSearchParams(location.search).get('contextRate'));
+    this.contextRate = rate >= 8000 && rate <= 192_000 ? rate : undefined;
   }
 
   hostConnected(): void {
     document.addEventListener('visibilitychange', this.onVisibility);
+    window.addEventListener('pagehide', this.onPageHide);
   }
 
   hostDisconnected(): void {
     document.removeEventListener('visibilitychange', this.onVisibility);
+    window.removeEventListener('pagehide', this.onPageHide);
     void this.stop();
   }
 
@@ -87,7 +105,10 @@ export class MicController implements ReactiveController {
     }
     this.set('starting', null);
     // Created synchronously inside the gesture, at the hardware rate (Safari ignores a requested rate anyway).
-    const context = new AudioContext({ latencyHint: 'interactive' });
+    const context = new AudioContext({
+      latencyHint: 'interactive',
+      ...(this.contextRate ? { sampleRate: this.contextRate } : {}),
+    });
     this.context = context;
     void context.resume().catch(() => undefined);
     // The worklet module loads while the permission prompt is up, so audio flows as soon as the microphone opens
@@ -141,6 +162,7 @@ export class MicController implements ReactiveController {
       context.addEventListener('statechange', this.onContextState);
       if (context.state !== 'running') await context.resume().catch(() => undefined);
       this.set(context.state === 'running' ? 'recording' : 'interrupted', null);
+      void this.keepScreenOn();
     } catch (error) {
       await this.teardown();
       this.set('idle', micError(error));
@@ -191,7 +213,48 @@ export class MicController implements ReactiveController {
     });
   }
 
+  /** Screen Wake Lock while recording, where the browser offers it (a dimmed iPhone screen would stop the audio). */
+  private async keepScreenOn(): Promise<void> {
+    const wakeLock = (navigator as Navigator & { wakeLock?: { request(type: 'screen'): Promise<WakeLockLike> } })
+      .wakeLock;
+    if (!wakeLock) {
+      this.wakeLock = 'unsupported';
+      return;
+    }
+    if (this.lock || document.visibilityState !== 'visible') return;
+    try {
+      const lock = await wakeLock.request('screen');
+      if (this.state !== 'recording' && this.state !== 'interrupted') {
+        await lock.release();
+        return;
+      }
+      this.lock = lock;
+      this.wakeLock = 'held';
+      // The browser releases it when the page is hidden; visibilitychange asks again.
+      lock.addEventListener('release', () => {
+        if (this.lock === lock) this.lock = null;
+      });
+    } catch {
+      this.wakeLock = 'denied';
+    }
+    this.host.requestUpdate();
+  }
+
+  /** Where the system paused the capture, noted in the live transcript when it continues. */
+  private noteResumed(): void {
+    const gap = this.interruption;
+    this.interruption = null;
+    if (!gap) return;
+    const missing = (performance.now() - gap.at) / 1000;
+    this.engine.live.noteGap(this.sessionId, gap.sample / SAMPLE_RATE_HZ, missing);
+  }
+
   private async teardown(): Promise<void> {
+    const lock = this.lock;
+    this.lock = null;
+    if (this.wakeLock === 'held') this.wakeLock = null;
+    void lock?.release().catch(() => undefined);
+    this.interruption = null;
     for (const track of this.stream?.getTracks() ?? []) {
       track.removeEventListener('ended', this.onTrackEnded);
       track.stop();
@@ -218,13 +281,24 @@ export class MicController implements ReactiveController {
     const state = this.context?.state as string | undefined;
     if (this.state === 'recording' && state !== 'running') {
       // 'suspended' by the system or WebKit's 'interrupted' (lock screen, phone call)
+      const stats = this.engine.captureStats;
+      const sample = stats?.sessionId === this.sessionId ? stats.samples : 0;
+      this.interruption = { at: performance.now(), sample };
       this.set('interrupted', { code: 'CAPTURE_INTERRUPTED', detail: `AudioContext state ${state}` });
     } else if (this.state === 'interrupted' && state === 'running') {
+      this.noteResumed();
       this.set('recording', null);
     }
   };
 
   private readonly onVisibility = (): void => {
-    if (document.visibilityState === 'visible' && this.state === 'interrupted') void this.context?.resume();
+    if (document.visibilityState !== 'visible') return;
+    if (this.state === 'interrupted') void this.context?.resume();
+    if (this.state === 'recording' || this.state === 'interrupted') void this.keepScreenOn();
+  };
+
+  /** The page is going away (tab closed, navigation, iOS discarding it): stop so the worklet flushes its audio. */
+  private readonly onPageHide = (): void => {
+    void this.stop();
   };
 }

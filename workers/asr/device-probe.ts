@@ -4,7 +4,8 @@
  * `navigator.storage.estimate()` and `crossOriginIsolated`.  Every field is read defensively (Safari 26 lacks some
  * `adapter.info` fields, older engines lack `info`, WebKitGTK lacks `storage.estimate`): a missing API gives
  * null/0/false/'', never a throw.  It reads `globalThis` through structural types, so it compiles in the worker and
- * in Node, and it never imports onnxruntime (ort/web.ts `probeWebGpu` builds on `requestGpu` here).
+ * in Node, and it never imports onnxruntime.  ModelHost asks `requestGpu` once per worker; the app's capability line
+ * (`describeDevice`) and every load's plan read that one answer.
  */
 import { describeGpu, type DeviceProbe, type GpuProbe } from './planner.ts';
 
@@ -111,7 +112,7 @@ async function storageEstimate(nav: ProbeNavigator, timeoutMs: number): Promise<
 }
 
 /**
- * The probe for `planEngine`.  `webgpu`: an answer of `requestGpu()` / ort/web.ts `probeWebGpu()` already obtained
+ * The probe for `planEngine`.  `webgpu`: an answer of `requestGpu()` already obtained
  * (pass it to keep its adapter for ORT), null when WebGPU must not be probed, undefined (default) to probe it here.
  */
 export async function probeDevice(
@@ -135,4 +136,22 @@ export async function probeDevice(
   };
   if (!probe.gpu) probe.gpuUnavailableReason = gpu?.description ?? 'WebGPU was not probed';
   return probe;
+}
+
+const MIB = 1024 * 1024;
+
+/** The capability line: the adapter with the limits that matter to the model, or why there is no WebGPU. */
+export function describeDevice(probe: DeviceProbe): string {
+  const g = probe.gpu;
+  const cpu = `${probe.hardwareConcurrency} CPU thread${probe.hardwareConcurrency === 1 ? '' : 's'}${
+    probe.crossOriginIsolated ? '' : ' (one for the model: the page is not cross-origin isolated)'
+  }`;
+  if (!g) return `WebGPU unavailable: ${probe.gpuUnavailableReason ?? 'unknown'}. The model runs on the CPU · ${cpu}`;
+  return [
+    `WebGPU: ${describeGpu(g)}${g.isFallbackAdapter ? ' (software fallback)' : ''}`,
+    `max buffer ${Math.round(g.maxBufferSize / MIB)} MiB`,
+    `max binding ${Math.round(g.maxStorageBufferBindingSize / MIB)} MiB`,
+    `shader-f16 ${g.shaderF16 ? 'yes' : 'no'}`,
+    cpu,
+  ].join(' · ');
 }

@@ -7,6 +7,7 @@
  * protocol error codes.
  */
 import type {
+  DeviceReport,
   EngineChoice,
   EngineInfo,
   ErrorCode,
@@ -15,7 +16,7 @@ import type {
   StorageReport,
 } from '../protocol.ts';
 import type { LoadProgress, ModelKey, ModelManifest, TranscribeEvent, Variant } from './contract.ts';
-import { probeDevice } from './device-probe.ts';
+import { describeDevice, probeDevice, requestGpu } from './device-probe.ts';
 import { EngineError } from './engine-error.ts';
 import { runJob, type JobOptions, type JobResult } from './job.ts';
 import { ensureStored, fetchManifest } from './model-files.ts';
@@ -23,7 +24,7 @@ import { withGpuErrorScopes } from './ort/gpu-guard.ts';
 import { OrtError } from './ort/runtime.ts';
 import { createWebRuntime, ortGpuDevice } from './ort/web.ts';
 import { GlmAsrPipeline, PipelineError, type ModelSource } from './pipeline.ts';
-import { planEngine, wasmMissingOp, type Plan } from './planner.ts';
+import { planEngine, wasmMissingOp, type GpuProbe, type Plan } from './planner.ts';
 import { RemoteEngine } from './remote-engine.ts';
 import { DownloadError } from './store/downloader.ts';
 import { ModelStore, modelId, StoreError } from './store/model-store.ts';
@@ -113,6 +114,24 @@ export class ModelHost {
   /** The active engine changed by failover (mid-job or idle). */
   onEngineChanged: (info: EngineInfo, reason: string, inJob: boolean) => void = () => {};
 
+  /** The WebGPU adapter's answer, asked once per worker: the capability line and every load's plan share it. */
+  private gpuAnswer: Promise<{ gpu: GpuProbe | null; description: string }> | null = null;
+
+  private gpu(): Promise<{ gpu: GpuProbe | null; description: string }> {
+    this.gpuAnswer ??= requestGpu().then(({ gpu, description }) => ({ gpu, description }));
+    return this.gpuAnswer;
+  }
+
+  /** What this device offers (the planner's probe) and its one-line summary, for the app's capability line. */
+  async deviceReport(): Promise<DeviceReport> {
+    const probe = await probeDevice(await this.gpu());
+    if (this.gpuGone) {
+      probe.gpu = null;
+      probe.gpuUnavailableReason = `the GPU was lost earlier in this tab (${this.gpuGone})`;
+    }
+    return { probe, summary: describeDevice(probe) };
+  }
+
   get engine(): EngineInfo | null {
     return this.active?.info ?? null;
   }
@@ -146,7 +165,7 @@ export class ModelHost {
     const store = options.storage === 'store' ? this.store : null;
     store?.simulateQuota(options.quotaAfterBytes);
     progress({ stage: 'config', loaded: 0, total: 0, detail: base });
-    const probe = await probeDevice();
+    const probe = await probeDevice(await this.gpu());
     if (this.gpuGone) {
       probe.gpu = null;
       probe.gpuUnavailableReason = `the GPU was lost earlier in this tab (${this.gpuGone}); reload the page to use it again`;

@@ -1,31 +1,13 @@
 /**
  * onnxruntime-web for the ASR worker: the native WebGPU bundle (which also carries the WASM CPU EP).  Its .wasm is
- * served from our own origin (never a CDN).  `probeWebGpu` reads the adapter (info, limits, shader-f16) defensively
- * for the device planner (../planner.ts), which decides whether WebGPU is used.  See runtime.ts.
+ * served from our own origin (never a CDN).  The WebGPU adapter is probed once per worker by ModelHost
+ * (../device-probe.ts, read by the planner); ORT requests its own device.  See runtime.ts.
  */
 
 import * as ort from 'onnxruntime-web/webgpu';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import mjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
-import { requestGpu, type GpuRequest } from '../device-probe.ts';
 import { OrtRuntime, type OrtModule, type Provider } from './runtime.ts';
-
-export interface WebGpuProbe extends GpuRequest<GPUAdapter> {
-  shaderF16: boolean;
-  maxBufferSize: number;
-}
-
-/** The high-performance adapter (kept: ORT may be handed it) and what the planner reads from it (device-probe.ts). */
-export async function probeWebGpu(): Promise<WebGpuProbe> {
-  const r = await requestGpu();
-  return {
-    adapter: r.adapter as GPUAdapter | null,
-    gpu: r.gpu,
-    description: r.description,
-    shaderF16: r.gpu?.shaderF16 ?? false,
-    maxBufferSize: r.gpu?.maxBufferSize ?? 0,
-  };
-}
 
 let wasmConfigured = false;
 

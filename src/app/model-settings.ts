@@ -1,0 +1,126 @@
+import { LitElement, css, html } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { Variant } from '../../workers/asr/contract.ts';
+import { VARIANTS } from '../../workers/protocol.ts';
+import { EngineUpdates, type EngineController } from '../controllers/engine-controller.ts';
+import { ChoiceUpdates, type EngineMenu, type ModelChoice } from '../controllers/model-choice.ts';
+import { settingsPanelStyles } from './settings-panel-styles.ts';
+
+const ENGINE_LABELS: Record<EngineMenu, string> = {
+  auto: 'Best for this device',
+  webgpu: 'WebGPU (graphics processor)',
+  wasm: 'CPU (WASM)',
+  server: 'The server',
+};
+
+/**
+ * Settings → Model: where the model comes from (any static host with Range and CORS, or this server's models), the
+ * variant (the planner's choice by default) and the engine, with a button that loads it with these choices.
+ */
+@customElement('model-settings')
+export class ModelSettings extends LitElement {
+  @property({ attribute: false }) engine!: EngineController;
+  @property({ attribute: false }) choice!: ModelChoice;
+
+  static override styles = [
+    settingsPanelStyles,
+    css`
+      label {
+        display: block;
+        margin: 0.6rem 0 0.2rem;
+        font-size: 0.9rem;
+      }
+      input[type='url'],
+      select {
+        font: inherit;
+        width: 100%;
+        max-width: 32rem;
+        box-sizing: border-box;
+        padding: 0.35rem 0.5rem;
+        border-radius: 0.4rem;
+        border: 1px solid var(--border);
+        background: var(--bg, white);
+        color: var(--fg);
+      }
+      input:focus-visible,
+      select:focus-visible {
+        outline: 3px solid var(--focus);
+        outline-offset: 2px;
+      }
+      .hint {
+        color: var(--muted);
+        font-size: 0.85rem;
+      }
+      button {
+        font: inherit;
+        font-weight: 600;
+        padding: 0.4rem 1rem;
+        border-radius: 2rem;
+        border: 2px solid var(--border);
+        background: transparent;
+        color: var(--fg);
+        cursor: pointer;
+        margin-top: 0.75rem;
+      }
+      button:disabled {
+        opacity: 0.5;
+      }
+    `,
+  ];
+
+  constructor() {
+    super();
+    new EngineUpdates(this, () => this.engine);
+    new ChoiceUpdates(this, () => this.choice);
+  }
+
+  override render() {
+    const c = this.choice;
+    const loading = this.engine.modelState === 'loading';
+    return html`<details data-testid="model-settings">
+      <summary>Model and engine</summary>
+      <label for="model-url">Model address</label>
+      <input
+        id="model-url"
+        type="url"
+        .value=${c.modelUrl}
+        @change=${(ev: Event) => c.set({ modelUrl: (ev.target as HTMLInputElement).value })}
+        ?disabled=${loading}
+        data-testid="model-url"
+      />
+      <div class="hint">This server's models, or any static host that allows Range requests and CORS.</div>
+      <label for="variant">Variant</label>
+      <select
+        id="variant"
+        @change=${(ev: Event) => c.set({ variant: (ev.target as HTMLSelectElement).value as Variant | 'auto' })}
+        data-testid="variant-choice"
+      >
+        ${(['auto', ...VARIANTS] as const).map(
+          (v) =>
+            html`<option value=${v} ?selected=${v === c.variant}>${v === 'auto' ? 'Best for this device' : v}</option>`,
+        )}
+      </select>
+      <label for="engine">Engine</label>
+      <select
+        id="engine"
+        @change=${(ev: Event) => c.set({ engineChoice: (ev.target as HTMLSelectElement).value as EngineMenu })}
+        data-testid="engine-choice"
+      >
+        ${(Object.keys(ENGINE_LABELS) as EngineMenu[]).map(
+          (v) => html`<option value=${v} ?selected=${v === c.engineChoice}>${ENGINE_LABELS[v]}</option>`,
+        )}
+      </select>
+      <div>
+        <button @click=${() => c.load()} ?disabled=${loading} data-testid="apply-model">
+          ${this.engine.modelState === 'ready' ? 'Reload with these choices' : 'Load with these choices'}
+        </button>
+      </div>
+    </details>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'model-settings': ModelSettings;
+  }
+}

@@ -1,0 +1,163 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { ModelObject } from '../../workers/asr/openai-api.ts';
+import { EngineUpdates, type EngineController } from '../controllers/engine-controller.ts';
+import { ChoiceUpdates, type ModelChoice } from '../controllers/model-choice.ts';
+import { formatBytes } from '../lib/format.ts';
+import { engineLine, engineLineStyles, switchNotice } from './engine-line.ts';
+import { errorAlert, errorAlertStyles } from './error-alert.ts';
+import { loadProgress } from './load-progress.ts';
+import './model-card.ts';
+import type { ModelPick } from './model-card.ts';
+import { panelStyles } from './panel-styles.ts';
+
+/**
+ * The model, on the main screen.  First run: a card that says what will be downloaded (name, revision, size, where
+ * it is kept, free space) with one *Download* button, then the download's progress; a model already stored on this
+ * device loads by itself.  Once loaded: one line that says where it runs and why.  Errors, the server consent
+ * prompt and "load without saving" appear here too.  The model's URL, variant and engine are in Settings.
+ */
+@customElement('model-setup')
+export class ModelSetup extends LitElement {
+  @property({ attribute: false }) engine!: EngineController;
+  @property({ attribute: false }) choice!: ModelChoice;
+  /** A stored copy of the chosen model was looked for (and loaded when found); done once per page. */
+  private lookedForStored = false;
+
+  static override styles = [
+    panelStyles,
+    errorAlertStyles,
+    engineLineStyles,
+    css`
+      .facts {
+        margin: 0 0 0.75rem;
+      }
+      model-card {
+        margin-top: 0.75rem;
+      }
+      .ready {
+        margin-top: 1rem;
+      }
+      .ready .engine {
+        margin: 0;
+      }
+    `,
+  ];
+
+  constructor() {
+    super();
+    new EngineUpdates(this, () => this.engine);
+    new ChoiceUpdates(this, () => this.choice);
+  }
+
+  override firstUpdated(): void {
+    if (this.choice.autoLoad) {
+      this.lookedForStored = true;
+      void this.choice.load();
+    } else void this.loadIfStored();
+  }
+
+  /** A returning user: the chosen model is complete in this browser's storage, so it loads without a click. */
+  private async loadIfStored(): Promise<void> {
+    if (this.lookedForStored) return;
+    const report = await this.engine.refreshStorage().catch(() => null);
+    if (this.lookedForStored || this.engine.modelState !== 'none') return;
+    const url = new URL(this.choice.modelUrl, location.href).href;
+    if (report?.models.some((m) => m.complete && m.baseUrl === url)) {
+      this.lookedForStored = true;
+      void this.choice.load();
+    }
+  }
+
+  private onServed(models: ModelObject[]): void {
+    this.choice.setServed(models);
+    // The default URL may have given way to a served model that is already stored.
+    void this.loadIfStored();
+  }
+
+  /** What the chosen model needs: its name and revision, its size, where it is kept and the free space. */
+  private renderFacts() {
+    const served = this.choice.servedModel?.glmasr;
+    const storage = this.engine.storage;
+    const free =
+      storage && storage.quota !== null && storage.usage !== null
+        ? `${formatBytes(Math.max(0, storage.quota - storage.usage))} free`
+        : 'free space unknown';
+    const sizes = served ? Object.values(served.variants).sort((x, y) => x - y) : [];
+    const size = !sizes.length
+      ? ''
+      : sizes.length === 1 || sizes[0] === sizes.at(-1)
+        ? formatBytes(sizes[0]!)
+        : `${formatBytes(sizes[0]!)} to ${formatBytes(sizes.at(-1)!)}`;
+    return html`<p class="facts" data-testid="model-facts">
+      <strong>${served?.model_id ?? 'GLM-ASR Nano'}</strong>
+      ${served ? html`<span class="muted">revision ${served.revision.slice(0, 12)}</span>` : nothing}<br />
+      ${size ? html`${size} (the variant that suits this device), ` : nothing}downloaded once into this browser's
+      storage, then used offline <span class="muted">· ${free}</span>
+    </p>`;
+  }
+
+  private renderConsent(url: string) {
+    return html`<div class="consent" role="group" aria-labelledby="consent-title" data-testid="consent">
+      <strong id="consent-title">Transcribe on the server?</strong>
+      <p>
+        Audio you transcribe will be sent to <code>${url}</code>, which runs the same model and sends the text back. You
+        are asked once for this address; Settings → Where to transcribe changes it.
+      </p>
+      <div class="row">
+        <button class="primary" @click=${() => this.choice.allowServer(url)} data-testid="consent-allow">
+          Allow and continue
+        </button>
+        <button @click=${() => this.choice.keepOnDevice()} data-testid="consent-deny">Keep audio on this device</button>
+      </div>
+    </div>`;
+  }
+
+  override render() {
+    const e = this.engine;
+    const info = e.engineInfo;
+    if (e.modelState === 'ready' && info)
+      return html`<div class="ready">${engineLine(info)} ${switchNotice(e.engineChange)}</div>`;
+    const code = e.modelError?.code;
+    const consent = code === 'CONSENT_REQUIRED' && this.choice.consentUrl ? this.choice.consentUrl : '';
+    const paused = code === 'DOWNLOAD_PAUSED' || code === 'DOWNLOAD_FAILED';
+    const url = new URL(this.choice.modelUrl, location.href).href;
+    const stored = e.storage?.models.find((m) => m.baseUrl === url);
+    const label = paused || (stored && !stored.complete) ? 'Resume download' : stored ? 'Load model' : 'Download';
+    return html`<section aria-labelledby="setup-title" data-testid="model-setup">
+      <h2 id="setup-title">${e.modelState === 'loading' ? 'Getting the speech model ready' : 'The speech model'}</h2>
+      ${
+        e.modelState === 'loading'
+          ? html`<div data-testid="model-progress">${loadProgress(e.loadProgress, e)}</div>`
+          : html`${this.renderFacts()}
+              <div class="row">
+                <button class="primary" @click=${() => this.choice.load()} data-testid="load-model">${label}</button>
+              </div>`
+      }
+      ${consent ? this.renderConsent(consent) : errorAlert(e.modelError)}
+      ${
+        code === 'STORAGE_FULL' || code === 'STORAGE_UNAVAILABLE'
+          ? html`<div class="row" style="margin-top:.5rem">
+              <button @click=${() => this.choice.load('memory')} data-testid="load-unsaved">
+                Load without saving (downloads again next time)
+              </button>
+            </div>`
+          : nothing
+      }
+      ${
+        e.modelState === 'loading'
+          ? nothing
+          : html`<model-card
+              @model-pick=${(ev: CustomEvent<ModelPick>) => this.choice.use(ev.detail.url)}
+              @models-listed=${(ev: CustomEvent<ModelObject[]>) => this.onServed(ev.detail)}
+            ></model-card>`
+      }
+    </section>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'model-setup': ModelSetup;
+  }
+}
