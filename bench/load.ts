@@ -125,7 +125,7 @@ async function loadOnce(
     `http://127.0.0.1:${PORT}/?model=/models/${basename(MODEL)}/&variant=${VARIANT}&engine=${provider}${query}`,
   );
   const engine = page.getByTestId('engine');
-  const error = page.locator('transcriber-panel [role=alert]');
+  const error = page.locator('model-setup [role=alert]');
   await Promise.race([engine.waitFor({ timeout: 3_600_000 }), error.first().waitFor({ timeout: 3_600_000 })]);
   const totalMs = performance.now() - t0;
   const peak = sampler.stop();

@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- section ...]`: speed and memory goals, each measured side by side in one run and printed as
- * ratios.  Sections: mel, long, load, asr, server, webgpu.
+ * ratios.  Sections: mel, long, load, asr, server, webgpu, live.
  */
 import { benchAsr } from './asr.ts';
+import { benchLive } from './live.ts';
 import { benchLoad } from './load.ts';
 import { benchLong } from './long.ts';
 import { benchMel } from './mel.ts';
@@ -16,6 +17,7 @@ const sections: Record<string, () => Promise<void>> = {
   asr: benchAsr,
   server: benchServer,
   webgpu: benchWebGpu,
+  live: benchLive,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const run = wanted.length ? wanted : Object.keys(sections);

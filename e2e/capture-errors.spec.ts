@@ -7,7 +7,7 @@ import { speechFile } from './helpers/paths.ts';
 /** The app's microphone controller, reached the way an OS event would reach it: through its media objects. */
 async function micInternals(page: Page, action: 'suspend' | 'end-track') {
   await page.evaluate(async (what) => {
-    const app = document.querySelector('asr-app') as unknown as {
+    const app = document.querySelector('asr-app')!.shadowRoot!.querySelector('dictation-panel') as unknown as {
       mic: { context: AudioContext | null; stream: MediaStream | null };
     };
     if (what === 'suspend') await app.mic.context?.suspend();
@@ -37,7 +37,9 @@ test.describe('capture failures keep what was recorded', () => {
       await expect(page.getByRole('alert')).toHaveAttribute('data-error-code', 'DEVICE_LOST');
       await expect(page.getByRole('alert')).toContainText('microphone was disconnected');
       await expect(page.getByTestId('record')).toBeEnabled();
-      const samples = Number(await page.locator('[data-samples]').getAttribute('data-samples'));
+      const samples = Number(
+        await page.getByTestId('capture-stats').locator('[data-samples]').getAttribute('data-samples'),
+      );
       expect(samples).toBeGreaterThan(2 * 16_000);
       await expect(page.getByTestId('download')).toBeVisible();
     } finally {
@@ -45,7 +47,7 @@ test.describe('capture failures keep what was recorded', () => {
     }
   });
 
-  test('a system interruption pauses, Resume continues, and both parts end up in one recording', async () => {
+  test('a system interruption pauses, Resume continues, the transcript notes the missing audio, and both parts end up in one recording', async () => {
     const browser = await launchWithFakeMic(speechFile('en/jfk.wav'));
     try {
       const page = await browser.newPage();
@@ -54,15 +56,30 @@ test.describe('capture failures keep what was recorded', () => {
       await expect.poll(() => secondsRecorded(page)).toBeGreaterThan(1.5);
       await micInternals(page, 'suspend');
       await expect(page.getByRole('alert')).toHaveAttribute('data-error-code', 'CAPTURE_INTERRUPTED');
+      await expect(page.getByRole('alert')).toContainText('Nothing recorded so far is lost');
+      await expect(page.getByTestId('status')).toHaveText('Paused by the system');
       const paused = await secondsRecorded(page);
-      await page.waitForTimeout(1000);
+      await page.waitForTimeout(2000);
       expect(await secondsRecorded(page)).toBeLessThan(paused + 0.3); // nothing flows while suspended
       await page.getByTestId('resume').click();
       await expect(page.getByRole('alert')).toHaveCount(0);
+      // The transcript says where audio is missing and for how long (2 s plus the clicks' latency), placed where
+      // capture stopped (the elapsed time comes every 100 ms).
+      const gap = page.locator('[data-segment="gap"]');
+      await expect(gap).toContainText('Audio missing here: the system paused the microphone for');
+      const missing = Number(await gap.getAttribute('data-missing'));
+      const start = Number(await gap.getAttribute('data-start'));
+      const figures = `gap at ${start} s for ${missing} s; elapsed ${paused} s at the pause`;
+      console.log(`[interruption] ${figures}`);
+      expect(missing, figures).toBeGreaterThanOrEqual(2);
+      expect(missing, figures).toBeLessThan(2.6);
+      expect(Math.abs(start - paused), figures).toBeLessThanOrEqual(0.15);
       await expect.poll(() => secondsRecorded(page)).toBeGreaterThan(paused + 1.5);
       await page.getByTestId('stop').click();
       await expect(page.locator('[data-lost]')).toHaveAttribute('data-lost', '0');
-      const samples = Number(await page.locator('[data-samples]').getAttribute('data-samples'));
+      const samples = Number(
+        await page.getByTestId('capture-stats').locator('[data-samples]').getAttribute('data-samples'),
+      );
       expect(samples).toBeGreaterThan((paused + 1.5) * 16_000);
     } finally {
       await browser.close();

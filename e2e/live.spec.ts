@@ -56,11 +56,16 @@ async function finals(page: Page): Promise<Final[]> {
 }
 
 /** Record the whole fixture live; returns the finals and the recording (as the app offers it). */
-async function recordLive(path: string, seconds: number, watch?: (page: Page) => Promise<void>) {
+async function recordLive(
+  path: string,
+  seconds: number,
+  watch?: (page: Page) => Promise<void>,
+  query = '?model=/models/tiny/&variant=fp32&engine=wasm',
+) {
   const browser = await launchWithFakeMic(path);
   try {
     const page = await browser.newPage();
-    await page.goto('/?model=/models/tiny/&variant=fp32&engine=wasm');
+    await page.goto(`/${query}`);
     await expect(page.getByTestId('engine')).toBeVisible({ timeout: 60_000 });
     await page.getByTestId('record').click();
     await expect(page.getByTestId('status')).toContainText('Recording');
@@ -72,9 +77,10 @@ async function recordLive(path: string, seconds: number, watch?: (page: Page) =>
       .toBeGreaterThanOrEqual(seconds + 0.5);
     await page.getByTestId('stop').click();
     await watching;
-    // Every final is out: no partial, no backlog.
-    await expect(page.locator('[data-segment="partial"]')).toHaveCount(0, { timeout: 60_000 });
-    await expect(page.getByTestId('live-backlog')).toHaveCount(0, { timeout: 60_000 });
+    // Every final is out: no partial, no backlog, the session's figures are in.
+    await expect(page.locator('[data-segment="partial"]')).toHaveCount(0, { timeout: 120_000 });
+    await expect(page.getByTestId('live-backlog')).toHaveCount(0, { timeout: 120_000 });
+    await expect(page.getByTestId('vad-stats')).toBeAttached({ timeout: 120_000 });
     await page.getByTestId('details').locator('summary').click();
     await expect(page.getByTestId('capture-stats')).toBeVisible();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
@@ -203,6 +209,45 @@ test('40 s of continuous speech: partial text first, finals that never change, <
       uncovered,
       `loud blocks outside every segment at ${uncovered.slice(0, 5).map((t) => t.toFixed(2))} s`,
     ).toEqual([]);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('on WebGPU: the VAD keeps running while the model decodes (no stall), and each final equals the Node decode', async () => {
+  test.setTimeout(420_000);
+  // sokuji's trap: a WASM VAD beside a WebGPU decode on one onnxruntime hung their worker.
+  const fx = fixture('live-webgpu', ['en/lj-LJ001-0002.wav', 'en/lj-LJ001-0004.wav'], 1.5);
+  const {
+    page,
+    browser,
+    finals: got,
+    recording,
+  } = await recordLive(fx.path, fx.seconds, undefined, '?model=/models/tiny/&variant=fp32&engine=webgpu');
+  try {
+    await expect(page.getByTestId('engine')).toHaveAttribute('data-provider', 'webgpu');
+    const v = page.getByTestId('vad-stats');
+    const stat = async (name: string) => Number(await v.getAttribute(name));
+    const s = {
+      frames: await stat('data-vad-frames'),
+      whileDecoding: await stat('data-while-decoding'),
+      maxLagMs: await stat('data-max-lag-ms'),
+      vadMs: await stat('data-vad-ms'),
+      decodes: await stat('data-decodes'),
+    };
+    const figures = JSON.stringify(s);
+    console.log(`[live webgpu] ${figures}`);
+    test.info().annotations.push({ type: 'live-webgpu', description: figures });
+    // Every frame of the recording went through the VAD, many of them while a GPU decode was in flight.
+    expect(s.frames, figures).toBe(Math.floor(recording.length / 512));
+    expect(s.whileDecoding, figures).toBeGreaterThan(0);
+    expect(s.maxLagMs, figures).toBeLessThan(1000);
+    expect(got, figures).toHaveLength(2);
+    for (const [i, f] of got.entries()) {
+      const wav = resolve(E2E_FIXTURES, `live-webgpu-segment-${i}.wav`);
+      writeFileSync(wav, encodeWavFloat32(recording.slice(f.startSample, f.endSample), RATE));
+      expect(f.text, `segment ${i}`).toBe(referenceDecode('tiny', 'fp32', wav).text);
+    }
   } finally {
     await browser.close();
   }

@@ -34,7 +34,7 @@ test.afterEach(async () => server.stop());
 
 const appUrl = (extra = '') => `/?model=${encodeURIComponent(server.url)}&variant=fp32&engine=wasm&chunkKiB=64${extra}`;
 const engineLine = (page: Page) => page.getByTestId('engine');
-const modelAlert = (page: Page) => page.locator('transcriber-panel [role=alert]');
+const modelAlert = (page: Page) => page.locator('model-setup [role=alert]');
 
 async function expectStoredIntact(page: Page) {
   const stored = await storedFiles(page, ID);

@@ -2,7 +2,6 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
 import { EngineController } from '../controllers/engine-controller.ts';
-import { MicController } from '../controllers/mic-controller.ts';
 import { ModelChoice } from '../controllers/model-choice.ts';
 import { registerServiceWorker, type UpdateHandle } from '../lib/service-worker.ts';
 import './dictation-panel.ts';
@@ -20,7 +19,6 @@ import './storage-panel.ts';
 @customElement('asr-app')
 export class AsrApp extends LitElement {
   private readonly engine = new EngineController(this);
-  private readonly mic = new MicController(this, this.engine);
   private readonly choice = new ModelChoice(this.engine);
 
   /** A new service worker is waiting: the update prompt. */
@@ -122,7 +120,6 @@ export class AsrApp extends LitElement {
       <model-setup .engine=${this.engine} .choice=${this.choice}></model-setup>
       <dictation-panel
         .engine=${this.engine}
-        .mic=${this.mic}
         @transcribe-recording=${(e: CustomEvent<{ sessionId: number; seconds: number }>) =>
           this.files?.transcribeRecording(e.detail.sessionId, e.detail.seconds)}
       ></dictation-panel>

@@ -3,7 +3,7 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
 import type { DeviceReport, ErrorInfo } from '../../workers/protocol.ts';
 import { EngineUpdates, type EngineController } from '../controllers/engine-controller.ts';
-import type { MicController } from '../controllers/mic-controller.ts';
+import { MicController } from '../controllers/mic-controller.ts';
 import { formatDuration } from '../lib/format.ts';
 import { asErrorInfo } from '../lib/messages.ts';
 import { errorAlert, errorAlertStyles } from './error-alert.ts';
@@ -25,7 +25,8 @@ const TOGGLE_KEYS = new Set([' ', 'r', 'R']);
 @customElement('dictation-panel')
 export class DictationPanel extends LitElement {
   @property({ attribute: false }) engine!: EngineController;
-  @property({ attribute: false }) mic!: MicController;
+  /** The microphone belongs to this screen: its state changes re-render it. */
+  readonly mic = new MicController(this, () => this.engine);
   @state() private device: DeviceReport | null = null;
   @state() private deviceError: string | null = null;
   @state() private downloadError: ErrorInfo | null = null;
@@ -86,11 +87,7 @@ export class DictationPanel extends LitElement {
         color: var(--muted);
       }
       .interrupted {
-        margin-top: 0.75rem;
-        padding: 0.6rem 0.8rem;
-        border-left: 4px solid #e0a526;
-        background: var(--bg);
-        border-radius: 0.25rem;
+        margin-top: 0.5rem;
       }
       kbd {
         font-size: 0.75rem;
@@ -215,6 +212,27 @@ export class DictationPanel extends LitElement {
     }
   }
 
+  /** What voice activity detection cost in the last live recording (a VAD frame is 32 ms of audio). */
+  private renderVadStats() {
+    const v = this.engine.live.stats;
+    if (!v || !v.vadFrames) return nothing;
+    const audioSec = (v.vadFrames * 512) / SAMPLE_RATE_HZ;
+    return html`<dl
+      data-testid="vad-stats"
+      data-vad-frames=${v.vadFrames}
+      data-vad-ms=${v.vadMs.toFixed(1)}
+      data-max-lag-ms=${v.maxVadLagMs.toFixed(1)}
+      data-while-decoding=${v.framesWhileDecoding}
+      data-decodes=${v.decodes}
+    >
+      <dt>Voice detection</dt>
+      <dd>
+        ${(v.vadMs / audioSec).toFixed(1)} ms per second of audio · longest wait ${Math.round(v.maxVadLagMs)} ms ·
+        ${v.framesWhileDecoding} of ${v.vadFrames} frames while the model decoded (${v.decodes} decodes)
+      </dd>
+    </dl>`;
+  }
+
   private renderDiagnostics() {
     const finished = this.engine.finished.get(this.mic.sessionId);
     const mic = this.mic;
@@ -240,6 +258,7 @@ export class DictationPanel extends LitElement {
           }
         </dd>
       </dl>
+      ${this.renderVadStats()}
       ${
         finished
           ? html`<dl data-testid="capture-stats">
@@ -299,7 +318,7 @@ export class DictationPanel extends LitElement {
                 <span class="icon" aria-hidden="true">●</span>Record
               </button>`
         }
-        <span class="elapsed" data-testid="elapsed" data-samples=${samples} aria-label="Elapsed time"
+        <span class="elapsed" data-testid="elapsed" data-elapsed-samples=${samples} aria-label="Elapsed time"
           >${formatDuration(samples / SAMPLE_RATE_HZ)}</span
         >
         <div class="meter-row">
@@ -310,12 +329,9 @@ export class DictationPanel extends LitElement {
       <div class="status" role="status" data-testid="status">${this.status()}</div>
       ${
         mic.state === 'interrupted'
-          ? html`<div class="interrupted" role="alert" data-testid="interrupted">
-              The system paused the microphone (a call, Siri or the lock screen). What was said until then is kept.
-              <div class="row" style="margin-top:.5rem">
-                <button class="primary" @click=${() => this.mic.resume()} data-testid="resume">Resume</button>
-                <button @click=${() => this.mic.stop()}>Stop here</button>
-              </div>
+          ? html`<div class="row interrupted" data-testid="interrupted">
+              <button class="primary" @click=${() => this.mic.resume()} data-testid="resume">Resume</button>
+              <button @click=${() => this.mic.stop()}>Stop here</button>
             </div>`
           : nothing
       }

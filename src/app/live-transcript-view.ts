@@ -114,6 +114,7 @@ export class LiveTranscriptView extends LitElement {
                   data-start-sample=${Math.round(l.start * 16_000)}
                   data-end-sample=${Math.round((l.end ?? l.start) * 16_000)}
                   data-engine=${l.engine ?? ''}
+                  data-at-sample=${l.atSample ?? ''}
                 >
                   <span class="time">${formatDuration(l.start)}</span>
                   <span class=${l.error ? 'error' : 'text'} data-text=${l.text}

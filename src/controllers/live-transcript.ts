@@ -3,7 +3,7 @@
  * text, built from the worker's `live-event`s.  Recordings append: Stop and Record again continue the same
  * transcript, each recording's times following the previous one's length.
  */
-import type { LiveEvent } from '../../workers/asr/contract.ts';
+import type { LiveEvent, LiveStats } from '../../workers/asr/contract.ts';
 
 export interface LiveLine {
   id: string;
@@ -17,6 +17,8 @@ export interface LiveLine {
   error?: string;
   /** A note, not speech: the system paused the microphone here for this many seconds (nothing was heard). */
   gapSec?: number;
+  /** Samples captured (16 kHz, this recording) when the final was ready. */
+  atSample?: number;
 }
 
 export class LiveTranscript {
@@ -24,6 +26,8 @@ export class LiveTranscript {
   lines: LiveLine[] = [];
   backlog = { segments: 0, seconds: 0 };
   error: string | null = null;
+  /** The last finished recording's voice activity detection figures. */
+  stats: LiveStats | null = null;
   /** A recording is being transcribed (until its `done`). */
   active = false;
   /** Recordings the worker transcribes live (they need no whole-recording pass). */
@@ -71,6 +75,7 @@ export class LiveTranscript {
           text: e.text,
           final: true,
           engine: e.engine,
+          atSample: e.atSample,
           ...(e.error ? { error: e.error } : {}),
         };
         // Finals stay in time order ahead of any partial.
@@ -83,6 +88,7 @@ export class LiveTranscript {
         this.backlog = { segments: e.segments, seconds: e.seconds };
         break;
       case 'done':
+        this.stats = e.stats;
         this.active = false;
         this.backlog = { segments: 0, seconds: 0 };
         break;

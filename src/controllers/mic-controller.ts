@@ -68,7 +68,8 @@ export class MicController implements ReactiveController {
 
   constructor(
     private readonly host: ReactiveControllerHost,
-    private readonly engine: EngineController,
+    /** The app's engine (a getter: the host may receive it as a property after construction). */
+    private readonly engineOf: () => EngineController,
   ) {
     host.addController(this);
     const rate = Number(new URLSearchParams(location.search).get('contextRate'));
@@ -84,6 +85,10 @@ export class MicController implements ReactiveController {
     document.removeEventListener('visibilitychange', this.onVisibility);
     window.removeEventListener('pagehide', this.onPageHide);
     void this.stop();
+  }
+
+  private get engine(): EngineController {
+    return this.engineOf();
   }
 
   private set(state: MicState, error: ErrorInfo | null = this.error): void {
@@ -193,7 +198,10 @@ export class MicController implements ReactiveController {
   async resume(): Promise<void> {
     if (this.state !== 'interrupted' || !this.context) return;
     await this.context.resume().catch(() => undefined);
-    if (this.context.state === 'running') this.set('recording', null);
+    if (this.context?.state === 'running' && this.state === 'interrupted') {
+      this.noteResumed();
+      this.set('recording', null);
+    }
   }
 
   private acquireLock(): Promise<boolean> {

@@ -63,7 +63,20 @@ describe('live session', () => {
     }
     // Partials at most about once a second (3.2 s of speech in segment 1 → at most 4).
     expect(partials.filter((p) => p.id === 1).length).toBeLessThanOrEqual(4);
-    expect(events.at(-1)).toEqual({ type: 'done' });
+    // Latency in audio time: a final is ready the hangover after the speech (500 ms, less the 100 ms tail already
+    // in the segment) plus the 50 ms decode, rounded up to the 32 ms frames the fake clock moves by.
+    for (const f of finals) {
+      const after = (f.atSample - f.end * 16_000) / 16_000;
+      expect(after, `final ${f.id}`).toBeGreaterThanOrEqual(0.4 + 0.05);
+      expect(after, `final ${f.id}`).toBeLessThanOrEqual(0.4 + 0.05 + 0.064);
+    }
+    // Every frame went through the VAD, some while a decode was in flight, none waiting (the fake VAD is instant).
+    const done = events.at(-1) as Extract<LiveEvent, { type: 'done' }>;
+    expect(done.type).toBe('done');
+    expect(done.stats.vadFrames).toBe(probs.length);
+    expect(done.stats.framesWhileDecoding).toBeGreaterThan(0);
+    expect(done.stats.maxVadLagMs).toBe(0);
+    expect(done.stats.decodes).toBe(partials.length + finals.length);
   });
 
   test('a decoder slower than speech: partials stop, finals queue and all arrive, backlog is reported', async () => {
@@ -124,7 +137,7 @@ describe('live session', () => {
     const finishing = session.finish(store);
     session.cancel();
     await finishing;
-    expect(events.at(-1)).toEqual({ type: 'done' });
+    expect(events.at(-1)?.type).toBe('done');
     expect(events.filter((e) => e.type === 'done')).toHaveLength(1);
   });
 });

@@ -220,6 +220,19 @@ export type TranscribeEvent =
   | { type: 'engine-switch'; index: number; from: string; to: string; reason: string };
 
 /** Live dictation's events for one recording (workers/asr/live.ts), sent to the page as they happen. */
+/** What live dictation's voice activity detection cost over a recording, and whether a decode ever stalled it. */
+export interface LiveStats {
+  /** VAD frames run (512 samples, 32 ms each). */
+  vadFrames: number;
+  /** Time inside the VAD's model calls, in all. */
+  vadMs: number;
+  /** The longest a frame waited between arriving from the capture and its VAD result. */
+  maxVadLagMs: number;
+  /** Frames whose VAD ran while a decode was in flight (concurrency with the model, not turn-taking). */
+  framesWhileDecoding: number;
+  decodes: number;
+}
+
 export type LiveEvent =
   /** This recording is transcribed live (sent when it starts). */
   | { type: 'listening' }
@@ -228,12 +241,22 @@ export type LiveEvent =
   /** Volatile text of the open segment so far. */
   | { type: 'partial'; id: number; start: number; text: string }
   /** The segment's final text (empty when nothing was recognised); `error` when its decode failed. */
-  | { type: 'final'; id: number; start: number; end: number; text: string; engine: string; error?: string }
+  | {
+      type: 'final';
+      id: number;
+      start: number;
+      end: number;
+      text: string;
+      engine: string;
+      error?: string;
+      /** Samples captured (16 kHz) when the final was ready: its latency in audio time is this minus the speech end. */
+      atSample: number;
+    }
   /** The open segment turned out not to be speech: forget its partial text. */
   | { type: 'discard'; id: number }
   /** Finals waiting (not counting the one decoding): how many and how much audio. */
   | { type: 'backlog'; segments: number; seconds: number }
-  /** Every final is out (after finish()). */
-  | { type: 'done' }
+  /** Every final is out (after finish()), and what the voice activity detection cost. */
+  | { type: 'done'; stats: LiveStats }
   /** Live text stopped (the VAD failed); the recording goes on. */
   | { type: 'error'; message: string };

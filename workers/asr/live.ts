@@ -12,7 +12,7 @@
  * the device or the server); the tests inject fakes.
  */
 import { SAMPLE_RATE_HZ } from '../constants.ts';
-import type { LiveEvent } from './contract.ts';
+import type { LiveEvent, LiveStats } from './contract.ts';
 import {
   Segmenter,
   VAD_FRAME_SAMPLES,
@@ -63,6 +63,11 @@ export class LiveSession {
   private vadFailed = false;
   private finished: (() => void) | null = null;
   private readonly done: Promise<void>;
+  /** The recording as last fed (its length is the capture position). */
+  private source: Source | null = null;
+  /** When the capture had delivered how many samples (pruned as the VAD passes them), for the VAD's lag. */
+  private readonly arrivals: { samples: number; at: number }[] = [];
+  private readonly stats: LiveStats = { vadFrames: 0, vadMs: 0, maxVadLagMs: 0, framesWhileDecoding: 0, decodes: 0 };
 
   constructor(private readonly o: LiveOptions) {
     this.segmenter = new Segmenter(o.segmenter);
@@ -72,6 +77,9 @@ export class LiveSession {
 
   /** New audio is in `source` (the recording so far): run the VAD over every whole frame not seen yet. */
   feed(source: Source): void {
+    this.source = source;
+    const last = this.arrivals.at(-1);
+    if (!last || source.length > last.samples) this.arrivals.push({ samples: source.length, at: this.now() });
     if (this.pumping) return;
     const run = this.pump(source);
     this.pumping = run;
@@ -88,7 +96,10 @@ export class LiveSession {
       while (this.next + VAD_FRAME_SAMPLES <= source.length && !this.controller.signal.aborted && !this.vadFailed) {
         const frame = source.view(this.next, this.next + VAD_FRAME_SAMPLES).slice();
         this.next += VAD_FRAME_SAMPLES;
+        const whileDecoding = this.decoding;
+        const t0 = this.now();
         const p = await this.o.probability(frame);
+        this.account(t0, whileDecoding);
         this.handle(this.segmenter.push(frame, p));
       }
     } catch (err) {
@@ -101,6 +112,17 @@ export class LiveSession {
       });
       this.handle(this.segmenter.flush());
     }
+  }
+
+  /** One VAD frame ran from `t0` to now: its cost, and how long it waited since its last sample arrived. */
+  private account(t0: number, whileDecoding: boolean): void {
+    const now = this.now();
+    this.stats.vadFrames++;
+    this.stats.vadMs += now - t0;
+    if (whileDecoding || this.decoding) this.stats.framesWhileDecoding++;
+    while (this.arrivals.length > 1 && this.arrivals[1]!.samples <= this.next) this.arrivals.shift();
+    const arrived = this.arrivals.find((a) => a.samples >= this.next);
+    if (arrived) this.stats.maxVadLagMs = Math.max(this.stats.maxVadLagMs, now - arrived.at);
   }
 
   /** The recording ended: the last frames, then every final.  Resolves when `done` has been sent. */
@@ -125,7 +147,7 @@ export class LiveSession {
     this.controller.abort(new DOMException('live session cancelled', 'AbortError'));
     this.finals.length = 0;
     if (this.finished) {
-      this.o.emit({ type: 'done' });
+      this.o.emit({ type: 'done', stats: { ...this.stats } });
       this.finished();
       this.finished = null;
     }
@@ -179,7 +201,7 @@ export class LiveSession {
       return;
     }
     if (this.finishing && !this.pumping && this.finished) {
-      this.o.emit({ type: 'done' });
+      this.o.emit({ type: 'done', stats: { ...this.stats } });
       this.finished();
       this.finished = null;
     }
@@ -187,6 +209,7 @@ export class LiveSession {
 
   private async run(segment: Segment, kind: 'partial' | 'final'): Promise<void> {
     this.decoding = true;
+    this.stats.decodes++;
     try {
       const r = await this.o.decoder.decode(segment.audio, kind, this.controller.signal);
       if (kind === 'final') {
@@ -197,6 +220,7 @@ export class LiveSession {
           end: sec(segment.end),
           text: r.text,
           engine: r.engine,
+          atSample: this.source?.length ?? segment.end,
         });
       } else if (this.openId === segment.id) {
         this.o.emit({ type: 'partial', id: segment.id, start: sec(segment.start), text: r.text });
@@ -211,6 +235,7 @@ export class LiveSession {
           text: '',
           engine: '',
           error: err instanceof Error ? err.message : String(err),
+          atSample: this.source?.length ?? segment.end,
         });
       }
     } finally {

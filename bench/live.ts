@@ -1,0 +1,138 @@
+/**
+ * `npm run bench -- live`: live dictation in Chromium with the fake microphone, the tiny model on WASM (fp32).
+ *  - End of speech → final text, per utterance of a fixture (LJ Speech clips trimmed to the voice, 1.5 s apart): the
+ *    audio captured between the utterance's true end and the moment its final was ready (the worker stamps each final
+ *    with the capture position), so in audio time, which runs at the wall clock's pace while recording.  It is the
+ *    hangover (the end of speech is only known after 500 ms below the threshold) plus the decode; the goal is
+ *    ≤ hangover + 300 ms.  The screen shows a final in the next frame after the worker sends it.
+ *  - The VAD's cost per second of audio, and the longest a frame waited for it.
+ */
+import { chromium } from '@playwright/test';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+import { CHROMIUM_ARGS } from '../playwright.config.ts';
+import { start } from '../server/server.ts';
+import { SEGMENTER_DEFAULTS } from '../workers/asr/vad/segmenter.ts';
+import { decodeWav, encodeWav16, toMono } from '../workers/dsp/wav.ts';
+import { bestAlignment } from '../e2e/helpers/audio.ts';
+import { ARTIFACTS, speechPath } from '../tests/helpers/data.ts';
+import { median, percentile, ROOT, table } from './common.ts';
+
+const PORT = 4393;
+const RATE = 16_000;
+const CLIPS = [
+  'en/lj-LJ001-0002.wav',
+  'en/lj-LJ001-0004.wav',
+  'en/lj-LJ001-0011.wav',
+  'en/lj-LJ001-0003.wav',
+  'en/lj-LJ001-0005.wav',
+  'en/lj-LJ001-0007.wav',
+  'en/lj-LJ001-0010.wav',
+  'en/lj-LJ001-0001.wav',
+];
+const GAP_SEC = 1.5;
+
+function fixture(): { path: string; audio: Float32Array; ends: number[] } {
+  const clips = CLIPS.map((f) => toMono(decodeWav(new Uint8Array(readFileSync(speechPath(f)))).channels));
+  const gap = Math.round(GAP_SEC * RATE);
+  const total = gap + clips.reduce((n, c) => n + c.length + gap, 0) + RATE;
+  const audio = new Float32Array(total);
+  const ends: number[] = [];
+  let at = gap;
+  for (const c of clips) {
+    audio.set(c, at);
+    at += c.length;
+    ends.push(at);
+    at += gap;
+  }
+  const path = resolve(mkdtempSync(resolve(tmpdir(), 'bench-live-')), 'utterances.wav');
+  writeFileSync(path, encodeWav16(audio, RATE));
+  return { path, audio, ends };
+}
+
+export async function benchLive(): Promise<void> {
+  console.log('\n## live: end of speech → final text, and the VAD’s cost (tiny model, WASM, fake microphone)');
+  const fx = fixture();
+  const seconds = fx.audio.length / RATE;
+  const server = await start({
+    port: PORT,
+    host: '127.0.0.1',
+    dist: resolve(ROOT, 'dist'),
+    models: resolve(ARTIFACTS, 'models'),
+    quiet: true,
+  });
+  const browser = await chromium.launch({
+    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    args: [
+      ...CHROMIUM_ARGS,
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${fx.path}%noloop`,
+    ],
+    ignoreDefaultArgs: ['--mute-audio'],
+  });
+  try {
+    const page = await browser.newPage({ acceptDownloads: true });
+    await page.goto(`http://127.0.0.1:${PORT}/?model=/models/tiny/&variant=fp32&engine=wasm`);
+    await page.getByTestId('engine').waitFor({ timeout: 120_000 });
+    await page.getByTestId('record').click();
+    await page.getByTestId('stop').waitFor();
+    const elapsed = async () => Number(await page.getByTestId('elapsed').getAttribute('data-elapsed-samples'));
+    while ((await elapsed()) < (seconds + 0.5) * RATE) await page.waitForTimeout(200);
+    await page.getByTestId('stop').click();
+    await page.getByTestId('vad-stats').waitFor({ state: 'attached', timeout: 120_000 });
+    const finals = await page.locator('[data-segment="final"]').evaluateAll((els) =>
+      els.map((e) => ({
+        end: Number(e.getAttribute('data-end-sample')),
+        at: Number(e.getAttribute('data-at-sample')),
+      })),
+    );
+    const v = page.getByTestId('vad-stats');
+    const stat = async (name: string) => Number(await v.getAttribute(name));
+    const vad = {
+      frames: await stat('data-vad-frames'),
+      ms: await stat('data-vad-ms'),
+      maxLag: await stat('data-max-lag-ms'),
+    };
+    await page.getByTestId('details').locator('summary').click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
+    const recording = toMono(decodeWav(new Uint8Array(readFileSync((await download.path())!))).channels);
+    // Where the fixture sits in the recording (the fake microphone starts playing before Record).
+    const { lag } = bestAlignment(recording, fx.audio, 3 * RATE);
+    const latencies: number[] = [];
+    for (const end of fx.ends) {
+      const trueEnd = end + lag;
+      // The final whose segment ends nearest after the utterance's true end.
+      const f = finals.find((x) => Math.abs(x.end - trueEnd) < 0.5 * RATE);
+      if (f) latencies.push((f.at - trueEnd) / RATE);
+    }
+    const hangover = SEGMENTER_DEFAULTS.hangoverMs / 1000;
+    const ms = (s: number) => `${Math.round(s * 1000)} ms`;
+    const audioSec = (vad.frames * 512) / RATE;
+    console.log(
+      table([
+        ['figure', 'median', 'p95', 'goal'],
+        [
+          `end of speech → final (${latencies.length}/${fx.ends.length} utterances)`,
+          ms(median(latencies)),
+          ms(percentile(latencies, 95)),
+          `≤ ${ms(hangover + 0.3)} (hangover ${ms(hangover)} + 300 ms)`,
+        ],
+        [
+          'of which after the hangover (decode and queueing)',
+          ms(median(latencies) - hangover),
+          ms(percentile(latencies, 95) - hangover),
+          '≤ 300 ms',
+        ],
+        ['VAD per second of audio', `${(vad.ms / audioSec).toFixed(1)} ms`, '', `${vad.frames} frames`],
+        ['longest wait of a VAD frame', `${Math.round(vad.maxLag)} ms`, '', ''],
+      ]),
+    );
+    if (latencies.length < fx.ends.length)
+      console.log(`note: ${fx.ends.length - latencies.length} utterance(s) had no final ending at their speech`);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
