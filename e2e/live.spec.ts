@@ -233,6 +233,8 @@ test('on WebGPU: the VAD keeps running while the model decodes (no stall), and e
       whileDecoding: await stat('data-while-decoding'),
       maxLagMs: await stat('data-max-lag-ms'),
       vadMs: await stat('data-vad-ms'),
+      idleFrames: await stat('data-idle-frames'),
+      idleVadMs: await stat('data-idle-vad-ms'),
       decodes: await stat('data-decodes'),
     };
     const figures = JSON.stringify(s);

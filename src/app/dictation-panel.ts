@@ -216,19 +216,23 @@ export class DictationPanel extends LitElement {
   private renderVadStats() {
     const v = this.engine.live.stats;
     if (!v || !v.vadFrames) return nothing;
-    const audioSec = (v.vadFrames * 512) / SAMPLE_RATE_HZ;
+    // Its own cost from the frames run with no decode in flight (during one, a call also waits for the decoder).
+    const perSecond = v.idleFrames ? v.idleVadMs / ((v.idleFrames * 512) / SAMPLE_RATE_HZ) : null;
     return html`<dl
       data-testid="vad-stats"
       data-vad-frames=${v.vadFrames}
       data-vad-ms=${v.vadMs.toFixed(1)}
+      data-idle-frames=${v.idleFrames}
+      data-idle-vad-ms=${v.idleVadMs.toFixed(1)}
       data-max-lag-ms=${v.maxVadLagMs.toFixed(1)}
       data-while-decoding=${v.framesWhileDecoding}
       data-decodes=${v.decodes}
     >
       <dt>Voice detection</dt>
       <dd>
-        ${(v.vadMs / audioSec).toFixed(1)} ms per second of audio · longest wait ${Math.round(v.maxVadLagMs)} ms ·
-        ${v.framesWhileDecoding} of ${v.vadFrames} frames while the model decoded (${v.decodes} decodes)
+        ${perSecond === null ? '' : `${perSecond.toFixed(1)} ms per second of audio · `}longest wait
+        ${Math.round(v.maxVadLagMs)} ms · ${v.framesWhileDecoding} of ${v.vadFrames} frames while the model decoded
+        (${v.decodes} decodes)
       </dd>
     </dl>`;
   }

@@ -22,10 +22,17 @@ async function simulate(probs: number[], decodeMs: number, partialEveryMs = 1000
     // The frame's first sample carries its index.
     probability: async (frame) => probs[frame[0] as number] ?? 0,
     decoder: {
-      decode: async (samples, kind) => {
+      decode: async (samples, kind, signal) => {
         decodes.push({ kind, samples: samples.length });
         const until = clock + decodeMs;
-        while (clock < until) await new Promise((r) => setTimeout(r, 0));
+        // Like the model host: a decode stops between steps once its signal is aborted.
+        while (clock < until) {
+          await new Promise((r) => setTimeout(r, 0));
+          if (signal.aborted) {
+            decodes.at(-1)!.kind += ' (stopped)';
+            throw signal.reason;
+          }
+        }
         return { text: `${kind}:${samples.length}`, engine: 'fake' };
       },
     },
@@ -75,8 +82,25 @@ describe('live session', () => {
     expect(done.type).toBe('done');
     expect(done.stats.vadFrames).toBe(probs.length);
     expect(done.stats.framesWhileDecoding).toBeGreaterThan(0);
+    expect(done.stats.idleFrames + done.stats.framesWhileDecoding).toBe(probs.length);
     expect(done.stats.maxVadLagMs).toBe(0);
     expect(done.stats.decodes).toBe(partials.length + finals.length);
+  });
+
+  test('a partial still decoding when its segment closes is stopped: the final does not wait for it', async () => {
+    // 1.9 s of speech; partials start 1 s apart and take 600 ms, so the second one (from ~2.0 s) is still running
+    // when the segment closes (~2.4 s: the last speech frame + the 500 ms hangover).
+    const probs = [...quiet(5), ...speech(60), ...quiet(60)];
+    const { events, decodes } = await simulate(probs, 600);
+    expect(decodes.map((d) => d.kind)).toEqual(['partial', 'partial (stopped)', 'final']);
+    const finals = events.filter((e): e is Extract<LiveEvent, { type: 'final' }> => e.type === 'final');
+    expect(finals).toHaveLength(1);
+    // Ready the hangover (less the tail) plus one decode after the speech, not after the partial's remaining time.
+    const after = (finals[0]!.atSample - finals[0]!.end * 16_000) / 16_000;
+    expect(after).toBeGreaterThanOrEqual(0.4 + 0.6);
+    expect(after).toBeLessThanOrEqual(0.4 + 0.6 + 0.064);
+    // The stopped partial's text is never shown.
+    expect(events.filter((e) => e.type === 'partial')).toHaveLength(1);
   });
 
   test('a decoder slower than speech: partials stop, finals queue and all arrive, backlog is reported', async () => {

@@ -224,8 +224,11 @@ export type TranscribeEvent =
 export interface LiveStats {
   /** VAD frames run (512 samples, 32 ms each). */
   vadFrames: number;
-  /** Time inside the VAD's model calls, in all. */
+  /** Time inside the VAD's model calls, in all (a call made during a decode also waits for the decoder's turns). */
   vadMs: number;
+  /** Frames run with no decode in flight, and their time: the VAD's own cost. */
+  idleFrames: number;
+  idleVadMs: number;
   /** The longest a frame waited between arriving from the capture and its VAD result. */
   maxVadLagMs: number;
   /** Frames whose VAD ran while a decode was in flight (concurrency with the model, not turn-taking). */

@@ -4,7 +4,8 @@
  *  - A closed segment's final decode is queued; finals run in order and never change once sent.
  *  - While a segment is open, its audio so far is decoded again as a partial at most every `partialEveryMs`, only
  *    when nothing else is decoding and no final is waiting (partials stop first when the engine falls behind;
- *    finals are never dropped) and only when at least `partialMinNewMs` of audio came since the last one.
+ *    finals are never dropped) and only when at least `partialMinNewMs` of audio came since the last one.  A partial
+ *    still decoding when its segment closes is stopped: the final decode starts without waiting for it.
  *  - `backlog` events say how far behind the finals are.  `finish()` (Stop) flushes the open segment and resolves
  *    once every final has been decoded.
  *
@@ -56,6 +57,8 @@ export class LiveSession {
   private next = 0;
   private pumping: Promise<void> | null = null;
   private decoding = false;
+  /** The partial decode in flight and its segment: stopped when that segment closes (its final comes sooner). */
+  private partial: { id: number; abort: AbortController } | null = null;
   private openId: number | null = null;
   private lastPartialAt = -Infinity;
   private lastPartialSamples = 0;
@@ -67,7 +70,15 @@ export class LiveSession {
   private source: Source | null = null;
   /** When the capture had delivered how many samples (pruned as the VAD passes them), for the VAD's lag. */
   private readonly arrivals: { samples: number; at: number }[] = [];
-  private readonly stats: LiveStats = { vadFrames: 0, vadMs: 0, maxVadLagMs: 0, framesWhileDecoding: 0, decodes: 0 };
+  private readonly stats: LiveStats = {
+    vadFrames: 0,
+    vadMs: 0,
+    idleFrames: 0,
+    idleVadMs: 0,
+    maxVadLagMs: 0,
+    framesWhileDecoding: 0,
+    decodes: 0,
+  };
 
   constructor(private readonly o: LiveOptions) {
     this.segmenter = new Segmenter(o.segmenter);
@@ -120,6 +131,10 @@ export class LiveSession {
     this.stats.vadFrames++;
     this.stats.vadMs += now - t0;
     if (whileDecoding || this.decoding) this.stats.framesWhileDecoding++;
+    else {
+      this.stats.idleFrames++;
+      this.stats.idleVadMs += now - t0;
+    }
     while (this.arrivals.length > 1 && this.arrivals[1]!.samples <= this.next) this.arrivals.shift();
     const arrived = this.arrivals.find((a) => a.samples >= this.next);
     if (arrived) this.stats.maxVadLagMs = Math.max(this.stats.maxVadLagMs, now - arrived.at);
@@ -166,6 +181,8 @@ export class LiveSession {
         this.o.emit({ type: 'discard', id: e.id });
       } else {
         if (this.openId === e.segment.id) this.openId = null;
+        if (this.partial?.id === e.segment.id)
+          this.partial.abort.abort(new DOMException('the segment closed', 'AbortError'));
         this.finals.push(e.segment);
         this.backlog();
       }
@@ -210,8 +227,14 @@ export class LiveSession {
   private async run(segment: Segment, kind: 'partial' | 'final'): Promise<void> {
     this.decoding = true;
     this.stats.decodes++;
+    let signal = this.controller.signal;
+    if (kind === 'partial') {
+      const abort = new AbortController();
+      this.partial = { id: segment.id, abort };
+      signal = AbortSignal.any([this.controller.signal, abort.signal]);
+    }
     try {
-      const r = await this.o.decoder.decode(segment.audio, kind, this.controller.signal);
+      const r = await this.o.decoder.decode(segment.audio, kind, signal);
       if (kind === 'final') {
         this.o.emit({
           type: 'final',
@@ -239,6 +262,7 @@ export class LiveSession {
         });
       }
     } finally {
+      if (kind === 'partial') this.partial = null;
       this.decoding = false;
       this.schedule();
     }
