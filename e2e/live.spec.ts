@@ -240,9 +240,11 @@ test('on WebGPU: the VAD keeps running while the model decodes (no stall), and e
     const figures = JSON.stringify(s);
     console.log(`[live webgpu] ${figures}`);
     test.info().annotations.push({ type: 'live-webgpu', description: figures });
-    // Every frame of the recording went through the VAD, many of them while a GPU decode was in flight.
+    // Every frame of the recording went through the VAD.
     expect(s.frames, figures).toBe(Math.floor(recording.length / 512));
-    expect(s.whileDecoding, figures).toBeGreaterThan(0);
+    // A frame counts when its VAD started and finished within one decode: serialised behind the decodes (a stall),
+    // none would.  Measured here: 349 of 413 frames; the longest wait 460-620 ms (SwiftShader shares the 2 cores).
+    expect(s.whileDecoding, figures).toBeGreaterThan(s.frames / 2);
     expect(s.maxLagMs, figures).toBeLessThan(1000);
     expect(got, figures).toHaveLength(2);
     for (const [i, f] of got.entries()) {

@@ -231,3 +231,32 @@ test('settings list the stored model with its size, pause keeps a partial downlo
   await expect(row).toHaveCount(0);
   expect(await storedFiles(page, ID)).toEqual([]);
 });
+
+test('a returning visit loads the stored model by itself without fetching it; one the planner would download waits for Download', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  // First visit: fp32 chosen explicitly is stored; the app remembers the model's address and engine.
+  await page.goto(appUrl());
+  await expect(engineLine(page)).toHaveAttribute('data-variant', 'fp32', { timeout: 60_000 });
+
+  // Next visit without parameters: the planner's own choice for this device is not the stored fp32, so nothing loads
+  // and nothing is fetched but the manifest; the card offers the download, without an error.
+  server.resetCounts();
+  await page.goto('/?chunkKiB=64');
+  await expect(page.getByTestId('load-model')).toHaveText('Download', { timeout: 30_000 });
+  await expect(modelAlert(page)).toHaveCount(0);
+  await expect(engineLine(page)).toHaveCount(0);
+  expect([...server.served.keys()].filter((p) => p !== 'manifest.json')).toEqual([]);
+  await page.getByTestId('load-model').click();
+  await expect(engineLine(page)).toBeVisible({ timeout: 60_000 });
+  const variant = await engineLine(page).getAttribute('data-variant');
+  expect(variant).not.toBe('fp32');
+
+  // And the visit after that loads it by itself, from this browser's storage: not one byte of it is fetched.
+  server.resetCounts();
+  await page.goto('/?chunkKiB=64');
+  await expect(engineLine(page)).toHaveAttribute('data-variant', variant!, { timeout: 60_000 });
+  await expect(engineLine(page)).toHaveAttribute('data-storage', 'stored');
+  expect([...server.served.keys()].filter((p) => p !== 'manifest.json')).toEqual([]);
+});

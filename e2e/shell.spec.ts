@@ -34,6 +34,22 @@ test('the app shell renders its main controls', async ({ page }, testInfo) => {
   expect(errors).toEqual([]);
 });
 
+test('on a phone (390×844, portrait) the model card and the Record button fit the first screen', async ({
+  browser,
+}) => {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await page.goto('/');
+  const record = page.getByTestId('record');
+  await expect(page.getByTestId('load-model')).toBeVisible();
+  const box = await record.boundingBox();
+  expect(box && box.y + box.height).toBeLessThan(844);
+  // Nothing wider than the screen.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  const shot = await page.screenshot({ fullPage: true });
+  await test.info().attach('phone', { body: shot, contentType: 'image/png' });
+  await page.close();
+});
+
 test('the record button is reachable by keyboard, and Space and R start and stop recording', async () => {
   const browser = await launchWithFakeMic(speechFile('en/jfk.wav'));
   const page = await browser.newPage();
@@ -52,12 +68,17 @@ test('the record button is reachable by keyboard, and Space and R start and stop
     );
   }
   expect(order).toEqual(['load-model', 'SUMMARY', 'record']);
-  // Space on the focused button presses it once (not twice through the shortcut).
-  await page.keyboard.press('Space');
+  // R on the focused button toggles once; the button keeps the focus (one element: Record becomes Stop).
+  await page.keyboard.press('r');
   await expect(page.getByTestId('stop')).toBeVisible();
+  await expect(page.getByTestId('stop')).toBeFocused();
+  await expect(page.getByTestId('stop')).toHaveAttribute('aria-pressed', 'true');
+  // Space on the focused Stop presses it once (the button's own activation, not also the shortcut).
   await page.keyboard.press('Space');
   await expect(page.getByTestId('record')).toBeVisible();
   await expect(page.getByTestId('status')).toContainText('Recorded');
+  await page.waitForTimeout(500);
+  await expect(page.getByTestId('record')).toBeVisible();
   // With focus nowhere in particular, R and Space are the shortcut.
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await page.keyboard.press('r');

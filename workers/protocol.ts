@@ -108,6 +108,7 @@ export type ErrorCode =
   | 'STORAGE_FULL'
   | 'STORAGE_UNAVAILABLE'
   | 'OFFLINE_NOT_STORED'
+  | 'NOT_STORED'
   | 'NOT_LOADED'
   | 'CONSENT_REQUIRED'
   | 'NO_ENGINE'
@@ -207,6 +208,11 @@ export interface ModelLoadOptions {
   chunkBytes?: number;
   /** Test hook: the store throws QuotaExceededError once this many bytes were written in this load. */
   quotaAfterBytes?: number;
+  /**
+   * A returning visit's load: only what this browser already stores completely (the planned variant at the served
+   * revision) may load; anything that would download fails with NOT_STORED before a byte is fetched.
+   */
+  ifStored?: boolean;
 }
 
 /** What the storage holds, for the settings panel. */

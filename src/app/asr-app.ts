@@ -120,6 +120,7 @@ export class AsrApp extends LitElement {
       <model-setup .engine=${this.engine} .choice=${this.choice}></model-setup>
       <dictation-panel
         .engine=${this.engine}
+        .choice=${this.choice}
         @transcribe-recording=${(e: CustomEvent<{ sessionId: number; seconds: number }>) =>
           this.files?.transcribeRecording(e.detail.sessionId, e.detail.seconds)}
       ></dictation-panel>

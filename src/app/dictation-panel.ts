@@ -4,6 +4,7 @@ import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
 import type { DeviceReport, ErrorInfo } from '../../workers/protocol.ts';
 import { EngineUpdates, type EngineController } from '../controllers/engine-controller.ts';
 import { MicController } from '../controllers/mic-controller.ts';
+import type { ModelChoice } from '../controllers/model-choice.ts';
 import { formatDuration } from '../lib/format.ts';
 import { asErrorInfo } from '../lib/messages.ts';
 import { errorAlert, errorAlertStyles } from './error-alert.ts';
@@ -25,6 +26,8 @@ const TOGGLE_KEYS = new Set([' ', 'r', 'R']);
 @customElement('dictation-panel')
 export class DictationPanel extends LitElement {
   @property({ attribute: false }) engine!: EngineController;
+  /** Told while dictation uses the model, so a reload with new settings waits for it. */
+  @property({ attribute: false }) choice: ModelChoice | undefined;
   /** The microphone belongs to this screen: its state changes re-render it. */
   readonly mic = new MicController(this, () => this.engine);
   @state() private device: DeviceReport | null = null;
@@ -59,6 +62,10 @@ export class DictationPanel extends LitElement {
         justify-content: center;
         gap: 0.15rem;
         box-shadow: 0 2px 8px rgb(0 0 0 / 0.2);
+      }
+      button.big[aria-disabled='true'] {
+        opacity: 0.6;
+        cursor: progress;
       }
       button.big.stop {
         background: #d64541;
@@ -148,6 +155,10 @@ export class DictationPanel extends LitElement {
       (report) => (this.device = report),
       (err: unknown) => (this.deviceError = asErrorInfo(err).detail),
     );
+  }
+
+  protected override updated(): void {
+    this.choice?.hold('dictation', this.mic.state !== 'idle' || this.engine.live.active);
   }
 
   private readonly onKey = (event: KeyboardEvent): void => {
@@ -302,26 +313,16 @@ export class DictationPanel extends LitElement {
     return html`<section aria-labelledby="rec-title">
       <h2 id="rec-title">Dictation</h2>
       <div class="recorder">
-        ${
-          recording
-            ? html`<button
-                class="big stop"
-                @click=${() => this.mic.stop()}
-                data-testid="stop"
-                aria-keyshortcuts="Space R"
-              >
-                <span class="icon" aria-hidden="true">■</span>Stop
-              </button>`
-            : html`<button
-                class="big"
-                @click=${() => this.mic.start()}
-                ?disabled=${busy}
-                data-testid="record"
-                aria-keyshortcuts="Space R"
-              >
-                <span class="icon" aria-hidden="true">●</span>Record
-              </button>`
-        }
+        <button
+          class=${recording ? 'big stop' : 'big'}
+          @click=${() => (busy ? undefined : recording ? this.mic.stop() : this.mic.start())}
+          aria-disabled=${busy ? 'true' : 'false'}
+          aria-pressed=${recording ? 'true' : 'false'}
+          aria-keyshortcuts="Space R"
+          data-testid=${recording ? 'stop' : 'record'}
+        >
+          <span class="icon" aria-hidden="true">${recording ? '■' : '●'}</span>${recording ? 'Stop' : 'Record'}
+        </button>
         <span class="elapsed" data-testid="elapsed" data-elapsed-samples=${samples} aria-label="Elapsed time"
           >${formatDuration(samples / SAMPLE_RATE_HZ)}</span
         >

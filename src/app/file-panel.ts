@@ -131,7 +131,7 @@ export class FilePanel extends LitElement {
     const routing = await this.choice.routing();
     const job = this.engine.transcribe(source, (e) => this.onEvent(e), this.choice.maxNewTokens, routing);
     this.job = job;
-    this.choice.setJobRunning(true);
+    this.choice.hold('file', true);
     try {
       this.result = await job.done;
       this.progress = 1;
@@ -147,7 +147,7 @@ export class FilePanel extends LitElement {
       this.error = asErrorInfo(err);
     } finally {
       this.job = null;
-      this.choice.setJobRunning(false);
+      this.choice.hold('file', false);
     }
   }
 

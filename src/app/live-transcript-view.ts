@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
 import type { LiveTranscript } from '../controllers/live-transcript.ts';
 import { formatDuration } from '../lib/format.ts';
 
@@ -96,31 +97,35 @@ export class LiveTranscriptView extends LitElement {
     const partial = t.lines.find((l) => !l.final);
     return html`<div class="box" @scroll=${(e: Event) => this.onScroll(e)} data-testid="live-transcript">
         <ol aria-live="polite" aria-label="Transcript">
-          ${finals.map((l) =>
-            l.gapSec !== undefined
-              ? html`<li
-                  class="gap"
-                  data-segment="gap"
-                  data-start=${l.start.toFixed(2)}
-                  data-missing=${l.gapSec.toFixed(1)}
-                >
-                  <span class="time">${formatDuration(l.start)}</span>
-                  <span>Audio missing here: the system paused the microphone for ${formatDuration(l.gapSec)}.</span>
-                </li>`
-              : html`<li
-                  data-segment="final"
-                  data-start=${l.start.toFixed(2)}
-                  data-end=${(l.end ?? l.start).toFixed(2)}
-                  data-start-sample=${Math.round(l.start * 16_000)}
-                  data-end-sample=${Math.round((l.end ?? l.start) * 16_000)}
-                  data-engine=${l.engine ?? ''}
-                  data-at-sample=${l.atSample ?? ''}
-                >
-                  <span class="time">${formatDuration(l.start)}</span>
-                  <span class=${l.error ? 'error' : 'text'} data-text=${l.text}
-                    >${l.error ? `This part could not be transcribed: ${l.error}` : l.text || '(nothing recognised)'}</span
+          ${repeat(
+            finals,
+            (l) => l.id,
+            (l) =>
+              l.gapSec !== undefined
+                ? html`<li
+                    class="gap"
+                    data-segment="gap"
+                    data-start=${l.start.toFixed(2)}
+                    data-missing=${l.gapSec.toFixed(1)}
                   >
-                </li>`,
+                    <span class="time">${formatDuration(l.start)}</span>
+                    <span>Audio missing here: the system paused the microphone for ${formatDuration(l.gapSec)}.</span>
+                  </li>`
+                : html`<li
+                    data-segment="final"
+                    data-start=${l.start.toFixed(2)}
+                    data-end=${(l.end ?? l.start).toFixed(2)}
+                    data-start-sample=${Math.round(l.start * 16_000)}
+                    data-end-sample=${Math.round((l.end ?? l.start) * 16_000)}
+                    data-engine=${l.engine ?? ''}
+                    data-at-sample=${l.atSample ?? ''}
+                    data-at-ms=${l.atMs ?? ''}
+                  >
+                    <span class="time">${formatDuration(l.start)}</span>
+                    <span class=${l.error ? 'error' : 'text'} data-text=${l.text}
+                      >${l.error ? `This part could not be transcribed: ${l.error}` : l.text || '(nothing recognised)'}</span
+                    >
+                  </li>`,
           )}
         </ol>
         ${
@@ -135,7 +140,7 @@ export class LiveTranscriptView extends LitElement {
       </div>
       ${
         t.backlog.segments > 0
-          ? html`<div class="backlog" role="status" data-testid="live-backlog">
+          ? html`<div class="backlog" data-testid="live-backlog">
               Catching up: ${t.backlog.segments} part${t.backlog.segments === 1 ? '' : 's'}
               (${formatDuration(t.backlog.seconds)} of speech) still to transcribe
             </div>`

@@ -1,4 +1,4 @@
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { Variant } from '../../workers/asr/contract.ts';
 import { VARIANTS } from '../../workers/protocol.ts';
@@ -92,28 +92,34 @@ export class ModelSettings extends LitElement {
       <label for="variant">Variant</label>
       <select
         id="variant"
+        .value=${c.variant}
         @change=${(ev: Event) => c.set({ variant: (ev.target as HTMLSelectElement).value as Variant | 'auto' })}
         data-testid="variant-choice"
       >
         ${(['auto', ...VARIANTS] as const).map(
-          (v) =>
-            html`<option value=${v} ?selected=${v === c.variant}>${v === 'auto' ? 'Best for this device' : v}</option>`,
+          (v) => html`<option value=${v}>${v === 'auto' ? 'Best for this device' : v}</option>`,
         )}
       </select>
       <label for="engine">Engine</label>
       <select
         id="engine"
+        .value=${c.engineChoice}
         @change=${(ev: Event) => c.set({ engineChoice: (ev.target as HTMLSelectElement).value as EngineMenu })}
         data-testid="engine-choice"
       >
         ${(Object.keys(ENGINE_LABELS) as EngineMenu[]).map(
-          (v) => html`<option value=${v} ?selected=${v === c.engineChoice}>${ENGINE_LABELS[v]}</option>`,
+          (v) => html`<option value=${v}>${ENGINE_LABELS[v]}</option>`,
         )}
       </select>
       <div>
-        <button @click=${() => c.load()} ?disabled=${loading} data-testid="apply-model">
+        <button @click=${() => c.apply()} ?disabled=${loading || c.busy} data-testid="apply-model">
           ${this.engine.modelState === 'ready' ? 'Reload with these choices' : 'Load with these choices'}
         </button>
+        ${
+          c.reloadWaiting
+            ? html`<div class="hint" role="status">Applies once the current transcription ends.</div>`
+            : nothing
+        }
       </div>
     </details>`;
   }

@@ -57,7 +57,7 @@ export class ModelSetup extends LitElement {
     } else void this.loadIfStored();
   }
 
-  /** A returning user: the chosen model is complete in this browser's storage, so it loads without a click. */
+  /** A returning user: the chosen model (the last one used) is stored in this browser, so it loads without a click. */
   private async loadIfStored(): Promise<void> {
     if (this.lookedForStored) return;
     const report = await this.engine.refreshStorage().catch(() => null);
@@ -65,7 +65,9 @@ export class ModelSetup extends LitElement {
     const url = new URL(this.choice.modelUrl, location.href).href;
     if (report?.models.some((m) => m.complete && m.baseUrl === url)) {
       this.lookedForStored = true;
-      void this.choice.load();
+      // Only what is stored: when the planner now wants another variant or the server has a newer revision, the
+      // card asks for the download instead of starting it.
+      void this.choice.load(undefined, true);
     }
   }
 
@@ -119,6 +121,8 @@ export class ModelSetup extends LitElement {
     if (e.modelState === 'ready' && info)
       return html`<div class="ready">${engineLine(info)} ${switchNotice(e.engineChange)}</div>`;
     const code = e.modelError?.code;
+    // A returning visit's stored-only load found nothing to load: that is the first-run card, not an error.
+    const error = code === 'NOT_STORED' ? null : e.modelError;
     const consent = code === 'CONSENT_REQUIRED' && this.choice.consentUrl ? this.choice.consentUrl : '';
     const paused = code === 'DOWNLOAD_PAUSED' || code === 'DOWNLOAD_FAILED';
     const url = new URL(this.choice.modelUrl, location.href).href;
@@ -131,10 +135,17 @@ export class ModelSetup extends LitElement {
           ? html`<div data-testid="model-progress">${loadProgress(e.loadProgress, e)}</div>`
           : html`${this.renderFacts()}
               <div class="row">
-                <button class="primary" @click=${() => this.choice.load()} data-testid="load-model">${label}</button>
+                <button
+                  class="primary"
+                  @click=${() => this.choice.load()}
+                  ?disabled=${this.choice.busy}
+                  data-testid="load-model"
+                >
+                  ${label}
+                </button>
               </div>`
       }
-      ${consent ? this.renderConsent(consent) : errorAlert(e.modelError)}
+      ${consent ? this.renderConsent(consent) : errorAlert(error)}
       ${
         code === 'STORAGE_FULL' || code === 'STORAGE_UNAVAILABLE'
           ? html`<div class="row" style="margin-top:.5rem">

@@ -17,8 +17,9 @@ export interface LiveLine {
   error?: string;
   /** A note, not speech: the system paused the microphone here for this many seconds (nothing was heard). */
   gapSec?: number;
-  /** Samples captured (16 kHz, this recording) when the final was ready. */
+  /** Samples captured (16 kHz, this recording) when the final was ready, and the wall clock then. */
   atSample?: number;
+  atMs?: number;
 }
 
 export class LiveTranscript {
@@ -76,6 +77,7 @@ export class LiveTranscript {
           final: true,
           engine: e.engine,
           atSample: e.atSample,
+          atMs: e.atMs,
           ...(e.error ? { error: e.error } : {}),
         };
         // Finals stay in time order ahead of any partial.

@@ -56,6 +56,7 @@ export class MicController implements ReactiveController {
   /** `?contextRate=` (a test knob): open the AudioContext at this rate instead of the device's. */
   private readonly contextRate: number | undefined;
   private lock: WakeLockLike | null = null;
+  private lockRequest: Promise<void> | null = null;
   /** When and at which sample the system interrupted the recording (for the note in the transcript). */
   private interruption: { at: number; sample: number } | null = null;
 
@@ -222,7 +223,13 @@ export class MicController implements ReactiveController {
   }
 
   /** Screen Wake Lock while recording, where the browser offers it (a dimmed iPhone screen would stop the audio). */
-  private async keepScreenOn(): Promise<void> {
+  private keepScreenOn(): Promise<void> {
+    // One request at a time: start and a visibilitychange may both ask.
+    this.lockRequest ??= this.requestWakeLock().finally(() => (this.lockRequest = null));
+    return this.lockRequest;
+  }
+
+  private async requestWakeLock(): Promise<void> {
     const wakeLock = (navigator as Navigator & { wakeLock?: { request(type: 'screen'): Promise<WakeLockLike> } })
       .wakeLock;
     if (!wakeLock) {
@@ -240,7 +247,10 @@ export class MicController implements ReactiveController {
       this.wakeLock = 'held';
       // The browser releases it when the page is hidden; visibilitychange asks again.
       lock.addEventListener('release', () => {
-        if (this.lock === lock) this.lock = null;
+        if (this.lock !== lock) return;
+        this.lock = null;
+        this.wakeLock = null;
+        this.host.requestUpdate();
       });
     } catch {
       this.wakeLock = 'denied';
@@ -305,8 +315,18 @@ export class MicController implements ReactiveController {
     if (this.state === 'recording' || this.state === 'interrupted') void this.keepScreenOn();
   };
 
-  /** The page is going away (tab closed, navigation, iOS discarding it): stop so the worklet flushes its audio. */
+  /**
+   * The page is going away (tab closed, navigation, iOS discarding it).  A hidden page goes on recording where the
+   * browser lets it (a desktop tab in the background); on an iPhone the system interrupts the AudioContext instead,
+   * which `onContextState` handles, and the wake lock is given back by the browser and asked for again on return.
+   */
   private readonly onPageHide = (): void => {
+    if (this.state === 'idle') return;
+    // The page may be frozen or gone before anything async runs: tell the worklet to flush and let go of the
+    // microphone and the wake lock now; stop() then finishes what it can.
+    this.node?.port.postMessage({ type: 'stop' });
+    for (const track of this.stream?.getTracks() ?? []) track.stop();
+    void this.lock?.release().catch(() => undefined);
     void this.stop();
   };
 }

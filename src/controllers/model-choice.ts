@@ -26,6 +26,23 @@ export const DEFAULT_MODEL_URL = 'models/glm-asr-nano-2512/';
 
 export type EngineMenu = EngineChoice | 'server';
 
+const LAST_KEY = 'glm-asr.model';
+
+/** The model last loaded in this browser (its address and engine menu), so the next visit opens with it. */
+function loadLast(): { url: string; engine: EngineMenu } | null {
+  try {
+    const raw = JSON.parse(localStorage.getItem(LAST_KEY) ?? 'null') as { url?: unknown; engine?: unknown } | null;
+    if (!raw || typeof raw.url !== 'string' || !raw.url) return null;
+    const engine = raw.engine;
+    return {
+      url: raw.url,
+      engine: engine === 'webgpu' || engine === 'wasm' || engine === 'server' ? engine : 'auto',
+    };
+  } catch {
+    return null;
+  }
+}
+
 export class ModelChoice {
   modelUrl = DEFAULT_MODEL_URL;
   variant: Variant | 'auto' = 'auto';
@@ -47,8 +64,10 @@ export class ModelChoice {
   private readonly quotaAfterBytes: number | undefined;
   /** The routing settings changed while a load or a job ran: reload once it ends. */
   private reloadPending = false;
-  /** A job is running (the file panel says so): a reload waits for it. */
-  private jobRunning = false;
+  /** What is using the model now (a file job, a dictation): a reload waits until none is. */
+  private readonly holds = new Set<string>();
+  /** The load in flight (a second request joins it instead of starting another). */
+  private loading: Promise<void> | null = null;
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -77,6 +96,30 @@ export class ModelChoice {
     const model = params.get('model');
     if (model) this.modelUrl = model;
     this.autoLoad = !!model;
+    const last = model ? null : loadLast();
+    if (last) {
+      this.modelUrl = last.url;
+      if (!engineParam) this.engineChoice = last.engine;
+    }
+  }
+
+  /** A load is in flight (from any button or by itself). */
+  get busy(): boolean {
+    return this.loading !== null;
+  }
+
+  /** Something uses the model (`true`) or stopped using it: a pending reload waits for all of them. */
+  hold(name: string, on: boolean): void {
+    const had = this.holds.has(name);
+    if (on === had) return;
+    if (on) this.holds.add(name);
+    else this.holds.delete(name);
+    this.reloadIfPending();
+    this.changed();
+  }
+
+  get held(): boolean {
+    return this.holds.size > 0;
   }
 
   subscribe(listener: () => void): () => void {
@@ -105,8 +148,22 @@ export class ModelChoice {
     return { ...(await toRouting(loadRouting(), where)), ...this.routingKnobs };
   }
 
-  /** Load the chosen model (`storage` 'memory': without saving it). Progress and errors are on the engine. */
-  async load(storage: StorageMode = this.storageMode): Promise<void> {
+  /**
+   * Load the chosen model (`storage` 'memory': without saving it; `ifStored`: only what this browser already holds,
+   * failing with NOT_STORED instead of downloading).  Progress and errors are on the engine.  A load already in
+   * flight is joined, not doubled.
+   */
+  load(storage: StorageMode = this.storageMode, ifStored = false): Promise<void> {
+    this.loading ??= this.doLoad(storage, ifStored).finally(() => {
+      this.loading = null;
+      this.changed();
+      this.reloadIfPending();
+    });
+    this.changed();
+    return this.loading;
+  }
+
+  private async doLoad(storage: StorageMode, ifStored: boolean): Promise<void> {
     const routing = await this.routing();
     this.consentUrl = routing.server?.url ?? '';
     this.changed();
@@ -119,35 +176,48 @@ export class ModelChoice {
           storage,
           ...(this.chunkBytes ? { chunkBytes: this.chunkBytes } : {}),
           ...(this.quotaAfterBytes !== undefined ? { quotaAfterBytes: this.quotaAfterBytes } : {}),
+          ...(ifStored ? { ifStored } : {}),
         },
         routing,
       );
+      try {
+        localStorage.setItem(LAST_KEY, JSON.stringify({ url: this.modelUrl, engine: this.engineChoice }));
+      } catch {
+        /* storage refused: the next visit starts from the defaults */
+      }
     } catch {
       /* shown from engine.modelError */
-    } finally {
-      this.changed();
-      this.reloadIfPending();
     }
   }
 
   /** Reload with the current settings when a model was loaded or failed (after the routing settings changed). */
   reloadWithSettings(): void {
     if (this.engine.modelState === 'none') return;
-    if (this.engine.modelState === 'loading' || this.jobRunning) {
+    if (this.engine.modelState === 'loading' || this.loading || this.held) {
       this.reloadPending = true;
+      this.changed();
       return;
     }
     void this.load();
   }
 
-  /** The file panel starts or ends a job; a pending reload runs after it. */
-  setJobRunning(running: boolean): void {
-    this.jobRunning = running;
-    this.reloadIfPending();
+  /** Settings' *Load/Reload with these choices*: now, or once the model's current work ends. */
+  apply(): void {
+    if (this.engine.modelState === 'none' || this.engine.modelState === 'error') void this.load();
+    else {
+      this.reloadPending = true;
+      this.reloadIfPending();
+      this.changed();
+    }
+  }
+
+  /** A reload waits for the model's current work (Settings says so). */
+  get reloadWaiting(): boolean {
+    return this.reloadPending;
   }
 
   private reloadIfPending(): void {
-    if (!this.reloadPending || this.jobRunning || this.engine.modelState === 'loading') return;
+    if (!this.reloadPending || this.held || this.loading || this.engine.modelState === 'loading') return;
     this.reloadPending = false;
     void this.load();
   }
@@ -174,7 +244,10 @@ export class ModelChoice {
     this.served = models;
     const urls = models.map((m) => m.glmasr!.url);
     const current = new URL(this.modelUrl, location.href).pathname;
-    if (this.modelUrl === DEFAULT_MODEL_URL && urls.length && !urls.includes(current)) this.modelUrl = urls[0]!;
+    // Only before anything was loaded or asked for: the address must keep naming the model that is loaded.
+    const untouched = this.engine.modelState === 'none' && !this.loading;
+    if (untouched && this.modelUrl === DEFAULT_MODEL_URL && urls.length && !urls.includes(current))
+      this.modelUrl = urls[0]!;
     this.changed();
   }
 

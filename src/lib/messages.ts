@@ -119,6 +119,10 @@ const MESSAGES: Record<ErrorCode, UserMessage> = {
     title: 'You are offline and this model is not stored on this device.',
     action: 'Connect to the internet once to download it; after that it works offline.',
   },
+  NOT_STORED: {
+    title: 'This model is not stored on this device yet.',
+    action: 'Press Download to get it once; after that it works offline.',
+  },
   NOT_LOADED: {
     title: 'The model is not loaded yet.',
     action: 'Wait for the download and loading to finish.',

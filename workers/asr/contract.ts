@@ -231,7 +231,7 @@ export interface LiveStats {
   idleVadMs: number;
   /** The longest a frame waited between arriving from the capture and its VAD result. */
   maxVadLagMs: number;
-  /** Frames whose VAD ran while a decode was in flight (concurrency with the model, not turn-taking). */
+  /** Frames whose VAD started and finished within one decode (run beside the model, not after it). */
   framesWhileDecoding: number;
   decodes: number;
 }
@@ -254,6 +254,8 @@ export type LiveEvent =
       error?: string;
       /** Samples captured (16 kHz) when the final was ready: its latency in audio time is this minus the speech end. */
       atSample: number;
+      /** Wall clock (Date.now()) when the final was sent: what the screen adds after it is measured from this. */
+      atMs: number;
     }
   /** The open segment turned out not to be speech: forget its partial text. */
   | { type: 'discard'; id: number }

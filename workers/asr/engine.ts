@@ -195,6 +195,14 @@ export class ModelHost {
     const plan = planEngine(probe, manifest, settings);
     if (plan.blocked)
       throw new EngineError(plan.needsConsent ? 'CONSENT_REQUIRED' : 'NO_ENGINE', plan.reasons.join('; '));
+    if (
+      options.ifStored &&
+      (!store || !manifest || plan.engine === 'server' || !probe.storedVariants?.includes(plan.variant!))
+    )
+      throw new EngineError(
+        'NOT_STORED',
+        `${plan.variant ?? 'the model'} at revision ${manifest?.revision ?? '?'} is not complete in this browser's storage`,
+      );
     const gpu = probe.gpu;
     this.context = {
       base,

@@ -58,7 +58,9 @@ export class LiveSession {
   private pumping: Promise<void> | null = null;
   private decoding = false;
   /** The partial decode in flight and its segment: stopped when that segment closes (its final comes sooner). */
-  private partial: { id: number; abort: AbortController } | null = null;
+  private partial: { id: number; abort: AbortController; detach: () => void } | null = null;
+  /** Bumped by every decode: a VAD frame that starts and ends within one decode ran beside it. */
+  private decodeSeq = 0;
   private openId: number | null = null;
   private lastPartialAt = -Infinity;
   private lastPartialSamples = 0;
@@ -107,10 +109,11 @@ export class LiveSession {
       while (this.next + VAD_FRAME_SAMPLES <= source.length && !this.controller.signal.aborted && !this.vadFailed) {
         const frame = source.view(this.next, this.next + VAD_FRAME_SAMPLES).slice();
         this.next += VAD_FRAME_SAMPLES;
-        const whileDecoding = this.decoding;
+        const decodeAtStart = this.decoding ? this.decodeSeq : -1;
         const t0 = this.now();
         const p = await this.o.probability(frame);
-        this.account(t0, whileDecoding);
+        // Beside a decode: the frame's VAD started and finished while one and the same decode was in flight.
+        this.account(t0, decodeAtStart >= 0 && this.decoding && this.decodeSeq === decodeAtStart);
         this.handle(this.segmenter.push(frame, p));
       }
     } catch (err) {
@@ -126,12 +129,12 @@ export class LiveSession {
   }
 
   /** One VAD frame ran from `t0` to now: its cost, and how long it waited since its last sample arrived. */
-  private account(t0: number, whileDecoding: boolean): void {
+  private account(t0: number, besideDecode: boolean): void {
     const now = this.now();
     this.stats.vadFrames++;
     this.stats.vadMs += now - t0;
-    if (whileDecoding || this.decoding) this.stats.framesWhileDecoding++;
-    else {
+    if (besideDecode) this.stats.framesWhileDecoding++;
+    else if (!this.decoding) {
       this.stats.idleFrames++;
       this.stats.idleVadMs += now - t0;
     }
@@ -178,6 +181,7 @@ export class LiveSession {
         this.o.emit({ type: 'speech-start', id: e.id, start: sec(e.start) });
       } else if (e.type === 'discard') {
         if (this.openId === e.id) this.openId = null;
+        if (this.partial?.id === e.id) this.partial.abort.abort(new DOMException('not speech', 'AbortError'));
         this.o.emit({ type: 'discard', id: e.id });
       } else {
         if (this.openId === e.segment.id) this.openId = null;
@@ -226,12 +230,16 @@ export class LiveSession {
 
   private async run(segment: Segment, kind: 'partial' | 'final'): Promise<void> {
     this.decoding = true;
+    this.decodeSeq++;
     this.stats.decodes++;
     let signal = this.controller.signal;
     if (kind === 'partial') {
+      // Stopped by the session's own stop or by its segment closing (a child of the session's signal).
       const abort = new AbortController();
-      this.partial = { id: segment.id, abort };
-      signal = AbortSignal.any([this.controller.signal, abort.signal]);
+      const stop = () => abort.abort(this.controller.signal.reason);
+      this.controller.signal.addEventListener('abort', stop, { once: true });
+      this.partial = { id: segment.id, abort, detach: () => this.controller.signal.removeEventListener('abort', stop) };
+      signal = abort.signal;
     }
     try {
       const r = await this.o.decoder.decode(segment.audio, kind, signal);
@@ -244,6 +252,7 @@ export class LiveSession {
           text: r.text,
           engine: r.engine,
           atSample: this.source?.length ?? segment.end,
+          atMs: Date.now(),
         });
       } else if (this.openId === segment.id) {
         this.o.emit({ type: 'partial', id: segment.id, start: sec(segment.start), text: r.text });
@@ -259,10 +268,14 @@ export class LiveSession {
           engine: '',
           error: err instanceof Error ? err.message : String(err),
           atSample: this.source?.length ?? segment.end,
+          atMs: Date.now(),
         });
       }
     } finally {
-      if (kind === 'partial') this.partial = null;
+      if (kind === 'partial') {
+        this.partial?.detach();
+        this.partial = null;
+      }
       this.decoding = false;
       this.schedule();
     }
