@@ -239,6 +239,10 @@ test('a returning visit loads the stored model by itself without fetching it; on
   // First visit: fp32 chosen explicitly is stored; the app remembers the model's address and engine.
   await page.goto(appUrl());
   await expect(engineLine(page)).toHaveAttribute('data-variant', 'fp32', { timeout: 60_000 });
+  // Settings show the choices the link made.
+  await page.getByTestId('model-settings').locator('summary').click();
+  await expect(page.getByTestId('variant-choice')).toHaveValue('fp32');
+  await expect(page.getByTestId('engine-choice')).toHaveValue('wasm');
 
   // Next visit without parameters: the planner's own choice for this device is not the stored fp32, so nothing loads
   // and nothing is fetched but the manifest; the card offers the download, without an error.

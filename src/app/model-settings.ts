@@ -30,40 +30,9 @@ export class ModelSettings extends LitElement {
         margin: 0.6rem 0 0.2rem;
         font-size: 0.9rem;
       }
-      input[type='url'],
-      select {
-        font: inherit;
-        width: 100%;
-        max-width: 32rem;
-        box-sizing: border-box;
-        padding: 0.35rem 0.5rem;
-        border-radius: 0.4rem;
-        border: 1px solid var(--border);
-        background: var(--bg, white);
-        color: var(--fg);
-      }
-      input:focus-visible,
-      select:focus-visible {
-        outline: 3px solid var(--focus);
-        outline-offset: 2px;
-      }
       .hint {
         color: var(--muted);
         font-size: 0.85rem;
-      }
-      button {
-        font: inherit;
-        font-weight: 600;
-        padding: 0.4rem 1rem;
-        border-radius: 2rem;
-        border: 2px solid var(--border);
-        background: transparent;
-        color: var(--fg);
-        cursor: pointer;
-        margin-top: 0.75rem;
-      }
-      button:disabled {
-        opacity: 0.5;
       }
     `,
   ];
@@ -97,7 +66,9 @@ export class ModelSettings extends LitElement {
         data-testid="variant-choice"
       >
         ${(['auto', ...VARIANTS] as const).map(
-          (v) => html`<option value=${v}>${v === 'auto' ? 'Best for this device' : v}</option>`,
+          // ?selected for the first render (the options do not exist yet when .value is set), .value after it.
+          (v) =>
+            html`<option value=${v} ?selected=${v === c.variant}>${v === 'auto' ? 'Best for this device' : v}</option>`,
         )}
       </select>
       <label for="engine">Engine</label>
@@ -108,11 +79,11 @@ export class ModelSettings extends LitElement {
         data-testid="engine-choice"
       >
         ${(Object.keys(ENGINE_LABELS) as EngineMenu[]).map(
-          (v) => html`<option value=${v}>${ENGINE_LABELS[v]}</option>`,
+          (v) => html`<option value=${v} ?selected=${v === c.engineChoice}>${ENGINE_LABELS[v]}</option>`,
         )}
       </select>
       <div>
-        <button @click=${() => c.apply()} ?disabled=${loading || c.busy} data-testid="apply-model">
+        <button class="action" @click=${() => c.apply()} ?disabled=${loading || c.busy} data-testid="apply-model">
           ${this.engine.modelState === 'ready' ? 'Reload with these choices' : 'Load with these choices'}
         </button>
         ${

@@ -39,33 +39,6 @@ export class RoutingPanel extends LitElement {
         font-size: 0.85rem;
         margin-left: 1.6rem;
       }
-      input[type='url'],
-      input[type='password'] {
-        font: inherit;
-        width: 100%;
-        max-width: 32rem;
-        box-sizing: border-box;
-        padding: 0.35rem 0.5rem;
-        border-radius: 0.4rem;
-        border: 1px solid var(--border);
-        background: var(--bg, white);
-        color: var(--fg);
-      }
-      button {
-        font: inherit;
-        font-weight: 600;
-        padding: 0.4rem 1rem;
-        border-radius: 2rem;
-        border: 2px solid var(--border);
-        background: transparent;
-        color: var(--fg);
-        cursor: pointer;
-        margin-top: 0.75rem;
-      }
-      input:focus-visible {
-        outline: 3px solid var(--focus);
-        outline-offset: 2px;
-      }
       .muted {
         color: var(--muted);
         font-size: 0.85rem;
@@ -180,7 +153,7 @@ export class RoutingPanel extends LitElement {
           @input=${(e: Event) => this.update_({ apiKey: (e.target as HTMLInputElement).value })}
           data-testid="server-key"
       /></label>
-      <button @click=${() => this.save()} data-testid="save-routing">Save and reload the model</button>
+      <button class="action" @click=${() => this.save()} data-testid="save-routing">Save and reload the model</button>
       ${this.saved ? html`<span class="muted" role="status"> Saved.</span>` : nothing}
       ${this.invalid ? html`<p class="invalid" role="alert" data-testid="server-url-invalid">${this.invalid}</p>` : nothing}
       ${
@@ -191,7 +164,9 @@ export class RoutingPanel extends LitElement {
                   (u) =>
                     html`<li>
                       ${u}
-                      <button @click=${() => this.forget(u)} aria-label=${`Stop sending audio to ${u}`}>Revoke</button>
+                      <button class="action" @click=${() => this.forget(u)} aria-label=${`Stop sending audio to ${u}`}>
+                        Revoke
+                      </button>
                     </li>`,
                 )}
               </ul>`

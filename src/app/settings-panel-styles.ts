@@ -1,6 +1,9 @@
 import { css } from 'lit';
 
-/** The look of a collapsible settings panel (`<details>` with a `<summary>` title): storage, where to transcribe. */
+/**
+ * The look of a collapsible settings panel (`<details>` with a `<summary>` title): model, where to transcribe,
+ * storage; with its form fields and `button.action`.
+ */
 export const settingsPanelStyles = css`
   :host {
     display: block;
@@ -17,8 +20,38 @@ export const settingsPanelStyles = css`
     cursor: pointer;
   }
   summary:focus-visible,
-  button:focus-visible {
+  button:focus-visible,
+  input:focus-visible,
+  select:focus-visible {
     outline: 3px solid var(--focus);
     outline-offset: 2px;
+  }
+  /* A settings form: text fields and menus, and its action buttons. */
+  input[type='url'],
+  input[type='password'],
+  select {
+    font: inherit;
+    width: 100%;
+    max-width: 32rem;
+    box-sizing: border-box;
+    padding: 0.35rem 0.5rem;
+    border-radius: 0.4rem;
+    border: 1px solid var(--border);
+    background: var(--bg, white);
+    color: var(--fg);
+  }
+  button.action {
+    font: inherit;
+    font-weight: 600;
+    padding: 0.4rem 1rem;
+    border-radius: 2rem;
+    border: 2px solid var(--border);
+    background: transparent;
+    color: var(--fg);
+    cursor: pointer;
+    margin-top: 0.75rem;
+  }
+  button.action:disabled {
+    opacity: 0.5;
   }
 `;
