@@ -38,7 +38,8 @@ export default tseslint.config(
     },
   },
   {
-    // Main thread: from workers/ only types, the protocol guards/constants, and worker/worklet URLs.
+    // Main thread: from workers/ only types, the protocol guards/constants, the exports' formatter, and worker/worklet
+    // URLs.
     files: ['src/**/*.ts'],
     ignores: ['src/sw.ts'],
     rules: {
@@ -48,9 +49,19 @@ export default tseslint.config(
           patterns: [
             { group: ORT, message: 'The UI never touches onnxruntime; ask the worker.' },
             {
-              group: ['**/workers/**', '!**/workers/protocol.ts', '!**/workers/constants.ts', '!**/*?worker&url'],
+              group: [
+                '**/workers/**',
+                '!**/workers/protocol.ts',
+                '!**/workers/constants.ts',
+                // (gitignore rules: the directory is re-included, its files excluded again, then the one file.)
+                '!**/workers/format',
+                '**/workers/format/*',
+                '!**/workers/format/export.ts',
+                '!**/*?worker&url',
+              ],
               allowTypeImports: true,
-              message: 'The main thread may import only types from workers/ (plus protocol guards and constants).',
+              message:
+                'The main thread may import only types from workers/ (plus protocol guards, constants and format/export.ts).',
             },
           ],
         },
@@ -67,6 +78,20 @@ export default tseslint.config(
           patterns: [
             { group: ['**/src/**'], message: 'Workers must not depend on main-thread code.' },
             { group: ORT, message: 'Only workers/asr/ort/ (the onnxruntime owner) imports onnxruntime.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The formatters are bundled into the UI too: they stay within workers/format/.
+    files: ['workers/format/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(?!\\./)', message: 'workers/format/ imports only its own modules (the UI bundles it).' },
           ],
         },
       ],

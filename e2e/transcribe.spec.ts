@@ -5,10 +5,10 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { launchWithFakeMic } from './helpers/browser.ts';
 import { ARTIFACTS, speechFile } from './helpers/paths.ts';
-import { clipWav, longFile, referenceDecode } from './helpers/reference.ts';
+import { cliFormat, clipWav, longFile, referenceDecode } from './helpers/reference.ts';
 
 interface Goldens {
   max_new_tokens: number;
@@ -62,6 +62,27 @@ test('a multi-window file through the file input: per-window times, text equal t
   await expect(times).toHaveCount(reference.windows.length);
   await expect(times.nth(1)).toContainText('0:');
   await page.screenshot({ path: 'test-results/transcribe-multi-window.png', fullPage: true });
+
+  // Save as TXT, SRT and VTT: the same bytes as the CLI's --format and the server's response_format for this file.
+  const audio = new Blob([readFileSync(file)], { type: 'audio/wav' });
+  for (const [format, responseFormat] of [
+    ['txt', 'text'],
+    ['srt', 'srt'],
+    ['vtt', 'vtt'],
+  ] as const) {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`export-${format}`).click()]);
+    expect(download.suggestedFilename()).toBe(`${basename(file).replace(/\.wav$/, '')}.${format}`);
+    const saved = readFileSync((await download.path())!, 'utf8');
+    expect(saved, `${format}: app vs CLI`).toBe(cliFormat('tiny', 'fp32', file, format));
+    const form = new FormData();
+    form.set('file', audio, basename(file));
+    form.set('model', 'tiny@fp32');
+    form.set('response_format', responseFormat);
+    const res = await fetch(new URL('/v1/audio/transcriptions', page.url()), { method: 'POST', body: form });
+    expect(res.status).toBe(200);
+    expect(saved, `${format}: app vs server`).toBe(await res.text());
+    if (format === 'srt') expect(saved).toMatch(/^1\n00:00:00,000 --> /);
+  }
 });
 
 test('record with the fake microphone (live), stop, transcribe the whole recording: equal to its reference decode', async () => {

@@ -1,11 +1,13 @@
 /**
  * Batch transcription in Node with the app's own pipeline (workers/asr/pipeline.ts) on onnxruntime-node.
  *
- *   npm run transcribe -- --model <dir> [--variant q4f16] [--json] [--threads N] [--max-new-tokens N]
- *                         [--no-repetition-guard] <audio files...>
+ *   npm run transcribe -- --model <dir> [--variant q4f16] [--json | --format txt|srt|vtt [--out-dir DIR]]
+ *                         [--threads N] [--max-new-tokens N] [--no-repetition-guard] <audio files...>
  *
  * Prints the text per file; with --json one JSON object per line and file: {file, text, windows: [{start, end,
- * token_ids, text, stop}], timings}.  A bad file is reported (stderr, or {file, error} with --json) and the batch
+ * token_ids, text, stop}], timings}; with --format the transcript as the app's *Save as* and the server's
+ * response_format give it (workers/format/export.ts: the same bytes), to stdout for one file or as
+ * `<name>.<ext>` files in --out-dir.  A bad file is reported (stderr, or {file, error} with --json) and the batch
  * goes on; the exit code is 1 when any file failed.
  */
 import { readFile } from 'node:fs/promises';
@@ -15,12 +17,18 @@ import { createNodeRuntime } from '../workers/asr/ort/node.ts';
 import { GlmAsrPipeline } from '../workers/asr/pipeline.ts';
 import { AudioFileError, decodeAudioFile, peak } from '../server/audio-file.ts';
 import { directorySource } from '../server/model-source.ts';
+import { EXPORT_FORMATS, formatTranscript, isExportFormat, segmentsOf } from '../workers/format/export.ts';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, extname, resolve } from 'node:path';
 
 const HELP = `usage: npm run transcribe -- --model <dir> [--variant q4f16] [--json] <audio files...>
 
   --model <dir>            converted model directory (npm run model:convert)
   --variant <name>         one of ${VARIANTS.join(', ')} (default q4f16, or the only one the model has)
   --json                   one JSON object per file: text, token_ids per window, timings
+  --format txt|srt|vtt     the transcript as the app saves it and the server answers it (byte for byte):
+                           to stdout for one file, or with --out-dir one <name>.<ext> per file
+  --out-dir <dir>          where --format writes its files
   --threads <n>            onnxruntime intra-op threads (default: one per core)
   --max-new-tokens <n>     cap per 30 s window (default: from generation_config and the window's length)
   --no-repetition-guard    do not stop a window that loops on an n-gram
@@ -33,6 +41,8 @@ async function main(): Promise<number> {
       model: { type: 'string' },
       variant: { type: 'string' },
       json: { type: 'boolean', default: false },
+      format: { type: 'string' },
+      'out-dir': { type: 'string' },
       threads: { type: 'string', default: '0' },
       'max-new-tokens': { type: 'string' },
       'no-repetition-guard': { type: 'boolean', default: false },
@@ -45,6 +55,23 @@ async function main(): Promise<number> {
   }
   if (!values.model || positionals.length === 0) {
     process.stderr.write(`error: --model and at least one audio file are required\n\n${HELP}`);
+    return 2;
+  }
+  const format = values.format;
+  if (format !== undefined && !isExportFormat(format)) {
+    process.stderr.write(`error: --format must be txt, srt or vtt, not "${format}"\n`);
+    return 2;
+  }
+  if (format && values.json) {
+    process.stderr.write('error: --format and --json are two different outputs; choose one\n');
+    return 2;
+  }
+  if (format && positionals.length > 1 && !values['out-dir']) {
+    process.stderr.write('error: --format with several files needs --out-dir (one file per transcript)\n');
+    return 2;
+  }
+  if (values['out-dir'] && !format) {
+    process.stderr.write('error: --out-dir goes with --format\n');
     return 2;
   }
   const source = directorySource(values.model);
@@ -63,7 +90,7 @@ async function main(): Promise<number> {
   const tLoad = performance.now();
   const pipeline = await GlmAsrPipeline.load(runtime, source, variant, { manifest });
   const loadMs = performance.now() - tLoad;
-  if (!values.json)
+  if (!values.json && !format)
     process.stderr.write(`model ${values.model} (${variant}, onnxruntime-node) loaded in ${loadMs.toFixed(0)} ms\n`);
   const maxNew = values['max-new-tokens'] ? Number(values['max-new-tokens']) : undefined;
   let failed = 0;
@@ -101,6 +128,17 @@ async function main(): Promise<number> {
             timings_ms: { load: loadMs, total: result.totalMs },
           }) + '\n',
         );
+      } else if (format) {
+        const body = formatTranscript(segmentsOf(result.windows), format);
+        if (values['out-dir']) {
+          const out = resolve(
+            values['out-dir'],
+            `${basename(file, extname(file))}.${EXPORT_FORMATS[format].extension}`,
+          );
+          await mkdir(values['out-dir'], { recursive: true });
+          await writeFile(out, body);
+          process.stderr.write(`${file} -> ${out}\n`);
+        } else process.stdout.write(body);
       } else {
         process.stdout.write(`${file}\t${result.text}${silent ? '\t(the file is silent)' : ''}\n`);
       }

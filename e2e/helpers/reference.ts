@@ -22,6 +22,14 @@ export function referenceDecode(model: string, variant: string, file: string, ma
   return JSON.parse(line) as ReferenceResult;
 }
 
+/** The CLI's `--format` output for `file` (the bytes the app's *Save as* and the server's response_format give). */
+export function cliFormat(model: string, variant: string, file: string, format: 'txt' | 'srt' | 'vtt'): string {
+  const args = ['tsx', 'scripts/transcribe.ts', '--model', resolve(ARTIFACTS, 'models', model), '--variant', variant];
+  const r = spawnSync('npx', [...args, '--format', format, file], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`CLI --format ${format} failed (${r.status}): ${r.stderr}\n${r.stdout}`);
+  return r.stdout;
+}
+
 /** A golden clip as one 16 kHz WAV: the file itself, or its files concatenated by sox (sample-exact). */
 export function clipWav(id: string, files: string[]): string {
   if (files.length === 1) return speechFile(files[0]!);

@@ -20,7 +20,7 @@ import {
   type VerboseSegment,
 } from '../../workers/asr/openai-api.ts';
 import { joinWindowTexts, PipelineError } from '../../workers/asr/pipeline.ts';
-import { type Segment, toSrt, toText, toVtt } from '../../workers/format/subtitles.ts';
+import { formatTranscript, segmentsOf } from '../../workers/format/export.ts';
 import { AudioFileError, decodeAudioFile, peak } from '../audio-file.ts';
 import { ApiError, badRequest } from './errors.ts';
 import type { ModelRegistry } from './models.ts';
@@ -287,7 +287,7 @@ function pipelineError(err: unknown): ApiError {
 }
 
 function respond(res: ServerResponse, fields: Request, t: Transcript, headers: Record<string, string>): void {
-  const segments: Segment[] = t.windows.map((w) => ({ start: w.startSec, end: w.endSec, text: w.text }));
+  const segments = segmentsOf(t.windows);
   let body: string;
   let type: string;
   switch (fields.format) {
@@ -300,15 +300,15 @@ function respond(res: ServerResponse, fields: Request, t: Transcript, headers: R
       type = 'application/json; charset=utf-8';
       break;
     case 'text':
-      body = toText(segments);
+      body = formatTranscript(segments, 'txt');
       type = 'text/plain; charset=utf-8';
       break;
     case 'srt':
-      body = toSrt(segments);
+      body = formatTranscript(segments, 'srt');
       type = 'text/plain; charset=utf-8';
       break;
     case 'vtt':
-      body = toVtt(segments);
+      body = formatTranscript(segments, 'vtt');
       type = 'text/vtt; charset=utf-8';
       break;
   }

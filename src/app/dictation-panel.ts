@@ -8,6 +8,7 @@ import type { ModelChoice } from '../controllers/model-choice.ts';
 import { formatDuration } from '../lib/format.ts';
 import { asErrorInfo } from '../lib/messages.ts';
 import { errorAlert, errorAlertStyles } from './error-alert.ts';
+import './export-menu.ts';
 import './level-meter.ts';
 import './live-transcript-view.ts';
 import './mel-view.ts';
@@ -352,26 +353,23 @@ export class DictationPanel extends LitElement {
       }
       ${
         finished && mic.state === 'idle'
-          ? html`<div class="row" style="margin-top:1rem">
-              ${
-                live.text
-                  ? html`<button @click=${() => navigator.clipboard?.writeText(live.text)} data-testid="copy-live">
-                      Copy text
-                    </button>`
-                  : nothing
-              }
-              <button @click=${() => this.downloadWav()} data-testid="download">Download recording (WAV)</button>
-              ${
-                this.engine.modelState === 'ready'
-                  ? html`<button
-                      @click=${() => this.transcribeWhole(finished.stats.samples / SAMPLE_RATE_HZ)}
-                      data-testid="transcribe-recording"
-                    >
-                      Transcribe whole recording
-                    </button>`
-                  : nothing
-              }
-            </div>`
+          ? html`<export-menu
+                .segments=${live.segments}
+                .name=${`dictation-${new Date(mic.sessionId).toISOString().replace(/[:.]/g, '-')}`}
+              ></export-menu>
+              <div class="row" style="margin-top:.75rem">
+                <button @click=${() => this.downloadWav()} data-testid="download">Download recording (WAV)</button>
+                ${
+                  this.engine.modelState === 'ready'
+                    ? html`<button
+                        @click=${() => this.transcribeWhole(finished.stats.samples / SAMPLE_RATE_HZ)}
+                        data-testid="transcribe-recording"
+                      >
+                        Transcribe whole recording
+                      </button>`
+                    : nothing
+                }
+              </div>`
           : nothing
       }
       ${this.renderDiagnostics()}

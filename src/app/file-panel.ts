@@ -12,6 +12,8 @@ import { engineLineStyles } from './engine-line.ts';
 import { errorAlert, errorAlertStyles } from './error-alert.ts';
 import { windowList, type JobWindow } from './job-view.ts';
 import { panelStyles } from './panel-styles.ts';
+import './export-menu.ts';
+import { segmentsOf } from '../../workers/format/export.ts';
 
 /**
  * Files: *Open audio file…* and drop, then the transcription with per-window progress, ETA, cancel, engine switches
@@ -245,9 +247,10 @@ export class FilePanel extends LitElement {
           ? html`<output class="transcript" data-testid="transcript" aria-label="Transcript"
                 >${this.result.text}</output
               >
-              <div class="row" style="margin-top:.5rem">
-                <button @click=${() => navigator.clipboard?.writeText(this.result?.text ?? '')}>Copy text</button>
-              </div>`
+              <export-menu
+                .segments=${segmentsOf(this.result.windows)}
+                .name=${this.label.replace(/ \([^)]*\)$/, '').replace(/\.[^.]+$/, '') || 'transcript'}
+              ></export-menu>`
           : nothing
       }
     </div>`;

@@ -4,6 +4,7 @@
  * transcript, each recording's times following the previous one's length.
  */
 import type { LiveEvent, LiveStats } from '../../workers/asr/contract.ts';
+import type { Segment } from '../../workers/format/export.ts';
 
 export interface LiveLine {
   id: string;
@@ -124,6 +125,13 @@ export class LiveTranscript {
     this.error = null;
     this.offset = 0;
     this.sessionOffsets.clear();
+  }
+
+  /** The finals as timed segments (for Save as TXT/SRT/VTT); notes and failed parts are not speech. */
+  get segments(): Segment[] {
+    return this.lines
+      .filter((l) => l.final && l.gapSec === undefined && !l.error && l.text)
+      .map((l) => ({ start: l.start, end: l.end ?? l.start, text: l.text }));
   }
 
   /** The finals' text, joined (for Copy). */

@@ -3,7 +3,7 @@
  * the same token ids as the official goldens for a golden clip.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -49,6 +49,35 @@ describe.skipIf(Boolean(SPEECH_MISSING() || GOLDENS_MISSING('tiny')))('transcrib
     expect(lines[1]!.windows!.map((w) => w.token_ids)).toEqual(clip.windows.map((w) => w.token_ids));
     expect(lines[2]!.error).toMatch(/empty/);
     expect(lines[3]!.error).toMatch(/cannot read/);
+  });
+
+  test('--format txt|srt|vtt: the transcript to stdout, or one file per input with --out-dir; bad combinations stop', () => {
+    const dir = mkdtempSync(resolve(tmpdir(), 'cli-format-'));
+    const clip = speechPath('en/jfk.wav');
+    const base = ['--model', modelDir('tiny'), '--variant', 'fp32'];
+    const srt = cli([...base, '--format', 'srt', clip]);
+    expect(srt.status).toBe(0);
+    expect(srt.stdout).toMatch(/^1\n00:00:00,000 --> 00:00:\d\d,\d{3}\n/);
+    const vtt = cli([...base, '--format', 'vtt', '--out-dir', dir, clip, clip]);
+    expect(vtt.status).toBe(0);
+    expect(vtt.stderr).toContain(`-> ${resolve(dir, 'jfk.vtt')}`);
+    const written = readFileSync(resolve(dir, 'jfk.vtt'), 'utf8');
+    expect(written.startsWith('WEBVTT\n\n00:00:00.000 --> ')).toBe(true);
+    // The same cues as the SRT, in WebVTT's notation.
+    const times = (doc: string, sep: string) =>
+      [...doc.matchAll(new RegExp(`(\\d\\d:\\d\\d:\\d\\d)${sep}(\\d{3})`, 'g'))].map((m) => `${m[1]}.${m[2]}`);
+    expect(times(written, '\\.')).toEqual(times(srt.stdout, ','));
+    expect(times(written, '\\.').length).toBeGreaterThanOrEqual(4);
+    for (const [args, message] of [
+      [['--format', 'pdf', clip], '--format must be txt, srt or vtt, not "pdf"'],
+      [['--format', 'txt', '--json', clip], '--format and --json are two different outputs'],
+      [['--format', 'txt', clip, clip], '--format with several files needs --out-dir'],
+      [['--out-dir', dir, clip], '--out-dir goes with --format'],
+    ] as const) {
+      const r = cli([...base, ...args]);
+      expect(r.status, message).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
   });
 
   test('--help documents the interface; missing arguments fail with usage', () => {

@@ -10,19 +10,9 @@ import type { TranscribeEvent, Transcript, WindowResult } from './contract.ts';
 import { PipelineError } from './errors.ts';
 import { EngineUnavailable, type WindowEngine, type WindowRunOptions } from './window-engine.ts';
 import { planWindows } from './windows.ts';
+import { joinWindowTexts } from '../format/join.ts';
 
-const CJK = /[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]/u;
-
-/** Window texts joined with a space, except next to CJK characters (which use none). */
-export function joinWindowTexts(texts: readonly string[]): string {
-  let out = '';
-  for (const t of texts) {
-    if (!t) continue;
-    if (out && !(CJK.test(out.at(-1) ?? '') || CJK.test(t[0] ?? ''))) out += ' ';
-    out += t;
-  }
-  return out;
-}
+export { joinWindowTexts };
 
 /** Reject audio the model cannot take: empty, or with NaN/Inf samples. */
 export function checkPcm(pcm: Float32Array): void {

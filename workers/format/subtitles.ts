@@ -1,12 +1,12 @@
 /**
  * Transcript segments → subtitles (SRT, WebVTT) and plain text.  Isomorphic (no DOM, no Node APIs): the server uses
- * it for `response_format=srt|vtt|text`, the app and the CLI may too.
+ * it for `response_format=srt|vtt|text`, the app and the CLI through export.ts.
  *
  * A segment longer than one cue is split: first after punctuation, then at spaces, CJK text between any two
  * characters, into cues of at most `maxCueSec` seconds and `maxLines` lines of at most `maxLineChars` characters.
  * Cue times are interpolated by character count within the segment (the model gives no word times).
  */
-import { joinWindowTexts } from '../asr/pipeline.ts';
+import { joinWindowTexts } from './join.ts';
 
 export interface Segment {
   /** Seconds. */
