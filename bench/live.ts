@@ -9,15 +9,15 @@
  *  - The VAD's cost per second of audio, and the longest a frame waited for it.
  */
 import { chromium } from '@playwright/test';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import { start } from '../server/server.ts';
 import { SEGMENTER_DEFAULTS } from '../workers/asr/vad/segmenter.ts';
-import { decodeWav, encodeWav16, toMono } from '../workers/dsp/wav.ts';
+import { decodeWav, toMono } from '../workers/dsp/wav.ts';
 import { bestAlignment } from '../e2e/helpers/audio.ts';
-import { ARTIFACTS, speechPath } from '../tests/helpers/data.ts';
+import { utteranceFixture, vadStats } from '../e2e/helpers/live.ts';
+import { ARTIFACTS } from '../tests/helpers/data.ts';
 import { median, percentile, ROOT, table } from './common.ts';
 
 const PORT = 4393;
@@ -35,21 +35,9 @@ const CLIPS = [
 const GAP_SEC = 1.5;
 
 function fixture(): { path: string; audio: Float32Array; ends: number[] } {
-  const clips = CLIPS.map((f) => toMono(decodeWav(new Uint8Array(readFileSync(speechPath(f)))).channels));
-  const gap = Math.round(GAP_SEC * RATE);
-  const total = gap + clips.reduce((n, c) => n + c.length + gap, 0) + RATE;
-  const audio = new Float32Array(total);
-  const ends: number[] = [];
-  let at = gap;
-  for (const c of clips) {
-    audio.set(c, at);
-    at += c.length;
-    ends.push(at);
-    at += gap;
-  }
-  const path = resolve(mkdtempSync(resolve(tmpdir(), 'bench-live-')), 'utterances.wav');
-  writeFileSync(path, encodeWav16(audio, RATE));
-  return { path, audio, ends };
+  // 1.5 s of silence before, between and (plus 1 s) after the utterances.
+  const fx = utteranceFixture('bench-live-utterances', CLIPS, GAP_SEC, GAP_SEC, GAP_SEC + 1);
+  return { path: fx.path, audio: fx.audio, ends: fx.truth.map((t) => Math.round(t.end * RATE)) };
 }
 
 export async function benchLive(): Promise<void> {
@@ -115,16 +103,7 @@ export async function benchLive(): Promise<void> {
       })),
     );
     const shown = new Map(await page.evaluate<[string, number][]>('[...window.__shown]'));
-    const v = page.getByTestId('vad-stats');
-    const stat = async (name: string) => Number(await v.getAttribute(name));
-    const vad = {
-      frames: await stat('data-vad-frames'),
-      ms: await stat('data-vad-ms'),
-      idleFrames: await stat('data-idle-frames'),
-      idleMs: await stat('data-idle-vad-ms'),
-      whileDecoding: await stat('data-while-decoding'),
-      maxLag: await stat('data-max-lag-ms'),
-    };
+    const vad = await vadStats(page);
     await page.getByTestId('details').locator('summary').click();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
     const recording = toMono(decodeWav(new Uint8Array(readFileSync((await download.path())!))).channels);
@@ -159,7 +138,7 @@ export async function benchLive(): Promise<void> {
         ],
         [
           'VAD per second of audio',
-          `${(vad.idleMs / idleSec).toFixed(2)} ms`,
+          `${(vad.idleVadMs / idleSec).toFixed(2)} ms`,
           '',
           `${vad.idleFrames} frames with no decode in flight`,
         ],
@@ -167,9 +146,9 @@ export async function benchLive(): Promise<void> {
           'VAD frames run while a decode was in flight',
           `${vad.whileDecoding} of ${vad.frames}`,
           '',
-          `all of them: ${Math.round(vad.ms)} ms`,
+          `all of them: ${Math.round(vad.vadMs)} ms`,
         ],
-        ['longest wait of a VAD frame', `${Math.round(vad.maxLag)} ms`, '', ''],
+        ['longest wait of a VAD frame', `${Math.round(vad.maxLagMs)} ms`, '', ''],
       ]),
     );
     if (latencies.length < fx.ends.length)

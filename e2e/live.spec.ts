@@ -9,31 +9,11 @@ import { resolve } from 'node:path';
 import { decodeWav, encodeWav16, encodeWavFloat32, toMono } from '../workers/dsp/wav.ts';
 import { bestAlignment } from './helpers/audio.ts';
 import { launchWithFakeMic } from './helpers/browser.ts';
-import { E2E_FIXTURES, speechFile } from './helpers/paths.ts';
+import { utteranceFixture, vadStats } from './helpers/live.ts';
+import { E2E_FIXTURES } from './helpers/paths.ts';
 import { referenceDecode } from './helpers/reference.ts';
 
 const RATE = 16_000;
-const read = (f: string) => toMono(decodeWav(new Uint8Array(readFileSync(speechFile(f)))).channels);
-
-/** Clips (LJ Speech: trimmed to the voice) with `gapSec` of silence around each; where the speech is. */
-function fixture(name: string, files: string[], gapSec: number, leadSec = 1, tailSec = 2) {
-  const clips = files.map(read);
-  const gap = (s: number) => new Float32Array(Math.round(s * RATE));
-  const parts: Float32Array[] = [gap(leadSec)];
-  clips.forEach((c, i) => parts.push(c, gap(i === clips.length - 1 ? tailSec : gapSec)));
-  const audio = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  const truth: { start: number; end: number }[] = [];
-  let at = 0;
-  for (const p of parts) {
-    if (clips.includes(p)) truth.push({ start: at / RATE, end: (at + p.length) / RATE });
-    audio.set(p, at);
-    at += p.length;
-  }
-  mkdirSync(E2E_FIXTURES, { recursive: true });
-  const path = resolve(E2E_FIXTURES, `${name}.wav`);
-  writeFileSync(path, encodeWav16(audio, RATE));
-  return { path, audio, truth, seconds: audio.length / RATE };
-}
 
 interface Final {
   start: number;
@@ -94,7 +74,11 @@ async function recordLive(
 
 test('utterances with 1.5 s gaps: one final each, at the speech, equal to the Node decode of its samples', async () => {
   test.setTimeout(240_000);
-  const fx = fixture('live-utterances', ['en/lj-LJ001-0002.wav', 'en/lj-LJ001-0004.wav', 'en/lj-LJ001-0011.wav'], 1.5);
+  const fx = utteranceFixture(
+    'live-utterances',
+    ['en/lj-LJ001-0002.wav', 'en/lj-LJ001-0004.wav', 'en/lj-LJ001-0011.wav'],
+    1.5,
+  );
   const { browser, finals: got, recording } = await recordLive(fx.path, fx.seconds);
   try {
     // Where the fixture sits in the recording (the fake microphone starts before the recording does).
@@ -167,7 +151,7 @@ test('40 s of continuous speech: partial text first, finals that never change, <
     'en/lj-LJ001-0007.wav',
     'en/lj-LJ001-0010.wav',
   ];
-  const fx = fixture('live-continuous', files, 0.05);
+  const fx = utteranceFixture('live-continuous', files, 0.05);
   const seenFinals = new Map<number, string>();
   let partialBeforeFinal = false;
   let changed = '';
@@ -217,7 +201,7 @@ test('40 s of continuous speech: partial text first, finals that never change, <
 test('on WebGPU: the VAD keeps running while the model decodes (no stall), and each final equals the Node decode', async () => {
   test.setTimeout(420_000);
   // sokuji's trap: a WASM VAD beside a WebGPU decode on one onnxruntime hung their worker.
-  const fx = fixture('live-webgpu', ['en/lj-LJ001-0002.wav', 'en/lj-LJ001-0004.wav'], 1.5);
+  const fx = utteranceFixture('live-webgpu', ['en/lj-LJ001-0002.wav', 'en/lj-LJ001-0004.wav'], 1.5);
   const {
     page,
     browser,
@@ -226,17 +210,7 @@ test('on WebGPU: the VAD keeps running while the model decodes (no stall), and e
   } = await recordLive(fx.path, fx.seconds, undefined, '?model=/models/tiny/&variant=fp32&engine=webgpu');
   try {
     await expect(page.getByTestId('engine')).toHaveAttribute('data-provider', 'webgpu');
-    const v = page.getByTestId('vad-stats');
-    const stat = async (name: string) => Number(await v.getAttribute(name));
-    const s = {
-      frames: await stat('data-vad-frames'),
-      whileDecoding: await stat('data-while-decoding'),
-      maxLagMs: await stat('data-max-lag-ms'),
-      vadMs: await stat('data-vad-ms'),
-      idleFrames: await stat('data-idle-frames'),
-      idleVadMs: await stat('data-idle-vad-ms'),
-      decodes: await stat('data-decodes'),
-    };
+    const s = await vadStats(page);
     const figures = JSON.stringify(s);
     console.log(`[live webgpu] ${figures}`);
     test.info().annotations.push({ type: 'live-webgpu', description: figures });

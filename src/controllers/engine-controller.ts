@@ -5,6 +5,7 @@
 
 import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
 import { LiveTranscript } from './live-transcript.ts';
+import { UpdatesFrom } from './updates.ts';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { LoadProgress, ModelKey, TranscribeEvent, Transcript, Variant } from '../../workers/asr/contract.ts';
 import { asErrorInfo } from '../lib/messages.ts';
@@ -315,30 +316,10 @@ export class EngineController implements ReactiveController {
 
 /**
  * For a component that is handed the app's EngineController as a property: re-render it on every worker message the
- * controller routes, following the property when it changes, and stop when the component leaves the page.
+ * controller routes.
  */
-export class EngineUpdates implements ReactiveController {
-  private engine: EngineController | undefined;
-  private unsubscribe: (() => void) | null = null;
-
-  constructor(
-    private readonly host: ReactiveControllerHost,
-    private readonly current: () => EngineController | undefined,
-  ) {
-    host.addController(this);
-  }
-
-  hostUpdate(): void {
-    const engine = this.current();
-    if (engine === this.engine) return;
-    this.unsubscribe?.();
-    this.engine = engine;
-    this.unsubscribe = engine ? engine.on(() => this.host.requestUpdate()) : null;
-  }
-
-  hostDisconnected(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    this.engine = undefined;
+export class EngineUpdates extends UpdatesFrom<EngineController> {
+  constructor(host: ReactiveControllerHost, current: () => EngineController | undefined) {
+    super(host, current, (engine, onChange) => engine.on(onChange));
   }
 }

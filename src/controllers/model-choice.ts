@@ -8,7 +8,8 @@
  * `&where=<auto|device|server>`; test knobs `maxNewTokens`, `loseGpuAfterWindows`, `warmUpTimeoutMs`,
  * `storage=memory`, `chunkKiB`, `quotaAfterBytes`.
  */
-import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { ReactiveControllerHost } from 'lit';
+import { UpdatesFrom } from './updates.ts';
 import type { Variant } from '../../workers/asr/contract.ts';
 import type { ModelObject } from '../../workers/asr/openai-api.ts';
 import {
@@ -193,22 +194,15 @@ export class ModelChoice {
   /** Reload with the current settings when a model was loaded or failed (after the routing settings changed). */
   reloadWithSettings(): void {
     if (this.engine.modelState === 'none') return;
-    if (this.engine.modelState === 'loading' || this.loading || this.held) {
-      this.reloadPending = true;
-      this.changed();
-      return;
-    }
-    void this.load();
+    this.reloadPending = true;
+    this.changed();
+    this.reloadIfPending();
   }
 
   /** Settings' *Load/Reload with these choices*: now, or once the model's current work ends. */
   apply(): void {
     if (this.engine.modelState === 'none' || this.engine.modelState === 'error') void this.load();
-    else {
-      this.reloadPending = true;
-      this.reloadIfPending();
-      this.changed();
-    }
+    else this.reloadWithSettings();
   }
 
   /** A reload waits for the model's current work (Settings says so). */
@@ -266,28 +260,8 @@ export class ModelChoice {
 }
 
 /** Re-render a component that is handed the app's ModelChoice whenever it changes. */
-export class ChoiceUpdates implements ReactiveController {
-  private choice: ModelChoice | undefined;
-  private unsubscribe: (() => void) | null = null;
-
-  constructor(
-    private readonly host: ReactiveControllerHost,
-    private readonly current: () => ModelChoice | undefined,
-  ) {
-    host.addController(this);
-  }
-
-  hostUpdate(): void {
-    const choice = this.current();
-    if (choice === this.choice) return;
-    this.unsubscribe?.();
-    this.choice = choice;
-    this.unsubscribe = choice ? choice.subscribe(() => this.host.requestUpdate()) : null;
-  }
-
-  hostDisconnected(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    this.choice = undefined;
+export class ChoiceUpdates extends UpdatesFrom<ModelChoice> {
+  constructor(host: ReactiveControllerHost, current: () => ModelChoice | undefined) {
+    super(host, current, (choice, onChange) => choice.subscribe(onChange));
   }
 }

@@ -24,7 +24,7 @@ import { withGpuErrorScopes } from './ort/gpu-guard.ts';
 import { OrtError } from './ort/runtime.ts';
 import { createWebRuntime, ortGpuDevice } from './ort/web.ts';
 import { GlmAsrPipeline, PipelineError, type ModelSource } from './pipeline.ts';
-import { planEngine, wasmMissingOp, type GpuProbe, type Plan } from './planner.ts';
+import { planEngine, wasmMissingOp, type DeviceProbe, type GpuProbe, type Plan } from './planner.ts';
 import { RemoteEngine } from './remote-engine.ts';
 import { DownloadError } from './store/downloader.ts';
 import { ModelStore, modelId, StoreError } from './store/model-store.ts';
@@ -122,13 +122,19 @@ export class ModelHost {
     return this.gpuAnswer;
   }
 
-  /** What this device offers (the planner's probe) and its one-line summary, for the app's capability line. */
-  async deviceReport(): Promise<DeviceReport> {
+  /** The planner's probe: the worker's one adapter answer, and no GPU once ORT's device was lost in this tab. */
+  private async probe(): Promise<DeviceProbe> {
     const probe = await probeDevice(await this.gpu());
     if (this.gpuGone) {
       probe.gpu = null;
-      probe.gpuUnavailableReason = `the GPU was lost earlier in this tab (${this.gpuGone})`;
+      probe.gpuUnavailableReason = `the GPU was lost earlier in this tab (${this.gpuGone}); reload the page to use it again`;
     }
+    return probe;
+  }
+
+  /** What this device offers (the planner's probe) and its one-line summary, for the app's capability line. */
+  async deviceReport(): Promise<DeviceReport> {
+    const probe = await this.probe();
     return { probe, summary: describeDevice(probe) };
   }
 
@@ -165,11 +171,7 @@ export class ModelHost {
     const store = options.storage === 'store' ? this.store : null;
     store?.simulateQuota(options.quotaAfterBytes);
     progress({ stage: 'config', loaded: 0, total: 0, detail: base });
-    const probe = await probeDevice(await this.gpu());
-    if (this.gpuGone) {
-      probe.gpu = null;
-      probe.gpuUnavailableReason = `the GPU was lost earlier in this tab (${this.gpuGone}); reload the page to use it again`;
-    }
+    const probe = await this.probe();
     let manifest: ModelManifest | null = null;
     if (routing.where !== 'server') {
       try {

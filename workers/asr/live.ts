@@ -164,11 +164,15 @@ export class LiveSession {
   cancel(): void {
     this.controller.abort(new DOMException('live session cancelled', 'AbortError'));
     this.finals.length = 0;
-    if (this.finished) {
-      this.o.emit({ type: 'done', stats: { ...this.stats } });
-      this.finished();
-      this.finished = null;
-    }
+    this.sendDone();
+  }
+
+  /** `done` with the session's figures, once. */
+  private sendDone(): void {
+    if (!this.finished) return;
+    this.o.emit({ type: 'done', stats: { ...this.stats } });
+    this.finished();
+    this.finished = null;
   }
 
   private handle(events: SegmentEvent[]): void {
@@ -221,11 +225,7 @@ export class LiveSession {
       void this.run(open, 'partial');
       return;
     }
-    if (this.finishing && !this.pumping && this.finished) {
-      this.o.emit({ type: 'done', stats: { ...this.stats } });
-      this.finished();
-      this.finished = null;
-    }
+    if (this.finishing && !this.pumping) this.sendDone();
   }
 
   private async run(segment: Segment, kind: 'partial' | 'final'): Promise<void> {
@@ -243,34 +243,13 @@ export class LiveSession {
     }
     try {
       const r = await this.o.decoder.decode(segment.audio, kind, signal);
-      if (kind === 'final') {
-        this.o.emit({
-          type: 'final',
-          id: segment.id,
-          start: sec(segment.start),
-          end: sec(segment.end),
-          text: r.text,
-          engine: r.engine,
-          atSample: this.source?.length ?? segment.end,
-          atMs: Date.now(),
-        });
-      } else if (this.openId === segment.id) {
+      if (kind === 'final') this.emitFinal(segment, { text: r.text, engine: r.engine });
+      else if (this.openId === segment.id) {
         this.o.emit({ type: 'partial', id: segment.id, start: sec(segment.start), text: r.text });
       }
     } catch (err) {
-      if (kind === 'final' && !this.controller.signal.aborted) {
-        this.o.emit({
-          type: 'final',
-          id: segment.id,
-          start: sec(segment.start),
-          end: sec(segment.end),
-          text: '',
-          engine: '',
-          error: err instanceof Error ? err.message : String(err),
-          atSample: this.source?.length ?? segment.end,
-          atMs: Date.now(),
-        });
-      }
+      if (kind === 'final' && !this.controller.signal.aborted)
+        this.emitFinal(segment, { text: '', engine: '', error: err instanceof Error ? err.message : String(err) });
     } finally {
       if (kind === 'partial') {
         this.partial?.detach();
@@ -279,5 +258,18 @@ export class LiveSession {
       this.decoding = false;
       this.schedule();
     }
+  }
+
+  /** A segment's final (its text, or why it failed), stamped with the capture position and clock at sending. */
+  private emitFinal(segment: Segment, outcome: { text: string; engine: string; error?: string }): void {
+    this.o.emit({
+      type: 'final',
+      id: segment.id,
+      start: sec(segment.start),
+      end: sec(segment.end),
+      ...outcome,
+      atSample: this.source?.length ?? segment.end,
+      atMs: Date.now(),
+    });
   }
 }
