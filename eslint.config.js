@@ -38,7 +38,8 @@ export default tseslint.config(
     },
   },
   {
-    // Main thread: from workers/ only types, the protocol guards/constants, the exports' formatter, and worker/worklet
+    // Main thread: from workers/ only types, the protocol guards/constants, the exports' formatters, the library's
+    // store (the page reads and edits documents; the worker writes them), the WAV writer (playback), and worker/worklet
     // URLs.
     files: ['src/**/*.ts'],
     ignores: ['src/sw.ts'],
@@ -57,11 +58,18 @@ export default tseslint.config(
                 '!**/workers/format',
                 '**/workers/format/*',
                 '!**/workers/format/export.ts',
+                '!**/workers/format/document.ts',
+                '!**/workers/library',
+                '**/workers/library/*',
+                '!**/workers/library/library-store.ts',
+                '!**/workers/dsp',
+                '**/workers/dsp/*',
+                '!**/workers/dsp/wav.ts',
                 '!**/*?worker&url',
               ],
               allowTypeImports: true,
               message:
-                'The main thread may import only types from workers/ (plus protocol guards, constants and format/export.ts).',
+                'The main thread may import only types from workers/ (plus protocol guards, constants, format/export.ts, format/document.ts, library/library-store.ts and dsp/wav.ts).',
             },
           ],
         },

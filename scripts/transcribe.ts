@@ -1,12 +1,13 @@
 /**
  * Batch transcription in Node with the app's own pipeline (workers/asr/pipeline.ts) on onnxruntime-node.
  *
- *   npm run transcribe -- --model <dir> [--variant q4f16] [--json | --format txt|srt|vtt [--out-dir DIR]]
+ *   npm run transcribe -- --model <dir> [--variant q4f16] [--json | --format txt|srt|vtt|json [--out-dir DIR]]
  *                         [--threads N] [--max-new-tokens N] [--no-repetition-guard] <audio files...>
  *
  * Prints the text per file; with --json one JSON object per line and file: {file, text, windows: [{start, end,
  * token_ids, text, stop}], timings}; with --format the transcript as the app's *Save as* and the server's
- * response_format give it (workers/format/export.ts: the same bytes), to stdout for one file or as
+ * response_format give it (workers/format/export.ts: the same bytes), or `json`: the transcript document as the
+ * app's library keeps it (workers/format/document.ts; no audio is kept), to stdout for one file or as
  * `<name>.<ext>` files in --out-dir.  A bad file is reported (stderr, or {file, error} with --json) and the batch
  * goes on; the exit code is 1 when any file failed.
  */
@@ -18,6 +19,7 @@ import { GlmAsrPipeline } from '../workers/asr/pipeline.ts';
 import { AudioFileError, decodeAudioFile, peak } from '../server/audio-file.ts';
 import { directorySource } from '../server/model-source.ts';
 import { EXPORT_FORMATS, formatTranscript, isExportFormat, segmentsOf } from '../workers/format/export.ts';
+import { formatDocument, newDocument, windowSegments, withSegments } from '../workers/format/document.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 
@@ -28,6 +30,7 @@ const HELP = `usage: npm run transcribe -- --model <dir> [--variant q4f16] [--js
   --json                   one JSON object per file: text, token_ids per window, timings
   --format txt|srt|vtt     the transcript as the app saves it and the server answers it (byte for byte):
                            to stdout for one file, or with --out-dir one <name>.<ext> per file
+  --format json            the transcript document as the app's library keeps it (Save JSON)
   --out-dir <dir>          where --format writes its files
   --threads <n>            onnxruntime intra-op threads (default: one per core)
   --max-new-tokens <n>     cap per 30 s window (default: from generation_config and the window's length)
@@ -58,8 +61,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const format = values.format;
-  if (format !== undefined && !isExportFormat(format)) {
-    process.stderr.write(`error: --format must be txt, srt or vtt, not "${format}"\n`);
+  if (format !== undefined && format !== 'json' && !isExportFormat(format)) {
+    process.stderr.write(`error: --format must be txt, srt, vtt or json, not "${format}"\n`);
     return 2;
   }
   if (format && values.json) {
@@ -77,9 +80,11 @@ async function main(): Promise<number> {
   const source = directorySource(values.model);
   let variant = values.variant;
   let manifest: ModelManifest | undefined;
-  if (!variant) {
+  if (!variant || format === 'json') {
     manifest = JSON.parse(await source.text('manifest.json')) as ModelManifest;
-    const have = Object.keys(manifest.variants);
+  }
+  if (!variant) {
+    const have = Object.keys(manifest!.variants);
     variant = have.includes('q4f16') ? 'q4f16' : have.length === 1 ? have[0] : 'q4f16';
   }
   if (!isVariant(variant)) {
@@ -129,12 +134,21 @@ async function main(): Promise<number> {
           }) + '\n',
         );
       } else if (format) {
-        const body = formatTranscript(segmentsOf(result.windows), format);
+        let body: string;
+        if (format === 'json') {
+          const doc = newDocument({
+            id: `file-${Date.now()}-${basename(file)}`,
+            kind: 'file',
+            createdAt: new Date(),
+            model: { id: manifest!.model_id, revision: manifest!.revision, variant },
+            status: 'done',
+            fileName: basename(file),
+          });
+          body = formatDocument({ ...withSegments(doc, windowSegments(result.windows)), durationSec: result.audioSec });
+        } else body = formatTranscript(segmentsOf(result.windows), format);
         if (values['out-dir']) {
-          const out = resolve(
-            values['out-dir'],
-            `${basename(file, extname(file))}.${EXPORT_FORMATS[format].extension}`,
-          );
+          const extension = format === 'json' ? 'json' : EXPORT_FORMATS[format].extension;
+          const out = resolve(values['out-dir'], `${basename(file, extname(file))}.${extension}`);
           await mkdir(values['out-dir'], { recursive: true });
           await writeFile(out, body);
           process.stderr.write(`${file} -> ${out}\n`);

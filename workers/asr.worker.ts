@@ -17,6 +17,9 @@ import { SileroVad } from './asr/vad/silero.ts';
 import vadModelUrl from '@ricky0123/vad-web/dist/silero_vad_v5.onnx?url';
 import { isMainToWorker, type ErrorInfo, type MainToWorker, type WorkerToMain } from './protocol.ts';
 import type { LiveEvent } from './asr/contract.ts';
+import { recordingDocId } from './format/document.ts';
+import { LibraryKeeper } from './library/keeper.ts';
+import type { RecordingWriter } from './library/recording-writer.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -29,6 +32,13 @@ const host = new ModelHost();
 /** Silero VAD, loaded on the first live recording (its own runtime: see createVadRuntime). */
 let vad: Promise<SileroVad> | null = null;
 const live = new Map<number, LiveSession>();
+/** The transcript library: every recording and transcribed file, its audio and its text. */
+const keeper = new LibraryKeeper({
+  changed: (id) => send({ type: 'library-changed', id }),
+  audioFailed: (id, error, kept) =>
+    send({ type: 'library-error', id, error, keptSec: kept < 0 ? -1 : kept / SAMPLE_RATE_HZ }),
+});
+let fileDocs = 0;
 
 function loadVad(): Promise<SileroVad> {
   vad ??= (async () => {
@@ -40,9 +50,21 @@ function loadVad(): Promise<SileroVad> {
   return vad;
 }
 
-/** Live dictation for a recording: VAD → segments → the loaded model's partial and final text. */
+/** Live dictation for a recording: VAD → segments → the loaded model's partial and final text (each final is kept
+ * in the recording's library document as it comes). */
 function startLive(sessionId: number): LiveSession {
-  const emit = (event: LiveEvent) => send({ type: 'live-event', sessionId, event });
+  const docId = recordingDocId(sessionId);
+  const emit = (event: LiveEvent) => {
+    send({ type: 'live-event', sessionId, event });
+    if (event.type === 'final' && !event.error && event.text.trim())
+      void keeper.addFinal(docId, {
+        start: event.start,
+        end: event.end,
+        text: event.text,
+        final: true,
+        engine: event.engine || null,
+      });
+  };
   // Its own VAD stream: a previous recording may still be finishing.
   const stream = loadVad().then((v) => v.stream());
   stream.catch(() => undefined);
@@ -106,21 +128,45 @@ async function handleModel(message: MainToWorker): Promise<void> {
     case 'transcribe': {
       const { requestId, source } = message;
       let pcm: Float32Array;
-      if (source.kind === 'recording') {
-        const sink = sessions.get(source.sessionId);
-        if (!sink) throw new EngineError('BAD_AUDIO', `no recording for session ${source.sessionId}`);
-        pcm = sink.store.slice();
+      let docId: string | null = null;
+      if (source.kind === 'stored') {
+        docId = source.id;
+        pcm = await recordingAudio(source.id);
+        await keeper.startTranscription(docId, pcm.length, host.identity);
       } else {
         pcm = source.samples;
+        if (source.keep) {
+          const id = `file-${Date.now()}-${++fileDocs}`;
+          if (await keeper.startFile(id, source.keep.fileName, pcm, new Date(), host.identity)) docId = id;
+        }
       }
-      const transcript = await host.transcribe(
-        requestId,
-        pcm,
-        (event) => send({ type: 'transcribe-event', requestId, event }),
-        message.maxNewTokens,
-        message.routing,
-      );
-      send({ type: 'transcribe-done', requestId, transcript });
+      let transcript;
+      try {
+        transcript = await host.transcribe(
+          requestId,
+          pcm,
+          (event) => send({ type: 'transcribe-event', requestId, event }),
+          message.maxNewTokens,
+          message.routing,
+        );
+      } catch (err) {
+        if (docId) await keeper.transcriptionFailed(docId, toErrorInfo(err));
+        throw err;
+      }
+      if (docId) await keeper.transcribed(docId, transcript.windows);
+      send({ type: 'transcribe-done', requestId, transcript, docId });
+      break;
+    }
+    case 'recording-get': {
+      const { requestId, sessionId } = message;
+      const samples = await recordingAudio(recordingDocId(sessionId));
+      if (message.format === 'wav16' || message.format === 'wavf32') {
+        const data =
+          message.format === 'wav16' ? encodeWav16(samples, SAMPLE_RATE_HZ) : encodeWavFloat32(samples, SAMPLE_RATE_HZ);
+        send({ type: 'recording', requestId, sessionId, format: message.format, data }, [data.buffer]);
+      } else {
+        send({ type: 'recording', requestId, sessionId, format: 'f32', data: samples }, [samples.buffer]);
+      }
       break;
     }
     case 'cancel':
@@ -129,6 +175,14 @@ async function handleModel(message: MainToWorker): Promise<void> {
     default:
       break;
   }
+}
+
+/** A recording's (or kept file's) audio: from memory while the worker holds it, else from the library. */
+async function recordingAudio(docId: string): Promise<Float32Array> {
+  for (const sink of sessions.values()) if (recordingDocId(sink.sessionId) === docId) return sink.store.slice();
+  const samples = await keeper.store.audio(docId);
+  if (samples.length === 0) throw new EngineError('BAD_AUDIO', `no audio is kept for ${docId}`);
+  return samples;
 }
 
 function send(message: WorkerToMain, transfer: Transferable[] = []): void {
@@ -163,17 +217,36 @@ function handle(message: MainToWorker): void {
     case 'device-probe':
     case 'storage-delete':
     case 'transcribe':
+    case 'recording-get':
     case 'cancel':
       handleModel(message).catch((err: unknown) =>
         fail(toErrorInfo(err), 'requestId' in message ? message.requestId : undefined),
       );
       break;
     case 'capture-attach': {
-      const session = message.live && host.ready ? startLive(message.sessionId) : null;
-      const sink = new CaptureSink(message.sessionId, message.port as MessagePort, logMel, {
-        ...(session ? { onAudio: (store: SampleStore) => session.feed(store) } : {}),
+      const { sessionId } = message;
+      const docId = recordingDocId(sessionId);
+      const session = message.live && host.ready ? startLive(sessionId) : null;
+      if (message.libraryQuotaAfterBytes !== undefined) keeper.store.simulateQuota(message.libraryQuotaAfterBytes);
+      // The recording's library document; its audio is written each second from the moment it exists.
+      let writer: RecordingWriter | null = null;
+      const started = keeper.startRecording(docId, new Date(sessionId), host.identity).then((w) => {
+        writer = w;
+        w?.push(sink.store);
+        return w;
+      });
+      const sink = new CaptureSink(sessionId, message.port as MessagePort, logMel, {
+        onAudio: (store: SampleStore) => {
+          session?.feed(store);
+          writer?.push(store);
+        },
         onFinished: (stats, poolMisses) => {
-          if (session) void session.finish(sink.store).finally(() => live.delete(message.sessionId));
+          const transcribed = session
+            ? session
+                .finish(sink.store)
+                .catch(() => undefined)
+                .finally(() => live.delete(sessionId))
+            : null;
           const mel = sink.takeMel();
           if (mel) send({ type: 'mel-columns', mel }, [mel.data.buffer]);
           send({ type: 'capture-finished', stats, poolMisses });
@@ -183,32 +256,24 @@ function handle(message: MainToWorker): void {
               detail: `${stats.lostFrames} frames lost, ${stats.duplicateFrames} duplicated in session ${stats.sessionId}`,
             });
           }
+          void (async () => {
+            const { complete } = await keeper.recordingEnded(await started, docId, sink.store, session !== null);
+            if (transcribed) {
+              await transcribed;
+              await keeper.liveDone(docId);
+            }
+            // Stored and transcribed: the library has every sample, the memory can go.
+            if (complete) sessions.delete(sessionId);
+          })();
         },
       });
-      sessions.set(message.sessionId, sink);
+      sessions.set(sessionId, sink);
       statsTimer ??= setInterval(tick, STATS_INTERVAL_MS);
       break;
     }
     case 'capture-detach':
       // The worklet could not send its final message (context closed early): keep what arrived.
       break;
-    case 'recording-get': {
-      const sink = sessions.get(message.sessionId);
-      if (!sink) {
-        fail({ code: 'BAD_AUDIO', detail: `no recording for session ${message.sessionId}` }, message.requestId);
-        return;
-      }
-      const samples = sink.store.slice();
-      const { requestId, sessionId } = message;
-      if (message.format === 'wav16' || message.format === 'wavf32') {
-        const data =
-          message.format === 'wav16' ? encodeWav16(samples, SAMPLE_RATE_HZ) : encodeWavFloat32(samples, SAMPLE_RATE_HZ);
-        send({ type: 'recording', requestId, sessionId, format: message.format, data }, [data.buffer]);
-      } else {
-        send({ type: 'recording', requestId, sessionId, format: 'f32', data: samples }, [samples.buffer]);
-      }
-      break;
-    }
     case 'recording-discard':
       sessions.delete(message.sessionId);
       break;

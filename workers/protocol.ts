@@ -232,8 +232,12 @@ export interface StorageReport {
   unavailable?: string;
 }
 
-/** Audio to transcribe: a capture session's recording (kept in the worker) or 16 kHz mono samples (transferred). */
-export type TranscribeSource = { kind: 'recording'; sessionId: number } | { kind: 'pcm'; samples: Float32Array };
+/**
+ * Audio to transcribe: a library document's audio (a recording, from the worker's memory while it still holds it,
+ * else from the library), or 16 kHz mono samples (transferred; `keep` makes them a library document of that file).
+ */
+export type TranscribeSource =
+  { kind: 'stored'; id: string } | { kind: 'pcm'; samples: Float32Array; keep?: { fileName: string } };
 
 export type MainToWorker =
   | {
@@ -262,9 +266,18 @@ export type MainToWorker =
     }
   | { type: 'cancel'; requestId: number }
   /** `live`: transcribe while recording (VAD segments → partial and final text) with the loaded model. */
-  | { type: 'capture-attach'; sessionId: number; port: Port; live?: boolean }
+  | {
+      type: 'capture-attach';
+      sessionId: number;
+      port: Port;
+      live?: boolean;
+      /** Test hook (`?libraryQuotaAfter=`): the library's audio writes fail as on a full disk after this many bytes. */
+      libraryQuotaAfterBytes?: number;
+    }
   | { type: 'capture-detach'; sessionId: number; reason: 'stopped' | 'error' }
+  /** A recording's audio: from the worker's memory while it holds it, else as kept in the library. */
   | { type: 'recording-get'; requestId: number; sessionId: number; format: RecordingFormat }
+  /** Forget a recording's audio in memory (the library's copy stays). */
   | { type: 'recording-discard'; sessionId: number };
 
 export type WorkerToMain =
@@ -286,7 +299,12 @@ export type WorkerToMain =
   | { type: 'storage-report'; requestId: number; report: StorageReport }
   | { type: 'device-report'; requestId: number; report: DeviceReport }
   | { type: 'transcribe-event'; requestId: number; event: TranscribeEvent }
-  | { type: 'transcribe-done'; requestId: number; transcript: Transcript }
+  /** `docId`: the library document the transcription was written to (null when it could not be stored). */
+  | { type: 'transcribe-done'; requestId: number; transcript: Transcript; docId: string | null }
+  /** A library document was created or changed by the worker (the page refreshes its list). */
+  | { type: 'library-changed'; id: string }
+  /** Keeping a document's audio stopped (full disk): `keptSec` seconds were written and stay (-1: unknown). */
+  | { type: 'library-error'; id: string; error: ErrorInfo; keptSec: number }
   | { type: 'error'; requestId?: number; error: ErrorInfo };
 
 /* ------------------------------------------------------------------------------------------------------------- */
@@ -367,6 +385,8 @@ const WORKER_TO_MAIN = new Set([
   'device-report',
   'transcribe-event',
   'transcribe-done',
+  'library-changed',
+  'library-error',
   'error',
 ]);
 export function isWorkerToMain(value: unknown): value is WorkerToMain {

@@ -3,9 +3,13 @@ import { customElement, query, state } from 'lit/decorators.js';
 import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
 import { EngineController } from '../controllers/engine-controller.ts';
 import { ModelChoice } from '../controllers/model-choice.ts';
+import { Library } from '../controllers/library.ts';
+import { recordingDocId } from '../../workers/format/document.ts';
+import { formatDuration } from '../lib/format.ts';
 import { registerServiceWorker, type UpdateHandle } from '../lib/service-worker.ts';
 import './dictation-panel.ts';
 import './file-panel.ts';
+import './library-panel.ts';
 import type { FilePanel } from './file-panel.ts';
 import './model-settings.ts';
 import './model-setup.ts';
@@ -20,6 +24,8 @@ import './storage-panel.ts';
 export class AsrApp extends LitElement {
   private readonly engine = new EngineController(this);
   private readonly choice = new ModelChoice(this.engine);
+  /** Every recording and transcribed file, kept on this device. */
+  private readonly library = new Library(this.engine);
 
   /** A new service worker is waiting: the update prompt. */
   @state() private pendingUpdate: UpdateHandle | null = null;
@@ -91,7 +97,13 @@ export class AsrApp extends LitElement {
     super.disconnectedCallback();
   }
 
+  /** Transcribe a kept recording whole (the file panel shows the job). */
+  private transcribeStored(id: string, label: string): void {
+    this.files?.transcribeStored(id, label);
+  }
+
   override firstUpdated(): void {
+    void this.library.refresh();
     // A recording made while no model was ready has no live text: transcribe it whole once it ends, if one is now.
     this.unsubscribeFinished = this.engine.on((m) => {
       if (
@@ -100,7 +112,10 @@ export class AsrApp extends LitElement {
         m.stats.samples > 0 &&
         !this.engine.live.liveSessions.has(m.stats.sessionId)
       )
-        this.files?.transcribeRecording(m.stats.sessionId, m.stats.samples / SAMPLE_RATE_HZ);
+        this.transcribeStored(
+          recordingDocId(m.stats.sessionId),
+          `Recording (${formatDuration(m.stats.samples / SAMPLE_RATE_HZ)})`,
+        );
     });
   }
 
@@ -121,15 +136,21 @@ export class AsrApp extends LitElement {
       <dictation-panel
         .engine=${this.engine}
         .choice=${this.choice}
-        @transcribe-recording=${(e: CustomEvent<{ sessionId: number; seconds: number }>) =>
-          this.files?.transcribeRecording(e.detail.sessionId, e.detail.seconds)}
+        @transcribe-stored=${(e: CustomEvent<{ id: string; label: string }>) =>
+          this.transcribeStored(e.detail.id, e.detail.label)}
       ></dictation-panel>
-      <file-panel .engine=${this.engine} .choice=${this.choice}></file-panel>
+      <file-panel .engine=${this.engine} .choice=${this.choice} .library=${this.library}></file-panel>
+      <library-panel
+        .library=${this.library}
+        .engine=${this.engine}
+        @transcribe-stored=${(e: CustomEvent<{ id: string; label: string }>) =>
+          this.transcribeStored(e.detail.id, e.detail.label)}
+      ></library-panel>
       <section class="settings" aria-labelledby="settings-title" data-testid="settings">
         <h2 id="settings-title">Settings</h2>
         <model-settings .engine=${this.engine} .choice=${this.choice}></model-settings>
         <routing-panel @routing-changed=${() => this.choice.reloadWithSettings()}></routing-panel>
-        <storage-panel .engine=${this.engine}></storage-panel>
+        <storage-panel .engine=${this.engine} .library=${this.library}></storage-panel>
       </section>`;
   }
 }

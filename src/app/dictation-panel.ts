@@ -6,6 +6,7 @@ import { EngineUpdates, type EngineController } from '../controllers/engine-cont
 import { MicController } from '../controllers/mic-controller.ts';
 import type { ModelChoice } from '../controllers/model-choice.ts';
 import { formatDuration } from '../lib/format.ts';
+import { recordingDocId } from '../../workers/format/document.ts';
 import { asErrorInfo } from '../lib/messages.ts';
 import { errorAlert, errorAlertStyles } from './error-alert.ts';
 import './export-menu.ts';
@@ -21,8 +22,8 @@ const TOGGLE_KEYS = new Set([' ', 'r', 'R']);
 /**
  * Dictation, the main screen: one large Record/Stop button (also Space and R), the level meter and elapsed time,
  * the live transcript, and what happens to the recording afterwards.  Diagnostics (the device line, the live
- * log-mel, capture statistics) sit behind *Details*.  Asks `transcribe-recording` (bubbling) for a whole-recording
- * transcription.
+ * log-mel, capture statistics) sit behind *Details*.  Asks `transcribe-stored` (bubbling, `{id, label}`) for a
+ * whole-recording transcription.
  */
 @customElement('dictation-panel')
 export class DictationPanel extends LitElement {
@@ -199,8 +200,8 @@ export class DictationPanel extends LitElement {
   }
 
   private transcribeWhole(seconds: number): void {
-    const detail = { sessionId: this.mic.sessionId, seconds };
-    this.dispatchEvent(new CustomEvent('transcribe-recording', { detail, bubbles: true, composed: true }));
+    const detail = { id: recordingDocId(this.mic.sessionId), label: `Recording (${formatDuration(seconds)})` };
+    this.dispatchEvent(new CustomEvent('transcribe-stored', { detail, bubbles: true, composed: true }));
   }
 
   private status(): string {

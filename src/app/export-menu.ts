@@ -1,16 +1,20 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { formatDocument, type TranscriptDocument } from '../../workers/format/document.ts';
 import { EXPORT_FORMATS, formatTranscript, type ExportFormat, type Segment } from '../../workers/format/export.ts';
 import { panelStyles } from './panel-styles.ts';
 
 /**
- * *Save as* TXT, SRT or WebVTT (the same bytes the CLI's `--format` and the server's `response_format` give), *Copy
- * text*, and *Share…* with the file where the browser offers the Web Share API with files (the iPhone share sheet).
- * Test hooks: `data-testid="export-txt|export-srt|export-vtt"`, `copy-text`, `share`.
+ * *Save as* TXT, SRT or WebVTT (the same bytes the CLI's `--format` and the server's `response_format` give), *Save
+ * JSON* (the library document as stored, when there is one), *Copy text*, and *Share…* with the file where the
+ * browser offers the Web Share API with files (the iPhone share sheet).
+ * Test hooks: `data-testid="export-txt|export-srt|export-vtt|export-json"`, `copy-text`, `share`.
  */
 @customElement('export-menu')
 export class ExportMenu extends LitElement {
   @property({ attribute: false }) segments: readonly Segment[] = [];
+  /** The library document (for *Save JSON*), when the transcript is kept. */
+  @property({ attribute: false }) doc: TranscriptDocument | null = null;
   /** The saved file's name without its extension. */
   @property() name = 'transcript';
   @state() private note = '';
@@ -32,11 +36,18 @@ export class ExportMenu extends LitElement {
     return new File([formatTranscript(this.segments, format)], `${this.name}.${f.extension}`, { type: f.mime });
   }
 
-  private save(format: ExportFormat): void {
-    const url = URL.createObjectURL(this.file(format));
+  private json(): File | null {
+    if (!this.doc) return null;
+    return new File([formatDocument(this.doc)], `${this.name}.json`, { type: 'application/json' });
+  }
+
+  private save(format: ExportFormat | 'json'): void {
+    const file = format === 'json' ? this.json() : this.file(format);
+    if (!file) return;
+    const url = URL.createObjectURL(file);
     const a = document.createElement('a');
     a.href = url;
-    a.download = `${this.name}.${EXPORT_FORMATS[format].extension}`;
+    a.download = file.name;
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
@@ -78,6 +89,13 @@ export class ExportMenu extends LitElement {
               Save ${f.toUpperCase()}
             </button>`,
         )}
+        ${
+          this.doc
+            ? html`<button @click=${() => this.save('json')} data-testid="export-json" title="The document as stored">
+                Save JSON
+              </button>`
+            : nothing
+        }
         <button @click=${() => this.copy()} data-testid="copy-text">Copy text</button>
         ${this.canShare ? html`<button @click=${() => this.share()} data-testid="share">Share…</button>` : nothing}
       </div>

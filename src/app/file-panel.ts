@@ -5,6 +5,7 @@ import type { TranscribeEvent, Transcript, WindowResult } from '../../workers/as
 import type { ErrorInfo, TranscribeSource } from '../../workers/protocol.ts';
 import { EngineUpdates, type EngineController, type TranscriptionJob } from '../controllers/engine-controller.ts';
 import type { ModelChoice } from '../controllers/model-choice.ts';
+import { LibraryUpdates, type Library } from '../controllers/library.ts';
 import { AUDIO_ACCEPT, decodeAudioFile } from '../lib/audio-file.ts';
 import { formatDuration } from '../lib/format.ts';
 import { asErrorInfo } from '../lib/messages.ts';
@@ -23,6 +24,8 @@ import { segmentsOf } from '../../workers/format/export.ts';
 export class FilePanel extends LitElement {
   @property({ attribute: false }) engine!: EngineController;
   @property({ attribute: false }) choice!: ModelChoice;
+  /** Where the finished transcription is kept (its document gives *Save JSON*). */
+  @property({ attribute: false }) library: Library | undefined;
 
   /** The engine switches of the running or last job. */
   @state() private switches: Extract<TranscribeEvent, { type: 'engine-switch' }>[] = [];
@@ -35,6 +38,8 @@ export class FilePanel extends LitElement {
   @state() private progress = 0;
   @state() private startedAt = 0;
   @state() private result: Transcript | null = null;
+  /** The library document of the running or last job. */
+  @state() private docId: string | null = null;
   @state() private error: ErrorInfo | null = null;
   @state() private dragging = false;
   @state() private decoding = false;
@@ -86,11 +91,12 @@ export class FilePanel extends LitElement {
     super();
     // The engine controller belongs to the app; re-render on every worker message it routes.
     new EngineUpdates(this, () => this.engine);
+    new LibraryUpdates(this, () => this.library);
   }
 
-  /** Transcribe what a capture session recorded (called by the app after Stop). */
-  transcribeRecording(sessionId: number, seconds: number): void {
-    void this.run({ kind: 'recording', sessionId }, `Recording (${formatDuration(seconds)})`);
+  /** Transcribe a library document's audio whole: a recording after Stop, or one a reload left unfinished. */
+  transcribeStored(id: string, label: string): void {
+    void this.run({ kind: 'stored', id }, label);
   }
 
   private async onFiles(files: FileList | null | undefined): Promise<void> {
@@ -107,13 +113,17 @@ export class FilePanel extends LitElement {
     } finally {
       this.decoding = false;
     }
-    await this.run({ kind: 'pcm', samples: pcm }, `${file.name} (${formatDuration(pcm.length / SAMPLE_RATE_HZ)})`);
+    await this.run(
+      { kind: 'pcm', samples: pcm, keep: { fileName: file.name } },
+      `${file.name} (${formatDuration(pcm.length / SAMPLE_RATE_HZ)})`,
+    );
   }
 
   /** Clear the previous job's text, progress and error for a new one named `label`. */
   private reset(label: string): void {
     this.error = null;
     this.result = null;
+    this.docId = null;
     this.windows = [];
     this.windowCount = 0;
     this.progress = 0;
@@ -135,7 +145,9 @@ export class FilePanel extends LitElement {
     this.job = job;
     this.choice.hold('file', true);
     try {
-      this.result = await job.done;
+      const { transcript, docId } = await job.done;
+      this.result = transcript;
+      this.docId = docId;
       this.progress = 1;
       this.windows = this.result.windows.map((w: WindowResult): JobWindow => ({
         index: w.index,
@@ -249,6 +261,7 @@ export class FilePanel extends LitElement {
               >
               <export-menu
                 .segments=${segmentsOf(this.result.windows)}
+                .doc=${(this.docId && this.library?.get(this.docId)) || null}
                 .name=${this.label.replace(/ \([^)]*\)$/, '').replace(/\.[^.]+$/, '') || 'transcript'}
               ></export-menu>`
           : nothing

@@ -2,16 +2,21 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { StoredModel } from '../../workers/asr/contract.ts';
 import { EngineUpdates, type EngineController } from '../controllers/engine-controller.ts';
+import { LibraryUpdates, type Library } from '../controllers/library.ts';
 import { formatBytes } from '../lib/format.ts';
 import { asErrorInfo } from '../lib/messages.ts';
 import type { ErrorInfo } from '../../workers/protocol.ts';
 import { errorAlert, errorAlertStyles } from './error-alert.ts';
 import { settingsPanelStyles } from './settings-panel-styles.ts';
 
-/** Settings: stored models with their sizes (delete any of them), the site's storage use, and persistence. */
+/**
+ * Settings: stored models with their sizes (delete any of them), the transcript library's size beside them, the
+ * site's storage use, and persistence.
+ */
 @customElement('storage-panel')
 export class StoragePanel extends LitElement {
   @property({ attribute: false }) engine!: EngineController;
+  @property({ attribute: false }) library: Library | undefined;
   @state() private error: ErrorInfo | null = null;
   @state() private busy = false;
 
@@ -51,6 +56,7 @@ export class StoragePanel extends LitElement {
     super();
     // The engine controller belongs to the app; re-render on every worker message it routes.
     new EngineUpdates(this, () => this.engine);
+    new LibraryUpdates(this, () => this.library);
   }
 
   private async refresh(): Promise<void> {
@@ -77,6 +83,16 @@ export class StoragePanel extends LitElement {
     }
   }
 
+  private renderLibrarySize() {
+    const library = this.library;
+    if (!library?.loaded) return nothing;
+    const size = library.size;
+    return html`<p data-testid="library-size" data-bytes=${size.bytes} data-transcripts=${size.transcripts}>
+      Transcripts: ${size.transcripts} kept on this device, ${formatBytes(size.bytes)} (${formatBytes(size.audioBytes)}
+      of it audio). Delete them under <em>Transcripts</em>.
+    </p>`;
+  }
+
   override render() {
     const report = this.engine.storage;
     const persisted = this.engine.persisted;
@@ -86,7 +102,7 @@ export class StoragePanel extends LitElement {
         if ((e.target as HTMLDetailsElement).open) void this.refresh();
       }}
     >
-      <summary>Stored models and offline use</summary>
+      <summary>Storage: models, transcripts and offline use</summary>
       <p class="muted" data-testid="storage-usage">
         ${
           report?.quota
@@ -150,7 +166,7 @@ export class StoragePanel extends LitElement {
             </table>`
           : html`<p class="muted">No model is stored on this device yet.</p>`
       }
-      ${errorAlert(this.error)}
+      ${this.renderLibrarySize()} ${errorAlert(this.error)}
     </details>`;
   }
 }

@@ -29,7 +29,8 @@ export type ModelState = 'none' | 'loading' | 'ready' | 'error';
 
 export interface TranscriptionJob {
   requestId: number;
-  done: Promise<Transcript>;
+  /** The transcript, and the library document it was kept in (null when storage refused it). */
+  done: Promise<{ transcript: Transcript; docId: string | null }>;
   cancel(): void;
 }
 
@@ -247,7 +248,9 @@ export class EngineController implements ReactiveController {
     );
     // Replies arrive as later tasks, so registering after posting misses no event.
     this.eventHandlers.set(requestId, onEvent);
-    const done = promise.then((m) => m.transcript).finally(() => this.eventHandlers.delete(requestId));
+    const done = promise
+      .then((m) => ({ transcript: m.transcript, docId: m.docId }))
+      .finally(() => this.eventHandlers.delete(requestId));
     return { requestId, done, cancel: () => this.post({ type: 'cancel', requestId }) };
   }
 
@@ -307,6 +310,8 @@ export class EngineController implements ReactiveController {
         this.eventHandlers.get(data.requestId)?.(data.event);
         return; // the panel re-renders itself
       case 'ready':
+      case 'library-changed':
+      case 'library-error':
         break;
     }
     for (const listener of this.listeners) listener(data);

@@ -572,6 +572,17 @@ export class ModelHost {
     }
   }
 
+  /** The loaded model as a library document names it (null when none is loaded). */
+  get identity(): { id: string; revision: string; variant: string | null } | null {
+    const active = this.active;
+    if (!active) return null;
+    return {
+      id: active.info.modelId,
+      revision: this.context?.manifest?.revision ?? '',
+      variant: active.info.variant,
+    };
+  }
+
   /** Whether a model is ready for live dictation. */
   get ready(): boolean {
     return this.active !== null;

@@ -9,7 +9,7 @@
  * file record always describes exactly the pieces that exist: a resume starts at `FileRecord.offset`.  Pieces stay
  * far below IndexedDB's per-value limit (127 MiB in Chromium), which the largest graph files exceed.
  */
-import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import { KeyedStore, StoreError, range } from '../../store/idb.ts';
 import type { ManifestFile, ModelKey, ModelManifest, StoredModel, Variant } from '../contract.ts';
 
 export const DB_NAME = 'glm-asr-models';
@@ -62,25 +62,10 @@ export function variantFiles(manifest: ModelManifest, variant: Variant): Manifes
   return manifest.files.filter((f) => mine.has(f.path) || !owned.has(f.path));
 }
 
-/** Storage could not be used at all (private mode, disabled) or is full: the host maps these to error codes. */
-export class StoreError extends Error {
-  override name = 'StoreError';
-  constructor(
-    readonly code: 'STORAGE_FULL' | 'STORAGE_UNAVAILABLE',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function isQuota(err: unknown): boolean {
-  return err instanceof DOMException && (err.name === 'QuotaExceededError' || /quota/i.test(err.message));
-}
-
-const range = (prefix: IDBValidKey[]) => IDBKeyRange.bound(prefix, [...prefix, []]);
+export { StoreError };
 
 export class ModelStore {
-  private readonly db: UseStore;
+  private readonly db: KeyedStore;
   /** Test hook (ModelLoadOptions.quotaAfterBytes): writes beyond this many bytes fail as if the disk were full. */
   private quotaAfterBytes: number | undefined;
   private written = 0;
@@ -92,25 +77,12 @@ export class ModelStore {
   }
 
   constructor(dbName = DB_NAME) {
-    this.db = createStore(dbName, STORE_NAME);
+    this.db = new KeyedStore(dbName, STORE_NAME);
   }
 
-  private async run<T>(mode: IDBTransactionMode, body: (s: IDBObjectStore) => IDBRequest<T> | Promise<T>): Promise<T> {
-    try {
-      return await this.db(mode, (s) => {
-        const r = body(s);
-        return r instanceof IDBRequest ? promisifyRequest(r) : r;
-      });
-    } catch (err) {
-      if (isQuota(err)) throw new StoreError('STORAGE_FULL', `IndexedDB: ${(err as Error).message}`);
-      if (err instanceof DOMException && /InvalidState|Security|Unknown|NotAllowed/.test(err.name) && !this.opened)
-        throw new StoreError('STORAGE_UNAVAILABLE', `IndexedDB cannot be opened: ${err.name}: ${err.message}`);
-      throw err;
-    } finally {
-      this.opened = true;
-    }
+  private run<T>(mode: IDBTransactionMode, body: (s: IDBObjectStore) => IDBRequest<T> | Promise<T>): Promise<T> {
+    return this.db.run(mode, body);
   }
-  private opened = false;
 
   async model(id: string): Promise<ModelRecord | undefined> {
     return this.run('readonly', (s) => s.get(['model', id]) as IDBRequest<ModelRecord | undefined>);

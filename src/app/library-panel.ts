@@ -1,0 +1,276 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
+import type { TranscriptDocument } from '../../workers/format/document.ts';
+import type { ErrorInfo } from '../../workers/protocol.ts';
+import { EngineUpdates, type EngineController } from '../controllers/engine-controller.ts';
+import { LibraryUpdates, type Library } from '../controllers/library.ts';
+import { formatDuration } from '../lib/format.ts';
+import { asErrorInfo } from '../lib/messages.ts';
+import { errorAlert, errorAlertStyles } from './error-alert.ts';
+import { panelStyles } from './panel-styles.ts';
+import { STATUS_TEXT, displayTitle } from './transcript-view.ts';
+import './transcript-view.ts';
+
+/**
+ * The library: every recording and transcribed file kept on this device, newest first, with search; one opens in
+ * place (transcript-view).  Recordings a reload or a crash left unfinished are offered to finish or delete.  Deletes
+ * ask first.  Asks `transcribe-stored` (bubbling, `{id, label}`) to transcribe a kept recording.
+ */
+@customElement('library-panel')
+export class LibraryPanel extends LitElement {
+  @property({ attribute: false }) library!: Library;
+  @property({ attribute: false }) engine!: EngineController;
+  @state() private query = '';
+  @state() private openId: string | null = null;
+  @state() private confirming: { ids: string[] | 'all'; text: string } | null = null;
+  @state() private error: ErrorInfo | null = null;
+  @query('dialog') private dialog!: HTMLDialogElement | null;
+
+  static override styles = [
+    panelStyles,
+    errorAlertStyles,
+    css`
+      input[type='search'] {
+        font: inherit;
+        flex: 1 1 12rem;
+        min-width: 0;
+        padding: 0.45rem 0.75rem;
+        border: 2px solid var(--border);
+        border-radius: 2rem;
+        background: var(--bg, white);
+        color: var(--fg);
+      }
+      ul {
+        list-style: none;
+        padding: 0;
+        margin: 0.75rem 0 0;
+      }
+      li + li {
+        border-top: 1px solid var(--border);
+      }
+      li button {
+        display: block;
+        width: 100%;
+        text-align: left;
+        border: 0;
+        border-radius: 0.4rem;
+        padding: 0.5rem;
+        font-weight: normal;
+      }
+      .name {
+        font-weight: 600;
+        display: block;
+        overflow-wrap: anywhere;
+      }
+      .first {
+        display: block;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      .unfinished {
+        margin-top: 0.75rem;
+        padding: 0.75rem;
+        border-radius: 0.5rem;
+        border: 2px solid var(--accent);
+      }
+      dialog {
+        border: 1px solid var(--border);
+        border-radius: 0.75rem;
+        background: var(--panel);
+        color: var(--fg);
+        max-width: min(26rem, 90vw);
+      }
+      .danger {
+        border-color: #d64541;
+        color: #d64541;
+      }
+      button.danger.primary {
+        background: #d64541;
+        color: white;
+      }
+    `,
+  ];
+
+  constructor() {
+    super();
+    new LibraryUpdates(this, () => this.library);
+    new EngineUpdates(this, () => this.engine);
+  }
+
+  /** Open a document (the app opens a finished file's transcript this way too). */
+  open(id: string): void {
+    this.openId = id;
+  }
+
+  private ask(ids: string[] | 'all', text: string): void {
+    this.confirming = { ids, text };
+    void this.updateComplete.then(() => this.dialog?.showModal());
+  }
+
+  private async confirmed(): Promise<void> {
+    const what = this.confirming;
+    this.dialog?.close();
+    this.confirming = null;
+    if (!what) return;
+    try {
+      if (what.ids === 'all') await this.library.deleteAll();
+      else for (const id of what.ids) await this.library.delete(id);
+      if (what.ids === 'all' || (this.openId && what.ids.includes(this.openId))) this.openId = null;
+      this.error = null;
+    } catch (err) {
+      this.error = asErrorInfo(err, 'STORAGE_UNAVAILABLE');
+    }
+  }
+
+  private finish(doc: TranscriptDocument): void {
+    const label = `${displayTitle(doc)} (${formatDuration(doc.audio.samples / 16000)})`;
+    this.dispatchEvent(
+      new CustomEvent('transcribe-stored', { detail: { id: doc.id, label }, bubbles: true, composed: true }),
+    );
+  }
+
+  private renderUnfinished() {
+    const ready = this.engine.modelState === 'ready';
+    return this.library.unfinished.map(
+      (doc) =>
+        html`<div
+          class="unfinished"
+          role="status"
+          data-testid="unfinished"
+          data-id=${doc.id}
+          data-samples=${doc.audio.samples}
+        >
+          <strong>${doc.kind === 'recording' ? 'A recording' : 'A transcription'} did not finish</strong>
+          (${new Date(doc.createdAt).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}): the page
+          closed ${doc.status === 'recording' ? 'while recording' : 'while transcribing'}.
+          ${formatDuration(doc.audio.samples / 16000)} of audio
+          ${doc.segments.length ? `and ${doc.segments.length} segments ` : ''}were kept.
+          <div class="row" style="margin-top:.5rem">
+            <button
+              class="primary"
+              ?disabled=${!ready}
+              @click=${() => this.finish(doc)}
+              data-testid="finish-unfinished"
+            >
+              Finish transcription
+            </button>
+            <button
+              @click=${() => this.ask([doc.id], `Delete this unfinished ${doc.kind} and its audio?`)}
+              data-testid="delete-unfinished"
+            >
+              Delete
+            </button>
+            ${ready ? nothing : html`<span class="muted">Load the model to finish it.</span>`}
+          </div>
+        </div>`,
+    );
+  }
+
+  private renderAudioProblem() {
+    const p = this.library.audioProblem;
+    if (!p) return nothing;
+    const kept =
+      p.keptSec >= 0
+        ? `${formatDuration(p.keptSec)} of audio were kept in the library`
+        : 'what was written before is kept';
+    return html`<div class="alert" role="alert" data-testid="library-audio-error" data-error-code=${p.error.code}>
+      <strong
+        >${p.error.code === 'STORAGE_FULL' ? 'Storage is full: the rest of this audio is not being kept' : 'The audio could not be kept'}</strong
+      >
+      ${kept}. The recording goes on in this page's memory: save it (Download recording) before you close the page, or
+      free space in Settings.
+      <details>
+        <summary>Details</summary>
+        ${p.error.code}: ${p.error.detail}
+      </details>
+      <div class="row" style="margin-top:.35rem">
+        <button @click=${() => this.library.dismissAudioProblem()}>OK</button>
+      </div>
+    </div>`;
+  }
+
+  private renderList() {
+    const lib = this.library;
+    const entries = lib.search(this.query);
+    return html`<div class="row">
+        <input
+          type="search"
+          aria-label="Search transcripts"
+          placeholder="Search transcripts"
+          data-testid="library-search"
+          .value=${this.query}
+          @input=${(e: Event) => (this.query = (e.target as HTMLInputElement).value)}
+        />
+        ${
+          lib.entries.length
+            ? html`<button
+                class="danger"
+                @click=${() => this.ask('all', `Delete all ${lib.entries.length} transcripts and their audio? This cannot be undone.`)}
+                data-testid="delete-all"
+              >
+                Delete all
+              </button>`
+            : nothing
+        }
+      </div>
+      ${
+        !lib.loaded
+          ? html`<div class="muted">Opening the library…</div>`
+          : lib.entries.length === 0
+            ? html`<p class="muted" data-testid="library-empty">
+                No transcripts yet. Every recording and transcribed file is kept here, on this device only.
+              </p>`
+            : entries.length === 0
+              ? html`<p class="muted" data-testid="library-no-match">Nothing matches “${this.query}”.</p>`
+              : html`<ul data-testid="library-list" aria-label="Transcripts">
+                  ${entries.map(
+                    ({ doc, firstLine }) =>
+                      html`<li>
+                        <button @click=${() => this.open(doc.id)} data-testid="library-item" data-id=${doc.id}>
+                          <span class="name">${displayTitle(doc)}</span>
+                          <span class="muted"
+                            >${new Date(doc.createdAt).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}
+                            ·
+                            ${formatDuration(doc.durationSec)}${STATUS_TEXT[doc.status] ? ` · ${STATUS_TEXT[doc.status]}` : ''}</span
+                          >
+                          ${firstLine ? html`<span class="first">${firstLine}</span>` : nothing}
+                        </button>
+                      </li>`,
+                  )}
+                </ul>`
+      }`;
+  }
+
+  override render() {
+    const doc = this.openId ? this.library.get(this.openId) : undefined;
+    return html`<section aria-labelledby="lib-title" data-testid="library">
+      <h2 id="lib-title">Transcripts</h2>
+      ${this.renderAudioProblem()} ${this.renderUnfinished()} ${errorAlert(this.library.error)}
+      ${errorAlert(this.error)}
+      ${
+        doc
+          ? html`<transcript-view
+              .doc=${doc}
+              .library=${this.library}
+              @close=${() => (this.openId = null)}
+              @delete-doc=${(e: CustomEvent<string>) => this.ask([e.detail], `Delete “${displayTitle(doc)}” and its audio?`)}
+            ></transcript-view>`
+          : this.renderList()
+      }
+      <dialog data-testid="confirm" @close=${() => (this.confirming = null)} aria-labelledby="confirm-text">
+        <p id="confirm-text">${this.confirming?.text ?? ''}</p>
+        <div class="row">
+          <button class="danger primary" @click=${() => this.confirmed()} data-testid="confirm-delete">Delete</button>
+          <button @click=${() => this.dialog?.close()} data-testid="confirm-cancel">Cancel</button>
+        </div>
+      </dialog>
+    </section>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'library-panel': LibraryPanel;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The page's view of the transcript library: the documents newest first, search over their titles and text, rename,
+ * delete (one or all), each document's audio for playback, the library's size, and which recordings were left
+ * unfinished by a reload or a crash.  Reads and edits go straight to the library's IndexedDB store (the worker writes
+ * recordings and transcriptions to the same store and announces each change with `library-changed`).
+ */
+import { documentText, withSegments, type TranscriptDocument } from '../../workers/format/document.ts';
+import { LibraryStore, writingLockName, type LibrarySize } from '../../workers/library/library-store.ts';
+import type { ErrorInfo } from '../../workers/protocol.ts';
+import { asErrorInfo } from '../lib/messages.ts';
+import type { EngineController } from './engine-controller.ts';
+import { UpdatesFrom } from './updates.ts';
+import type { ReactiveControllerHost } from 'lit';
+
+export interface LibraryEntry {
+  doc: TranscriptDocument;
+  /** Title and text, lower-cased, for search. */
+  haystack: string;
+  /** The first line shown in the list. */
+  firstLine: string;
+}
+
+/** A full disk (or storage gone) while keeping a document's audio. */
+export interface LibraryAudioProblem {
+  id: string;
+  error: ErrorInfo;
+  keptSec: number;
+}
+
+function entry(doc: TranscriptDocument): LibraryEntry {
+  const text = documentText(doc);
+  return { doc, haystack: `${doc.title}\n${text}`.toLocaleLowerCase(), firstLine: text.slice(0, 140) };
+}
+
+const newestFirst = (a: LibraryEntry, b: LibraryEntry) =>
+  b.doc.createdAt < a.doc.createdAt ? -1 : b.doc.createdAt > a.doc.createdAt ? 1 : 0;
+
+export class Library {
+  entries: LibraryEntry[] = [];
+  loaded = false;
+  error: ErrorInfo | null = null;
+  /** The last storage problem while keeping audio (shown until dismissed). */
+  audioProblem: LibraryAudioProblem | null = null;
+  /** Documents whose writer is gone (the page closed while recording or transcribing): offered to finish. */
+  unfinished: TranscriptDocument[] = [];
+  readonly store = new LibraryStore();
+  private readonly listeners = new Set<() => void>();
+  private refreshing: Promise<void> | null = null;
+  private again = false;
+
+  constructor(engine: EngineController) {
+    engine.on((m) => {
+      if (m.type === 'library-changed') void this.refresh();
+      else if (m.type === 'library-error') {
+        this.audioProblem = { id: m.id, error: m.error, keptSec: m.keptSec };
+        this.changed();
+      }
+    });
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
+  /** Read every document again (coalesced: changes that arrive meanwhile cause one more read). */
+  refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.again = false;
+        try {
+          const docs = await this.store.documents();
+          this.entries = docs.map(entry).sort(newestFirst);
+          this.unfinished = await this.abandoned(docs);
+          this.error = null;
+        } catch (err) {
+          this.error = asErrorInfo(err, 'STORAGE_UNAVAILABLE');
+        }
+        this.loaded = true;
+        this.changed();
+      } while (this.again);
+    })().finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  /** Recordings and transcriptions in progress whose writer (this or another tab's worker) no longer holds its lock. */
+  private async abandoned(docs: TranscriptDocument[]): Promise<TranscriptDocument[]> {
+    const open = docs.filter((d) => d.status === 'recording' || d.status === 'transcribing');
+    if (open.length === 0) return [];
+    const held = new Set<string>();
+    try {
+      const state = await navigator.locks?.query();
+      for (const l of state?.held ?? []) if (l.name) held.add(l.name);
+    } catch {
+      // No Web Locks: only what this page's worker is writing is known to be alive, and it is never listed here
+      // before its first change (which comes with its lock).
+    }
+    return open.filter((d) => !held.has(writingLockName(d.id)));
+  }
+
+  /** Entries whose title or text contains every word of `query` (case-insensitive), newest first. */
+  search(query: string): LibraryEntry[] {
+    const words = query.toLocaleLowerCase().split(/\s+/).filter(Boolean);
+    if (words.length === 0) return this.entries;
+    return this.entries.filter((e) => words.every((w) => e.haystack.includes(w)));
+  }
+
+  get(id: string): TranscriptDocument | undefined {
+    return this.entries.find((e) => e.doc.id === id)?.doc;
+  }
+
+  get size(): LibrarySize {
+    return LibraryStore.size(this.entries.map((e) => e.doc));
+  }
+
+  async rename(id: string, title: string): Promise<void> {
+    const name = title.trim();
+    // An empty name gives the title back to the text's first words.
+    await this.store.update(id, (d) =>
+      name ? { ...d, title: name, titleEdited: true } : withSegments({ ...d, titleEdited: false }, d.segments),
+    );
+    await this.refresh();
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.store.delete(id);
+    await this.refresh();
+  }
+
+  async deleteAll(): Promise<void> {
+    await this.store.deleteAll();
+    await this.refresh();
+  }
+
+  audio(id: string): Promise<Float32Array> {
+    return this.store.audio(id);
+  }
+
+  dismissAudioProblem(): void {
+    this.audioProblem = null;
+    this.changed();
+  }
+}
+
+/** For a component handed the app's Library as a property: re-render it whenever the library changes. */
+export class LibraryUpdates extends UpdatesFrom<Library> {
+  constructor(host: ReactiveControllerHost, current: () => Library | undefined) {
+    super(host, current, (library, onChange) => library.subscribe(onChange));
+  }
+}
