@@ -22,8 +22,14 @@ export function referenceDecode(model: string, variant: string, file: string, ma
   return JSON.parse(line) as ReferenceResult;
 }
 
-/** The CLI's `--format` output for `file` (the bytes the app's *Save as* and the server's response_format give). */
-export function cliFormat(model: string, variant: string, file: string, format: 'txt' | 'srt' | 'vtt'): string {
+/** The CLI's `--format` output for `file` (the bytes the app's *Save as* and the server's response_format give;
+ * `json`: the transcript document). */
+export function cliFormat(
+  model: string,
+  variant: string,
+  file: string,
+  format: 'txt' | 'srt' | 'vtt' | 'json',
+): string {
   const args = ['tsx', 'scripts/transcribe.ts', '--model', resolve(ARTIFACTS, 'models', model), '--variant', variant];
   const r = spawnSync('npx', [...args, '--format', format, file], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`CLI --format ${format} failed (${r.status}): ${r.stderr}\n${r.stdout}`);

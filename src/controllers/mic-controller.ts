@@ -55,6 +55,8 @@ export class MicController implements ReactiveController {
   wakeLock: WakeLockState = null;
   /** `?contextRate=` (a test knob): open the AudioContext at this rate instead of the device's. */
   private readonly contextRate: number | undefined;
+  /** `?libraryQuotaAfter=` (a test knob): the library's audio writes fail as on a full disk after this many bytes. */
+  private readonly libraryQuotaAfterBytes: number | undefined;
   private lock: WakeLockLike | null = null;
   private lockRequest: Promise<void> | null = null;
   /** When and at which sample the system interrupted the recording (for the note in the transcript). */
@@ -73,8 +75,11 @@ export class MicController implements ReactiveController {
     private readonly engineOf: () => EngineController,
   ) {
     host.addController(this);
-    const rate = Number(new URLSearchParams(location.search).get('contextRate'));
+    const params = new URLSearchParams(location.search);
+    const rate = Number(params.get('contextRate'));
     this.contextRate = rate >= 8000 && rate <= 192_000 ? rate : undefined;
+    const quota = params.get('libraryQuotaAfter');
+    this.libraryQuotaAfterBytes = quota !== null && Number(quota) >= 0 ? Number(quota) : undefined;
   }
 
   hostConnected(): void {
@@ -154,9 +159,16 @@ export class MicController implements ReactiveController {
       const channel = new MessageChannel();
       // With a model ready, the worker transcribes while recording (live dictation).
       const live = this.engine.modelState === 'ready';
-      this.engine.post({ type: 'capture-attach', sessionId: this.sessionId, port: channel.port1, live }, [
-        channel.port1,
-      ]);
+      this.engine.post(
+        {
+          type: 'capture-attach',
+          sessionId: this.sessionId,
+          port: channel.port1,
+          live,
+          ...(this.libraryQuotaAfterBytes === undefined ? {} : { libraryQuotaAfterBytes: this.libraryQuotaAfterBytes }),
+        },
+        [channel.port1],
+      );
       node.port.postMessage({ type: 'start', sessionId: this.sessionId, port: channel.port2 }, [channel.port2]);
       this.source = context.createMediaStreamSource(this.stream);
       this.source.connect(node);
