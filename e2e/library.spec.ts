@@ -7,7 +7,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { Ajv } from 'ajv';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { encodeWavFloat32 } from '../workers/dsp/wav.ts';
+import { decodeWav, encodeWavFloat32, toMono } from '../workers/dsp/wav.ts';
 import { launchWithFakeMic } from './helpers/browser.ts';
 import { rawAudio, rawLibrary, sampleDocuments, seedLibrary } from './helpers/library.ts';
 import { ARTIFACTS, E2E_FIXTURES, ROOT, speechFile } from './helpers/paths.ts';
@@ -187,8 +187,8 @@ test('a full disk mid-recording: the audio written so far is kept and playable, 
       .toBeCloseTo(2, 2);
     // The whole recording is still in the page's memory: Download gives all of it.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
-    const bytes = readFileSync((await download.path())!);
-    expect((bytes.length - 44) / 4).toBeGreaterThanOrEqual(4 * RATE);
+    const whole = toMono(decodeWav(new Uint8Array(readFileSync((await download.path())!))).channels);
+    expect(whole.length).toBeGreaterThanOrEqual(4 * RATE);
   } finally {
     await browser.close();
   }
@@ -229,4 +229,33 @@ test('200 stored transcripts: all listed newest first, search narrows them, Dele
   await page.getByTestId('confirm-delete').click();
   await expect(page.getByTestId('library-empty')).toBeVisible();
   expect(await rawLibrary(page)).toEqual({ docs: [], audio: {} });
+});
+
+test('once kept, a recording leaves the worker’s memory: deleted from the library, it is gone', async () => {
+  const browser = await launchWithFakeMic(speechFile('en/jfk.wav'));
+  try {
+    const page = await browser.newPage();
+    await page.goto('/');
+    await page.getByTestId('record').click();
+    await expect
+      .poll(async () => Number(await page.getByTestId('elapsed').getAttribute('data-elapsed-samples')))
+      .toBeGreaterThanOrEqual(1.5 * RATE);
+    await page.getByTestId('stop').click();
+    await expect.poll(async () => (await rawLibrary(page)).docs[0]?.['audio']).toMatchObject({ complete: true });
+    // Kept whole: Download reads it back from the library, sample for sample.
+    const id = (await rawLibrary(page)).docs[0]!['id'] as string;
+    const kept = await rawAudio(page, id);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
+    expect(toMono(decodeWav(new Uint8Array(readFileSync((await download.path())!))).channels)).toEqual(kept);
+    // Deleted from the library: the worker holds no copy, so nothing is left to download.
+    await items(page).first().click();
+    await page.getByTestId('delete-doc').click();
+    await page.getByTestId('confirm-delete').click();
+    await expect(page.getByTestId('library-empty')).toBeVisible();
+    await page.getByTestId('download').click();
+    await expect(page.locator('[data-error-code="NOT_KEPT"]')).toContainText('no longer kept');
+    expect(await rawLibrary(page)).toEqual({ docs: [], audio: {} });
+  } finally {
+    await browser.close();
+  }
 });

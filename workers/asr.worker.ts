@@ -181,7 +181,7 @@ async function handleModel(message: MainToWorker): Promise<void> {
 async function recordingAudio(docId: string): Promise<Float32Array> {
   for (const sink of sessions.values()) if (recordingDocId(sink.sessionId) === docId) return sink.store.slice();
   const samples = await keeper.store.audio(docId);
-  if (samples.length === 0) throw new EngineError('BAD_AUDIO', `no audio is kept for ${docId}`);
+  if (samples.length === 0) throw new EngineError('NOT_KEPT', `no audio is kept for ${docId}`);
   return samples;
 }
 

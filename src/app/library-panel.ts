@@ -3,12 +3,11 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import type { TranscriptDocument } from '../../workers/format/document.ts';
 import type { ErrorInfo } from '../../workers/protocol.ts';
 import { EngineUpdates, type EngineController } from '../controllers/engine-controller.ts';
-import { LibraryUpdates, type Library } from '../controllers/library.ts';
+import { LibraryUpdates, libraryError, type Library } from '../controllers/library.ts';
 import { formatDuration } from '../lib/format.ts';
-import { asErrorInfo } from '../lib/messages.ts';
 import { errorAlert, errorAlertStyles } from './error-alert.ts';
 import { panelStyles } from './panel-styles.ts';
-import { STATUS_TEXT, displayTitle } from './transcript-view.ts';
+import { displayTitle, statusText } from './transcript-view.ts';
 import './transcript-view.ts';
 
 /**
@@ -119,7 +118,7 @@ export class LibraryPanel extends LitElement {
       if (what.ids === 'all' || (this.openId && what.ids.includes(this.openId))) this.openId = null;
       this.error = null;
     } catch (err) {
-      this.error = asErrorInfo(err, 'STORAGE_UNAVAILABLE');
+      this.error = libraryError(err);
     }
   }
 
@@ -231,8 +230,7 @@ export class LibraryPanel extends LitElement {
                           <span class="name">${displayTitle(doc)}</span>
                           <span class="muted"
                             >${new Date(doc.createdAt).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}
-                            ·
-                            ${formatDuration(doc.durationSec)}${STATUS_TEXT[doc.status] ? ` · ${STATUS_TEXT[doc.status]}` : ''}</span
+                            · ${formatDuration(doc.durationSec)}${statusText(doc) ? ` · ${statusText(doc)}` : ''}</span
                           >
                           ${firstLine ? html`<span class="first">${firstLine}</span>` : nothing}
                         </button>

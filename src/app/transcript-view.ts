@@ -4,20 +4,25 @@ import { documentText, type TranscriptDocument } from '../../workers/format/docu
 import { encodeWav16 } from '../../workers/dsp/wav.ts';
 import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
 import type { ErrorInfo } from '../../workers/protocol.ts';
-import type { Library } from '../controllers/library.ts';
+import { libraryError, type Library } from '../controllers/library.ts';
 import { formatDuration } from '../lib/format.ts';
-import { asErrorInfo } from '../lib/messages.ts';
 import { errorAlert, errorAlertStyles } from './error-alert.ts';
 import './export-menu.ts';
 import { panelStyles } from './panel-styles.ts';
 
-export const STATUS_TEXT: Record<TranscriptDocument['status'], string> = {
+const STATUS_TEXT: Record<TranscriptDocument['status'], string> = {
   recording: 'recording',
   transcribing: 'transcribing',
   untranscribed: 'not transcribed yet',
   done: '',
   failed: 'transcription failed',
 };
+
+/** What the list and the open view say about a document's state ('' when it is done). */
+export function statusText(doc: TranscriptDocument): string {
+  if (doc.status === 'failed' && doc.error?.startsWith('CANCELLED')) return 'transcription cancelled';
+  return STATUS_TEXT[doc.status];
+}
 
 /** A document's display name: its title, else what it is and when. */
 export function displayTitle(doc: TranscriptDocument): string {
@@ -128,7 +133,7 @@ export class TranscriptView extends LitElement {
         if (this.player) this.player.currentTime = at;
       }
     } catch (err) {
-      this.audioError = asErrorInfo(err, 'STORAGE_UNAVAILABLE');
+      this.audioError = libraryError(err);
     }
   }
 
@@ -167,7 +172,7 @@ export class TranscriptView extends LitElement {
     const doc = this.doc;
     const engines = [...new Set(doc.segments.map((s) => s.engine).filter(Boolean))].join(', ');
     const created = new Date(doc.createdAt).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-    const status = STATUS_TEXT[doc.status];
+    const status = statusText(doc);
     return html`<div class="row" style="justify-content:space-between">
         <button
           @click=${() => this.dispatchEvent(new Event('close', { bubbles: true, composed: true }))}

@@ -7,7 +7,6 @@
 import { documentText, withSegments, type TranscriptDocument } from '../../workers/format/document.ts';
 import { LibraryStore, writingLockName, type LibrarySize } from '../../workers/library/library-store.ts';
 import type { ErrorInfo } from '../../workers/protocol.ts';
-import { asErrorInfo } from '../lib/messages.ts';
 import type { EngineController } from './engine-controller.ts';
 import { UpdatesFrom } from './updates.ts';
 import type { ReactiveControllerHost } from 'lit';
@@ -25,6 +24,13 @@ export interface LibraryAudioProblem {
   id: string;
   error: ErrorInfo;
   keptSec: number;
+}
+
+/** A library read or edit failed: the library's own codes (the store's are worded for models). */
+export function libraryError(err: unknown): ErrorInfo {
+  const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const full = typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'STORAGE_FULL';
+  return { code: full ? 'LIBRARY_FULL' : 'LIBRARY_UNAVAILABLE', detail };
 }
 
 function entry(doc: TranscriptDocument): LibraryEntry {
@@ -82,7 +88,7 @@ export class Library {
           this.unfinished = await this.abandoned(docs);
           this.error = null;
         } catch (err) {
-          this.error = asErrorInfo(err, 'STORAGE_UNAVAILABLE');
+          this.error = libraryError(err);
         }
         this.loaded = true;
         this.changed();

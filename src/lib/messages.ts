@@ -119,6 +119,18 @@ const MESSAGES: Record<ErrorCode, UserMessage> = {
     title: 'You are offline and this model is not stored on this device.',
     action: 'Connect to the internet once to download it; after that it works offline.',
   },
+  NOT_KEPT: {
+    title: 'This audio is no longer kept on this device.',
+    action: 'It was deleted from Transcripts, or the browser cleared the site’s storage.',
+  },
+  LIBRARY_FULL: {
+    title: 'There is not enough storage space to keep this transcript.',
+    action: 'Delete transcripts or stored models in Settings → Storage to free space.',
+  },
+  LIBRARY_UNAVAILABLE: {
+    title: 'Transcripts cannot be kept in this browser (private browsing or storage turned off).',
+    action: 'Recording and transcribing still work; save or copy what you need before you close the page.',
+  },
   NOT_STORED: {
     title: 'This model is not stored on this device yet.',
     action: 'Press Download to get it once; after that it works offline.',

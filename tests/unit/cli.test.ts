@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
+import { Ajv } from 'ajv';
 import { describe, expect, test } from 'vitest';
 import { GOLDENS_MISSING, ROOT, SPEECH_MISSING, speechPath } from '../helpers/data.ts';
 import { goldens, modelDir } from '../helpers/goldens.ts';
@@ -69,7 +70,7 @@ describe.skipIf(Boolean(SPEECH_MISSING() || GOLDENS_MISSING('tiny')))('transcrib
     expect(times(written, '\\.')).toEqual(times(srt.stdout, ','));
     expect(times(written, '\\.').length).toBeGreaterThanOrEqual(4);
     for (const [args, message] of [
-      [['--format', 'pdf', clip], '--format must be txt, srt or vtt, not "pdf"'],
+      [['--format', 'pdf', clip], '--format must be txt, srt, vtt or json, not "pdf"'],
       [['--format', 'txt', '--json', clip], '--format and --json are two different outputs'],
       [['--format', 'txt', clip, clip], '--format with several files needs --out-dir'],
       [['--out-dir', dir, clip], '--out-dir goes with --format'],
@@ -78,6 +79,31 @@ describe.skipIf(Boolean(SPEECH_MISSING() || GOLDENS_MISSING('tiny')))('transcrib
       expect(r.status, message).toBe(2);
       expect(r.stderr).toContain(message);
     }
+  });
+
+  test('--format json: the transcript document as the app keeps it, valid against its JSON Schema', () => {
+    const clip = speechPath('en/jfk.wav');
+    const base = ['--model', modelDir('tiny'), '--variant', 'fp32'];
+    const json = cli([...base, '--format', 'json', clip]);
+    expect(json.status, json.stderr).toBe(0);
+    const doc = JSON.parse(json.stdout) as Record<string, unknown>;
+    const schema = JSON.parse(readFileSync(resolve(ROOT, 'workers/format/transcript.schema.json'), 'utf8')) as object;
+    const validate = new Ajv({ allErrors: true }).compile(schema);
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    // Its segments are the windows --json reports (decoded by onnxruntime-node: "cpu"), its model the manifest.
+    const windows = (
+      JSON.parse(cli([...base, '--json', clip]).stdout) as { windows: { start: number; end: number; text: string }[] }
+    ).windows;
+    expect(doc['segments']).toEqual(
+      windows.map((w) => ({ start: w.start, end: w.end, text: w.text, final: true, engine: 'cpu' })),
+    );
+    const manifest = JSON.parse(readFileSync(resolve(modelDir('tiny'), 'manifest.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
+    expect(doc['model']).toEqual({ id: manifest['model_id'], revision: manifest['revision'], variant: 'fp32' });
+    expect(doc).toMatchObject({ kind: 'file', status: 'done', source: { fileName: 'jfk.wav' }, durationSec: 11 });
+    expect(json.stdout.endsWith('}\n')).toBe(true);
   });
 
   test('--help documents the interface; missing arguments fail with usage', () => {
