@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- section ...]`: speed and memory goals, each measured side by side in one run and printed as
- * ratios.  Sections: mel, long, load, asr, server, webgpu, live.
+ * ratios.  Sections: mel, long, load, asr, server, webgpu, live, library.
  */
 import { benchAsr } from './asr.ts';
+import { benchLibrary } from './library.ts';
 import { benchLive } from './live.ts';
 import { benchLoad } from './load.ts';
 import { benchLong } from './long.ts';
@@ -18,6 +19,7 @@ const sections: Record<string, () => Promise<void>> = {
   server: benchServer,
   webgpu: benchWebGpu,
   live: benchLive,
+  library: benchLibrary,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const run = wanted.length ? wanted : Object.keys(sections);

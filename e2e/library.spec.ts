@@ -50,6 +50,13 @@ test('a transcribed file is kept: listed, searched, renamed, played from a segme
   expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
   expect((doc['segments'] as { text: string }[]).map((s) => s.text)).toEqual(reference.windows.map((w) => w.text));
 
+  // Settings show what the library takes beside the models: the document and its audio.
+  await page.getByTestId('storage').locator('summary').click();
+  const size = page.getByTestId('library-size');
+  await expect(size).toHaveAttribute('data-transcripts', '1');
+  expect(Number(await size.getAttribute('data-bytes'))).toBe(samples * 4 + JSON.stringify(doc).length);
+  await expect(size).toContainText('Transcripts: 1 kept on this device');
+
   // The finished job offers Save JSON: the document as stored; it agrees with the CLI's --format json.
   const [download] = await Promise.all([
     page.waitForEvent('download'),
@@ -133,7 +140,7 @@ test('a reload in the middle of a recording: the audio kept is within a second o
     console.log(`captured ${captured} samples when the page reloaded; ${kept} were kept (${captured - kept} fewer)`);
     // At most the last second is lost (and the capture may have run on a little after the count was read).
     expect(kept).toBeGreaterThan(captured - RATE);
-    expect(kept).toBeLessThan(captured + 0.5 * RATE);
+    expect(kept).toBeLessThan(captured + 0.25 * RATE);
 
     // Finishing it transcribes the kept audio whole: the same text as the Node pipeline's run on those samples.
     await expect(page.getByTestId('engine')).toBeVisible({ timeout: 60_000 });
@@ -203,8 +210,15 @@ test('200 stored transcripts: all listed newest first, search narrows them, Dele
   for (const d of docs) expect(validate(d), JSON.stringify(validate.errors)).toBe(true);
   await seedLibrary(page, docs);
   await page.reload();
-  await expect(items(page)).toHaveCount(200);
+  // Fifty rows at a time.
+  await expect(page.getByTestId('library-list')).toHaveAttribute('data-matches', '200');
+  await expect(items(page)).toHaveCount(50);
   await expect(items(page).first()).toHaveAttribute('data-id', 'seed-0000');
+  for (const shown of [100, 150, 200]) {
+    await page.getByTestId('library-more').click();
+    await expect(items(page)).toHaveCount(shown);
+  }
+  await expect(page.getByTestId('library-more')).toHaveCount(0);
   await expect(items(page).last()).toHaveAttribute('data-id', 'seed-0199');
   const search = page.getByTestId('library-search');
   await search.fill('marker137');
@@ -218,13 +232,14 @@ test('200 stored transcripts: all listed newest first, search narrows them, Dele
   }).length;
   expect(both).toBeGreaterThan(0);
   expect(both).toBeLessThan(200);
-  await expect(items(page)).toHaveCount(both);
+  await expect(page.getByTestId('library-list')).toHaveAttribute('data-matches', String(both));
+  await expect(items(page)).toHaveCount(Math.min(both, 50));
 
   await search.fill('');
   await page.getByTestId('delete-all').click();
   await expect(page.getByTestId('confirm')).toContainText('Delete all 200 transcripts');
   await page.getByTestId('confirm-cancel').click();
-  await expect(items(page)).toHaveCount(200);
+  await expect(page.getByTestId('library-list')).toHaveAttribute('data-matches', '200');
   await page.getByTestId('delete-all').click();
   await page.getByTestId('confirm-delete').click();
   await expect(page.getByTestId('library-empty')).toBeVisible();

@@ -7,6 +7,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { launchWithFakeMic } from './helpers/browser.ts';
+import { rawLibrary } from './helpers/library.ts';
 import { ARTIFACTS, speechFile } from './helpers/paths.ts';
 import { cliFormat, clipWav, longFile, referenceDecode } from './helpers/reference.ts';
 
@@ -99,6 +100,21 @@ test('record with the fake microphone (live), stop, transcribe the whole recordi
     await page.getByTestId('stop').click();
     // Recorded with a model ready: transcribed live, segment by segment (e2e/live.spec.ts checks those).
     await expect(page.locator('[data-segment="final"]').first()).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByTestId('live-backlog')).toHaveCount(0, { timeout: 60_000 });
+    await expect(page.locator('[data-segment="partial"]')).toHaveCount(0, { timeout: 60_000 });
+    // Kept in the library as it was dictated: Save JSON gives the finals shown, each decoded on the CPU (WASM).
+    const finals = await page
+      .locator('[data-segment="final"] [data-text]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-text')));
+    await expect.poll(async () => (await rawLibrary(page)).docs[0]?.['status'], { timeout: 30_000 }).toBe('done');
+    const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
+    const dictated = JSON.parse(readFileSync((await json.path())!, 'utf8')) as {
+      kind: string;
+      segments: { text: string; engine: string }[];
+    };
+    expect(dictated.kind).toBe('recording');
+    expect(dictated.segments.map((s) => s.text)).toEqual(finals);
+    expect(dictated.segments.every((s) => s.engine === 'wasm')).toBe(true);
     // The whole recording in ≤ 30 s windows, on request.
     await page.getByTestId('transcribe-recording').click();
     await expect(page.getByTestId('transcript')).toBeVisible({ timeout: 120_000 });
@@ -107,6 +123,10 @@ test('record with the fake microphone (live), stop, transcribe the whole recordi
     const reference = referenceDecode('tiny', 'fp32', recording);
     await expect(page.getByTestId('transcript')).toHaveText(reference.text);
     expect(reference.text.length).toBeGreaterThan(0);
+    // The library's document now holds the whole-recording windows.
+    await expect
+      .poll(async () => ((await rawLibrary(page)).docs[0]?.['segments'] as { text: string }[]).map((s) => s.text))
+      .toEqual(reference.windows.map((w) => w.text));
   } finally {
     await browser.close();
   }

@@ -136,6 +136,7 @@ export class AsrApp extends LitElement {
       <dictation-panel
         .engine=${this.engine}
         .choice=${this.choice}
+        .library=${this.library}
         @transcribe-stored=${(e: CustomEvent<{ id: string; label: string }>) =>
           this.transcribeStored(e.detail.id, e.detail.label)}
       ></dictation-panel>

@@ -5,6 +5,7 @@ import type { DeviceReport, ErrorInfo } from '../../workers/protocol.ts';
 import { EngineUpdates, type EngineController } from '../controllers/engine-controller.ts';
 import { MicController } from '../controllers/mic-controller.ts';
 import type { ModelChoice } from '../controllers/model-choice.ts';
+import { LibraryUpdates, type Library } from '../controllers/library.ts';
 import { formatDuration } from '../lib/format.ts';
 import { recordingDocId } from '../../workers/format/document.ts';
 import { asErrorInfo } from '../lib/messages.ts';
@@ -30,6 +31,8 @@ export class DictationPanel extends LitElement {
   @property({ attribute: false }) engine!: EngineController;
   /** Told while dictation uses the model, so a reload with new settings waits for it. */
   @property({ attribute: false }) choice: ModelChoice | undefined;
+  /** Where recordings are kept (the finished one's document gives *Save JSON*). */
+  @property({ attribute: false }) library: Library | undefined;
   /** The microphone belongs to this screen: its state changes re-render it. */
   readonly mic = new MicController(this, () => this.engine);
   @state() private device: DeviceReport | null = null;
@@ -137,6 +140,7 @@ export class DictationPanel extends LitElement {
   constructor() {
     super();
     new EngineUpdates(this, () => this.engine);
+    new LibraryUpdates(this, () => this.library);
   }
 
   override connectedCallback(): void {
@@ -356,6 +360,7 @@ export class DictationPanel extends LitElement {
         finished && mic.state === 'idle'
           ? html`<export-menu
                 .segments=${live.segments}
+                .doc=${this.library?.get(recordingDocId(mic.sessionId)) ?? null}
                 .name=${`dictation-${new Date(mic.sessionId).toISOString().replace(/[:.]/g, '-')}`}
               ></export-menu>
               <div class="row" style="margin-top:.75rem">

@@ -10,6 +10,8 @@ import { panelStyles } from './panel-styles.ts';
 import { displayTitle, statusText } from './transcript-view.ts';
 import './transcript-view.ts';
 
+const PAGE_ROWS = 50;
+
 /**
  * The library: every recording and transcribed file kept on this device, newest first, with search; one opens in
  * place (transcript-view).  Recordings a reload or a crash left unfinished are offered to finish or delete.  Deletes
@@ -23,6 +25,8 @@ export class LibraryPanel extends LitElement {
   @state() private openId: string | null = null;
   @state() private confirming: { ids: string[] | 'all'; text: string } | null = null;
   @state() private error: ErrorInfo | null = null;
+  /** Rows shown (the list grows by a page at a time, so opening it stays within a frame). */
+  @state() private shown = PAGE_ROWS;
   @query('dialog') private dialog!: HTMLDialogElement | null;
 
   static override styles = [
@@ -199,7 +203,10 @@ export class LibraryPanel extends LitElement {
           placeholder="Search transcripts"
           data-testid="library-search"
           .value=${this.query}
-          @input=${(e: Event) => (this.query = (e.target as HTMLInputElement).value)}
+          @input=${(e: Event) => {
+            this.query = (e.target as HTMLInputElement).value;
+            this.shown = PAGE_ROWS;
+          }}
         />
         ${
           lib.entries.length
@@ -222,21 +229,29 @@ export class LibraryPanel extends LitElement {
               </p>`
             : entries.length === 0
               ? html`<p class="muted" data-testid="library-no-match">Nothing matches “${this.query}”.</p>`
-              : html`<ul data-testid="library-list" aria-label="Transcripts">
-                  ${entries.map(
-                    ({ doc, firstLine }) =>
-                      html`<li>
-                        <button @click=${() => this.open(doc.id)} data-testid="library-item" data-id=${doc.id}>
-                          <span class="name">${displayTitle(doc)}</span>
-                          <span class="muted"
-                            >${new Date(doc.createdAt).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}
-                            · ${formatDuration(doc.durationSec)}${statusText(doc) ? ` · ${statusText(doc)}` : ''}</span
-                          >
-                          ${firstLine ? html`<span class="first">${firstLine}</span>` : nothing}
-                        </button>
-                      </li>`,
-                  )}
-                </ul>`
+              : html`<ul data-testid="library-list" aria-label="Transcripts" data-matches=${entries.length}>
+                    ${entries.slice(0, this.shown).map(
+                      ({ doc, firstLine }) =>
+                        html`<li>
+                          <button @click=${() => this.open(doc.id)} data-testid="library-item" data-id=${doc.id}>
+                            <span class="name">${displayTitle(doc)}</span>
+                            <span class="muted"
+                              >${new Date(doc.createdAt).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}
+                              ·
+                              ${formatDuration(doc.durationSec)}${statusText(doc) ? ` · ${statusText(doc)}` : ''}</span
+                            >
+                            ${firstLine ? html`<span class="first">${firstLine}</span>` : nothing}
+                          </button>
+                        </li>`,
+                    )}
+                  </ul>
+                  ${
+                    entries.length > this.shown
+                      ? html`<button @click=${() => (this.shown += PAGE_ROWS)} data-testid="library-more">
+                          Show more (${entries.length - this.shown} more)
+                        </button>`
+                      : nothing
+                  }`
       }`;
   }
 

@@ -56,7 +56,7 @@ export class Library {
 
   constructor(engine: EngineController) {
     engine.on((m) => {
-      if (m.type === 'library-changed') void this.refresh();
+      if (m.type === 'library-changed') void this.refreshOne(m.id);
       else if (m.type === 'library-error') {
         this.audioProblem = { id: m.id, error: m.error, keptSec: m.keptSec };
         this.changed();
@@ -95,6 +95,29 @@ export class Library {
       } while (this.again);
     })().finally(() => (this.refreshing = null));
     return this.refreshing;
+  }
+
+  /**
+   * One document changed (the worker writes a recording's audio each second and each final as it comes): read that
+   * one only.  Its writer is alive, so it is not unfinished.
+   */
+  async refreshOne(id: string): Promise<void> {
+    if (!this.loaded || this.refreshing) return this.refresh();
+    try {
+      const doc = await this.store.document(id);
+      const at = this.entries.findIndex((e) => e.doc.id === id);
+      if (!doc) {
+        if (at >= 0) this.entries = this.entries.filter((e) => e.doc.id !== id);
+      } else if (at >= 0) {
+        this.entries = this.entries.map((e, i) => (i === at ? entry(doc) : e));
+      } else {
+        this.entries = [...this.entries, entry(doc)].sort(newestFirst);
+      }
+      this.unfinished = this.unfinished.filter((d) => d.id !== id);
+    } catch (err) {
+      this.error = libraryError(err);
+    }
+    this.changed();
   }
 
   /** Recordings and transcriptions in progress whose writer (this or another tab's worker) no longer holds its lock. */
