@@ -11,7 +11,7 @@ import { chromium } from '@playwright/test';
 import { resolve } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import { start } from '../server/server.ts';
-import { sampleDocuments, seedLibrary } from '../e2e/helpers/library.ts';
+import { sampleDocuments, seedLibrary } from '../e2e/helpers/library-docs.ts';
 import { median, percentile, ROOT, table } from './common.ts';
 
 const PORT = 4394;
@@ -41,6 +41,8 @@ export async function benchLibrary(): Promise<void> {
     // (A string: this file compiles without the DOM's types.)
     const figures = await page.evaluate<{
       open: number[];
+      read: number[];
+      gap: number[];
       render: number[];
       search: number[];
       rows: number[];

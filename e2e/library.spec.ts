@@ -9,7 +9,8 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { decodeWav, encodeWavFloat32, toMono } from '../workers/dsp/wav.ts';
 import { launchWithFakeMic } from './helpers/browser.ts';
-import { rawAudio, rawLibrary, sampleDocuments, seedLibrary } from './helpers/library.ts';
+import { rawAudio, rawLibrary } from './helpers/library.ts';
+import { sampleDocuments, seedLibrary } from './helpers/library-docs.ts';
 import { ARTIFACTS, E2E_FIXTURES, ROOT, speechFile } from './helpers/paths.ts';
 import { cliFormat, clipWav, referenceDecode } from './helpers/reference.ts';
 

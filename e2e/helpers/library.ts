@@ -3,9 +3,7 @@
  * app's own store code (workers/library/library-store.ts).
  */
 import type { Page } from '@playwright/test';
-
-export const LIBRARY_DB = 'glm-asr-library';
-export const LIBRARY_STORE = 'records';
+import { LIBRARY_DB, LIBRARY_STORE } from './library-docs.ts';
 
 export interface RawLibrary {
   docs: Record<string, unknown>[];
@@ -78,66 +76,4 @@ export async function rawAudio(page: Page, id: string): Promise<Float32Array> {
   );
   const buf = Buffer.from(base64, 'base64');
   return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-}
-
-const WORDS =
-  'the quick brown fox jumps over a lazy dog while seven tired engineers argue about budgets meetings coffee rain and the river'.split(
-    ' ',
-  );
-
-/**
- * `n` transcript documents as the JSON Schema describes them (written literally here, not with the app's builders),
- * one every minute back from 2026-11-01, each with `segments` segments of `words` words; document `i`'s first
- * segment starts with the word `marker<i>`.
- */
-export function sampleDocuments(n: number, segments = 3, words = 5): Record<string, unknown>[] {
-  const docs = [];
-  for (let i = 0; i < n; i++) {
-    const at = new Date(Date.UTC(2026, 10, 1) - i * 60_000).toISOString();
-    const segs = [];
-    for (let k = 0; k < segments; k++) {
-      const text = Array.from({ length: words }, (_, w) => WORDS[(i * 7 + k * 3 + w) % WORDS.length]);
-      if (k === 0) text[0] = `marker${i}`;
-      segs.push({ start: k * 5, end: k * 5 + 4.5, text: text.join(' '), final: true, engine: 'wasm' });
-    }
-    docs.push({
-      schema: 'glm-asr-web/transcript@1',
-      id: `seed-${String(i).padStart(4, '0')}`,
-      kind: 'recording',
-      title: segs[0]!.text.split(' ').slice(0, 8).join(' ') + '…',
-      titleEdited: false,
-      createdAt: at,
-      updatedAt: at,
-      durationSec: segments * 5,
-      language: null,
-      model: { id: 'glm-asr-tiny', revision: 'seed', variant: 'fp32' },
-      status: 'done',
-      error: null,
-      source: null,
-      audio: { sampleRate: 16000, samples: 0, chunks: 0, complete: true, error: null },
-      segments: segs,
-    });
-  }
-  return docs;
-}
-
-/** Write documents straight into the library's store (the app must have opened it once, which creates it). */
-export function seedLibrary(page: Page, docs: Record<string, unknown>[]): Promise<void> {
-  return page.evaluate(
-    async ({ DB, STORE, docs }) => {
-      const db = await new Promise<IDBDatabase>((ok, fail) => {
-        const r = indexedDB.open(DB);
-        r.onsuccess = () => ok(r.result);
-        r.onerror = () => fail(r.error);
-      });
-      await new Promise<void>((ok, fail) => {
-        const tx = db.transaction(STORE, 'readwrite');
-        for (const d of docs) tx.objectStore(STORE).put(d, ['doc', d['id'] as string]);
-        tx.oncomplete = () => ok();
-        tx.onerror = () => fail(tx.error);
-      });
-      db.close();
-    },
-    { DB: LIBRARY_DB, STORE: LIBRARY_STORE, docs },
-  );
 }
