@@ -196,6 +196,7 @@ export class LibraryPanel extends LitElement {
   private renderList() {
     const lib = this.library;
     const entries = lib.search(this.query);
+    const unfinished = new Set(lib.unfinished.map((d) => d.id));
     return html`<div class="row">
         <input
           type="search"
@@ -238,7 +239,7 @@ export class LibraryPanel extends LitElement {
                             <span class="muted"
                               >${new Date(doc.createdAt).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}
                               ·
-                              ${formatDuration(doc.durationSec)}${statusText(doc) ? ` · ${statusText(doc)}` : ''}</span
+                              ${formatDuration(doc.durationSec)}${unfinished.has(doc.id) ? ' · did not finish' : statusText(doc) ? ` · ${statusText(doc)}` : ''}</span
                             >
                             ${firstLine ? html`<span class="first">${firstLine}</span>` : nothing}
                           </button>

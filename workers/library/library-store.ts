@@ -92,10 +92,15 @@ export class LibraryStore {
       throw new StoreError('STORAGE_FULL', 'QuotaExceededError: simulated by the libraryQuotaAfter test hook');
     const doc = await this.db.run('readwrite', (s) => {
       s.put(samples, ['audio', id, index]);
-      return this.changeIn(s, id, (d) => ({
-        ...d,
-        audio: { ...d.audio, samples: d.audio.samples + samples.length, chunks: index + 1 },
-      }));
+      return this.changeIn(s, id, (d) => {
+        const kept = d.audio.samples + samples.length;
+        return {
+          ...d,
+          // A recording's length grows with what is kept (a recording cut short by a reload shows its real length).
+          durationSec: Math.max(d.durationSec, kept / d.audio.sampleRate),
+          audio: { ...d.audio, samples: kept, chunks: index + 1 },
+        };
+      });
     });
     if (!doc) {
       // Deleted while recording: take back the record just written.
