@@ -52,12 +52,16 @@ export class Library {
   readonly store = new LibraryStore();
   private readonly listeners = new Set<() => void>();
   private refreshing: Promise<void> | null = null;
+  /** Documents this page's worker has written: never abandoned, even where Web Locks are missing. */
+  private readonly alive = new Set<string>();
   private again = false;
 
   constructor(engine: EngineController) {
     engine.on((m) => {
-      if (m.type === 'library-changed') void this.refreshOne(m.id);
-      else if (m.type === 'library-error') {
+      if (m.type === 'library-changed') {
+        this.alive.add(m.id);
+        void this.refreshOne(m.id);
+      } else if (m.type === 'library-error') {
         this.audioProblem = { id: m.id, error: m.error, keptSec: m.keptSec };
         this.changed();
       }
@@ -122,15 +126,14 @@ export class Library {
 
   /** Recordings and transcriptions in progress whose writer (this or another tab's worker) no longer holds its lock. */
   private async abandoned(docs: TranscriptDocument[]): Promise<TranscriptDocument[]> {
-    const open = docs.filter((d) => d.status === 'recording' || d.status === 'transcribing');
+    const open = docs.filter((d) => (d.status === 'recording' || d.status === 'transcribing') && !this.alive.has(d.id));
     if (open.length === 0) return [];
     const held = new Set<string>();
     try {
       const state = await navigator.locks?.query();
       for (const l of state?.held ?? []) if (l.name) held.add(l.name);
     } catch {
-      // No Web Locks: only what this page's worker is writing is known to be alive, and it is never listed here
-      // before its first change (which comes with its lock).
+      // No Web Locks: what this page's worker writes is known alive (above); another tab's cannot be told apart.
     }
     return open.filter((d) => !held.has(writingLockName(d.id)));
   }
