@@ -8,6 +8,7 @@ import { Ajv } from 'ajv';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { decodeWav, encodeWavFloat32, toMono } from '../workers/dsp/wav.ts';
+import { readMono } from './helpers/audio.ts';
 import { launchWithFakeMic } from './helpers/browser.ts';
 import { rawAudio, rawLibrary } from './helpers/library.ts';
 import { sampleDocuments, seedLibrary } from './helpers/library-docs.ts';
@@ -46,7 +47,10 @@ test('a transcribed file is kept: listed, searched, renamed, played from a segme
   const raw = await rawLibrary(page);
   const doc = raw.docs[0]!;
   const samples = (doc['audio'] as { samples: number }).samples;
-  expect(samples).toBe(Math.round((doc['durationSec'] as number) * RATE));
+  // The file's length at 16 kHz, from the file itself.
+  const source = readMono(file);
+  expect(samples).toBe(Math.round((source.samples.length * RATE) / source.rateHz));
+  expect(doc['durationSec']).toBe(samples / RATE);
   expect(raw.audio[doc['id'] as string]).toEqual({ records: Math.ceil(samples / RATE), samples });
   expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
   expect((doc['segments'] as { text: string }[]).map((s) => s.text)).toEqual(reference.windows.map((w) => w.text));
@@ -55,7 +59,9 @@ test('a transcribed file is kept: listed, searched, renamed, played from a segme
   await page.getByTestId('storage').locator('summary').click();
   const size = page.getByTestId('library-size');
   await expect(size).toHaveAttribute('data-transcripts', '1');
-  expect(Number(await size.getAttribute('data-bytes'))).toBe(samples * 4 + JSON.stringify(doc).length);
+  // Its audio records' bytes as IndexedDB holds them, plus the document as JSON.
+  const audioBytes = raw.audio[doc['id'] as string]!.samples * 4;
+  expect(Number(await size.getAttribute('data-bytes'))).toBe(audioBytes + JSON.stringify(doc).length);
   await expect(size).toContainText('Transcripts: 1 kept on this device');
 
   // The finished job offers Save JSON: the document as stored; it agrees with the CLI's --format json.
@@ -117,50 +123,64 @@ test('a transcribed file is kept: listed, searched, renamed, played from a segme
   expect(await rawLibrary(page)).toEqual({ docs: [], audio: {} });
 });
 
-test('a reload in the middle of a recording: the audio kept is within a second of what was captured, and finishing it gives the reference decode', async () => {
-  test.setTimeout(240_000);
-  const browser = await launchWithFakeMic(speechFile('en/jfk.wav'));
-  try {
-    const page = await browser.newPage();
-    await openWithModel(page);
-    await page.getByTestId('record').click();
-    await expect(page.getByTestId('status')).toContainText('Recording');
-    const elapsed = page.getByTestId('elapsed');
-    await expect
-      .poll(async () => Number(await elapsed.getAttribute('data-elapsed-samples')), { timeout: 30_000 })
-      .toBeGreaterThanOrEqual(6.5 * RATE);
-    const captured = Number(await elapsed.getAttribute('data-elapsed-samples'));
-    await page.reload();
+for (const how of ['reload', 'crash'] as const) {
+  test(`a ${how} in the middle of a recording: the audio kept is within a second of what was captured, and finishing it gives the reference decode`, async () => {
+    test.setTimeout(240_000);
+    const browser = await launchWithFakeMic(speechFile('en/jfk.wav'));
+    try {
+      const context = await browser.newContext();
+      let page = await context.newPage();
+      await openWithModel(page);
+      await page.getByTestId('record').click();
+      await expect(page.getByTestId('status')).toContainText('Recording');
+      const elapsed = page.getByTestId('elapsed');
+      await expect
+        .poll(async () => Number(await elapsed.getAttribute('data-elapsed-samples')), { timeout: 30_000 })
+        .toBeGreaterThanOrEqual(6.5 * RATE);
+      // (The count on screen is at most one 100 ms statistics tick old.)
+      const captured = Number(await elapsed.getAttribute('data-elapsed-samples'));
+      if (how === 'reload') {
+        await page.reload();
+      } else {
+        // The renderer dies at once: no pagehide, no flush; the worker goes with it.
+        const cdp = await context.newCDPSession(page);
+        const crashed = page.waitForEvent('crash', { timeout: 10_000 });
+        void cdp.send('Page.crash').catch(() => undefined); // never answers: the renderer is gone
+        await crashed;
+        page = await context.newPage();
+        await page.goto('/?model=/models/tiny/&variant=fp32&engine=wasm');
+      }
 
-    const unfinished = page.getByTestId('unfinished');
-    await expect(unfinished).toHaveCount(1, { timeout: 30_000 });
-    const id = (await unfinished.getAttribute('data-id'))!;
-    const kept = Number(await unfinished.getAttribute('data-samples'));
-    const recovered = await rawAudio(page, id);
-    expect(recovered.length).toBe(kept);
-    console.log(`captured ${captured} samples when the page reloaded; ${kept} were kept (${captured - kept} fewer)`);
-    // At most the last second is lost (and the capture may have run on a little after the count was read).
-    expect(kept).toBeGreaterThan(captured - RATE);
-    expect(kept).toBeLessThan(captured + 0.25 * RATE);
+      const unfinished = page.getByTestId('unfinished');
+      await expect(unfinished).toHaveCount(1, { timeout: 30_000 });
+      const id = (await unfinished.getAttribute('data-id'))!;
+      const kept = Number(await unfinished.getAttribute('data-samples'));
+      const recovered = await rawAudio(page, id);
+      expect(recovered.length).toBe(kept);
+      console.log(`${how}: captured ${captured} samples before; ${kept} were kept (${captured - kept} fewer)`);
+      // At most the last second is lost (the capture may have run on a little after the count was read).
+      expect(kept).toBeGreaterThan(captured - RATE);
+      expect(kept).toBeLessThan(captured + 0.25 * RATE);
 
-    // Finishing it transcribes the kept audio whole: the same text as the Node pipeline's run on those samples.
-    await expect(page.getByTestId('engine')).toBeVisible({ timeout: 60_000 });
-    await page.getByTestId('finish-unfinished').click();
-    mkdirSync(E2E_FIXTURES, { recursive: true });
-    const wav = resolve(E2E_FIXTURES, 'library-recovered.wav');
-    writeFileSync(wav, encodeWavFloat32(recovered, RATE));
-    const reference = referenceDecode('tiny', 'fp32', wav);
-    await expect(page.getByTestId('transcript')).toHaveText(reference.text, { timeout: 120_000 });
-    expect(reference.text.length).toBeGreaterThan(0);
-    await expect(unfinished).toHaveCount(0);
-    const doc = (await rawLibrary(page)).docs.find((d) => d['id'] === id)!;
-    expect(doc['status']).toBe('done');
-    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
-    expect((doc['segments'] as { text: string }[]).map((s) => s.text)).toEqual(reference.windows.map((w) => w.text));
-  } finally {
-    await browser.close();
-  }
-});
+      // Finishing it transcribes the kept audio whole: the same text as the Node pipeline's run on those samples.
+      await expect(page.getByTestId('engine')).toBeVisible({ timeout: 60_000 });
+      await page.getByTestId('finish-unfinished').click();
+      mkdirSync(E2E_FIXTURES, { recursive: true });
+      const wav = resolve(E2E_FIXTURES, `library-recovered-${how}.wav`);
+      writeFileSync(wav, encodeWavFloat32(recovered, RATE));
+      const reference = referenceDecode('tiny', 'fp32', wav);
+      await expect(page.getByTestId('transcript')).toHaveText(reference.text, { timeout: 120_000 });
+      expect(reference.text.length).toBeGreaterThan(0);
+      await expect(unfinished).toHaveCount(0);
+      const doc = (await rawLibrary(page)).docs.find((d) => d['id'] === id)!;
+      expect(doc['status']).toBe('done');
+      expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+      expect((doc['segments'] as { text: string }[]).map((s) => s.text)).toEqual(reference.windows.map((w) => w.text));
+    } finally {
+      await browser.close();
+    }
+  });
+}
 
 test('a full disk mid-recording: the audio written so far is kept and playable, and the message says so', async () => {
   test.setTimeout(120_000);

@@ -32,11 +32,13 @@ const host = new ModelHost();
 /** Silero VAD, loaded on the first live recording (its own runtime: see createVadRuntime). */
 let vad: Promise<SileroVad> | null = null;
 const live = new Map<number, LiveSession>();
+/** Why a live recording's text is incomplete (a final that failed, the model released mid-recording), by session. */
+const liveProblems = new Map<number, string>();
 /** The transcript library: every recording and transcribed file, its audio and its text. */
 const keeper = new LibraryKeeper({
   changed: (id) => send({ type: 'library-changed', id }),
-  audioFailed: (id, error, kept) =>
-    send({ type: 'library-error', id, error, keptSec: kept < 0 ? -1 : kept / SAMPLE_RATE_HZ }),
+  failed: (id, what, error, kept) =>
+    send({ type: 'library-error', id, what, error, keptSec: kept < 0 ? -1 : kept / SAMPLE_RATE_HZ }),
 });
 let fileDocs = 0;
 
@@ -56,6 +58,10 @@ function startLive(sessionId: number): LiveSession {
   const docId = recordingDocId(sessionId);
   const emit = (event: LiveEvent) => {
     send({ type: 'live-event', sessionId, event });
+    if (event.type === 'final' && event.error && !liveProblems.has(sessionId))
+      liveProblems.set(sessionId, `INCOMPLETE: a segment at ${event.start.toFixed(1)} s failed: ${event.error}`);
+    if (event.type === 'error' && !liveProblems.has(sessionId))
+      liveProblems.set(sessionId, `INCOMPLETE: live dictation stopped: ${event.message}`);
     if (event.type === 'final' && !event.error && event.text.trim())
       void keeper.addFinal(docId, {
         start: event.start,
@@ -121,7 +127,10 @@ async function handleModel(message: MainToWorker): Promise<void> {
       send({ type: 'storage-report', requestId: message.requestId, report: await host.storageReport() });
       break;
     case 'model-release':
-      for (const session of live.values()) session.cancel();
+      for (const [sessionId, session] of live) {
+        liveProblems.set(sessionId, 'CANCELLED: the model was released before every segment was transcribed');
+        session.cancel();
+      }
       await host.release();
       send({ type: 'model-released', requestId: message.requestId });
       break;
@@ -260,7 +269,8 @@ function handle(message: MainToWorker): void {
             const { complete } = await keeper.recordingEnded(await started, docId, sink.store, session !== null);
             if (transcribed) {
               await transcribed;
-              await keeper.liveDone(docId);
+              await keeper.liveDone(docId, liveProblems.get(sessionId) ?? null);
+              liveProblems.delete(sessionId);
             }
             // Stored and transcribed: the library has every sample, the memory can go.
             if (complete) sessions.delete(sessionId);

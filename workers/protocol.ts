@@ -110,6 +110,7 @@ export type ErrorCode =
   | 'OFFLINE_NOT_STORED'
   | 'NOT_STORED'
   | 'NOT_KEPT'
+  | 'JOB_RUNNING'
   | 'LIBRARY_FULL'
   | 'LIBRARY_UNAVAILABLE'
   | 'NOT_LOADED'
@@ -306,8 +307,9 @@ export type WorkerToMain =
   | { type: 'transcribe-done'; requestId: number; transcript: Transcript; docId: string | null }
   /** A library document was created or changed by the worker (the page refreshes its list). */
   | { type: 'library-changed'; id: string }
-  /** Keeping a document's audio stopped (full disk): `keptSec` seconds were written and stay (-1: unknown). */
-  | { type: 'library-error'; id: string; error: ErrorInfo; keptSec: number }
+  /** Keeping a document failed: its audio stopped being written (full disk: `keptSec` seconds were written and
+   *  stay), or a change to the document itself was refused (`what: 'document'`, `keptSec` -1). */
+  | { type: 'library-error'; id: string; what: 'audio' | 'document'; error: ErrorInfo; keptSec: number }
   | { type: 'error'; requestId?: number; error: ErrorInfo };
 
 /* ------------------------------------------------------------------------------------------------------------- */

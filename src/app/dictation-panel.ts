@@ -360,13 +360,16 @@ export class DictationPanel extends LitElement {
         finished && mic.state === 'idle'
           ? html`<export-menu
                 .segments=${live.segments}
-                .doc=${this.library?.get(recordingDocId(mic.sessionId)) ?? null}
+                .doc=${
+                  // The JSON is one recording's document: offered when the transcript on screen is that recording.
+                  live.sessionCount <= 1 ? (this.library?.get(recordingDocId(mic.sessionId)) ?? null) : null
+                }
                 .name=${`dictation-${new Date(mic.sessionId).toISOString().replace(/[:.]/g, '-')}`}
               ></export-menu>
               <div class="row" style="margin-top:.75rem">
                 <button @click=${() => this.downloadWav()} data-testid="download">Download recording (WAV)</button>
                 ${
-                  this.engine.modelState === 'ready'
+                  this.engine.modelState === 'ready' && !live.active
                     ? html`<button
                         @click=${() => this.transcribeWhole(finished.stats.samples / SAMPLE_RATE_HZ)}
                         data-testid="transcribe-recording"

@@ -133,7 +133,10 @@ export class FilePanel extends LitElement {
   }
 
   private async run(source: TranscribeSource, label: string): Promise<void> {
-    if (this.job) return;
+    if (this.job) {
+      this.error = { code: 'JOB_RUNNING', detail: `asked for "${label}" while "${this.label}" runs` };
+      return;
+    }
     if (this.engine.modelState !== 'ready') {
       this.error = { code: 'NOT_LOADED', detail: `model state: ${this.engine.modelState}` };
       return;

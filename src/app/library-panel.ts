@@ -101,9 +101,25 @@ export class LibraryPanel extends LitElement {
     new EngineUpdates(this, () => this.engine);
   }
 
-  /** Open a document (the app opens a finished file's transcript this way too). */
+  /** Open a document; focus moves to its name. */
   open(id: string): void {
     this.openId = id;
+    void this.updateComplete.then(() =>
+      this.renderRoot
+        .querySelector('transcript-view')
+        ?.shadowRoot?.querySelector<HTMLElement>('[data-testid="doc-title"]')
+        ?.focus(),
+    );
+  }
+
+  /** Back to the list; focus returns to the row of the document that was open (or the search box). */
+  private close(): void {
+    const id = this.openId;
+    this.openId = null;
+    void this.updateComplete.then(() => {
+      const row = this.renderRoot.querySelector<HTMLElement>(`[data-testid="library-item"][data-id="${id}"]`);
+      (row ?? this.renderRoot.querySelector<HTMLElement>('[data-testid="library-search"]'))?.focus();
+    });
   }
 
   private ask(ids: string[] | 'all', text: string): void {
@@ -119,7 +135,7 @@ export class LibraryPanel extends LitElement {
     try {
       if (what.ids === 'all') await this.library.deleteAll();
       else for (const id of what.ids) await this.library.delete(id);
-      if (what.ids === 'all' || (this.openId && what.ids.includes(this.openId))) this.openId = null;
+      if (what.ids === 'all' || (this.openId && what.ids.includes(this.openId))) this.close();
       this.error = null;
     } catch (err) {
       this.error = libraryError(err);
@@ -152,7 +168,7 @@ export class LibraryPanel extends LitElement {
           <div class="row" style="margin-top:.5rem">
             <button
               class="primary"
-              ?disabled=${!ready}
+              ?disabled=${!ready || doc.audio.samples === 0}
               @click=${() => this.finish(doc)}
               data-testid="finish-unfinished"
             >
@@ -164,7 +180,13 @@ export class LibraryPanel extends LitElement {
             >
               Delete
             </button>
-            ${ready ? nothing : html`<span class="muted">Load the model to finish it.</span>`}
+            ${
+              doc.audio.samples === 0
+                ? html`<span class="muted">No audio was kept: there is nothing to transcribe.</span>`
+                : ready
+                  ? nothing
+                  : html`<span class="muted">Load the model to finish it.</span>`
+            }
           </div>
         </div>`,
     );
@@ -173,6 +195,19 @@ export class LibraryPanel extends LitElement {
   private renderAudioProblem() {
     const p = this.library.audioProblem;
     if (!p) return nothing;
+    if (p.what === 'document')
+      return html`<div class="alert" role="alert" data-testid="library-doc-error" data-error-code=${p.error.code}>
+        <strong>A transcript could not be saved in the library.</strong>
+        ${p.error.code === 'STORAGE_FULL' ? 'Storage is full: free space in Settings → Storage.' : 'This browser refused to store it.'}
+        What is on screen is still there: save or copy it before you close the page.
+        <details>
+          <summary>Details</summary>
+          ${p.error.code}: ${p.error.detail}
+        </details>
+        <div class="row" style="margin-top:.35rem">
+          <button @click=${() => this.library.dismissAudioProblem()}>OK</button>
+        </div>
+      </div>`;
     const kept =
       p.keptSec >= 0
         ? `${formatDuration(p.keptSec)} of audio were kept in the library`
@@ -267,7 +302,7 @@ export class LibraryPanel extends LitElement {
           ? html`<transcript-view
               .doc=${doc}
               .library=${this.library}
-              @close=${() => (this.openId = null)}
+              @close=${() => this.close()}
               @delete-doc=${(e: CustomEvent<string>) => this.ask([e.detail], `Delete “${displayTitle(doc)}” and its audio?`)}
             ></transcript-view>`
           : this.renderList()
@@ -276,7 +311,7 @@ export class LibraryPanel extends LitElement {
         <p id="confirm-text">${this.confirming?.text ?? ''}</p>
         <div class="row">
           <button class="danger primary" @click=${() => this.confirmed()} data-testid="confirm-delete">Delete</button>
-          <button @click=${() => this.dialog?.close()} data-testid="confirm-cancel">Cancel</button>
+          <button autofocus @click=${() => this.dialog?.close()} data-testid="confirm-cancel">Cancel</button>
         </div>
       </dialog>
     </section>`;

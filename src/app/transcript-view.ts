@@ -44,8 +44,12 @@ export class TranscriptView extends LitElement {
   @state() private audioError: ErrorInfo | null = null;
   @state() private playing = -1;
   @query('audio') private player!: HTMLAudioElement | null;
+  @state() private error: ErrorInfo | null = null;
+  /** What the user is typing as the name (a new title from the worker does not overwrite it). */
+  @state() private draft: string | null = null;
   private loadedFor: string | null = null;
   private loadedSamples = -1;
+  private loads = 0;
 
   static override styles = [
     panelStyles,
@@ -65,6 +69,7 @@ export class TranscriptView extends LitElement {
       }
       .meta {
         margin: 0.35rem 0 0.75rem;
+        overflow-wrap: anywhere;
       }
       audio {
         width: 100%;
@@ -109,18 +114,22 @@ export class TranscriptView extends LitElement {
   }
 
   protected override willUpdate(): void {
-    // (Re)load the audio when another document opens or more of its audio was kept since.
-    if (this.doc && (this.loadedFor !== this.doc.id || this.loadedSamples !== this.doc.audio.samples))
+    // Load the audio when another document opens, or again when more of it was kept since (not while it plays).
+    if (!this.doc) return;
+    const other = this.loadedFor !== this.doc.id;
+    if (other) this.draft = null;
+    if (other || (this.loadedSamples !== this.doc.audio.samples && (this.player?.paused ?? true)))
       void this.loadAudio(this.doc);
   }
 
   private async loadAudio(doc: TranscriptDocument): Promise<void> {
+    const load = ++this.loads;
     this.loadedFor = doc.id;
     this.loadedSamples = doc.audio.samples;
     if (doc.audio.samples === 0) return;
     try {
       const samples = await this.library.audio(doc.id);
-      if (this.loadedFor !== doc.id) return;
+      if (load !== this.loads) return; // a later load (another document, more audio) replaces this one
       const wav = encodeWav16(samples, SAMPLE_RATE_HZ);
       const url = URL.createObjectURL(new Blob([wav as Uint8Array<ArrayBuffer>], { type: 'audio/wav' }));
       const previous = this.audioUrl;
@@ -155,8 +164,15 @@ export class TranscriptView extends LitElement {
   }
 
   private async rename(input: HTMLInputElement): Promise<void> {
-    if (input.value.trim() === this.doc.title && this.doc.titleEdited) return;
-    await this.library.rename(this.doc.id, input.value);
+    const name = input.value;
+    try {
+      if (!(name.trim() === this.doc.title && this.doc.titleEdited)) await this.library.rename(this.doc.id, name);
+      this.error = null;
+    } catch (err) {
+      this.error = libraryError(err);
+    } finally {
+      this.draft = null;
+    }
   }
 
   private fileName(): string {
@@ -194,7 +210,8 @@ export class TranscriptView extends LitElement {
           id="title"
           class="title"
           data-testid="doc-title"
-          .value=${doc.title}
+          .value=${this.draft ?? doc.title}
+          @input=${(e: Event) => (this.draft = (e.target as HTMLInputElement).value)}
           placeholder=${displayTitle(doc)}
           @change=${(e: Event) => this.rename(e.target as HTMLInputElement)}
           @keydown=${(e: KeyboardEvent) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()}
@@ -245,7 +262,7 @@ export class TranscriptView extends LitElement {
             </button>`
           : nothing
       }
-      ${errorAlert(this.audioError)}
+      ${errorAlert(this.audioError)} ${errorAlert(this.error)}
       ${
         doc.segments.length
           ? html`<ol data-testid="doc-segments" aria-label="Segments: choose one to play from there">

@@ -19,9 +19,10 @@ export interface LibraryEntry {
   firstLine: string;
 }
 
-/** A full disk (or storage gone) while keeping a document's audio. */
+/** A full disk (or storage gone) while keeping a document's audio, or a change to a document that was refused. */
 export interface LibraryAudioProblem {
   id: string;
+  what: 'audio' | 'document';
   error: ErrorInfo;
   keptSec: number;
 }
@@ -56,13 +57,17 @@ export class Library {
   private readonly alive = new Set<string>();
   private again = false;
 
-  constructor(engine: EngineController) {
+  constructor(private readonly engine: EngineController) {
+    // Another tab's recording may have been abandoned meanwhile: look again when the page comes back.
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && this.loaded) void this.refresh();
+    });
     engine.on((m) => {
       if (m.type === 'library-changed') {
         this.alive.add(m.id);
         void this.refreshOne(m.id);
       } else if (m.type === 'library-error') {
-        this.audioProblem = { id: m.id, error: m.error, keptSec: m.keptSec };
+        this.audioProblem = { id: m.id, what: m.what, error: m.error, keptSec: m.keptSec };
         this.changed();
       }
     });
@@ -164,12 +169,23 @@ export class Library {
 
   async delete(id: string): Promise<void> {
     await this.store.delete(id);
+    this.forget([id]);
     await this.refresh();
   }
 
   async deleteAll(): Promise<void> {
+    const ids = this.entries.map((e) => e.doc.id);
     await this.store.deleteAll();
+    this.forget(ids);
     await this.refresh();
+  }
+
+  /** A deleted recording may still be in the worker's memory (not completely stored): let it go there too. */
+  private forget(ids: string[]): void {
+    for (const id of ids) {
+      const session = /^rec-(\d+)$/.exec(id);
+      if (session) this.engine.post({ type: 'recording-discard', sessionId: Number(session[1]) });
+    }
   }
 
   audio(id: string): Promise<Float32Array> {

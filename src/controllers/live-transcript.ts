@@ -127,6 +127,11 @@ export class LiveTranscript {
     this.sessionOffsets.clear();
   }
 
+  /** Recordings in the transcript on screen (Stop and Record again continue it). */
+  get sessionCount(): number {
+    return this.sessionOffsets.size;
+  }
+
   /** The finals as timed segments (for Save as TXT/SRT/VTT); notes and failed parts are not speech. */
   get segments(): Segment[] {
     return this.lines

@@ -119,6 +119,10 @@ const MESSAGES: Record<ErrorCode, UserMessage> = {
     title: 'You are offline and this model is not stored on this device.',
     action: 'Connect to the internet once to download it; after that it works offline.',
   },
+  JOB_RUNNING: {
+    title: 'A transcription is already running.',
+    action: 'Wait for it to finish (or cancel it), then try again.',
+  },
   NOT_KEPT: {
     title: 'This audio is no longer kept on this device.',
     action: 'It was deleted from Transcripts, or the browser cleared the site’s storage.',

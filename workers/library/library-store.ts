@@ -88,20 +88,29 @@ export class LibraryStore {
    * document that no longer exists (resolves false).
    */
   async appendAudio(id: string, index: number, samples: Float32Array): Promise<boolean> {
-    if (this.quotaAfterBytes !== undefined && this.written + samples.byteLength > this.quotaAfterBytes)
-      throw new StoreError('STORAGE_FULL', 'QuotaExceededError: simulated by the libraryQuotaAfter test hook');
-    const doc = await this.db.run('readwrite', (s) => {
-      s.put(samples, ['audio', id, index]);
-      return this.changeIn(s, id, (d) => {
-        const kept = d.audio.samples + samples.length;
-        return {
-          ...d,
-          // A recording's length grows with what is kept (a recording cut short by a reload shows its real length).
-          durationSec: Math.max(d.durationSec, kept / d.audio.sampleRate),
-          audio: { ...d.audio, samples: kept, chunks: index + 1 },
-        };
+    // The test hook fails the way a full disk does: the writes succeed, then the transaction aborts.
+    const full = this.quotaAfterBytes !== undefined && this.written + samples.byteLength > this.quotaAfterBytes;
+    let doc: TranscriptDocument | undefined;
+    try {
+      doc = await this.db.run('readwrite', async (s) => {
+        s.put(samples, ['audio', id, index]);
+        const next = await this.changeIn(s, id, (d) => {
+          const kept = d.audio.samples + samples.length;
+          return {
+            ...d,
+            // A recording's length grows with what is kept (one cut short by a reload shows its real length).
+            durationSec: Math.max(d.durationSec, kept / d.audio.sampleRate),
+            audio: { ...d.audio, samples: kept, chunks: index + 1 },
+          };
+        });
+        if (full) s.transaction.abort();
+        return next;
       });
-    });
+    } catch (err) {
+      if (full)
+        throw new StoreError('STORAGE_FULL', 'QuotaExceededError: simulated by the libraryQuotaAfter test hook');
+      throw err;
+    }
     if (!doc) {
       // Deleted while recording: take back the record just written.
       await this.db.run('readwrite', (s) => s.delete(range(['audio', id])));

@@ -28,7 +28,7 @@ export class RecordingWriter {
     private readonly onFailed: (error: ErrorInfo, keptSamples: number) => void,
   ) {}
 
-  /** Samples stored for certain (their transaction completed). */
+  /** Samples stored for certain (their transaction committed). */
   stored = 0;
 
   /** New audio is in `source`: queue every whole second not queued yet. */
@@ -45,11 +45,13 @@ export class RecordingWriter {
   }
 
   private queue(source: AudioSource, n: number): void {
-    const samples = source.slice(this.queued, this.queued + n);
+    const start = this.queued;
     const index = this.chunks++;
     this.queued += n;
     this.writing = this.writing.then(async () => {
       if (this.failed) return;
+      // Copied when its turn comes (a file queues all its seconds at once; they are not all held twice).
+      const samples = source.slice(start, start + n);
       try {
         if (await this.store.appendAudio(this.id, index, samples)) this.stored += samples.length;
       } catch (err) {

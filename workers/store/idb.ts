@@ -33,12 +33,19 @@ export class KeyedStore {
     this.db = createStore(dbName, storeName);
   }
 
-  /** One transaction on the store; resolves with the body's request result once the transaction completes. */
+  /**
+   * One transaction on the store; resolves with the body's result.  A readwrite transaction resolves only once it
+   * committed: a full disk often shows as the transaction's abort (QuotaExceededError) after every request in it
+   * succeeded.
+   */
   async run<T>(mode: IDBTransactionMode, body: StoreBody<T>): Promise<T> {
     try {
-      return await this.db(mode, (s) => {
+      return await this.db(mode, async (s) => {
         const r = body(s);
-        return r instanceof IDBRequest ? promisifyRequest(r) : r;
+        const result = r instanceof IDBRequest ? promisifyRequest(r) : r;
+        if (mode !== 'readwrite') return result;
+        const [value] = await Promise.all([result, promisifyRequest(s.transaction)]);
+        return value;
       });
     } catch (err) {
       if (isQuota(err)) throw new StoreError('STORAGE_FULL', `IndexedDB: ${(err as Error).message}`);
