@@ -132,6 +132,7 @@ export async function probeDevice(
     deviceMemoryGB: num(field(nav, 'deviceMemory')),
     storage,
     crossOriginIsolated: g.crossOriginIsolated === true,
+    sharedMemory: typeof (g as { SharedArrayBuffer?: unknown }).SharedArrayBuffer === 'function',
     hardwareConcurrency: num(field(nav, 'hardwareConcurrency')) ?? 1,
   };
   if (!probe.gpu) probe.gpuUnavailableReason = gpu?.description ?? 'WebGPU was not probed';
@@ -140,11 +141,24 @@ export async function probeDevice(
 
 const MIB = 1024 * 1024;
 
+/**
+ * Whether onnxruntime-web may run WASM on several threads here: they need SharedArrayBuffer, which browsers give only
+ * to cross-origin isolated pages (and WebKitGTK not even then).
+ */
+export function wasmThreadsPossible(): boolean {
+  const g = globalThis as { crossOriginIsolated?: unknown; SharedArrayBuffer?: unknown };
+  return g.crossOriginIsolated === true && typeof g.SharedArrayBuffer === 'function';
+}
+
 /** The capability line: the adapter with the limits that matter to the model, or why there is no WebGPU. */
 export function describeDevice(probe: DeviceProbe): string {
   const g = probe.gpu;
   const cpu = `${probe.hardwareConcurrency} CPU thread${probe.hardwareConcurrency === 1 ? '' : 's'}${
-    probe.crossOriginIsolated ? '' : ' (one for the model: the page is not cross-origin isolated)'
+    !probe.crossOriginIsolated
+      ? ' (one for the model: the page is not cross-origin isolated)'
+      : probe.sharedMemory === false
+        ? ' (one for the model: this browser has no SharedArrayBuffer)'
+        : ''
   }`;
   if (!g) return `WebGPU unavailable: ${probe.gpuUnavailableReason ?? 'unknown'}. The model runs on the CPU · ${cpu}`;
   return [

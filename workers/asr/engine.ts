@@ -16,7 +16,7 @@ import type {
   StorageReport,
 } from '../protocol.ts';
 import type { LoadProgress, ModelKey, ModelManifest, TranscribeEvent, Variant } from './contract.ts';
-import { describeDevice, probeDevice, requestGpu } from './device-probe.ts';
+import { describeDevice, probeDevice, requestGpu, wasmThreadsPossible } from './device-probe.ts';
 import { EngineError } from './engine-error.ts';
 import { runJob, type JobOptions, type JobResult } from './job.ts';
 import { ensureStored, fetchManifest } from './model-files.ts';
@@ -301,7 +301,7 @@ export class ModelHost {
     const provider = p.engine;
     const threads = Math.min(4, Math.max(1, navigator.hardwareConcurrency || 2));
     // Multi-threaded WASM needs SharedArrayBuffer (cross-origin isolation); web.ts falls back to one thread.
-    const wasmThreads = self.crossOriginIsolated ? threads : 1;
+    const wasmThreads = wasmThreadsPossible() ? threads : 1;
     const repaired: string[] = [];
     const key: ModelKey = { modelId: manifest.model_id, revision: manifest.revision, variant };
     const timeout = ctx.routing.warmUpTimeoutMs ?? DEFAULT_WARMUP_TIMEOUT_MS;

@@ -68,6 +68,9 @@ export interface DeviceProbe {
   /** `navigator.storage.estimate()`, null where it is missing or failed. */
   storage: { quota: number; usage: number } | null;
   crossOriginIsolated: boolean;
+  /** SharedArrayBuffer exists (WebKitGTK is cross-origin isolated without it): WASM threads are possible only with
+   *  both.  Absent: assumed to follow `crossOriginIsolated`. */
+  sharedMemory?: boolean;
   hardwareConcurrency: number;
   /**
    * Variants of this model completely stored on this device (the model host fills it in).  A variant not stored

@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-web/webgpu';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import mjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { OrtRuntime, type OrtModule, type Provider } from './runtime.ts';
+import { wasmThreadsPossible } from '../device-probe.ts';
 
 let wasmConfigured = false;
 
@@ -18,7 +19,7 @@ function configureWasm(threads: number): void {
     wasm: new URL(wasmUrl, self.location.href).href,
     mjs: new URL(mjsUrl, self.location.href).href,
   };
-  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, threads) : 1;
+  ort.env.wasm.numThreads = wasmThreadsPossible() ? Math.max(1, threads) : 1;
   ort.env.logLevel = 'error';
   wasmConfigured = true;
 }
