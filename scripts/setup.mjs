@@ -27,12 +27,21 @@ function have(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
-// 1. Debian packages (browser for the e2e tests, sox/ffmpeg/espeak-ng for audio fixtures).
-const apt = { chromium: 'chromium', sox: 'sox', ffmpeg: 'ffmpeg', 'espeak-ng': 'espeak-ng' };
+// 1. Debian packages (browsers for the e2e and WebKit suites, sox/ffmpeg/espeak-ng for audio fixtures): a command
+//    on the PATH, or a file for a package that has none (GStreamer's ALSA plugin: WebKit's audio needs a sink).
+const apt = {
+  chromium: 'chromium',
+  sox: 'sox',
+  ffmpeg: 'ffmpeg',
+  'espeak-ng': 'espeak-ng',
+  WebKitWebDriver: 'webkit2gtk-driver',
+  Xvfb: 'xvfb',
+  '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstalsa.so': 'gstreamer1.0-alsa',
+};
 const needed =
   mode === 'test'
     ? Object.entries(apt)
-        .filter(([cmd]) => !have(cmd))
+        .filter(([what]) => (what.startsWith('/') ? !existsSync(what) : !have(what)))
         .map(([, pkg]) => pkg)
     : [];
 if (needed.length) {

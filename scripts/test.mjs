@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: set up whatever is missing, then every test: converter parity (pytest), the check gate (types, lint,
-// format, unit tests), a production build, and the browser end-to-end suite.  Every suite runs even if an earlier
+// format, unit tests), a production build, the browser end-to-end suite (Chromium), and the WebKit suite (Safari's
+// engine through WebKitGTK's WebDriver).  Every suite runs even if an earlier
 // one failed; the last line is the total as "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
@@ -84,6 +85,22 @@ results.push(
   built
     ? step('e2e (playwright)', 'npx', ['playwright', 'test'], resolve(root, 'test-results/e2e-junit.xml'))
     : { name: 'e2e (playwright)', ok: false, junit: null },
+  built
+    ? step(
+        'webkit (vitest + WebKitWebDriver)',
+        'npx',
+        [
+          'vitest',
+          'run',
+          '--config',
+          'vitest.webkit.config.ts',
+          '--reporter=default',
+          '--reporter=junit',
+          `--outputFile.junit=${reports}/webkit.xml`,
+        ],
+        `${reports}/webkit.xml`,
+      )
+    : { name: 'webkit (vitest + WebKitWebDriver)', ok: false, junit: null },
 );
 
 let passed = 0;

@@ -4,6 +4,7 @@
  */
 import type { Page } from '@playwright/test';
 import { LIBRARY_DB, LIBRARY_STORE } from './library-docs.ts';
+import { inPage, type InPage } from './stored.ts';
 
 export interface RawLibrary {
   docs: Record<string, unknown>[];
@@ -11,8 +12,8 @@ export interface RawLibrary {
   audio: Record<string, { records: number; samples: number }>;
 }
 
-export function rawLibrary(page: Page): Promise<RawLibrary> {
-  return page.evaluate(
+export function rawLibrary(page: Page | InPage): Promise<RawLibrary> {
+  return inPage(page)(
     async ({ DB, STORE }) => {
       const db = await new Promise<IDBDatabase>((ok, fail) => {
         const r = indexedDB.open(DB);
@@ -50,8 +51,8 @@ export function rawLibrary(page: Page): Promise<RawLibrary> {
 }
 
 /** A document's kept audio (its records in key order, joined), as float32 samples. */
-export async function rawAudio(page: Page, id: string): Promise<Float32Array> {
-  const base64 = await page.evaluate(
+export async function rawAudio(page: Page | InPage, id: string): Promise<Float32Array> {
+  const base64 = await inPage(page)(
     async ({ DB, STORE, id }) => {
       const db = await new Promise<IDBDatabase>((ok, fail) => {
         const r = indexedDB.open(DB);

@@ -4,6 +4,17 @@
  */
 import type { Page } from '@playwright/test';
 
+/**
+ * Runs a function in the page with one argument: Playwright's `page.evaluate`, or, in the WebKit suite, webdriverio's
+ * `browser.execute` (webkit/helpers/driver.ts).  The helpers below take either.
+ */
+export type InPage = <A, R>(fn: (arg: A) => R | Promise<R>, arg: A) => Promise<R>;
+
+export function inPage(page: Page | InPage): InPage {
+  // (Playwright types the argument as "unboxed"; every argument here is plain JSON.)
+  return typeof page === 'function' ? page : (fn, arg) => page.evaluate(fn as (arg: unknown) => never, arg);
+}
+
 export const DB = 'glm-asr-models';
 export const STORE = 'records';
 
@@ -17,8 +28,8 @@ export interface StoredFile {
   pieceSizes: number[];
 }
 
-export function storedFiles(page: Page, id: string): Promise<StoredFile[]> {
-  return page.evaluate(
+export function storedFiles(page: Page | InPage, id: string): Promise<StoredFile[]> {
+  return inPage(page)(
     async ({ id, DB, STORE }) => {
       const db = await new Promise<IDBDatabase>((ok, fail) => {
         const r = indexedDB.open(DB);
@@ -63,8 +74,8 @@ export function storedFiles(page: Page, id: string): Promise<StoredFile[]> {
 }
 
 /** sha256 (hex) of a stored file's pieces, concatenated in order. */
-export function storedSha256(page: Page, id: string, path: string): Promise<string> {
-  return page.evaluate(
+export function storedSha256(page: Page | InPage, id: string, path: string): Promise<string> {
+  return inPage(page)(
     async ({ id, path, DB, STORE }) => {
       const db = await new Promise<IDBDatabase>((ok, fail) => {
         const r = indexedDB.open(DB);
@@ -94,8 +105,14 @@ export function storedSha256(page: Page, id: string, path: string): Promise<stri
 }
 
 /** Damage piece `index` of a stored file: flip one byte ('flip') or cut it short ('truncate'). */
-export function tamper(page: Page, id: string, path: string, index: number, how: 'flip' | 'truncate'): Promise<void> {
-  return page.evaluate(
+export function tamper(
+  page: Page | InPage,
+  id: string,
+  path: string,
+  index: number,
+  how: 'flip' | 'truncate',
+): Promise<void> {
+  return inPage(page)(
     async ({ id, path, index, how, DB, STORE }) => {
       const db = await new Promise<IDBDatabase>((ok, fail) => {
         const r = indexedDB.open(DB);

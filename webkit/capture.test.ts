@@ -1,0 +1,122 @@
+/**
+ * Safari's engine (WebKitGTK): capture.  WebKit's mock microphone (WebCore's MockRealtimeAudioSourceGStreamer: a
+ * continuous 150 Hz hum and, with echo cancellation off as the app asks, a 3000 Hz tone, plus short bips) reaches the
+ * worker as a 16 kHz stream: both tones within 1 Hz, no lost or duplicated frames.  A suspended AudioContext (what
+ * an iPhone's interruption looks like to the page) is handled as in Chromium: a message, Resume, and a note in the
+ * transcript where audio is missing.
+ */
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { rawAudio, rawLibrary } from '../e2e/helpers/library.ts';
+import {
+  appUrl,
+  byTestId,
+  inBrowser,
+  openBrowser,
+  pageErrors,
+  until,
+  waitTestId,
+  type Browser,
+} from './helpers/driver.ts';
+
+const RATE = 16_000;
+/** WebCore's mock audio source (MockRealtimeAudioSourceGStreamer.cpp: s_HumFrequency, s_NoiseFrequency). */
+const HUM_HZ = 150;
+const TONE_HZ = 3000;
+
+let b: Browser;
+beforeEach(async () => {
+  b = await openBrowser();
+});
+afterEach(async () => {
+  await b?.deleteSession();
+});
+
+/** The frequency in [lo, hi] Hz with the largest DFT magnitude over `x` (evaluated every 0.01 Hz). */
+function peakHz(x: Float32Array, lo: number, hi: number): number {
+  let best = lo;
+  let bestPower = -1;
+  for (let f = lo; f <= hi; f += 0.01) {
+    const w = (2 * Math.PI * f) / RATE;
+    let re = 0;
+    let im = 0;
+    for (let n = 0; n < x.length; n++) {
+      const v = x[n] as number;
+      re += v * Math.cos(w * n);
+      im -= v * Math.sin(w * n);
+    }
+    const power = re * re + im * im;
+    if (power > bestPower) {
+      bestPower = power;
+      best = f;
+    }
+  }
+  return best;
+}
+
+const samples = async () => Number(await byTestId(b, 'elapsed').getAttribute('data-elapsed-samples'));
+
+test('the mock microphone reaches the worker as 16 kHz audio: its tones within 1 Hz, no lost or duplicated frames', async () => {
+  await b.url(appUrl('/'));
+  // A real WebDriver click: WebKit starts an AudioContext only from a user gesture.
+  await (await waitTestId(b, 'record')).click();
+  await until(b, 'the recording did not reach 4 s', async () => (await samples()) >= 4 * RATE, 30_000);
+  await byTestId(b, 'stop').click();
+  await (await waitTestId(b, 'details')).$('summary').click();
+  const stats = await waitTestId(b, 'capture-stats');
+  const lost = await stats.$('[data-lost]');
+  expect(await lost.getAttribute('data-lost')).toBe('0');
+  expect(await lost.getAttribute('data-duplicated')).toBe('0');
+  const inputRate = Number(await stats.$('[data-input-rate]').getAttribute('data-input-rate'));
+  const inputSamples = Number(await stats.$('[data-input-samples]').getAttribute('data-input-samples'));
+  const kept = Number(await stats.$('[data-samples]').getAttribute('data-samples'));
+  // Every input sample became 16 kHz audio (the resampler's count, to within its filter's delay).
+  expect(Math.abs(kept - (inputSamples * RATE) / inputRate)).toBeLessThan(64);
+
+  // The recording as the library keeps it: a steady stretch, past the start.
+  await until(b, 'the recording was not stored', async () => {
+    const doc = (await rawLibrary(inBrowser(b))).docs[0];
+    return (doc?.['audio'] as { complete?: boolean } | undefined)?.complete === true;
+  });
+  const id = (await rawLibrary(inBrowser(b))).docs[0]!['id'] as string;
+  const audio = await rawAudio(inBrowser(b), id);
+  expect(audio.length).toBe(kept);
+  const stretch = audio.subarray(RATE, 3 * RATE);
+  const hum = peakHz(stretch, HUM_HZ - 5, HUM_HZ + 5);
+  const tone = peakHz(stretch, TONE_HZ - 5, TONE_HZ + 5);
+  console.log(`WebKit mock microphone at ${inputRate} Hz: ${hum.toFixed(2)} Hz and ${tone.toFixed(2)} Hz`);
+  expect(Math.abs(hum - HUM_HZ)).toBeLessThan(1);
+  expect(Math.abs(tone - TONE_HZ)).toBeLessThan(1);
+  expect(await pageErrors(b)).toEqual([]);
+});
+
+test('a suspended AudioContext is handled as an iPhone interruption: a message, Resume, and a note where audio is missing', async () => {
+  await b.url(appUrl('/'));
+  await (await waitTestId(b, 'record')).click();
+  await until(b, 'the recording did not start', async () => (await samples()) >= 1.5 * RATE, 30_000);
+  // The system takes the audio away: the page sees its AudioContext leave 'running'.
+  await b.execute(async () => {
+    const panel = document.querySelector('asr-app')!.shadowRoot!.querySelector('dictation-panel') as unknown as {
+      mic: { context: AudioContext | null };
+    };
+    await panel.mic.context?.suspend();
+  });
+  const alert = await waitTestId(b, 'interrupted');
+  expect(await byTestId(b, 'status').getText()).toBe('Paused by the system');
+  expect(await b.$('>>>[data-error-code="CAPTURE_INTERRUPTED"]').isExisting()).toBe(true);
+  await b.pause(1000);
+  // Resume is a user gesture (WebKit resumes an AudioContext only in one).
+  await alert.$('[data-testid="resume"]').click();
+  await until(b, 'recording did not go on', async () =>
+    (await byTestId(b, 'status').getText()).startsWith('Recording'),
+  );
+  // The note in the transcript where audio is missing: about the second the context was suspended.
+  const gap = b.$('>>>[data-segment="gap"]');
+  await gap.waitForExist({ timeout: 10_000 });
+  expect(Number(await gap.getAttribute('data-missing'))).toBeGreaterThanOrEqual(1);
+  expect(Number(await gap.getAttribute('data-missing'))).toBeLessThan(3);
+  const before = await samples();
+  await until(b, 'no audio after Resume', async () => (await samples()) > before + RATE, 20_000);
+  await byTestId(b, 'stop').click();
+  await waitTestId(b, 'download');
+  expect(await pageErrors(b)).toEqual([]);
+});

@@ -1,0 +1,92 @@
+/**
+ * The app as the WebKit suite serves it: the real app server (dist/ and the tiny test models), behind a small proxy
+ * that puts an error collector at the top of every HTML page.  WebKitWebDriver has no log API and no BiDi, so this is
+ * how the tests see console errors, uncaught errors, unhandled rejections and worker errors, including those during
+ * the page's load (a listener installed afterwards with `execute` would miss them).  The proxy changes nothing else:
+ * the service worker precaches the same pages through it.
+ */
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { start, type AppServer } from '../../server/server.ts';
+import { ARTIFACTS, ROOT } from '../../e2e/helpers/paths.ts';
+
+/** Collects into `window.__errors`; a classic script, first in <head>, before any module runs. */
+const COLLECTOR = `<script>(() => {
+  const errors = (window.__errors = []);
+  const add = (s) => errors.push(String(s).slice(0, 500));
+  addEventListener('error', (e) => add(e.message ? 'error: ' + e.message + ' @ ' + e.filename + ':' + e.lineno
+    : 'resource failed: ' + ((e.target && (e.target.src || e.target.href)) || '?')), true);
+  addEventListener('unhandledrejection', (e) => add('unhandled rejection: ' + ((e.reason && e.reason.stack) || e.reason)));
+  for (const level of ['error', 'warn']) {
+    const original = console[level];
+    console[level] = (...args) => { add(level + ': ' + args.map(String).join(' ')); return original.apply(console, args); };
+  }
+  const W = window.Worker;
+  if (W) window.Worker = class extends W { constructor(...a) { super(...a); this.addEventListener('error', (e) => add('worker error: ' + (e.message || '?'))); } };
+})()</script>`;
+
+export interface ServedApp {
+  /** What the browser opens (the proxy). */
+  url: string;
+  /** Stop the proxy and the app server (the browser then finds nothing there: offline). */
+  close(): Promise<void>;
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok((server.address() as AddressInfo).port)));
+}
+
+export async function serveApp(): Promise<ServedApp> {
+  const app: AppServer = await start({
+    port: 0,
+    host: '127.0.0.1',
+    dist: resolve(ROOT, 'dist'),
+    models: resolve(ARTIFACTS, 'models'),
+    quiet: true,
+  });
+  const target = app.port;
+  const proxy = createServer((req, res) => {
+    const upstream = request(
+      {
+        host: '127.0.0.1',
+        port: target,
+        path: req.url,
+        method: req.method,
+        headers: { ...req.headers, host: `127.0.0.1:${target}`, 'accept-encoding': 'identity' },
+      },
+      (r) => {
+        if (!(r.headers['content-type'] ?? '').startsWith('text/html')) {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => {
+          const html = Buffer.concat(chunks).toString('utf8');
+          const body = Buffer.from(html.replace(/<head[^>]*>/i, (head) => head + COLLECTOR));
+          const headers = { ...r.headers, 'content-length': String(body.length) };
+          delete headers.etag;
+          delete headers['last-modified'];
+          res.writeHead(r.statusCode ?? 502, headers);
+          res.end(body);
+        });
+      },
+    );
+    upstream.on('error', (e) => {
+      res.writeHead(502);
+      res.end(String(e));
+    });
+    req.pipe(upstream);
+  });
+  const port = await listen(proxy);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      proxy.closeAllConnections();
+      await new Promise<void>((ok) => proxy.close(() => ok()));
+      await app.stop();
+    },
+  };
+}
