@@ -104,6 +104,10 @@ async function handleModel(message: MainToWorker): Promise<void> {
           (progress) => send({ type: 'model-progress', requestId, progress }),
           controller.signal,
         );
+        // The voice activity model is part of being ready: creating its session blocks this thread (about 3 s on
+        // single-threaded WASM in WebKit), which at the first Record would hold up the recording's first seconds.
+        // (If it fails, live dictation says so when it starts; files do not need it.)
+        await loadVad().catch(() => undefined);
         send({ type: 'model-ready', requestId, engine: info });
       } finally {
         loads.delete(requestId);
