@@ -192,32 +192,26 @@ export class LibraryPanel extends LitElement {
     );
   }
 
+  /** A storage problem while keeping a document (its audio, or a change to it): what happened and what to do. */
   private renderAudioProblem() {
     const p = this.library.audioProblem;
     if (!p) return nothing;
-    if (p.what === 'document')
-      return html`<div class="alert" role="alert" data-testid="library-doc-error" data-error-code=${p.error.code}>
-        <strong>A transcript could not be saved in the library.</strong>
-        ${p.error.code === 'STORAGE_FULL' ? 'Storage is full: free space in Settings → Storage.' : 'This browser refused to store it.'}
-        What is on screen is still there: save or copy it before you close the page.
-        <details>
-          <summary>Details</summary>
-          ${p.error.code}: ${p.error.detail}
-        </details>
-        <div class="row" style="margin-top:.35rem">
-          <button @click=${() => this.library.dismissAudioProblem()}>OK</button>
-        </div>
-      </div>`;
-    const kept =
-      p.keptSec >= 0
-        ? `${formatDuration(p.keptSec)} of audio were kept in the library`
-        : 'what was written before is kept';
-    return html`<div class="alert" role="alert" data-testid="library-audio-error" data-error-code=${p.error.code}>
-      <strong
-        >${p.error.code === 'STORAGE_FULL' ? 'Storage is full: the rest of this audio is not being kept' : 'The audio could not be kept'}</strong
-      >
-      ${kept}. The recording goes on in this page's memory: save it (Download recording) before you close the page, or
-      free space in Settings.
+    const full = p.error.code === 'STORAGE_FULL';
+    const [testId, title, body] =
+      p.what === 'document'
+        ? [
+            'library-doc-error',
+            'A transcript could not be saved in the library.',
+            `${full ? 'Storage is full: free space in Settings → Storage.' : 'This browser refused to store it.'} What is on screen is still there: save or copy it before you close the page.`,
+          ]
+        : [
+            'library-audio-error',
+            full ? 'Storage is full: the rest of this audio is not being kept' : 'The audio could not be kept',
+            `${p.keptSec >= 0 ? `${formatDuration(p.keptSec)} of audio were kept in the library` : 'What was written before is kept'}. The recording goes on in this page's memory: save it (Download recording) before you close the page, or free space in Settings.`,
+          ];
+    return html`<div class="alert" role="alert" data-testid=${testId} data-error-code=${p.error.code}>
+      <strong>${title}</strong>
+      ${body}
       <details>
         <summary>Details</summary>
         ${p.error.code}: ${p.error.detail}
