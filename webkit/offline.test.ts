@@ -8,17 +8,18 @@ import { resolve } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { ARTIFACTS, speechFile } from '../e2e/helpers/paths.ts';
 import { serveApp, type ServedApp } from './helpers/app.ts';
-import { byTestId, openBrowser, pageErrors, until, waitTestId, type Browser } from './helpers/driver.ts';
+import { byTestId, closeAll, openBrowser, pageErrors, until, waitTestId, type Browser } from './helpers/driver.ts';
 
 let b: Browser;
+let opened: Browser | undefined;
 let app: ServedApp | null;
 beforeEach(async () => {
+  opened = undefined;
   app = await serveApp();
-  b = await openBrowser();
+  b = opened = await openBrowser();
 });
 afterEach(async () => {
-  await b?.deleteSession();
-  await app?.close();
+  await closeAll(opened, async () => app?.close());
 });
 
 test('after one visit with a stored model, the app starts and transcribes with the server stopped', async () => {

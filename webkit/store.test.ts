@@ -10,7 +10,16 @@ import { afterEach, beforeEach, expect, test } from 'vitest';
 import { ModelServer, type Interruption } from '../e2e/helpers/model-server.ts';
 import { ARTIFACTS } from '../e2e/helpers/paths.ts';
 import { storedFiles, storedSha256, tamper } from '../e2e/helpers/stored.ts';
-import { appUrl, byTestId, inBrowser, openBrowser, pageErrors, waitTestId, type Browser } from './helpers/driver.ts';
+import {
+  appUrl,
+  byTestId,
+  closeAll,
+  inBrowser,
+  openBrowser,
+  pageErrors,
+  waitTestId,
+  type Browser,
+} from './helpers/driver.ts';
 
 const MODEL_DIR = resolve(ARTIFACTS, 'models', 'tiny-wide');
 const CHUNK = 64 * 1024;
@@ -26,15 +35,16 @@ const fp32 = new Set(Object.values(manifest.variants['fp32']!.graphs).flatMap((g
 const FILES = manifest.files.filter((f) => fp32.has(f.path) || !owned.has(f.path));
 
 let b: Browser;
+let opened: Browser | undefined;
 let server: ModelServer;
 beforeEach(async () => {
+  opened = undefined;
   server = new ModelServer(MODEL_DIR);
   await server.start();
-  b = await openBrowser();
+  b = opened = await openBrowser();
 });
 afterEach(async () => {
-  await b?.deleteSession();
-  await server.stop();
+  await closeAll(opened, () => server.stop());
 });
 
 const url = () => appUrl(`/?model=${encodeURIComponent(server.url)}&variant=fp32&engine=wasm&chunkKiB=64`);
@@ -106,7 +116,14 @@ test('storage estimate and persistence: shown when the browser answers, said to 
   const usage = await (await waitTestId(b, 'storage-usage')).getText();
   if (has.estimate) expect(usage).toMatch(/^This site uses /);
   else expect(usage).toContain('The browser does not say how much storage this site may use.');
-  if (!has.persisted) expect(await byTestId(b, 'persist').isExisting()).toBe(false);
+  if (has.persisted) {
+    // What the browser says, asked directly.
+    const persisted = (await b.execute(() => navigator.storage.persisted())) as boolean;
+    expect(usage).toContain(persisted ? 'Storage is persistent' : 'Storage is not persistent');
+  } else {
+    expect(usage).not.toMatch(/persistent/);
+    expect(await byTestId(b, 'persist').isExisting()).toBe(false);
+  }
   // The stored model is listed all the same, and nothing failed.
   expect(await (await waitTestId(b, 'stored-models')).getText()).toContain('complete');
   expect(await byTestId(b, 'storage').$('[role=alert]').isExisting()).toBe(false);

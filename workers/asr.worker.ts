@@ -24,6 +24,8 @@ import type { RecordingWriter } from './library/recording-writer.ts';
 declare const self: DedicatedWorkerGlobalScope;
 
 const STATS_INTERVAL_MS = 100;
+/** How long a model load waits for the voice activity model before it says ready anyway. */
+const VAD_READY_TIMEOUT_MS = 10_000;
 
 const logMel = new LogMel();
 const sessions = new Map<number, CaptureSink>();
@@ -106,8 +108,9 @@ async function handleModel(message: MainToWorker): Promise<void> {
         );
         // The voice activity model is part of being ready: creating its session blocks this thread (about 3 s on
         // single-threaded WASM in WebKit), which at the first Record would hold up the recording's first seconds.
-        // (If it fails, live dictation says so when it starts; files do not need it.)
-        await loadVad().catch(() => undefined);
+        // Bounded: if it fails or hangs, live dictation tries again (and says so) when it starts; files do not need it.
+        await Promise.race([loadVad().catch(() => undefined), new Promise((r) => setTimeout(r, VAD_READY_TIMEOUT_MS))]);
+        if (!host.ready) throw new EngineError('CANCELLED', 'the model was released while it was being made ready');
         send({ type: 'model-ready', requestId, engine: info });
       } finally {
         loads.delete(requestId);
@@ -306,5 +309,14 @@ self.onmessage = (event: MessageEvent) => {
     fail({ code: 'INTERNAL', detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
   }
 };
+
+// A promise nobody awaited failed: say so (the page shows it) instead of losing it.
+self.addEventListener('unhandledrejection', (event: PromiseRejectionEvent) => {
+  const reason: unknown = event.reason;
+  fail({
+    code: 'INTERNAL',
+    detail: `unhandled rejection in the worker: ${reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)}`,
+  });
+});
 
 send({ type: 'ready' });

@@ -6,12 +6,12 @@
 import { inject } from 'vitest';
 import { remote } from 'webdriverio';
 import type { InPage } from '../../e2e/helpers/stored.ts';
-import { MINIBROWSER } from './rig.ts';
+import { MINIBROWSER, driverLog } from './rig.ts';
 
 export type Browser = WebdriverIO.Browser;
 
 export async function openBrowser(): Promise<Browser> {
-  return remote({
+  const session = remote({
     hostname: '127.0.0.1',
     port: inject('webdriverPort'),
     logLevel: 'warn',
@@ -24,6 +24,18 @@ export async function openBrowser(): Promise<Browser> {
       },
     } as WebdriverIO.Capabilities,
   });
+  return session.catch((err: unknown) => {
+    throw new Error(`MiniBrowser did not start: ${err instanceof Error ? err.message : String(err)}${driverLog()}`);
+  });
+}
+
+/** Close a test's browser (if it started) and then the rest, whatever fails on the way. */
+export async function closeAll(b: Browser | undefined, ...rest: (() => Promise<unknown>)[]): Promise<void> {
+  try {
+    await b?.deleteSession();
+  } finally {
+    for (const close of rest) await close();
+  }
 }
 
 /** The app's URL (behind the error collector) with `path` (e.g. '/?model=/models/tiny/&variant=fp32'). */
