@@ -140,7 +140,24 @@ export class Library {
     } catch {
       // No Web Locks: what this page's worker writes is known alive (above); another tab's cannot be told apart.
     }
+    // A writer still holding one may be going away (the page before a reload lets go a moment later): look again
+    // as soon as it lets go.
+    for (const d of open) if (held.has(writingLockName(d.id))) this.watch(d.id);
     return open.filter((d) => !held.has(writingLockName(d.id)));
+  }
+
+  private readonly watching = new Set<string>();
+
+  /** Read the library again once the writer of `id` lets go of it (finished, or gone with its page). */
+  private watch(id: string): void {
+    if (this.watching.has(id) || !navigator.locks) return;
+    this.watching.add(id);
+    void navigator.locks
+      .request(writingLockName(id), async () => {
+        this.watching.delete(id);
+        void this.refresh();
+      })
+      .catch(() => this.watching.delete(id));
   }
 
   /** Entries whose title or text contains every word of `query` (case-insensitive), newest first. */
