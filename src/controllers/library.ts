@@ -4,7 +4,12 @@
  * unfinished by a reload or a crash.  Reads and edits go straight to the library's IndexedDB store (the worker writes
  * recordings and transcriptions to the same store and announces each change with `library-changed`).
  */
-import { documentText, withSegments, type TranscriptDocument } from '../../workers/format/document.ts';
+import {
+  documentText,
+  recordingSessionOf,
+  withSegments,
+  type TranscriptDocument,
+} from '../../workers/format/document.ts';
 import { LibraryStore, writingLockName, type LibrarySize } from '../../workers/library/library-store.ts';
 import type { ErrorInfo } from '../../workers/protocol.ts';
 import type { EngineController } from './engine-controller.ts';
@@ -171,8 +176,14 @@ export class Library {
     return this.entries.find((e) => e.doc.id === id)?.doc;
   }
 
+  /** Computed once per change of the entries (Settings render on every worker message, ten a second while
+   * recording, and each document is measured as JSON). */
+  private sized: { entries: LibraryEntry[]; size: LibrarySize } | null = null;
+
   get size(): LibrarySize {
-    return LibraryStore.size(this.entries.map((e) => e.doc));
+    if (this.sized?.entries !== this.entries)
+      this.sized = { entries: this.entries, size: LibraryStore.size(this.entries.map((e) => e.doc)) };
+    return this.sized.size;
   }
 
   async rename(id: string, title: string): Promise<void> {
@@ -200,8 +211,8 @@ export class Library {
   /** A deleted recording may still be in the worker's memory (not completely stored): let it go there too. */
   private forget(ids: string[]): void {
     for (const id of ids) {
-      const session = /^rec-(\d+)$/.exec(id);
-      if (session) this.engine.post({ type: 'recording-discard', sessionId: Number(session[1]) });
+      const sessionId = recordingSessionOf(id);
+      if (sessionId !== null) this.engine.post({ type: 'recording-discard', sessionId });
     }
   }
 

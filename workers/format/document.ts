@@ -62,6 +62,12 @@ export interface TranscriptDocument {
 /** The library document of capture session `sessionId`. */
 export const recordingDocId = (sessionId: number) => `rec-${sessionId}`;
 
+/** The capture session of a recording's document (null for a file's). */
+export function recordingSessionOf(docId: string): number | null {
+  const session = /^rec-(\d+)$/.exec(docId)?.[1];
+  return session === undefined ? null : Number(session);
+}
+
 const TITLE_WORDS = 8;
 const TITLE_CHARS = 60;
 
