@@ -43,7 +43,7 @@ export default defineConfig({
   },
   webServer: {
     // The real app server (dist/ + the tiny test models under /models/), not a dev server.
-    command: `npx tsx server/server.ts --port ${PORT} --models build/test-artifacts/models --quiet`,
+    command: `npx tsx server/server.ts --port ${PORT} --dist ${process.env['E2E_DIST'] ?? 'dist'} --models build/test-artifacts/models --quiet`,
     url: `http://127.0.0.1:${PORT}`,
     reuseExistingServer: !process.env['CI'],
     timeout: 60_000,
