@@ -2,6 +2,7 @@
  * Access to the API: an optional Bearer key (compared in constant time: sha256 of both sides, timingSafeEqual), and
  * CORS for the `--allow-origin` origins only (preflight answered here).  API responses also carry
  * `Cross-Origin-Resource-Policy: cross-origin`, so a cross-origin-isolated app on another origin may read them.
+ * A 401 names its scheme (`WWW-Authenticate: Bearer`, RFC 6750), as HTTP requires of every 401.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -22,10 +23,19 @@ export function bearerCheck(apiKey: string | undefined): (req: IncomingMessage) 
         'authentication_error',
         'missing_api_key',
         'this server needs an API key: send `Authorization: Bearer <key>`',
+        null,
+        { 'WWW-Authenticate': 'Bearer' },
       );
     }
     if (!timingSafeEqual(sha256(m[1] as string), expected))
-      throw new ApiError(401, 'authentication_error', 'invalid_api_key', 'the API key is not valid for this server');
+      throw new ApiError(
+        401,
+        'authentication_error',
+        'invalid_api_key',
+        'the API key is not valid for this server',
+        null,
+        { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      );
   };
 }
 
@@ -35,7 +45,7 @@ export function corsHeaders(req: IncomingMessage, allowed: ReadonlySet<string>):
   const origin = req.headers.origin;
   if (origin && (allowed.has(origin) || allowed.has('*'))) {
     headers['Access-Control-Allow-Origin'] = origin;
-    headers['Access-Control-Expose-Headers'] = 'Retry-After';
+    headers['Access-Control-Expose-Headers'] = 'Retry-After, WWW-Authenticate';
     headers['Vary'] = 'Origin';
   }
   return headers;

@@ -26,7 +26,8 @@ export const LANGUAGES: Readonly<Record<string, string>> = {
 export function languageName(value: string): string | undefined {
   const v = value.trim().toLowerCase();
   const code = v.split(/[-_]/)[0] ?? v;
-  if (LANGUAGES[code]) return LANGUAGES[code];
+  // Own keys only: `constructor` or `__proto__` are not languages.
+  if (Object.hasOwn(LANGUAGES, code)) return LANGUAGES[code];
   return Object.values(LANGUAGES).includes(v) ? v : undefined;
 }
 

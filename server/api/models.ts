@@ -5,12 +5,12 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { isVariant, type ModelManifest, type Variant, VARIANTS } from '../../workers/asr/contract.ts';
+import { type ModelManifest, type Variant, VARIANTS } from '../../workers/asr/contract.ts';
 import type { ModelList, ModelObject, ServedModelInfo } from '../../workers/asr/openai-api.ts';
 import { createNodeRuntime } from '../../workers/asr/ort/node.ts';
 import { GlmAsrPipeline } from '../../workers/asr/pipeline.ts';
 import { directorySource } from '../model-source.ts';
-import { ApiError } from './errors.ts';
+import { addPrivateDir, ApiError } from './errors.ts';
 
 /** Variant preference on a CPU (onnxruntime-node): the fastest first. */
 export const CPU_VARIANT_ORDER: readonly Variant[] = ['q4', 'q8', 'fp32', 'q4f16', 'fp16'];
@@ -33,7 +33,9 @@ export class ModelRegistry {
     private readonly threads: number,
     /** At most this many pipelines stay loaded (each holds a whole model in memory). */
     private readonly maxLoaded = 4,
-  ) {}
+  ) {
+    addPrivateDir(root);
+  }
 
   async scan(): Promise<void> {
     const found = new Map<string, ModelEntry>();
@@ -66,7 +68,8 @@ export class ModelRegistry {
 
   defaultVariant(entry: ModelEntry): Variant {
     const chosen = this.defaults.get(entry.id) ?? CPU_VARIANT_ORDER.find((v) => entry.manifest.variants[v]);
-    if (!chosen) throw new Error(`${entry.dir}: the manifest lists no variant`);
+    if (!chosen)
+      throw new ApiError(500, 'server_error', 'model_invalid', `the model ${entry.id} lists no variant`, 'model');
     return chosen;
   }
 
@@ -77,7 +80,7 @@ export class ModelRegistry {
   private notFound(why: string): ApiError {
     const served = this.ids.length
       ? `served models: ${this.ids.join(', ')}`
-      : `this server serves no model yet: put a converted model directory (npm run model:convert) in ${resolve(this.root)}`;
+      : 'this server serves no model yet: its operator adds one with `npm run model:convert`';
     return new ApiError(404, 'not_found_error', 'model_not_found', `${why} (${served})`, 'model');
   }
 
@@ -93,14 +96,14 @@ export class ModelRegistry {
     }
     if (!entry) throw this.notFound(`the model ${JSON.stringify(model)} does not exist`);
     if (wanted === undefined) return { entry, variant: this.defaultVariant(entry) };
-    if (!isVariant(wanted) || !entry.manifest.variants[wanted]) {
-      const have = VARIANTS.filter((v) => entry.manifest.variants[v]).join(', ');
+    // Own keys only: `id@constructor` names no variant.
+    if (!(VARIANTS as readonly string[]).includes(wanted) || !Object.hasOwn(entry.manifest.variants, wanted)) {
+      const have = VARIANTS.filter((v) => Object.hasOwn(entry.manifest.variants, v)).join(', ');
       throw this.notFound(`the model ${entry.id} has no variant ${JSON.stringify(wanted)} (it has ${have})`);
     }
-    return { entry, variant: wanted };
+    return { entry, variant: wanted as Variant };
   }
 
-  /** The loaded pipeline (loading it now when it is not yet and fewer than `maxLoaded` are). */
   /** Throw 503 `model_capacity` when `variant` is not loaded and no more may be (checked before reading audio). */
   checkCapacity(entry: ModelEntry, variant: Variant): void {
     const key = `${entry.id}@${variant}`;
@@ -115,6 +118,7 @@ export class ModelRegistry {
     );
   }
 
+  /** The loaded pipeline (loading it now when it is not yet and fewer than `maxLoaded` are). */
   pipeline(entry: ModelEntry, variant: Variant, preload = false): Promise<GlmAsrPipeline> {
     const key = `${entry.id}@${variant}`;
     let p = this.pipelines.get(key);

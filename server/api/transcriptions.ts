@@ -1,8 +1,12 @@
 /**
  * `POST /v1/audio/transcriptions`: OpenAI's transcription request (workers/asr/openai-api.ts) on the app's pipeline.
  *
- *   upload (multipart.ts) → fields → model (models.ts) → audio (server/audio-file.ts) → job queue (queue.ts) →
+ *   upload (multipart.ts) → fields → model (models.ts) → job queue (queue.ts) → audio (server/audio-file.ts) →
  *   GlmAsrPipeline.transcribe with the client's AbortSignal → json | text | srt | vtt | verbose_json, or SSE.
+ *
+ * The upload is decoded only once its job holds a slot: a waiting request keeps its compressed bytes (at most
+ * --max-upload-mb), never its samples (460 MB for 120 minutes), so the samples in memory are bounded by the job
+ * concurrency, not the queue's length.  Decoding stops when the client goes away.
  *
  * What the fields do here: `language` is only echoed in verbose_json (GLM-ASR detects the language itself; without
  * it, Chinese vs English is guessed from the text); `prompt` and `temperature` are accepted and ignored (GLM-ASR's
@@ -21,7 +25,7 @@ import {
 } from '../../workers/asr/openai-api.ts';
 import { joinWindowTexts, PipelineError } from '../../workers/asr/pipeline.ts';
 import { formatTranscript, segmentsOf } from '../../workers/format/export.ts';
-import { AudioFileError, decodeAudioFile, peak } from '../audio-file.ts';
+import { AudioFileError, decodeAudioFile, DEFAULT_DECODE_TIMEOUT_MS, peak } from '../audio-file.ts';
 import { ApiError, badRequest } from './errors.ts';
 import type { ModelRegistry } from './models.ts';
 import { parseTranscriptionForm } from './multipart.ts';
@@ -32,6 +36,10 @@ export interface TranscriptionLimits {
   maxUploadBytes: number;
   maxAudioSec: number;
   bodyIdleMs: number;
+  /** Average upload rate required once `bodyIdleMs` have passed (multipart.ts MIN_UPLOAD_BYTES_PER_SEC). */
+  minUploadBytesPerSec?: number;
+  /** ffmpeg is stopped after this long (audio-file.ts DEFAULT_DECODE_TIMEOUT_MS). */
+  decodeTimeoutMs?: number;
 }
 
 interface Request {
@@ -105,6 +113,8 @@ function audioError(err: AudioFileError): ApiError {
     case 'empty_file':
     case 'invalid_wav':
     case 'no_audio':
+    case 'unsupported_format':
+    case 'decode_timeout':
       return badRequest(err.code, err.message, 'file');
     default:
       return badRequest('not_audio', err.message, 'file');
@@ -193,20 +203,20 @@ export async function handleTranscription(req: IncomingMessage, res: ServerRespo
 
 async function transcribe(req: IncomingMessage, res: ServerResponse, deps: TranscriptionDeps, reservation: () => void) {
   const { models, queue, limits, headers } = deps;
-  const form = await parseTranscriptionForm(req, { maxFileBytes: limits.maxUploadBytes, idleMs: limits.bodyIdleMs });
+  const form = await parseTranscriptionForm(req, {
+    maxFileBytes: limits.maxUploadBytes,
+    idleMs: limits.bodyIdleMs,
+    ...(limits.minUploadBytesPerSec !== undefined ? { minBytesPerSec: limits.minUploadBytesPerSec } : {}),
+  });
   const fields = parseFields(form.fields);
   const { entry, variant } = await models.resolve(fields.model);
   models.checkCapacity(entry, variant);
-
-  let pcm: Float32Array;
-  try {
-    pcm = await decodeAudioFile(new Uint8Array(form.file.data), form.file.filename, { maxSeconds: limits.maxAudioSec });
-  } catch (err) {
-    if (err instanceof AudioFileError) throw audioError(err);
-    throw err;
-  }
-  if (peak(pcm) === 0)
-    throw badRequest('silent_audio', `${form.file.filename}: the file is silent (every sample is 0)`, 'file');
+  const label = form.file.filename;
+  // Held here only (the suspended request keeps `form` alive), and dropped once decoded: a running job holds its
+  // samples, not its upload too.
+  let upload: Buffer | null = form.file.data;
+  form.file.data = Buffer.alloc(0);
+  if (upload.length === 0) throw audioError(new AudioFileError(`${label}: the file is empty`, 'empty_file'));
 
   // A model not loaded yet loads inside the queue (one load per job slot, never a burst of them).
   const loadPipeline = async () => {
@@ -214,11 +224,13 @@ async function transcribe(req: IncomingMessage, res: ServerResponse, deps: Trans
       return await models.pipeline(entry, variant);
     } catch (err) {
       if (err instanceof ApiError) throw err;
+      // The loader's message names files on the server: it goes to the log, the client gets the model id.
+      console.error(`cannot load ${entry.id}@${variant}:`, err);
       throw new ApiError(
         500,
         'server_error',
         'model_load_failed',
-        `cannot load ${entry.id}@${variant}: ${err instanceof Error ? err.message : err}`,
+        `the server cannot load ${entry.id}@${variant} (its log says why)`,
         'model',
       );
     }
@@ -230,13 +242,32 @@ async function transcribe(req: IncomingMessage, res: ServerResponse, deps: Trans
     if (!res.writableFinished) abort.abort(new ApiError(499, 'invalid_request_error', 'client_closed', 'client gone'));
   };
   res.on('close', gone);
-  if (res.destroyed || req.socket.destroyed) gone(); // left while its upload was being decoded
+  if (res.destroyed || req.socket.destroyed) gone(); // left while its upload was being read
   const signal = abort.signal;
   const opts = fields.maxNewTokens ? { maxNewTokens: fields.maxNewTokens } : {};
+
+  const decode = async (): Promise<Float32Array> => {
+    const bytes = upload as Buffer;
+    upload = null;
+    let pcm: Float32Array;
+    try {
+      pcm = await decodeAudioFile(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), label, {
+        maxSeconds: limits.maxAudioSec,
+        signal,
+        timeoutMs: limits.decodeTimeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS,
+      });
+    } catch (err) {
+      if (err instanceof AudioFileError) throw audioError(err);
+      throw err;
+    }
+    if (peak(pcm) === 0) throw badRequest('silent_audio', `${label}: the file is silent (every sample is 0)`, 'file');
+    return pcm;
+  };
 
   await queue.run(
     async () => {
       signal.throwIfAborted();
+      const pcm = await decode();
       const pipeline = await loadPipeline();
       signal.throwIfAborted();
       if (!fields.stream) {

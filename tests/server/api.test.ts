@@ -209,11 +209,15 @@ describe.skipIf(Boolean(skip))('POST /v1/audio/transcriptions with the openai cl
     expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(ok.headers.get('access-control-allow-headers')).toContain('authorization');
     expect((await preflight('https://evil.example')).status).toBe(403);
-    const models = await fetch(`${server.url}/v1/models`, {
-      headers: { Origin: 'https://evil.example', Authorization: `Bearer ${KEY}` },
-    });
-    expect(models.status).toBe(200);
-    expect(models.headers.get('access-control-allow-origin')).toBeNull();
-    expect(models.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+    const get = (origin: string) =>
+      fetch(`${server.url}/v1/models`, { headers: { Origin: origin, Authorization: `Bearer ${KEY}` } });
+    const allowed = await get('https://app.example');
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(allowed.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+    // Another origin is refused before anything runs (a page may send a simple request without a preflight).
+    const evil = await get('https://evil.example');
+    expect(evil.status).toBe(403);
+    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
   });
 });

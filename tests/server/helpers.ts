@@ -2,9 +2,10 @@
  * The API tests' fixtures: the app's server started in-process on 127.0.0.1 (port 0) with the tiny test model, the
  * golden clips as upload files, and the reference decode of a file by the Node CLI (`npm run transcribe -- --json`).
  */
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { WebVTTParser } from 'webvtt-parser';
@@ -66,9 +67,11 @@ export function cliDecode(file: string, maxNewTokens: number): CliResult {
 }
 
 /** GET /healthz (the server is still answering). */
-export async function health(server: AppServer): Promise<{ ok: boolean; jobs: { running: number; queued: number } }> {
+export async function health(
+  server: Pick<AppServer, 'url'>,
+): Promise<{ ok: boolean; jobs: { running: number; queued: number; uploading: number } }> {
   const r = await fetch(`${server.url}/healthz`);
-  return (await r.json()) as { ok: boolean; jobs: { running: number; queued: number } };
+  return (await r.json()) as { ok: boolean; jobs: { running: number; queued: number; uploading: number } };
 }
 
 /** webvtt-parser (the WebVTT validator) with the spec's full character-reference table (its default lacks `&amp;`). */
@@ -76,3 +79,129 @@ export function vttParser(): WebVTTParser {
   const table = createRequire(import.meta.url).resolve('webvtt-parser/html-entities.json');
   return new WebVTTParser(JSON.parse(readFileSync(table, 'utf8')) as Record<string, string>);
 }
+
+/** The server's answer to raw bytes: the status line's code, the whole reply, and whether the socket was reset. */
+export interface RawReply {
+  status: number;
+  reply: string;
+  ms: number;
+}
+
+/**
+ * Send `parts` on a raw socket (each after `gapMs`), then wait for the server to close it (the requests here say
+ * `Connection: close`) or for `endAfterMs` and close it ourselves (`destroy`: the client vanishes mid-body).
+ */
+export function rawRequest(
+  port: number,
+  parts: (string | Buffer)[],
+  opts: { gapMs?: number; destroyAfterMs?: number } = {},
+): Promise<RawReply> {
+  return new Promise((done) => {
+    const t0 = performance.now();
+    let reply = '';
+    const socket = connect(port, '127.0.0.1', async () => {
+      for (const [i, p] of parts.entries()) {
+        if (i && opts.gapMs) await new Promise((r) => setTimeout(r, opts.gapMs));
+        if (socket.writable) socket.write(p);
+      }
+      if (opts.destroyAfterMs !== undefined) setTimeout(() => socket.destroy(), opts.destroyAfterMs);
+    });
+    socket.on('data', (d) => (reply += d.toString()));
+    socket.on('error', () => undefined);
+    socket.on('close', () =>
+      done({ status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(reply)?.[1] ?? 0), reply, ms: performance.now() - t0 }),
+    );
+  });
+}
+
+/** Request head for POST /v1/audio/transcriptions on `port` with `headers` (CRLF-joined, ending the head). */
+export function postHead(port: number, headers: Record<string, string | number>): string {
+  const lines = Object.entries({ Host: `127.0.0.1:${port}`, Connection: 'close', ...headers }).map(
+    ([k, v]) => `${k}: ${v}`,
+  );
+  return `POST /v1/audio/transcriptions HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/** A multipart part with `name` (and `filename`: a file part) holding `body`, after boundary `b`. */
+export function part(b: string, name: string, body: string | Buffer, filename?: string): Buffer {
+  const disposition = `form-data; name="${name}"${filename !== undefined ? `; filename="${filename}"` : ''}`;
+  return Buffer.concat([
+    Buffer.from(`--${b}\r\nContent-Disposition: ${disposition}\r\n\r\n`),
+    Buffer.from(body),
+    Buffer.from('\r\n'),
+  ]);
+}
+
+export interface ChildServer {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Resolves with the exit code (or signal) when the process ends; a test that needs it alive checks `exitedWith`. */
+  exited: Promise<string>;
+  exitedWith: () => string | null;
+  log: () => string;
+  stop: () => Promise<void>;
+}
+
+/**
+ * The server's command line (`tsx server/server.ts`) as a child process on a free port, with the tiny test models:
+ * where a request could crash the process, only another process can watch it die.
+ */
+export async function startChildServer(args: string[] = []): Promise<ChildServer> {
+  const child = spawn(
+    resolve(ROOT, 'node_modules/.bin/tsx'),
+    [
+      'server/server.ts',
+      '--port',
+      '0',
+      '--models',
+      modelsRoot(),
+      '--preload',
+      'tiny@fp32',
+      '--threads',
+      '1',
+      '--no-convert',
+      ...args,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  let exit: string | null = null;
+  const exited = new Promise<string>((done) =>
+    child.on('exit', (code, signal) => {
+      exit = `exit ${code ?? signal}`;
+      done(exit);
+    }),
+  );
+  child.stdout.on('data', (d) => (log += d.toString()));
+  child.stderr.on('data', (d) => (log += d.toString()));
+  const url = await new Promise<string>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`the server did not start in 60 s:\n${log}`)), 60_000);
+    const look = () => {
+      const m = /web app on (http:\/\/[^/\s]+)\//.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        done(m[1]!);
+      }
+    };
+    child.stdout.on('data', look);
+    void exited.then((why) => fail(new Error(`the server ended before listening (${why}):\n${log}`)));
+  });
+  return {
+    url,
+    port: Number(new URL(url).port),
+    child,
+    exited,
+    exitedWith: () => exit,
+    log: () => log,
+    stop: async () => {
+      if (exit === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
+
+/** The test models' parent directory (tiny, tiny-wide, ...). */
+export const modelsRoot = () => resolve(modelDir('tiny'), '..');

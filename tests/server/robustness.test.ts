@@ -145,7 +145,7 @@ describe.skipIf(Boolean(skip))('the API under bad input and bad clients', () => 
       let reply = '';
       const socket = connect(server.port, '127.0.0.1', () =>
         socket.write(
-          'POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n' +
+          `POST /v1/audio/transcriptions HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: multipart/form-data; boundary=b\r\n` +
             `Content-Length: ${50 << 20}\r\n\r\n--b\r\n`,
         ),
       );
@@ -159,7 +159,11 @@ describe.skipIf(Boolean(skip))('the API under bad input and bad clients', () => 
   });
 
   test('slowloris: trickled headers and a stalled body are closed near the timeout', async () => {
-    const headers = await timeToClose(server.port, 'POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\n', 'X');
+    const headers = await timeToClose(
+      server.port,
+      `POST /v1/audio/transcriptions HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n`,
+      'X',
+    );
     console.log(`trickled headers closed after ${headers.ms.toFixed(0)} ms (headers timeout ${TIMEOUT_MS} ms)`);
     expect(headers.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(headers.ms).toBeLessThan(TIMEOUT_MS + 800);
@@ -167,7 +171,7 @@ describe.skipIf(Boolean(skip))('the API under bad input and bad clients', () => 
 
     const body = await timeToClose(
       server.port,
-      'POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n' +
+      `POST /v1/audio/transcriptions HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: multipart/form-data; boundary=b\r\n` +
         'Content-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name="model"\r\n\r\ntiny\r\n',
       '',
     );
