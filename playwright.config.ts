@@ -16,6 +16,11 @@ export const CHROMIUM_ARGS = [
 ];
 
 const PORT = Number(process.env['E2E_PORT'] ?? 4173);
+/**
+ * The built app the e2e server serves: the test build (`npm run build:test`), the only one with the test knobs
+ * (src/lib/knobs.ts).  e2e/production.spec.ts serves the production build (dist/) itself.
+ */
+export const E2E_DIST = process.env['E2E_DIST'] ?? 'build/dist-test';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -42,8 +47,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    // The real app server (dist/ + the tiny test models under /models/), not a dev server.
-    command: `npx tsx server/server.ts --port ${PORT} --dist ${process.env['E2E_DIST'] ?? 'dist'} --models build/test-artifacts/models --quiet`,
+    // The real app server (the test build + the tiny test models under /models/), not a dev server.
+    command: `npx tsx server/server.ts --port ${PORT} --dist ${E2E_DIST} --models build/test-artifacts/models --quiet`,
     url: `http://127.0.0.1:${PORT}`,
     reuseExistingServer: !process.env['CI'],
     timeout: 60_000,

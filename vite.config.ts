@@ -7,7 +7,11 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
+  // The test knobs (src/lib/knobs.ts) are compiled only into a test build (`vite build --mode test --outDir
+  // build/dist-test`, what the e2e and WebKit suites serve); `npm run build` (dist/, what `npm start` serves) has
+  // the literal false here, so their parsing and plumbing are dead code the bundler drops.
+  define: { __TEST_BUILD__: JSON.stringify(mode === 'test') },
   build: { target: 'esnext', sourcemap: true },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
@@ -49,4 +53,4 @@ export default defineConfig({
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'development|production'] },
   server: { host: '127.0.0.1', port: 5173, strictPort: true, headers: isolation },
   preview: { host: '127.0.0.1', port: 4173, strictPort: true, headers: isolation },
-});
+}));

@@ -1,6 +1,6 @@
 /**
  * The PWA offline and its update flow, with the real service worker: the app server (server/server.ts) runs here on a
- * copy of dist/, so the test can stop it (offline for real, beyond `context.setOffline`) or change its sw.js.
+ * copy of the test build, so the test can stop it (offline for real, beyond `context.setOffline`) or change its sw.js.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { start } from '../server/server.ts';
-import { ARTIFACTS, ROOT } from './helpers/paths.ts';
+import { TEST_DIST } from './helpers/dist.ts';
+import { ARTIFACTS } from './helpers/paths.ts';
 import { clipWav } from './helpers/reference.ts';
 
 test.use({ serviceWorkers: 'allow' });
@@ -20,7 +21,7 @@ interface Goldens {
 
 async function appServer() {
   const dist = mkdtempSync(join(tmpdir(), 'glm-asr-dist-'));
-  cpSync(resolve(ROOT, 'dist'), dist, { recursive: true });
+  cpSync(TEST_DIST, dist, { recursive: true });
   const server = await start({ port: 0, host: '127.0.0.1', dist, models: resolve(ARTIFACTS, 'models') });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   return {

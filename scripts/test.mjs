@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: set up whatever is missing, then every test: converter parity (pytest), the check gate (types, lint,
-// format, unit tests), a production build, the browser end-to-end suite (Chromium), and the WebKit suite (Safari's
-// engine through WebKitGTK's WebDriver).  Every suite runs even if an earlier
+// format, unit tests), the production build (dist/) and the test build (build/dist-test, the only one with the test
+// knobs), the browser end-to-end suite (Chromium, on the test build; one spec on the production build), and the
+// WebKit suite (Safari's engine through WebKitGTK's WebDriver, on the test build).  Every suite runs even if an earlier
 // one failed; the last line is the total as "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
@@ -79,8 +80,9 @@ const results = [
     `${reports}/vitest.xml`,
   ),
   step('build', 'npm', ['run', '--silent', 'build']),
+  step('test build', 'npm', ['run', '--silent', 'build:test']),
 ];
-const built = results.at(-1).ok;
+const built = results.at(-1).ok && results.at(-2).ok;
 results.push(
   built
     ? step('e2e (playwright)', 'npx', ['playwright', 'test'], resolve(root, 'test-results/e2e-junit.xml'))

@@ -15,7 +15,15 @@ import { LiveSession } from './asr/live.ts';
 import { createVadRuntime } from './asr/ort/web.ts';
 import { SileroVad } from './asr/vad/silero.ts';
 import vadModelUrl from '@ricky0123/vad-web/dist/silero_vad_v5.onnx?url';
-import { isMainToWorker, type ErrorInfo, type MainToWorker, type WorkerToMain } from './protocol.ts';
+import {
+  isMainToWorker,
+  type ErrorInfo,
+  type MainToWorker,
+  type ModelLoadOptions,
+  type RoutingSettings,
+  type WorkerKnobs,
+  type WorkerToMain,
+} from './protocol.ts';
 import type { LiveEvent } from './asr/contract.ts';
 import { recordingDocId } from './format/document.ts';
 import { LibraryKeeper } from './library/keeper.ts';
@@ -43,6 +51,31 @@ const keeper = new LibraryKeeper({
     send({ type: 'library-error', id, what, error, keptSec: kept < 0 ? -1 : kept / SAMPLE_RATE_HZ }),
 });
 let fileDocs = 0;
+/** The page's test knobs (a test build only: src/lib/knobs.ts); a production worker never sets them. */
+let knobs: WorkerKnobs = {};
+
+/** A load's options with the knobs applied (unchanged in a production build). */
+function withLoadKnobs(options: ModelLoadOptions): ModelLoadOptions {
+  if (!__TEST_BUILD__) return options;
+  const { storage, chunkBytes, quotaAfterBytes } = knobs;
+  return {
+    ...options,
+    ...(storage ? { storage } : {}),
+    ...(chunkBytes ? { chunkBytes } : {}),
+    ...(quotaAfterBytes !== undefined ? { quotaAfterBytes } : {}),
+  };
+}
+
+/** Routing settings with the knobs applied (unchanged in a production build). */
+function withRoutingKnobs(routing: RoutingSettings): RoutingSettings {
+  if (!__TEST_BUILD__) return routing;
+  const { loseGpuAfterWindows, warmUpTimeoutMs } = knobs;
+  return {
+    ...routing,
+    ...(loseGpuAfterWindows ? { loseGpuAfterWindows } : {}),
+    ...(warmUpTimeoutMs ? { warmUpTimeoutMs } : {}),
+  };
+}
 
 function loadVad(): Promise<SileroVad> {
   vad ??= (async () => {
@@ -101,8 +134,8 @@ async function handleModel(message: MainToWorker): Promise<void> {
           message.baseUrl,
           message.variant,
           message.engine,
-          message.options ?? { storage: 'store' },
-          message.routing ?? { where: 'device', server: null },
+          withLoadKnobs(message.options ?? { storage: 'store' }),
+          withRoutingKnobs(message.routing ?? { where: 'device', server: null }),
           (progress) => send({ type: 'model-progress', requestId, progress }),
           controller.signal,
         );
@@ -162,8 +195,8 @@ async function handleModel(message: MainToWorker): Promise<void> {
           requestId,
           pcm,
           (event) => send({ type: 'transcribe-event', requestId, event }),
-          message.maxNewTokens,
-          message.routing,
+          __TEST_BUILD__ ? knobs.maxNewTokens : undefined,
+          message.routing && withRoutingKnobs(message.routing),
         );
       } catch (err) {
         if (docId) await keeper.transcriptionFailed(docId, toErrorInfo(err));
@@ -243,7 +276,8 @@ function handle(message: MainToWorker): void {
       const { sessionId } = message;
       const docId = recordingDocId(sessionId);
       const session = message.live && host.ready ? startLive(sessionId) : null;
-      if (message.libraryQuotaAfterBytes !== undefined) keeper.store.simulateQuota(message.libraryQuotaAfterBytes);
+      if (__TEST_BUILD__ && knobs.libraryQuotaAfterBytes !== undefined)
+        keeper.store.simulateQuota(knobs.libraryQuotaAfterBytes);
       // The recording's library document; its audio is written each second from the moment it exists.
       let writer: RecordingWriter | null = null;
       const started = keeper.startRecording(docId, new Date(sessionId), host.identity).then((w) => {
@@ -293,6 +327,10 @@ function handle(message: MainToWorker): void {
       break;
     case 'recording-discard':
       sessions.delete(message.sessionId);
+      break;
+    case 'test-knobs':
+      // Only a test build honours them; a production worker has no knobs whoever posts this.
+      if (__TEST_BUILD__) knobs = message.knobs;
       break;
   }
 }

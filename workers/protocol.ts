@@ -18,6 +18,14 @@ import type {
 } from './asr/contract.ts';
 import type { DeviceProbe } from './asr/planner.ts';
 
+declare global {
+  /**
+   * True only in a test build (`vite build --mode test`, vite.config.ts's `define`): the test knobs (src/lib/knobs.ts)
+   * exist only there.  In the production build it is the literal `false`, so everything behind it is removed.
+   */
+  const __TEST_BUILD__: boolean;
+}
+
 /** The variant names and their guard, for the main thread's variant menu and `?variant=` (values, not types). */
 export { VARIANTS, isVariant } from './asr/contract.ts';
 
@@ -164,9 +172,10 @@ export interface RoutingSettings {
   where: Where;
   /** The OpenAI-compatible API root (with /v1) to fall back to, or null when none is configured. */
   server: { url: string; apiKey?: string; consented: boolean } | null;
-  /** Time limit of the WebGPU warm-up before the next plan is tried (default 120 s). */
+  /** Time limit of the WebGPU warm-up before the next plan is tried (default 120 s; set by the worker from the
+   *  test knobs only). */
   warmUpTimeoutMs?: number;
-  /** Test hook (`?loseGpuAfterWindows=N`): destroy the GPU device after N windows of a job. */
+  /** Test hook (set by the worker from the test knobs only): destroy the GPU device after N windows of a job. */
   loseGpuAfterWindows?: number;
 }
 
@@ -210,7 +219,8 @@ export interface ModelLoadOptions {
   storage: StorageMode;
   /** Bytes per stored record (8–32 MiB in use; smaller only for tests). */
   chunkBytes?: number;
-  /** Test hook: the store throws QuotaExceededError once this many bytes were written in this load. */
+  /** Test hook (set by the worker from the test knobs only): the store throws QuotaExceededError once this many
+   *  bytes were written in this load. */
   quotaAfterBytes?: number;
   /**
    * A returning visit's load: only what this browser already stores completely (the planned variant at the served
@@ -264,7 +274,6 @@ export type MainToWorker =
       type: 'transcribe';
       requestId: number;
       source: TranscribeSource;
-      maxNewTokens?: number;
       /** The routing settings now: a server whose consent was revoked since the load is not used. */
       routing?: RoutingSettings;
     }
@@ -275,14 +284,35 @@ export type MainToWorker =
       sessionId: number;
       port: Port;
       live?: boolean;
-      /** Test hook (`?libraryQuotaAfter=`): the library's audio writes fail as on a full disk after this many bytes. */
-      libraryQuotaAfterBytes?: number;
     }
   | { type: 'capture-detach'; sessionId: number; reason: 'stopped' | 'error' }
   /** A recording's audio: from the worker's memory while it holds it, else as kept in the library. */
   | { type: 'recording-get'; requestId: number; sessionId: number; format: RecordingFormat }
   /** Forget a recording's audio in memory (the library's copy stays). */
-  | { type: 'recording-discard'; sessionId: number };
+  | { type: 'recording-discard'; sessionId: number }
+  /** The test knobs, once, before any other message (a test build only: src/lib/knobs.ts). */
+  | { type: 'test-knobs'; knobs: WorkerKnobs };
+
+/**
+ * The test knobs the worker applies (src/lib/knobs.ts parses them from the page's URL in a test build only; a
+ * production worker ignores this message).
+ */
+export interface WorkerKnobs {
+  /** Per-window token cap of every file job (tests compare with goldens decoded under a cap). */
+  maxNewTokens?: number;
+  /** Model loads keep the weights in memory only ('memory') instead of storing them. */
+  storage?: StorageMode;
+  /** Bytes per stored model record (small records exercise the resume logic). */
+  chunkBytes?: number;
+  /** Model-store writes fail as on a full disk after this many bytes of a load. */
+  quotaAfterBytes?: number;
+  /** The library's audio writes fail as on a full disk after this many bytes. */
+  libraryQuotaAfterBytes?: number;
+  /** Destroy the GPU device after this many WebGPU windows of a job. */
+  loseGpuAfterWindows?: number;
+  /** Time limit of the WebGPU warm-up. */
+  warmUpTimeoutMs?: number;
+}
 
 export type WorkerToMain =
   | { type: 'ready' }
@@ -369,6 +399,8 @@ const MAIN_TO_WORKER = new Set([
   'capture-detach',
   'recording-get',
   'recording-discard',
+  // A production build does not know the test knobs' message at all (`typeof`: Node's tests have no define).
+  ...(typeof __TEST_BUILD__ !== 'undefined' && __TEST_BUILD__ ? ['test-knobs'] : []),
 ]);
 export function isMainToWorker(value: unknown): value is MainToWorker {
   return hasType(value) && typeof value.type === 'string' && MAIN_TO_WORKER.has(value.type);

@@ -150,7 +150,13 @@ export class AsrApp extends LitElement {
       <section class="settings" aria-labelledby="settings-title" data-testid="settings">
         <h2 id="settings-title">Settings</h2>
         <model-settings .engine=${this.engine} .choice=${this.choice}></model-settings>
-        <routing-panel @routing-changed=${() => this.choice.reloadWithSettings()}></routing-panel>
+        <routing-panel
+          @routing-changed=${() => {
+            // The saved setting is what counts from now on: the link's engine/where for this load give way to it.
+            this.choice.dropRoutingOverrides();
+            this.choice.reloadWithSettings();
+          }}
+        ></routing-panel>
         <storage-panel .engine=${this.engine} .library=${this.library}></storage-panel>
       </section>`;
   }

@@ -144,7 +144,7 @@ export class FilePanel extends LitElement {
     this.reset(label);
     this.startedAt = performance.now();
     const routing = await this.choice.routing();
-    const job = this.engine.transcribe(source, (e) => this.onEvent(e), this.choice.maxNewTokens, routing);
+    const job = this.engine.transcribe(source, (e) => this.onEvent(e), routing);
     this.job = job;
     this.choice.hold('file', true);
     try {

@@ -12,6 +12,33 @@ export interface ModelPick {
 /** How often the card asks again while the server prepares a model. */
 const POLL_MS = 3000;
 
+/** What the card hands the panel once the server answered: its models, and its preparation while it has none. */
+export interface ServedList {
+  models: ModelObject[];
+  preparing: PreparingStatus | null;
+}
+
+/**
+ * A place on the server's disk ("/srv/app/models", "~/models", "C:\\models"): the server's business, never shown to
+ * visitors.  A URL ("https://host/path") is not one (its slashes follow "scheme:").
+ */
+const SERVER_PATH = /(^|[\s'"=(])(?:~[/\\]|[A-Za-z]:\\|\/(?!\/))[^\s'"),;]*/g;
+
+/** The server's sentence with any path on its disk replaced by words. */
+export function withoutServerPaths(text: string): string {
+  return text.replace(SERVER_PATH, '$1(a folder on the server)');
+}
+
+/** The command may be shown only when it names no place on the server's disk. */
+export function pathFree(text: string): boolean {
+  return withoutServerPaths(text) === text;
+}
+
+/** The preparation is under way (progress to show); otherwise it stopped or never started. */
+export function preparingBusy(p: PreparingStatus): boolean {
+  return p.state === 'checking' || p.state === 'downloading' || p.state === 'converting';
+}
+
 /**
  * The models this server serves (`GET /models/index.json`: name, revision, size per variant, as `/v1/models` lists
  * them but outside the API, so a page that keeps audio on the device never calls /v1/), each
@@ -63,6 +90,14 @@ export class ModelCard extends LitElement {
       gap: 0.75rem;
       align-items: center;
       justify-content: space-between;
+    }
+    ul.todo {
+      list-style: disc;
+      padding-left: 1.25rem;
+      gap: 0.25rem;
+    }
+    ul.todo li {
+      display: list-item;
     }
     li > div {
       flex: 1 1 auto;
@@ -127,16 +162,13 @@ export class ModelCard extends LitElement {
       this.models = list.data.filter((m) => m.glmasr && !m.glmasr.variant);
       this.preparing = list.preparing ?? null;
       this.answered = true;
-      this.dispatchEvent(new CustomEvent('models-listed', { detail: this.models }));
+      const detail: ServedList = { models: this.models, preparing: this.preparing };
+      this.dispatchEvent(new CustomEvent('models-listed', { detail }));
     } catch {
       // Not this app's server (a static host), or the API wants a key: the URL field is the way in.
       this.answered = false;
     }
-    const busy =
-      this.preparing &&
-      (this.preparing.state === 'checking' ||
-        this.preparing.state === 'downloading' ||
-        this.preparing.state === 'converting');
+    const busy = this.preparing && preparingBusy(this.preparing);
     if (busy && this.isConnected) this.timer = setTimeout(() => void this.refresh(), POLL_MS);
   }
 
@@ -146,23 +178,42 @@ export class ModelCard extends LitElement {
   }
 
   private renderPreparing(p: PreparingStatus) {
-    const busy = p.state === 'checking' || p.state === 'downloading' || p.state === 'converting';
+    if (!preparingBusy(p)) return this.renderNoModel(p);
     return html`<div class="card" data-testid="model-preparing" data-state=${p.state} role="status">
-      <h3>${busy ? `The server is preparing ${p.id}` : `No model on this server yet`}</h3>
-      ${
-        busy
-          ? html`<progress max="1" .value=${p.progress ?? 0} aria-label="Model preparation"></progress>
-              <div class="muted">
-                ${p.state === 'downloading' ? 'Downloading' : p.state === 'checking' ? 'Checking the model source' : 'Converting'}
-                ${p.progress !== null ? ` · ${Math.round(100 * p.progress)} %` : ''}
-                ${p.eta_seconds !== null ? ` · about ${formatDuration(p.eta_seconds)} left` : ''}
-              </div>
-              <div class="muted">${p.message}</div>
-              <div class="muted">It appears here when it is ready; you can open files once it is.</div>`
-          : html`<div>${p.message}</div>
-              <div class="muted">To add it, run on the server's machine, then start the server again:</div>
-              <code data-testid="prepare-command">${p.command}</code>`
-      }
+      <h3>The server is preparing ${p.id}</h3>
+      <progress max="1" .value=${p.progress ?? 0} aria-label="Model preparation"></progress>
+      <div class="muted">
+        ${p.state === 'downloading' ? 'Downloading' : p.state === 'checking' ? 'Checking the model source' : 'Converting'}
+        ${p.progress !== null ? ` · ${Math.round(100 * p.progress)} %` : ''}
+        ${p.eta_seconds !== null ? ` · about ${formatDuration(p.eta_seconds)} left` : ''}
+      </div>
+      <div class="muted">${withoutServerPaths(p.message)}</div>
+      <div class="muted">It appears here when it is ready; you can record meanwhile and transcribe once it is.</div>
+    </div>`;
+  }
+
+  /** No model here and none coming: say so plainly, why (the server's own sentence), and what can be done. */
+  private renderNoModel(p: PreparingStatus) {
+    const command = p.command && pathFree(p.command) ? p.command : '';
+    return html`<div class="card" data-testid="model-preparing" data-state=${p.state} role="status">
+      <h3>This server has no speech model yet</h3>
+      <p data-testid="preparing-message">${withoutServerPaths(p.message)}</p>
+      <p>Transcription needs a speech model, and this server could not get one. What you can do:</p>
+      <ul class="todo">
+        <li>Record anyway: recordings are kept in this browser and can be transcribed once a model is available.</li>
+        <li>Use a model from elsewhere: enter its address in Settings → Model and engine.</li>
+        <li>
+          If this is your server:
+          ${
+            command
+              ? html`run this on its machine, then start the server again:
+                  <code data-testid="prepare-command">${command}</code>`
+              : p.state === 'skipped'
+                ? 'start it again without --no-convert.'
+                : 'fix what the message above says, then start it again; it prepares the model on its next start.'
+          }
+        </li>
+      </ul>
     </div>`;
   }
 

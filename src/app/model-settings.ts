@@ -3,7 +3,7 @@ import { customElement, property } from 'lit/decorators.js';
 import type { Variant } from '../../workers/asr/contract.ts';
 import { VARIANTS } from '../../workers/protocol.ts';
 import { EngineUpdates, type EngineController } from '../controllers/engine-controller.ts';
-import { ChoiceUpdates, type EngineMenu, type ModelChoice } from '../controllers/model-choice.ts';
+import { ChoiceUpdates, deviceOnly, type EngineMenu, type ModelChoice } from '../controllers/model-choice.ts';
 import { settingsPanelStyles } from './settings-panel-styles.ts';
 
 const ENGINE_LABELS: Record<EngineMenu, string> = {
@@ -46,6 +46,8 @@ export class ModelSettings extends LitElement {
   override render() {
     const c = this.choice;
     const loading = this.engine.modelState === 'loading';
+    // *Only on this device* is changed in Where to transcribe alone: the server is not an engine to pick meanwhile.
+    const onDevice = deviceOnly();
     return html`<details data-testid="model-settings">
       <summary>Model and engine</summary>
       <label for="model-url">Model address</label>
@@ -79,7 +81,10 @@ export class ModelSettings extends LitElement {
         data-testid="engine-choice"
       >
         ${(Object.keys(ENGINE_LABELS) as EngineMenu[]).map(
-          (v) => html`<option value=${v} ?selected=${v === c.engineChoice}>${ENGINE_LABELS[v]}</option>`,
+          (v) =>
+            html`<option value=${v} ?selected=${v === c.engineChoice} ?disabled=${v === 'server' && onDevice}>
+              ${ENGINE_LABELS[v]}${v === 'server' && onDevice ? ' (off: Where to transcribe is Only on this device)' : ''}
+            </option>`,
         )}
       </select>
       <div>

@@ -1,6 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property } from 'lit/decorators.js';
-import type { ModelObject } from '../../workers/asr/openai-api.ts';
+import { customElement, property, query } from 'lit/decorators.js';
 import { EngineUpdates, type EngineController } from '../controllers/engine-controller.ts';
 import { ChoiceUpdates, type ModelChoice } from '../controllers/model-choice.ts';
 import { formatBytes } from '../lib/format.ts';
@@ -8,7 +7,7 @@ import { engineLine, engineLineStyles, switchNotice } from './engine-line.ts';
 import { errorAlert, errorAlertStyles } from './error-alert.ts';
 import { loadProgress } from './load-progress.ts';
 import './model-card.ts';
-import type { ModelPick } from './model-card.ts';
+import type { ModelPick, ServedList } from './model-card.ts';
 import { panelStyles } from './panel-styles.ts';
 
 /**
@@ -23,6 +22,7 @@ export class ModelSetup extends LitElement {
   @property({ attribute: false }) choice!: ModelChoice;
   /** A stored copy of the chosen model was looked for (and loaded when found); done once per page. */
   private lookedForStored = false;
+  @query('dialog[data-testid="model-origin"]') private originDialog!: HTMLDialogElement | null;
 
   static override styles = [
     panelStyles,
@@ -41,6 +41,29 @@ export class ModelSetup extends LitElement {
       .ready .engine {
         margin: 0;
       }
+      .notes {
+        margin: 0 0 0.75rem;
+        color: var(--muted);
+        font-size: 0.9rem;
+      }
+      dialog {
+        max-width: min(32rem, calc(100vw - 2rem));
+        border: 1px solid var(--border);
+        border-radius: 0.75rem;
+        padding: 1rem 1.25rem;
+        color: var(--fg);
+        background: var(--panel, #fff);
+      }
+      dialog::backdrop {
+        background: rgb(0 0 0 / 0.4);
+      }
+      dialog h2 {
+        font-size: 1.1rem;
+        margin: 0 0 0.5rem;
+      }
+      dialog code {
+        overflow-wrap: anywhere;
+      }
     `,
   ];
 
@@ -57,13 +80,27 @@ export class ModelSetup extends LitElement {
     } else void this.loadIfStored();
   }
 
+  override updated(): void {
+    // The link's model on another origin: asked in a modal dialog (focus moves into it; Escape answers no).
+    const dialog = this.originDialog;
+    if (dialog && !dialog.open) dialog.showModal();
+  }
+
+  private answerOrigin(load: boolean): void {
+    this.originDialog?.close();
+    this.choice.answerPendingModel(load);
+    // Declined: the visit goes on as a plain one (a stored model loads by itself).
+    if (!load) void this.loadIfStored();
+  }
+
   /** A returning user: the chosen model (the last one used) is stored in this browser, so it loads without a click. */
   private async loadIfStored(): Promise<void> {
-    if (this.lookedForStored) return;
+    // Not while the link's model waits for an answer: a load started now would be the one a yes joins.
+    if (this.lookedForStored || this.choice.pendingModel) return;
     const report = await this.engine.refreshStorage().catch(() => null);
-    if (this.lookedForStored || this.engine.modelState !== 'none') return;
-    const url = new URL(this.choice.modelUrl, location.href).href;
-    if (report?.models.some((m) => m.complete && m.baseUrl === url)) {
+    if (this.lookedForStored || this.choice.pendingModel || this.engine.modelState !== 'none') return;
+    const url = this.choice.modelHref;
+    if (url && report?.models.some((m) => m.complete && m.baseUrl === url)) {
       this.lookedForStored = true;
       // Only what is stored: when the planner now wants another variant or the server has a newer revision, the
       // card asks for the download instead of starting it.
@@ -71,8 +108,8 @@ export class ModelSetup extends LitElement {
     }
   }
 
-  private onServed(models: ModelObject[]): void {
-    this.choice.setServed(models);
+  private onServed(list: ServedList): void {
+    this.choice.setServed(list.models, list.preparing);
     // The default URL may have given way to a served model that is already stored.
     void this.loadIfStored();
   }
@@ -115,35 +152,79 @@ export class ModelSetup extends LitElement {
     </div>`;
   }
 
+  /** Another origin's model named by the link: yes or no before a byte is fetched from it (never remembered). */
+  private renderOriginDialog(url: string) {
+    const host = new URL(url).host;
+    return html`<dialog
+      data-testid="model-origin"
+      aria-labelledby="model-origin-title"
+      aria-describedby="model-origin-text"
+      @cancel=${(ev: Event) => {
+        ev.preventDefault();
+        this.answerOrigin(false);
+      }}
+    >
+      <h2 id="model-origin-title">Load a speech model from ${host}?</h2>
+      <p id="model-origin-text">
+        This link asks the app to download a speech model from <code>${url}</code>, a site other than this one. That
+        site sees this device's requests for the model's files (never your audio). Load it only if you trust it; it is
+        used for this visit and not remembered.
+      </p>
+      <div class="row">
+        <button class="primary" @click=${() => this.answerOrigin(true)} data-testid="model-origin-load">
+          Load from ${host}
+        </button>
+        <button autofocus @click=${() => this.answerOrigin(false)} data-testid="model-origin-decline">
+          Don't load
+        </button>
+      </div>
+    </dialog>`;
+  }
+
+  private renderNotes() {
+    const notes = this.choice.linkNotes;
+    if (!notes.length) return nothing;
+    return html`<p class="notes" role="status" data-testid="link-notes">${notes.map((n) => html`${n}<br />`)}</p>`;
+  }
+
   override render() {
+    const pending = this.choice.pendingModel;
+    const dialog = pending ? this.renderOriginDialog(pending) : nothing;
     const e = this.engine;
     const info = e.engineInfo;
     if (e.modelState === 'ready' && info)
-      return html`<div class="ready">${engineLine(info)} ${switchNotice(e.engineChange)}</div>`;
+      return html`<div class="ready">${this.renderNotes()} ${engineLine(info)} ${switchNotice(e.engineChange)}</div>
+        ${dialog}`;
     const code = e.modelError?.code;
     // A returning visit's stored-only load found nothing to load: that is the first-run card, not an error.
     const error = code === 'NOT_STORED' ? null : e.modelError;
     const consent = code === 'CONSENT_REQUIRED' && this.choice.consentUrl ? this.choice.consentUrl : '';
     const paused = code === 'DOWNLOAD_PAUSED' || code === 'DOWNLOAD_FAILED';
-    const url = new URL(this.choice.modelUrl, location.href).href;
+    const url = this.choice.modelHref;
     const stored = e.storage?.models.find((m) => m.baseUrl === url);
     const label = paused || (stored && !stored.complete) ? 'Resume download' : stored ? 'Load model' : 'Download';
+    // This server has no model (and none is coming, or it is still preparing it): no Download that could only fail;
+    // the card below says why and what to do.  A copy already stored here still loads.
+    const nothingToDownload = this.choice.serverHasNoModel && !stored?.complete;
     return html`<section aria-labelledby="setup-title" data-testid="model-setup">
       <h2 id="setup-title">${e.modelState === 'loading' ? 'Getting the speech model ready' : 'The speech model'}</h2>
+      ${this.renderNotes()}
       ${
         e.modelState === 'loading'
           ? html`<div data-testid="model-progress">${loadProgress(e.loadProgress, e)}</div>`
-          : html`${this.renderFacts()}
-              <div class="row">
-                <button
-                  class="primary"
-                  @click=${() => this.choice.load()}
-                  ?disabled=${this.choice.busy}
-                  data-testid="load-model"
-                >
-                  ${label}
-                </button>
-              </div>`
+          : nothingToDownload
+            ? nothing
+            : html`${this.renderFacts()}
+                <div class="row">
+                  <button
+                    class="primary"
+                    @click=${() => this.choice.load()}
+                    ?disabled=${this.choice.busy}
+                    data-testid="load-model"
+                  >
+                    ${label}
+                  </button>
+                </div>`
       }
       ${consent ? this.renderConsent(consent) : errorAlert(error)}
       ${
@@ -160,9 +241,10 @@ export class ModelSetup extends LitElement {
           ? nothing
           : html`<model-card
               @model-pick=${(ev: CustomEvent<ModelPick>) => this.choice.use(ev.detail.url)}
-              @models-listed=${(ev: CustomEvent<ModelObject[]>) => this.onServed(ev.detail)}
+              @models-listed=${(ev: CustomEvent<ServedList>) => this.onServed(ev.detail)}
             ></model-card>`
       }
+      ${dialog}
     </section>`;
   }
 }

@@ -8,6 +8,7 @@ import { LiveTranscript } from './live-transcript.ts';
 import { UpdatesFrom } from './updates.ts';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { LoadProgress, ModelKey, TranscribeEvent, Transcript, Variant } from '../../workers/asr/contract.ts';
+import { knobs, workerKnobs } from '../lib/knobs.ts';
 import { asErrorInfo } from '../lib/messages.ts';
 import {
   isWorkerToMain,
@@ -82,6 +83,9 @@ export class EngineController implements ReactiveController {
       name: 'asr',
     });
     this.worker.onmessage = (event: MessageEvent) => this.onMessage(event.data);
+    // A test build's knobs, before any other message (a production build has none: the branch is not compiled in).
+    if (__TEST_BUILD__)
+      this.worker.postMessage({ type: 'test-knobs', knobs: workerKnobs(knobs) } satisfies MainToWorker);
     this.worker.onerror = (event: ErrorEvent) => {
       this.lastError = { code: 'INTERNAL', detail: `worker failed: ${event.message}` };
       this.host.requestUpdate();
@@ -232,7 +236,6 @@ export class EngineController implements ReactiveController {
   transcribe(
     source: TranscribeSource,
     onEvent: (event: TranscribeEvent) => void,
-    maxNewTokens?: number,
     routing?: RoutingSettings,
   ): TranscriptionJob {
     const transfer = source.kind === 'pcm' ? [source.samples.buffer as ArrayBuffer] : [];
@@ -241,7 +244,6 @@ export class EngineController implements ReactiveController {
         type: 'transcribe',
         requestId,
         source,
-        ...(maxNewTokens ? { maxNewTokens } : {}),
         ...(routing ? { routing } : {}),
       }),
       transfer,

@@ -9,6 +9,7 @@ import type { ErrorInfo } from '../../workers/protocol.ts';
 import { isWorkletToMain } from '../../workers/protocol.ts';
 import workletUrl from '../../workers/capture.worklet.ts?worker&url';
 import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
+import { knobs } from '../lib/knobs.ts';
 import type { EngineController } from './engine-controller.ts';
 
 export type MicState = 'idle' | 'starting' | 'recording' | 'interrupted' | 'stopping';
@@ -53,10 +54,8 @@ export class MicController implements ReactiveController {
   /** The AudioContext's real rate while recording. */
   inputRateHz = 0;
   wakeLock: WakeLockState = null;
-  /** `?contextRate=` (a test knob): open the AudioContext at this rate instead of the device's. */
-  private readonly contextRate: number | undefined;
-  /** `?libraryQuotaAfter=` (a test knob): the library's audio writes fail as on a full disk after this many bytes. */
-  private readonly libraryQuotaAfterBytes: number | undefined;
+  /** The `contextRate` test knob (a test build only): open the AudioContext at this rate instead of the device's. */
+  private readonly contextRate = __TEST_BUILD__ ? knobs.contextRate : undefined;
   private lock: WakeLockLike | null = null;
   private lockRequest: Promise<void> | null = null;
   /** When and at which sample the system interrupted the recording (for the note in the transcript). */
@@ -75,11 +74,6 @@ export class MicController implements ReactiveController {
     private readonly engineOf: () => EngineController,
   ) {
     host.addController(this);
-    const params = new URLSearchParams(location.search);
-    const rate = Number(params.get('contextRate'));
-    this.contextRate = rate >= 8000 && rate <= 192_000 ? rate : undefined;
-    const quota = params.get('libraryQuotaAfter');
-    this.libraryQuotaAfterBytes = quota !== null && Number(quota) >= 0 ? Number(quota) : undefined;
   }
 
   hostConnected(): void {
@@ -165,7 +159,6 @@ export class MicController implements ReactiveController {
           sessionId: this.sessionId,
           port: channel.port1,
           live,
-          ...(this.libraryQuotaAfterBytes === undefined ? {} : { libraryQuotaAfterBytes: this.libraryQuotaAfterBytes }),
         },
         [channel.port1],
       );

@@ -1,24 +1,20 @@
 /**
  * Which model the app loads and how: its URL, the variant, the engine menu, where to transcribe (routing, consent),
- * the test knobs from the page's URL, and the load itself.  Owned by the app and shared by the first-run card (its
- * *Download*), Settings (URL, variant, engine) and the file panel (routing and token cap per job); each of them
- * re-renders through `ChoiceUpdates` when anything here changes.
+ * and the load itself.  Owned by the app and shared by the first-run card (its *Download*), Settings (URL, variant,
+ * engine) and the file panel (routing per job); each of them re-renders through `ChoiceUpdates` when anything here
+ * changes.
  *
- * URL parameters: `?model=<url>` (loads at once), `&variant=<name|auto>`, `&engine=<auto|webgpu|wasm|server>`,
- * `&where=<auto|device|server>`; test knobs `maxNewTokens`, `loseGpuAfterWindows`, `warmUpTimeoutMs`,
- * `storage=memory`, `chunkKiB`, `quotaAfterBytes`.
+ * The page's URL parameters (src/lib/page-params.ts) apply to this page load only: what is remembered for the next
+ * visit is only what the user chose in the app (Settings, a served model's *Use*, the first-run *Download*), and a
+ * stored *Only on this device* wins over any `engine` or `where` parameter.  A `?model=` on another origin waits
+ * for the user's yes (`pendingModel`) before anything is fetched from it.
  */
 import type { ReactiveControllerHost } from 'lit';
 import { UpdatesFrom } from './updates.ts';
 import type { Variant } from '../../workers/asr/contract.ts';
-import type { ModelObject } from '../../workers/asr/openai-api.ts';
-import {
-  isVariant,
-  type EngineChoice,
-  type RoutingSettings,
-  type StorageMode,
-  type Where,
-} from '../../workers/protocol.ts';
+import type { ModelObject, PreparingStatus } from '../../workers/asr/openai-api.ts';
+import type { EngineChoice, RoutingSettings, StorageMode, Where } from '../../workers/protocol.ts';
+import { parsePageParams } from '../lib/page-params.ts';
 import { loadRouting, saveRouting, toRouting } from '../lib/routing-settings.ts';
 import type { EngineController } from './engine-controller.ts';
 
@@ -29,8 +25,13 @@ export type EngineMenu = EngineChoice | 'server';
 
 const LAST_KEY = 'glm-asr.model';
 
-/** The model last loaded in this browser (its address and engine menu), so the next visit opens with it. */
-function loadLast(): { url: string; engine: EngineMenu } | null {
+interface Remembered {
+  url: string;
+  engine: EngineMenu;
+}
+
+/** The model last loaded from the app's own choices (its address and engine menu), so the next visit opens with it. */
+function loadLast(): Remembered | null {
   try {
     const raw = JSON.parse(localStorage.getItem(LAST_KEY) ?? 'null') as { url?: unknown; engine?: unknown } | null;
     if (!raw || typeof raw.url !== 'string' || !raw.url) return null;
@@ -44,6 +45,19 @@ function loadLast(): { url: string; engine: EngineMenu } | null {
   }
 }
 
+function saveLast(last: Remembered): void {
+  try {
+    localStorage.setItem(LAST_KEY, JSON.stringify(last));
+  } catch {
+    /* storage refused: the next visit starts from the defaults */
+  }
+}
+
+/** The stored *Where to transcribe* is *Only on this device* (nothing but Settings changes that). */
+export function deviceOnly(): boolean {
+  return loadRouting().where === 'device';
+}
+
 export class ModelChoice {
   modelUrl = DEFAULT_MODEL_URL;
   variant: Variant | 'auto' = 'auto';
@@ -53,16 +67,23 @@ export class ModelChoice {
   consentUrl = '';
   /** The models this app's server serves (from the model card), once listed. */
   served: ModelObject[] = [];
-  /** Per-window token cap from `?maxNewTokens=` (tests compare with goldens decoded under a cap). */
-  readonly maxNewTokens: number | undefined;
-  /** `?model=` was given: load at once (a shared link or a test). */
+  /** What the server says about its first-start preparation while it serves no model (null: nothing said). */
+  serverPreparing: PreparingStatus | null = null;
+  /** The server answered the model list (false: not this app's server, or it wants a key). */
+  serverListed = false;
+  /** A `?model=` was given on this origin: load at once (a shared link or a test). */
   readonly autoLoad: boolean;
+  /** A `?model=` on another origin, waiting for the user's yes or no (nothing is fetched from it before). */
+  pendingModel: string | null = null;
+  /** What this page's link asked that was not done (bad values, a server route over *Only on this device*). */
+  readonly linkNotes: string[] = [];
 
+  /** What the next visit opens with: changed only by the user's own choices, never by URL parameters. */
+  private remembered: Remembered;
+  /** The model address / engine menu came from the URL (this load only: not remembered). */
+  private modelFromUrl = false;
+  private engineFromUrl = false;
   private whereParam: Where | null = null;
-  private readonly routingKnobs: Pick<RoutingSettings, 'warmUpTimeoutMs' | 'loseGpuAfterWindows'> = {};
-  private readonly storageMode: StorageMode = 'store';
-  private readonly chunkBytes: number | undefined;
-  private readonly quotaAfterBytes: number | undefined;
   /** The routing settings changed while a load or a job ran: reload once it ends. */
   private reloadPending = false;
   /** What is using the model now (a file job, a dictation): a reload waits until none is. */
@@ -75,33 +96,30 @@ export class ModelChoice {
     private readonly engine: EngineController,
     search: string = location.search,
   ) {
-    const params = new URLSearchParams(search);
-    const variant = params.get('variant');
-    if (variant === 'auto' || isVariant(variant)) this.variant = variant;
-    const engineParam = params.get('engine');
-    if (engineParam === 'webgpu' || engineParam === 'wasm' || engineParam === 'auto' || engineParam === 'server')
-      this.engineChoice = engineParam;
-    const cap = Number(params.get('maxNewTokens'));
-    this.maxNewTokens = Number.isInteger(cap) && cap > 0 ? cap : undefined;
-    const where = params.get('where');
-    if (where === 'auto' || where === 'device' || where === 'server') this.whereParam = where;
-    const lose = Number(params.get('loseGpuAfterWindows'));
-    if (Number.isInteger(lose) && lose > 0) this.routingKnobs.loseGpuAfterWindows = lose;
-    const warmUp = Number(params.get('warmUpTimeoutMs'));
-    if (warmUp > 0) this.routingKnobs.warmUpTimeoutMs = warmUp;
-    if (params.get('storage') === 'memory') this.storageMode = 'memory';
-    const chunkKiB = Number(params.get('chunkKiB'));
-    this.chunkBytes = chunkKiB > 0 ? chunkKiB * 1024 : undefined;
-    const quota = params.get('quotaAfterBytes');
-    this.quotaAfterBytes = quota !== null && Number.isFinite(Number(quota)) ? Number(quota) : undefined;
-    const model = params.get('model');
-    if (model) this.modelUrl = model;
-    this.autoLoad = !!model;
-    const last = model ? null : loadLast();
-    if (last) {
-      this.modelUrl = last.url;
-      if (!engineParam) this.engineChoice = last.engine;
+    const params = parsePageParams(search, location.href);
+    this.linkNotes.push(...params.problems);
+    this.remembered = loadLast() ?? { url: DEFAULT_MODEL_URL, engine: 'auto' };
+    this.modelUrl = this.remembered.url;
+    this.engineChoice = this.remembered.engine;
+    if (params.variant) this.variant = params.variant;
+    if (params.engine) {
+      this.engineChoice = params.engine;
+      this.engineFromUrl = true;
     }
+    this.whereParam = params.where ?? null;
+    const serverAsked =
+      params.engine === 'server' || params.where === 'server' || (params.where === 'auto' && !params.engine);
+    if (serverAsked && deviceOnly())
+      this.linkNotes.push(
+        'This link asked to transcribe on a server; your setting keeps audio on this device (Settings → Where to transcribe).',
+      );
+    const model = params.model;
+    if (model?.crossOrigin) this.pendingModel = model.url;
+    else if (model) {
+      this.modelUrl = model.url;
+      this.modelFromUrl = true;
+    }
+    this.autoLoad = !!model && !model.crossOrigin;
   }
 
   /** A load is in flight (from any button or by itself). */
@@ -132,21 +150,58 @@ export class ModelChoice {
     for (const l of this.listeners) l();
   }
 
+  /** Settings' own changes: these are the user's choices, remembered once a load with them succeeds. */
   set(patch: Partial<Pick<ModelChoice, 'modelUrl' | 'variant' | 'engineChoice'>>): void {
     Object.assign(this, patch);
+    if (patch.modelUrl !== undefined) this.modelFromUrl = false;
+    if (patch.engineChoice !== undefined) this.engineFromUrl = false;
     this.changed();
   }
 
-  /** The routing for a load or a job: the engine menu, else `?where=`, else the stored setting. */
+  /**
+   * The routing for a load or a job.  A stored *Only on this device* is final (only Settings changes it): no engine
+   * menu and no parameter routes audio elsewhere, and the worker is not even told a server's address.  Otherwise
+   * the engine menu, else `?where=`, else the stored setting.
+   */
   async routing(): Promise<RoutingSettings> {
+    const stored = loadRouting();
     const choice = this.engineChoice;
     const where: Where =
-      choice === 'server'
-        ? 'server'
-        : choice === 'webgpu' || choice === 'wasm'
-          ? 'device'
-          : (this.whereParam ?? loadRouting().where);
-    return { ...(await toRouting(loadRouting(), where)), ...this.routingKnobs };
+      stored.where === 'device'
+        ? 'device'
+        : choice === 'server'
+          ? 'server'
+          : choice === 'webgpu' || choice === 'wasm'
+            ? 'device'
+            : (this.whereParam ?? stored.where);
+    return toRouting(stored, where);
+  }
+
+  /** The on-device engine a load asks for (the server menu entry means the planner's choice on the device side). */
+  private get deviceEngine(): EngineChoice {
+    return this.engineChoice === 'server' ? 'auto' : this.engineChoice;
+  }
+
+  /** Settings → Where to transcribe was saved: the link's per-load routing (`engine`, `where`) gives way to it. */
+  dropRoutingOverrides(): void {
+    this.whereParam = null;
+    if (this.engineFromUrl) {
+      this.engineChoice = this.remembered.engine;
+      this.engineFromUrl = false;
+    }
+    this.changed();
+  }
+
+  /** The user's answer about the link's model on another origin: load it for this page (never remembered), or not. */
+  answerPendingModel(load: boolean): void {
+    const url = this.pendingModel;
+    this.pendingModel = null;
+    if (url && load) {
+      this.modelUrl = url;
+      this.modelFromUrl = true;
+      void this.load();
+    }
+    this.changed();
   }
 
   /**
@@ -154,7 +209,7 @@ export class ModelChoice {
    * failing with NOT_STORED instead of downloading).  Progress and errors are on the engine.  A load already in
    * flight is joined, not doubled.
    */
-  load(storage: StorageMode = this.storageMode, ifStored = false): Promise<void> {
+  load(storage: StorageMode = 'store', ifStored = false): Promise<void> {
     this.loading ??= this.doLoad(storage, ifStored).finally(() => {
       this.loading = null;
       this.changed();
@@ -172,20 +227,16 @@ export class ModelChoice {
       await this.engine.loadModel(
         this.modelUrl,
         this.variant,
-        this.engineChoice === 'server' ? 'auto' : this.engineChoice,
-        {
-          storage,
-          ...(this.chunkBytes ? { chunkBytes: this.chunkBytes } : {}),
-          ...(this.quotaAfterBytes !== undefined ? { quotaAfterBytes: this.quotaAfterBytes } : {}),
-          ...(ifStored ? { ifStored } : {}),
-        },
+        this.deviceEngine,
+        { storage, ...(ifStored ? { ifStored } : {}) },
         routing,
       );
-      try {
-        localStorage.setItem(LAST_KEY, JSON.stringify({ url: this.modelUrl, engine: this.engineChoice }));
-      } catch {
-        /* storage refused: the next visit starts from the defaults */
-      }
+      // Remember the user's own choices only: what a link set applies to this page load alone.
+      this.remembered = {
+        url: this.modelFromUrl ? this.remembered.url : this.modelUrl,
+        engine: this.engineFromUrl ? this.remembered.engine : this.engineChoice,
+      };
+      saveLast(this.remembered);
     } catch {
       /* shown from engine.modelError */
     }
@@ -228,16 +279,46 @@ export class ModelChoice {
   keepOnDevice(): void {
     saveRouting({ ...loadRouting(), where: 'device' });
     this.whereParam = null;
-    if (this.engineChoice === 'server') this.engineChoice = 'auto';
+    if (this.engineChoice === 'server') {
+      this.engineChoice = 'auto';
+      this.engineFromUrl = false;
+    }
     this.consentUrl = '';
     void this.load();
   }
 
-  /** The served models arrived: the built-in default URL gives way to the first of them when it is not served. */
-  setServed(models: ModelObject[]): void {
+  /** The model address resolved against the page ('' when it is not a URL: typed in Settings, or a stored value). */
+  get modelHref(): string {
+    try {
+      return new URL(this.modelUrl, location.href).href;
+    } catch {
+      return '';
+    }
+  }
+
+  /** The model address is on this page's origin (the app's own server's models, or its default). */
+  get sameOrigin(): boolean {
+    const href = this.modelHref;
+    return href !== '' && new URL(href).origin === location.origin;
+  }
+
+  /**
+   * This server has no model and none is coming (its first start could not get one, or was told not to), and the
+   * chosen model is this server's: a *Download* could only fail.
+   */
+  get serverHasNoModel(): boolean {
+    const p = this.serverPreparing;
+    return this.serverListed && this.served.length === 0 && p !== null && this.sameOrigin;
+  }
+
+  /** The served models (and the server's preparation status) arrived: the built-in default URL gives way to the
+   *  first served model when it is not served. */
+  setServed(models: ModelObject[], preparing: PreparingStatus | null = null): void {
     this.served = models;
+    this.serverPreparing = preparing;
+    this.serverListed = true;
     const urls = models.map((m) => m.glmasr!.url);
-    const current = new URL(this.modelUrl, location.href).pathname;
+    const current = this.modelHref && new URL(this.modelHref).pathname;
     // Only before anything was loaded or asked for: the address must keep naming the model that is loaded.
     const untouched = this.engine.modelState === 'none' && !this.loading;
     if (untouched && this.modelUrl === DEFAULT_MODEL_URL && urls.length && !urls.includes(current))
@@ -247,13 +328,15 @@ export class ModelChoice {
 
   /** The served model the current URL names, if any. */
   get servedModel(): ModelObject | null {
-    const current = new URL(this.modelUrl, location.href).pathname;
+    if (!this.sameOrigin) return null;
+    const current = new URL(this.modelHref).pathname;
     return this.served.find((m) => m.glmasr!.url === current) ?? null;
   }
 
   /** *Use* on a served model: load it, the variant chosen by the planner for this device. */
   use(url: string): void {
     this.modelUrl = url;
+    this.modelFromUrl = false;
     this.variant = 'auto';
     void this.load();
   }

@@ -1,5 +1,5 @@
 /**
- * The app as the WebKit suite serves it: the real app server (dist/ and the tiny test models), behind a small proxy
+ * The app as the WebKit suite serves it: the real app server (the test build and the tiny test models), behind a small proxy
  * that puts an error collector at the top of every HTML page.  WebKitWebDriver has no log API and no BiDi, so this is
  * how the tests see console errors, uncaught errors, unhandled rejections and worker errors, including those during
  * the page's load (a listener installed afterwards with `execute` would miss them).  The proxy changes nothing else:
@@ -9,7 +9,8 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { start, type AppServer } from '../../server/server.ts';
-import { ARTIFACTS, ROOT } from '../../e2e/helpers/paths.ts';
+import { TEST_DIST } from '../../e2e/helpers/dist.ts';
+import { ARTIFACTS } from '../../e2e/helpers/paths.ts';
 
 /** Collects into `window.__errors`; a classic script, first in <head>, before any module runs. */
 const COLLECTOR = `<script>(() => {
@@ -41,7 +42,7 @@ export async function serveApp(): Promise<ServedApp> {
   const app: AppServer = await start({
     port: 0,
     host: '127.0.0.1',
-    dist: resolve(ROOT, 'dist'),
+    dist: TEST_DIST,
     models: resolve(ARTIFACTS, 'models'),
     quiet: true,
   });
