@@ -174,6 +174,12 @@ describe.skipIf(Boolean(skip))('POST /v1/audio/transcriptions with the openai cl
     const e401 = await bad.audio.transcriptions.create({ file: createReadStream(wav), model: 'tiny' }).catch((e) => e);
     expect(e401).toBeInstanceOf(AuthenticationError);
     expect((e401 as APIError).code).toBe('invalid_api_key');
+    // RFC 9110: a 401 names its scheme; RFC 6750 says which error a wrong token is.
+    expect((e401 as APIError).headers?.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    const noKey = await fetch(`${server.url}/v1/models`);
+    expect(noKey.status).toBe(401);
+    expect(noKey.headers.get('www-authenticate')).toBe('Bearer');
+    expect(((await noKey.json()) as { error: { code: string } }).error.code).toBe('missing_api_key');
 
     const e404 = await client.audio.transcriptions
       .create({ file: createReadStream(wav), model: 'nope' })

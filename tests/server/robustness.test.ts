@@ -1,8 +1,9 @@
 /**
  * The API under bad input and bad clients, the server still answering /healthz after each: oversize, not audio,
  * truncated, random, empty, silent and too long uploads (typed errors of the `openai` client), a slowloris client
- * (headers trickled) and a stalled body closed near the configured timeouts, 50 concurrent requests against
- * `--queue 8` (each 200 or 429 with Retry-After), a client that disconnects mid-job (the job stops), and HTTPS.
+ * (headers trickled), a stalled body and a body trickled a byte at a time, closed near the configured timeouts; 50
+ * concurrent requests behind a running job against `--queue 8` (exactly the free places accepted, every other one a
+ * 429 with Retry-After), a client that disconnects mid-job (the job stops), and HTTPS.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +17,7 @@ import type { AppServer } from '../../server/server.ts';
 import { encodeWav16 } from '../../workers/dsp/wav.ts';
 import { speechPath } from '../helpers/data.ts';
 import { goldens } from '../helpers/goldens.ts';
-import { API_MISSING, clipFile, ffmpeg, health, startTestServer, TMP } from './helpers.ts';
+import { API_MISSING, clipFile, ffmpeg, health, part, postHead, rawRequest, startTestServer, TMP } from './helpers.ts';
 
 const skip = API_MISSING();
 const TIMEOUT_MS = 1500;
@@ -183,31 +184,86 @@ describe.skipIf(Boolean(skip))('the API under bad input and bad clients', () => 
     await stillUp();
   });
 
-  test('50 concurrent requests against --queue 8: each answered 200 or 429 with Retry-After', async () => {
+  test('an upload trickling a byte at a time is closed once the idle time has passed', async () => {
+    // A byte every 200 ms never trips the idle timeout; below 8 KiB/s on average it holds a place for nothing.
+    const head = postHead(server.port, {
+      'Content-Type': 'multipart/form-data; boundary=b',
+      'Content-Length': 100_000,
+    });
+    const r = await rawRequest(server.port, [head, part('b', 'model', 'tiny'), ...Array<string>(60).fill('x')], {
+      gapMs: 200,
+    });
+    console.log(`trickled body closed after ${r.ms.toFixed(0)} ms (body idle timeout ${TIMEOUT_MS} ms)`);
+    expect(r.status).toBe(408);
+    expect(r.reply).toContain('"code":"upload_too_slow"');
+    expect(r.reply).toContain('this server needs at least 8192 bytes/s');
+    // The check runs every TIMEOUT_MS / 4 once TIMEOUT_MS have passed.
+    expect(r.ms).toBeGreaterThanOrEqual(TIMEOUT_MS);
+    expect(r.ms).toBeLessThan(TIMEOUT_MS + TIMEOUT_MS / 4 + 400);
+    expect((await health(server)).jobs).toEqual({ running: 0, queued: 0, uploading: 0 });
+  });
+
+  test('50 concurrent requests against --concurrency 1 --queue 8: exactly the 8 free places are taken, 42 × 429', async () => {
+    // A long job holds the one running slot first, so no place frees while the 50 arrive: the queue's arithmetic
+    // then says exactly how many are accepted (1 + 8 = 9 places, the blocker has one).
+    const blockerFile = ffmpeg('jfk-x60.mp3', [
+      ...['-stream_loop', '59', '-i', speechPath('en/jfk.wav')],
+      ...['-ar', '16000', '-c:a', 'libmp3lame', '-b:a', '16k'], // 1.3 MB, under --max-upload-mb 2
+    ]);
+    const blockerAbort = new AbortController();
+    const blocker = transcribe(createReadStream(blockerFile), blockerAbort.signal).catch((e: unknown) => e);
+    let jobs = (await health(server)).jobs;
+    for (let i = 0; i < 200 && !jobs.running; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      jobs = (await health(server)).jobs;
+    }
+    expect(jobs, String(jobs.running ? '' : await blocker)).toEqual({ running: 1, queued: 0, uploading: 0 });
+
     const bytes = readFileSync(jfk);
     const expected = joinedText();
+    let refused = 0;
+    let mostAtOnce = 0;
+    const watch = setInterval(() => {
+      const q = server.jobs;
+      mostAtOnce = Math.max(mostAtOnce, q.running + q.queued + q.uploading);
+    }, 1);
     const t0 = performance.now();
-    const results = await Promise.all(
+    const all = Promise.all(
       Array.from({ length: 50 }, async () => {
         try {
-          const r = await transcribe(await toFile(bytes, 'jfk.wav'));
-          expect(r.text).toBe(expected);
-          return 200;
+          return { status: 200, text: (await transcribe(await toFile(bytes, 'jfk.wav'))).text };
         } catch (e) {
-          expect(e).toBeInstanceOf(RateLimitError);
-          const retry = Number((e as RateLimitError).headers?.get('retry-after'));
-          expect(retry).toBeGreaterThanOrEqual(1);
-          expect((e as APIError).code).toBe('queue_full');
-          return 429;
+          refused++;
+          return { status: e instanceof APIError ? e.status : 0, error: e };
         }
       }),
     );
-    const ok = results.filter((s) => s === 200).length;
-    const busy = results.filter((s) => s === 429).length;
-    console.log(`50 concurrent: ${ok} × 200, ${busy} × 429 in ${(performance.now() - t0).toFixed(0)} ms`);
-    expect(ok + busy).toBe(50);
-    expect(ok).toBeGreaterThanOrEqual(9); // 1 running + 8 waiting always get through
-    expect(busy).toBeGreaterThan(0);
+    // Every refusal comes at once (before its upload is read); the accepted wait behind the blocker.
+    for (let i = 0; i < 500 && refused < 42; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100)); // room for a 43rd refusal, which would be a bug
+    const settled = { refused, ms: performance.now() - t0, jobs: (await health(server)).jobs };
+    blockerAbort.abort();
+    const results = await all;
+    clearInterval(watch);
+    expect(await blocker).toBeInstanceOf(Error);
+    const ok = results.filter((r) => r.status === 200);
+    const busy = results.filter((r) => r.status === 429);
+    console.log(
+      `50 concurrent behind a running job: ${busy.length} × 429 within ${settled.ms.toFixed(0)} ms, then ` +
+        `${ok.length} × 200; at most ${mostAtOnce} requests held at once (places: 9)`,
+    );
+    expect(settled.refused).toBe(42);
+    expect(settled.jobs).toEqual({ running: 1, queued: 8, uploading: 0 });
+    expect(mostAtOnce).toBe(9);
+    expect(ok.length).toBe(8);
+    for (const r of ok) expect(r.text).toBe(expected);
+    expect(busy.length).toBe(42);
+    for (const r of busy) {
+      const e = r.error as RateLimitError;
+      expect(e).toBeInstanceOf(RateLimitError);
+      expect(e.code).toBe('queue_full');
+      expect(e.headers?.get('retry-after')).toMatch(/^[1-9]\d*$/);
+    }
     expect((await health(server)).jobs).toEqual({ running: 0, queued: 0, uploading: 0 });
   });
 
