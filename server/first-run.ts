@@ -15,9 +15,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, statfsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import type { PreparingStatus } from '../workers/asr/openai-api.ts';
 import type { ModelRegistry } from './api/models.ts';
+import { publicPath, scrubPaths } from './public-path.ts';
 
 export const DEFAULT_SOURCE = 'zai-org/GLM-ASR-Nano-2512';
 export const DEFAULT_VARIANTS = 'q4f16,q4,q8';
@@ -122,6 +123,11 @@ function quote(word: string): string {
   return /^[\w./@:=+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** A public path as a shell word: `~/` stays outside the quotes so the shell expands it. */
+function shellPath(p: string): string {
+  return p.startsWith('~/') ? `~/${quote(p.slice(2))}` : quote(p);
+}
+
 export class FirstRun {
   private state: PreparingStatus | null = null;
   private child: ChildProcess | null = null;
@@ -134,17 +140,33 @@ export class FirstRun {
     return this.state;
   }
 
-  private command(plan: { source: string; id: string }): string {
+  /**
+   * The converter's command line.  The log (the operator's terminal) gets the real paths; the status, which the
+   * app shows every visitor, gets public ones (server/public-path.ts: relative to the project, where npm runs it,
+   * or `~/…`), never the machine's directory layout.
+   */
+  private command(plan: { source: string; id: string }, audience: 'log' | 'public' = 'log'): string {
+    const shown = (p: string) => (audience === 'log' ? quote(p) : shellPath(publicPath(p, this.o.root)));
     const out = resolve(this.o.models, plan.id);
     const [src, rev] = plan.source.split(/@(?=[^/]*$)/) as [string, string | undefined];
+    const from = isAbsolute(src) ? shown(src) : quote(src);
     return (
-      `npm run model:convert -- --from ${quote(src)} --out ${quote(out)} --variants ${this.o.variants ?? DEFAULT_VARIANTS}` +
+      `npm run model:convert -- --from ${from} --out ${shown(out)} --variants ${this.o.variants ?? DEFAULT_VARIANTS}` +
       ` --model-id ${quote(plan.id)}${rev ? ` --revision ${quote(rev)}` : ''}`
     );
   }
 
   private set(s: Omit<PreparingStatus, 'command'>, plan: { source: string; id: string }): void {
-    this.state = { ...s, command: this.command(plan) };
+    // Only the status's own fields (a plan spread into `s` carries more).
+    this.state = {
+      state: s.state,
+      id: s.id,
+      progress: s.progress,
+      eta_seconds: s.eta_seconds,
+      source: isAbsolute(s.source) ? publicPath(s.source, this.o.root) : s.source,
+      message: scrubPaths(s.message, this.o.root),
+      command: this.command(plan, 'public'),
+    };
   }
 
   /** Run the first start if the registry serves no model.  Never throws: every outcome is a status and a log. */

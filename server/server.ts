@@ -1,7 +1,9 @@
 /**
  * The app's server: the built PWA (dist/) with cross-origin isolation, model directories under /models/<id>/, and
  * OpenAI's transcription API under /v1/ (server/api/) on the same pipeline the app runs, on onnxruntime-node.
- * This file is the CLI and the wiring; `start()` runs it in-process (tests, benches).  Plain node:http(s).
+ * This file is the wiring and the command line's entry (its options: server/cli.ts); `start()` runs it in-process
+ * (tests, benches).  Plain node:http(s).  Before any route: the Host must name this server and the request target
+ * must be a clean path (server/guard.ts, server/request-target.ts); /v1/ also checks the Origin.
  *
  *   tsx server/server.ts [--port 8080] [--host 127.0.0.1] [--models DIR] [--preload id@variant]... (--help)
  */
@@ -9,63 +11,26 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { answerPreflight, bearerCheck, corsHeaders } from './api/auth.ts';
 import { ApiError, sendError } from './api/errors.ts';
 import { ModelRegistry } from './api/models.ts';
 import { JobQueue } from './api/queue.ts';
 import { handleTranscription } from './api/transcriptions.ts';
-import { ISOLATION_HEADERS, safeJoin, serveFile } from './static.ts';
-import { DEFAULT_SOURCE, FirstRun } from './first-run.ts';
+import { HELP, parseCommandLine, type CommandLine } from './cli.ts';
+import { FirstRun } from './first-run.ts';
+import { hostCheck, originAllowed } from './guard.ts';
+import { DEFAULTS, type ServerOptions } from './options.ts';
+import { publicModelList } from './public-path.ts';
+import { parseTarget } from './request-target.ts';
+import { APP_HEADERS, hasDotSegment, ISOLATION_HEADERS, NOSNIFF_HEADERS, serveFile } from './static.ts';
 import type { ModelList, PreparingStatus } from '../workers/asr/openai-api.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-export interface ServerOptions {
-  port: number;
-  host: string;
-  dist: string;
-  /** Parent directory of the model directories (served under /models/ and by the API). */
-  models: string;
-  /** Pipelines to load before listening: `id` or `id@variant`, or 'all' (each model at its CPU variant).  Default: none (loaded on first use). */
-  preload?: readonly string[] | 'all';
-  /** onnxruntime intra-op threads per pipeline (0: one per core). */
-  threads?: number;
-  /** Most pipelines loaded at once by requests (preloads not counted against it). */
-  maxLoaded?: number;
-  maxUploadMb?: number;
-  maxAudioMin?: number;
-  /** Jobs running at once. */
-  concurrency?: number;
-  /** Jobs waiting beyond those; more is a 429. */
-  queue?: number;
-  /** Bearer key for /v1/ (none: open). */
-  apiKey?: string;
-  /** Origins allowed to call /v1/ from a browser ('*' for any). */
-  allowOrigins?: readonly string[];
-  headersTimeoutMs?: number;
-  requestTimeoutMs?: number;
-  bodyIdleTimeoutMs?: number;
-  /** PEM files: serve HTTPS. */
-  tlsCert?: string;
-  tlsKey?: string;
-  /** No request log (the default in-process; the command line logs unless --quiet). */
-  quiet?: boolean;
-}
-
-export const DEFAULTS = {
-  threads: 0,
-  maxUploadMb: 100,
-  maxAudioMin: 120,
-  concurrency: 1,
-  queue: 16,
-  maxLoaded: 4,
-  headersTimeoutMs: 20_000,
-  requestTimeoutMs: 300_000,
-  bodyIdleTimeoutMs: 30_000,
-} as const;
+export { DEFAULTS, type ServerOptions } from './options.ts';
 
 export type AppServer = (Server | HttpsServer) & {
   /** The port actually listened on (port 0 → the one the OS chose). */
@@ -81,8 +46,13 @@ export type AppServer = (Server | HttpsServer) & {
 };
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...ISOLATION_HEADERS, ...headers, 'Content-Type': 'application/json; charset=utf-8' });
+  res.writeHead(status, { ...APP_HEADERS, ...headers, 'Content-Type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify(body));
+}
+
+/** The plain JSON error of the non-API routes (the API's are OpenAI's shape, server/api/errors.ts). */
+function notFound(res: ServerResponse, message: string): void {
+  sendJson(res, 404, { error: { message, type: 'not_found' } });
 }
 
 interface Context {
@@ -92,6 +62,8 @@ interface Context {
   preparing: () => PreparingStatus | null;
   queue: JobQueue;
   checkKey: (req: IncomingMessage) => void;
+  /** null when the Host header names this server, else why not (server/guard.ts). */
+  checkHost: (host: string | undefined) => string | null;
   origins: ReadonlySet<string>;
 }
 
@@ -113,9 +85,25 @@ function answerEarly(req: IncomingMessage, res: ServerResponse, err: unknown, he
   res.on('finish', () => setTimeout(destroy, 2000).unref());
 }
 
-async function api(req: IncomingMessage, res: ServerResponse, path: string, ctx: Context): Promise<void> {
-  const headers = corsHeaders(req, ctx.origins);
+async function api(
+  req: IncomingMessage,
+  res: ServerResponse,
+  segments: string[],
+  host: string | undefined,
+  ctx: Context,
+): Promise<void> {
+  const headers = { ...corsHeaders(req, ctx.origins), ...NOSNIFF_HEADERS };
+  const path = `/${segments.join('/')}`;
   try {
+    // Before anything is read or run: a page of another origin may send a simple POST without a preflight.
+    if (!originAllowed(req.headers.origin, host, ctx.origins)) {
+      throw new ApiError(
+        403,
+        'invalid_request_error',
+        'origin_not_allowed',
+        `the origin ${JSON.stringify(req.headers.origin)} is not allowed to call this API (server flag --allow-origin)`,
+      );
+    }
     if (req.method === 'OPTIONS') {
       answerPreflight(req, res, ctx.origins);
       return;
@@ -136,19 +124,20 @@ async function api(req: IncomingMessage, res: ServerResponse, path: string, ctx:
       });
       return;
     }
-    if (path === '/v1/models' || path.startsWith('/v1/models/')) {
+    if (segments[1] === 'models' && segments.length <= 3) {
       if (req.method !== 'GET' && req.method !== 'HEAD')
         throw new ApiError(405, 'invalid_request_error', 'method_not_allowed', `use GET on ${path}`);
       await ctx.models.scan();
-      const list = ctx.models.list();
-      if (path === '/v1/models') {
+      const list = publicModelList(ctx.models.list(), ROOT);
+      const id = segments[2];
+      if (id === undefined) {
         const preparing = ctx.preparing();
         sendJson(res, 200, preparing ? { ...list, preparing } : list, headers);
         return;
       }
-      const id = decodeURIComponent(path.slice('/v1/models/'.length));
       const one = list.data.find((m) => m.id === id);
-      if (!one) throw new ApiError(404, 'not_found_error', 'model_not_found', `no model ${id}`, 'model');
+      if (!one)
+        throw new ApiError(404, 'not_found_error', 'model_not_found', `no model ${JSON.stringify(id)}`, 'model');
       sendJson(res, 200, one, headers);
       return;
     }
@@ -162,20 +151,69 @@ async function api(req: IncomingMessage, res: ServerResponse, path: string, ctx:
   }
 }
 
+/** A model directory the registry serves (a directory added since the last scan is found). */
+async function served(ctx: Context, id: string): Promise<boolean> {
+  if (ctx.models.ids.includes(id)) return true;
+  await ctx.models.scan();
+  return ctx.models.ids.includes(id);
+}
+
+/**
+ * /models/index.json: the served models for the app's model card, outside the API (no key needed, and a page that
+ * keeps audio on the device never calls /v1/).  `preparing` tells the card which of three cases it is in:
+ *  - no `preparing` and models listed: a model is ready;
+ *  - `preparing.state` checking, downloading or converting: one is being prepared (poll again);
+ *  - `preparing.state` unavailable, failed or skipped: there is none and the server will not get one by itself
+ *    (hub unreachable, too little disk, --no-convert, a failed conversion) until its operator acts.
+ * The command is for the server's operator; a server that wants an API key is not the visitor's to administer, so
+ * it is left out there.
+ */
+async function modelIndex(res: ServerResponse, ctx: Context): Promise<void> {
+  await ctx.models.scan();
+  const list = publicModelList(ctx.models.list(), ROOT);
+  const index: ModelList = { object: 'list', data: list.data.filter((m) => !m.glmasr?.variant) };
+  const status = ctx.preparing();
+  let preparing: (Omit<PreparingStatus, 'command'> & { command?: string }) | null = status;
+  if (status && ctx.options.apiKey) {
+    const { command: _omitted, ...rest } = status;
+    preparing = rest;
+  }
+  sendJson(res, 200, preparing ? { ...index, preparing } : index, { 'Cache-Control': 'no-store' });
+}
+
 export function handler(ctx: Context) {
   const dist = resolve(ctx.options.dist);
   const models = resolve(ctx.options.models);
+  const modelHeaders = { ...ISOLATION_HEADERS, ...NOSNIFF_HEADERS };
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname;
-    if (path === '/v1' || path.startsWith('/v1/')) {
-      await api(req, res, path, ctx);
+    const target = parseTarget(req.url);
+    // An absolute-form target's authority is the host asked for (and the Host header is ignored).
+    const host = target.ok && target.target.authority !== undefined ? target.target.authority : req.headers.host;
+    const hostProblem = ctx.checkHost(host);
+    if (hostProblem) {
+      answerEarly(req, res, new ApiError(403, 'invalid_request_error', 'host_not_allowed', hostProblem), {
+        ...NOSNIFF_HEADERS,
+      });
+      return;
+    }
+    if (!target.ok) {
+      const err = new ApiError(400, 'invalid_request_error', 'bad_request_target', `bad request: ${target.reason}`);
+      answerEarly(req, res, err, { ...NOSNIFF_HEADERS });
+      return;
+    }
+    const { path, segments } = target.target;
+    if (segments[0] === 'v1') {
+      await api(req, res, segments, host, ctx);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendJson(res, 405, {
-        error: { message: `${req.method} is not allowed on ${path}`, type: 'invalid_request_error' },
-      });
+      const err = new ApiError(
+        405,
+        'invalid_request_error',
+        'method_not_allowed',
+        `${req.method} is not allowed on ${path}`,
+      );
+      answerEarly(req, res, err, { ...APP_HEADERS, Allow: 'GET, HEAD' });
       return;
     }
     if (path === '/healthz') {
@@ -186,32 +224,29 @@ export function handler(ctx: Context) {
       });
       return;
     }
-    if (path === '/models/index.json') {
-      // The served models for the app's model card, outside the API: no key needed, and a page that keeps audio on
-      // the device never calls /v1/.
-      await ctx.models.scan();
-      const list = ctx.models.list();
-      const preparing = ctx.preparing();
-      const index: ModelList = { object: 'list', data: list.data.filter((m) => !m.glmasr?.variant) };
-      sendJson(res, 200, preparing ? { ...index, preparing } : index, { 'Cache-Control': 'no-store' });
-      return;
-    }
-    if (path.startsWith('/models/')) {
-      const file = safeJoin(models, path.slice('/models'.length));
-      if (!file || !(await serveFile(req, res, file, 'revalidate'))) {
-        sendJson(res, 404, { error: { message: `no such model file: ${path}`, type: 'not_found' } });
+    if (segments[0] === 'models') {
+      if (path === '/models/index.json') {
+        await modelIndex(res, ctx);
+        return;
       }
+      // Only inside a served model's directory: not the converter's `.NAME.partial`, not a stray file or link
+      // beside the models.  A served directory may itself be a link the operator made; nothing inside it may
+      // lead out of it.
+      const [, id, ...rest] = segments;
+      const ok = id !== undefined && rest.length > 0 && !hasDotSegment(segments) && (await served(ctx, id));
+      if (!ok || !(await serveFile(req, res, resolve(models, id), rest, 'revalidate', modelHeaders)))
+        notFound(res, `no such model file: ${path}`);
       return;
     }
-    const file = safeJoin(dist, path === '/' ? '/index.html' : path);
-    const immutable = path.startsWith('/assets/');
-    if (file && (await serveFile(req, res, file, immutable ? 'immutable' : 'revalidate'))) return;
-    if (path.startsWith('/assets/') || /\.[a-z0-9]+$/i.test(path)) {
-      sendJson(res, 404, { error: { message: `not found: ${path}`, type: 'not_found' } });
+    const file = segments.length ? segments : ['index.html'];
+    const immutable = segments[0] === 'assets';
+    if (await serveFile(req, res, dist, file, immutable ? 'immutable' : 'revalidate', APP_HEADERS)) return;
+    if (immutable || /\.[a-z0-9]+$/i.test(segments.at(-1) ?? '')) {
+      notFound(res, `not found: ${path}`);
       return;
     }
     // SPA fallback: any other path is the app.
-    if (!(await serveFile(req, res, resolve(dist, 'index.html'), 'revalidate'))) {
+    if (!(await serveFile(req, res, dist, ['index.html'], 'revalidate', APP_HEADERS))) {
       sendJson(res, 503, { error: { message: 'the app is not built: run `npm run build`', type: 'server_error' } });
     }
   };
@@ -226,11 +261,14 @@ export async function start(options: ServerOptions): Promise<AppServer> {
   const preload = options.preload ?? [];
   if (preload === 'all' || preload.length) await models.preload(preload === 'all' ? [] : preload);
   else await models.scan();
+  const tls = options.tlsCert || options.tlsKey;
   const ctx: Context = {
     options,
     models,
     queue: new JobQueue(options.concurrency ?? DEFAULTS.concurrency, options.queue ?? DEFAULTS.queue),
     checkKey: bearerCheck(options.apiKey),
+    // Set once the port is known (port 0 → the one the OS chose); nothing is answered before.
+    checkHost: () => 'the server is starting',
     origins: new Set(options.allowOrigins ?? []),
     preparing: () => null,
   };
@@ -246,8 +284,10 @@ export async function start(options: ServerOptions): Promise<AppServer> {
       });
     }
     handle(req, res).catch((error: unknown) => {
-      // Anything a route did not answer itself: never crash the server.
-      if (!res.headersSent) sendJson(res, 500, { error: { message: String(error), type: 'server_error' } });
+      // Anything a route did not answer itself: never crash the server, and never show the client its details
+      // (they may name the server's files); the log has them.
+      if (options.quiet === false) console.error(`${req.method} ${req.url}: ${String(error)}`);
+      if (!res.headersSent) sendJson(res, 500, { error: { message: 'internal error', type: 'server_error' } });
       else res.destroy();
     });
   };
@@ -258,7 +298,6 @@ export async function start(options: ServerOptions): Promise<AppServer> {
     // How often node checks those two (its default, 30 s, would let a short timeout run long).
     connectionsCheckingInterval: Math.max(50, Math.min(1000, headersTimeout / 4)),
   };
-  const tls = options.tlsCert || options.tlsKey;
   if (tls && !(options.tlsCert && options.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
   const server: Server | HttpsServer = tls
     ? createHttpsServer(
@@ -267,6 +306,17 @@ export async function start(options: ServerOptions): Promise<AppServer> {
       )
     : createServer(timeouts, onRequest);
   server.on('close', () => void models.close());
+  // CONNECT (a proxy tunnel) is not a request node hands to the handler; unanswered, node drops the connection.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    const body = JSON.stringify({
+      error: { message: 'CONNECT is not supported: this is not a proxy', type: 'invalid_request_error' },
+    });
+    socket.on('error', () => undefined);
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, OPTIONS\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `X-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
   try {
     await new Promise<void>((resolvePromise, reject) => {
       server.once('error', reject);
@@ -277,6 +327,7 @@ export async function start(options: ServerOptions): Promise<AppServer> {
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
+  ctx.checkHost = hostCheck({ bindHost: options.host, port, allowHosts: options.allowHosts ?? [] }, tls ? 443 : 80);
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return Object.assign(server, {
     port,
@@ -295,101 +346,19 @@ export async function start(options: ServerOptions): Promise<AppServer> {
   });
 }
 
-const HELP = `usage: npm start -- [options]        (or: npx tsx server/server.ts [options])
-
-  --port <n>               port (default 8080, env PORT; 0 = any free port)
-  --host <addr>            address (default 127.0.0.1, env HOST; 0.0.0.0 for the LAN)
-  --dist <dir>             the built app (default dist/)
-  --models <dir>           parent of model directories: served under /models/ and by the API (default models/, env MODELS_DIR)
-  --preload <id@variant>   load this model before serving (repeatable; default: every model directory, variant
-                           q4, q8, fp32, q4f16 or fp16, the first it has); --preload none loads on first use
-  --max-loaded <n>         models loaded on first use stop at this many loaded in all (default ${DEFAULTS.maxLoaded}; 503 beyond)
-  --threads <n>            onnxruntime threads per model (default 0: one per core)
-  --concurrency <n>        transcription jobs at once (default ${DEFAULTS.concurrency})
-  --queue <n>              jobs waiting beyond those; more gets 429 + Retry-After (default ${DEFAULTS.queue})
-  --max-upload-mb <n>      largest upload, 413 beyond (default ${DEFAULTS.maxUploadMb})
-  --max-audio-min <n>      longest audio, 413 beyond (default ${DEFAULTS.maxAudioMin})
-  --api-key <key>          require Authorization: Bearer <key> on /v1/ (default env GLMASR_API_KEY; none: open)
-  --allow-origin <origin>  allow browser calls to /v1/ from this origin (repeatable; '*' any; default none)
-  --headers-timeout-s <n>  time to receive the request headers (default ${DEFAULTS.headersTimeoutMs / 1000})
-  --request-timeout-s <n>  time to receive a whole request, upload included (default ${DEFAULTS.requestTimeoutMs / 1000})
-  --body-idle-timeout-s <n>  longest pause inside an upload (default ${DEFAULTS.bodyIdleTimeoutMs / 1000})
-  --tls-cert <pem> --tls-key <pem>   serve HTTPS
-  --quiet                  no request log
-
-first start (when --models holds no converted model):
-  --model-source <src>     checkpoint to download and convert: a hub id owner/name[@revision] or a checkpoint
-                           directory (default ${DEFAULT_SOURCE}, env GLMASR_MODEL_SOURCE); resumable
-  --no-convert             serve without a model instead
-`;
-
-function positive(name: string, value: string, allowZero = false): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new Error(`--${name} must be a positive number`);
-  return n;
-}
-
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  let options: ServerOptions;
-  let firstRun = { source: DEFAULT_SOURCE, noConvert: false };
+  let cli: CommandLine;
   try {
-    const { values } = parseArgs({
-      options: {
-        port: { type: 'string', default: process.env['PORT'] ?? '8080' },
-        host: { type: 'string', default: process.env['HOST'] ?? '127.0.0.1' },
-        dist: { type: 'string', default: resolve(ROOT, 'dist') },
-        models: { type: 'string', default: process.env['MODELS_DIR'] ?? resolve(ROOT, 'models') },
-        preload: { type: 'string', multiple: true },
-        threads: { type: 'string', default: String(DEFAULTS.threads) },
-        'max-loaded': { type: 'string', default: String(DEFAULTS.maxLoaded) },
-        concurrency: { type: 'string', default: String(DEFAULTS.concurrency) },
-        queue: { type: 'string', default: String(DEFAULTS.queue) },
-        'max-upload-mb': { type: 'string', default: String(DEFAULTS.maxUploadMb) },
-        'max-audio-min': { type: 'string', default: String(DEFAULTS.maxAudioMin) },
-        'api-key': { type: 'string', default: process.env['GLMASR_API_KEY'] },
-        'allow-origin': { type: 'string', multiple: true },
-        'headers-timeout-s': { type: 'string', default: String(DEFAULTS.headersTimeoutMs / 1000) },
-        'request-timeout-s': { type: 'string', default: String(DEFAULTS.requestTimeoutMs / 1000) },
-        'body-idle-timeout-s': { type: 'string', default: String(DEFAULTS.bodyIdleTimeoutMs / 1000) },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        'model-source': { type: 'string', default: process.env['GLMASR_MODEL_SOURCE'] ?? DEFAULT_SOURCE },
-        'no-convert': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-    firstRun = { source: values['model-source'], noConvert: values['no-convert'] };
-    if (values.help) {
-      process.stdout.write(HELP);
-      process.exit(0);
-    }
-    const preload = values.preload ?? [];
-    options = {
-      port: positive('port', values.port, true),
-      host: values.host,
-      dist: values.dist,
-      models: values.models,
-      preload: preload.length === 0 ? 'all' : preload.includes('none') ? [] : preload,
-      threads: positive('threads', values.threads, true),
-      maxLoaded: Math.floor(positive('max-loaded', values['max-loaded'])),
-      concurrency: Math.floor(positive('concurrency', values.concurrency)),
-      queue: Math.floor(positive('queue', values.queue, true)),
-      maxUploadMb: positive('max-upload-mb', values['max-upload-mb']),
-      maxAudioMin: positive('max-audio-min', values['max-audio-min']),
-      apiKey: values['api-key'] || undefined,
-      allowOrigins: values['allow-origin'] ?? [],
-      headersTimeoutMs: positive('headers-timeout-s', values['headers-timeout-s']) * 1000,
-      requestTimeoutMs: positive('request-timeout-s', values['request-timeout-s']) * 1000,
-      bodyIdleTimeoutMs: positive('body-idle-timeout-s', values['body-idle-timeout-s']) * 1000,
-      tlsCert: values['tls-cert'],
-      tlsKey: values['tls-key'],
-      quiet: values.quiet,
-    };
+    cli = parseCommandLine(process.argv.slice(2), process.env, ROOT);
   } catch (err) {
     process.stderr.write(`error: ${err instanceof Error ? err.message : err}\n\n${HELP}`);
     process.exit(2);
   }
+  if (cli.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const { options, firstRun } = cli;
   start(options).then(
     (server) => {
       const loaded = server.models.loadedKeys();

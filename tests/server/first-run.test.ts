@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { ModelList } from '../../workers/asr/openai-api.ts';
 import { ARTIFACTS, ROOT } from '../helpers/data.ts';
@@ -75,8 +75,22 @@ function serve(args: string[], env: Record<string, string> = {}): Run {
   return { child, log: () => out, url, waitFor, exited };
 }
 
-async function models(url: string): Promise<ModelList> {
-  return (await (await fetch(`${url}/v1/models`)).json()) as ModelList;
+async function models(url: string, headers: Record<string, string> = {}): Promise<ModelList> {
+  return (await (await fetch(`${url}/v1/models`, { headers })).json()) as ModelList;
+}
+
+/** What the app's model card reads (no key). */
+async function index(url: string): Promise<ModelList> {
+  return (await (await fetch(`${url}/models/index.json`)).json()) as ModelList;
+}
+
+/** The checkpoint as a visitor may see it: relative to the project, where the command is run. */
+const CKPT_PUBLIC = relative(ROOT, CKPT);
+
+/** No directory of this machine in what every visitor of the app is shown. */
+function expectNoPaths(list: ModelList, ...dirs: string[]): void {
+  const text = JSON.stringify(list);
+  for (const dir of [ROOT, tmpdir(), ...dirs]) expect(text).not.toContain(dir);
 }
 
 describe('first start', () => {
@@ -90,7 +104,10 @@ describe('first start', () => {
     const during = await models(url);
     expect(during.data).toEqual([]);
     expect(during.preparing?.state).toBe('converting');
-    expect(during.preparing?.command).toContain(`--from ${CKPT}`);
+    expect(during.preparing?.command).toContain(`--from ${CKPT_PUBLIC} --out '…/tiny'`);
+    expect(during.preparing?.source).toBe(CKPT_PUBLIC);
+    expectNoPaths(during, dir);
+    expect((await index(url)).preparing?.state).toBe('converting');
     await first.waitFor(/\[first start\] tiny is ready/);
     const seconds = (performance.now() - t0) / 1000;
     console.log(`first start on the tiny checkpoint: ${seconds.toFixed(1)} s to a served model`);
@@ -99,7 +116,9 @@ describe('first start', () => {
     const ready = await models(url);
     expect(ready.preparing).toBeUndefined();
     const tiny = ready.data.find((m) => m.id === 'tiny')!;
-    expect(tiny.glmasr).toMatchObject({ model_id: 'tiny', url: '/models/tiny/', source: { path: CKPT } });
+    expect(tiny.glmasr).toMatchObject({ model_id: 'tiny', url: '/models/tiny/', source: { path: CKPT_PUBLIC } });
+    expectNoPaths(ready, dir);
+    expect((await index(url)).preparing).toBeUndefined();
     expect(Object.keys(tiny.glmasr!.variants).sort()).toEqual(['q4', 'q4f16', 'q8']);
     expect(ready.data.map((m) => m.id)).toEqual(['tiny', 'tiny@q8', 'tiny@q4', 'tiny@q4f16']);
     const manifest = (await (await fetch(`${url}/models/tiny/manifest.json`)).json()) as { revision: string };
@@ -156,6 +175,14 @@ describe('first start', () => {
     await expectShell(url);
     const list = await models(url);
     expect(list.preparing).toMatchObject({ state: 'unavailable', id: 'glm-asr-nano-2512' });
+    // The app's card: no model, and none coming (not a preparation to wait for), with a command free of paths.
+    const card = await index(url);
+    expect(card.data).toEqual([]);
+    expect(card.preparing).toMatchObject({ state: 'unavailable', source: 'zai-org/GLM-ASR-Nano-2512' });
+    expect(card.preparing!.command).toBe(
+      "npm run model:convert -- --from zai-org/GLM-ASR-Nano-2512 --out '…/glm-asr-nano-2512' --variants q4f16,q4,q8 --model-id glm-asr-nano-2512",
+    );
+    expectNoPaths(card, base);
     expect(existsSync(dir) ? (await import('node:fs')).readdirSync(dir) : []).toEqual([]);
   });
 
@@ -165,6 +192,41 @@ describe('first start', () => {
     const url = await run.url;
     await run.waitFor(/--no-convert: nothing is downloaded or converted/);
     expect((await models(url)).preparing).toMatchObject({ state: 'skipped' });
-    expect(run.log()).toContain(`npm run model:convert -- --from ${CKPT}`);
+    expect((await index(url)).preparing).toMatchObject({
+      state: 'skipped',
+      command: expect.stringContaining(CKPT_PUBLIC),
+    });
+    // The operator's terminal has the real paths.
+    expect(run.log()).toContain(`npm run model:convert -- --from ${CKPT} --out ${dir}/tiny`);
+  });
+
+  test('a server that wants an API key shows visitors no command; its key holders see it', async () => {
+    const dir = resolve(mkdtempSync(resolve(tmpdir(), 'first-')), 'models');
+    const run = serve(['--models', dir, '--no-convert', '--model-source', CKPT], { GLMASR_API_KEY: 'k-first' });
+    const url = await run.url;
+    await run.waitFor(/--no-convert/);
+    const card = await index(url);
+    expect(card.preparing).toMatchObject({ state: 'skipped', id: 'tiny' });
+    expect(card.preparing).not.toHaveProperty('command');
+    expect((await models(url, { Authorization: 'Bearer k-first' })).preparing?.command).toContain(
+      'npm run model:convert',
+    );
+  });
+
+  test("a conversion that fails: state failed (none coming), its reason without the machine's paths", async () => {
+    const base = mkdtempSync(resolve(tmpdir(), 'first-'));
+    const dir = resolve(base, 'models');
+    // A checkpoint directory the converter cannot read: config.json is not JSON.
+    const broken = resolve(base, 'broken-ckpt');
+    mkdirSync(broken);
+    writeFileSync(resolve(broken, 'config.json'), 'not json');
+    const run = serve(['--models', dir, '--model-source', broken, '--preload', 'none']);
+    const url = await run.url;
+    await run.waitFor(/the conversion stopped|could not start/, 180_000);
+    const card = await index(url);
+    expect(card.data).toEqual([]);
+    expect(card.preparing).toMatchObject({ state: 'failed', id: 'broken-ckpt' });
+    expect(card.preparing!.message).toMatch(/^The conversion stopped: /);
+    expectNoPaths(card, base);
   });
 });
