@@ -33,6 +33,21 @@ test.beforeEach(async () => {
 test.afterEach(async () => server.stop());
 
 const appUrl = (extra = '') => `/?model=${encodeURIComponent(server.url)}&variant=fp32&engine=wasm&chunkKiB=64${extra}`;
+
+/** The model host is another origin: the app asks before it fetches anything from it, and the test says yes. */
+async function allowModelHost(page: Page) {
+  await page.getByTestId('model-origin-load').click();
+}
+
+async function openWithModelHost(page: Page, extra = '') {
+  await page.goto(appUrl(extra));
+  await allowModelHost(page);
+}
+
+async function reloadWithModelHost(page: Page) {
+  await page.reload();
+  await allowModelHost(page);
+}
 const engineLine = (page: Page) => page.getByTestId('engine');
 const modelAlert = (page: Page) => page.locator('model-setup [role=alert]');
 
@@ -67,7 +82,7 @@ test('a download interrupted at 20 byte offsets (dropped connections and reloads
   for (const i of interruptions) expect(i.offset, i.path).toBeLessThan(bytesOf(i.path));
   server.interruptions = [...interruptions];
 
-  await page.goto(appUrl());
+  await openWithModelHost(page);
   let reloads = 0;
   const deadline = Date.now() + 200_000;
   while (!(await engineLine(page).isVisible())) {
@@ -79,6 +94,7 @@ test('a download interrupted at 20 byte offsets (dropped connections and reloads
       await page.waitForTimeout(300);
       await page.reload();
       server.releaseStalls();
+      await allowModelHost(page);
       reloads++;
     }
     await page.waitForTimeout(100);
@@ -106,13 +122,13 @@ test('a damaged stored piece is detected and repaired from the network; if the r
   page,
 }) => {
   test.setTimeout(180_000);
-  await page.goto(appUrl());
+  await openWithModelHost(page);
   await expect(engineLine(page)).toBeVisible({ timeout: 60_000 });
 
   await tamper(page, ID, 'onnx/decoder_model_merged.onnx', 3, 'flip');
   await tamper(page, ID, 'onnx/audio_encoder.onnx', 5, 'truncate');
   server.resetCounts();
-  await page.reload();
+  await reloadWithModelHost(page);
   await expect(engineLine(page)).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('repaired')).toContainText('onnx/decoder_model_merged.onnx #3 (checksum mismatch)');
   await expect(page.getByTestId('repaired')).toContainText('onnx/audio_encoder.onnx #5');
@@ -127,7 +143,7 @@ test('a damaged stored piece is detected and repaired from the network; if the r
   // Damaged again, and now the server's copy is bad too: reported, nothing bad is kept or loaded.
   await tamper(page, ID, 'onnx/decoder_model_merged.onnx', 3, 'flip');
   server.corrupt.add('onnx/decoder_model_merged.onnx');
-  await page.reload();
+  await reloadWithModelHost(page);
   await expect(modelAlert(page)).toHaveAttribute('data-error-code', 'INTEGRITY_FAILED', { timeout: 60_000 });
   await expect(modelAlert(page)).toContainText('did not pass their integrity check');
   await expect(modelAlert(page)).toContainText('onnx/decoder_model_merged.onnx piece 3');
@@ -146,7 +162,7 @@ test('HTTP 500, 404 and a wrong length for one file each give a clear message, k
   test.setTimeout(180_000);
   const bad = 'onnx/embed_tokens.onnx';
   server.status.set(bad, 500);
-  await page.goto(appUrl());
+  await openWithModelHost(page);
   await expect(modelAlert(page)).toHaveAttribute('data-error-code', 'DOWNLOAD_FAILED', { timeout: 60_000 });
   await expect(modelAlert(page)).toContainText('HTTP 500');
   await expect(modelAlert(page)).toContainText('gave up after 5 attempts');
@@ -186,7 +202,7 @@ test('a full disk (QuotaExceededError from the store) leaves consistent partial 
   page,
 }) => {
   test.setTimeout(120_000);
-  await page.goto(appUrl('&quotaAfterBytes=1000000'));
+  await openWithModelHost(page, '&quotaAfterBytes=1000000');
   await expect(modelAlert(page)).toHaveAttribute('data-error-code', 'STORAGE_FULL', { timeout: 60_000 });
   await expect(modelAlert(page)).toContainText('not enough storage space');
   const stored = await storedFiles(page, ID);
@@ -211,7 +227,7 @@ test('settings list the stored model with its size, pause keeps a partial downlo
   test.setTimeout(120_000);
   // Stall the first file so the download can be paused mid-way.
   server.interruptions = [{ path: 'onnx/audio_encoder.onnx', offset: 700_000, mode: 'stall' }];
-  await page.goto(appUrl());
+  await openWithModelHost(page);
   await expect.poll(() => server.stalls, { timeout: 30_000 }).toBe(1);
   await expect(page.getByTestId('progress-text')).toContainText('Downloading');
   await page.getByTestId('pause-download').click();
@@ -236,13 +252,16 @@ test('a returning visit loads the stored model by itself without fetching it; on
   page,
 }) => {
   test.setTimeout(120_000);
-  // First visit: fp32 chosen explicitly is stored; the app remembers the model's address and engine.
-  await page.goto(appUrl());
-  await expect(engineLine(page)).toHaveAttribute('data-variant', 'fp32', { timeout: 60_000 });
-  // Settings show the choices the link made.
+  // First visit: the model's address, fp32 and the CPU chosen in Settings; the app remembers the address and the
+  // engine (what a link sets is never remembered).
+  await page.goto('/?chunkKiB=64');
   await page.getByTestId('model-settings').locator('summary').click();
-  await expect(page.getByTestId('variant-choice')).toHaveValue('fp32');
-  await expect(page.getByTestId('engine-choice')).toHaveValue('wasm');
+  await page.getByTestId('model-url').fill(server.url);
+  await page.getByTestId('model-url').press('Tab');
+  await page.getByTestId('variant-choice').selectOption('fp32');
+  await page.getByTestId('engine-choice').selectOption('wasm');
+  await page.getByTestId('apply-model').click();
+  await expect(engineLine(page)).toHaveAttribute('data-variant', 'fp32', { timeout: 60_000 });
 
   // Next visit without parameters: the planner's own choice for this device is not the stored fp32, so nothing loads
   // and nothing is fetched but the manifest; the card offers the download, without an error.

@@ -202,7 +202,13 @@ export class ModelSetup extends LitElement {
     const paused = code === 'DOWNLOAD_PAUSED' || code === 'DOWNLOAD_FAILED';
     const url = this.choice.modelHref;
     const stored = e.storage?.models.find((m) => m.baseUrl === url);
-    const label = paused || (stored && !stored.complete) ? 'Resume download' : stored ? 'Load model' : 'Download';
+    // NOT_STORED: what is stored here is not what the planner would load now (another variant or revision).
+    const label =
+      paused || (stored && !stored.complete)
+        ? 'Resume download'
+        : stored && code !== 'NOT_STORED'
+          ? 'Load model'
+          : 'Download';
     // This server has no model (and none is coming, or it is still preparing it): no Download that could only fail;
     // the card below says why and what to do.  A copy already stored here still loads.
     const nothingToDownload = this.choice.serverHasNoModel && !stored?.complete;

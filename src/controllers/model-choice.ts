@@ -107,8 +107,8 @@ export class ModelChoice {
       this.engineFromUrl = true;
     }
     this.whereParam = params.where ?? null;
-    const serverAsked =
-      params.engine === 'server' || params.where === 'server' || (params.where === 'auto' && !params.engine);
+    const onDeviceEngine = params.engine === 'webgpu' || params.engine === 'wasm';
+    const serverAsked = params.engine === 'server' || (params.where === 'server' && !onDeviceEngine);
     if (serverAsked && deviceOnly())
       this.linkNotes.push(
         'This link asked to transcribe on a server; your setting keeps audio on this device (Settings → Where to transcribe).',
