@@ -5,12 +5,13 @@
  * fs, not from the server), and the app's security headers.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { hostCheck, originAllowed } from '../../server/guard.ts';
+import { publicPath, scrubPaths } from '../../server/public-path.ts';
 import type { AppServer } from '../../server/server.ts';
-import { ARTIFACTS } from '../helpers/data.ts';
+import { ARTIFACTS, ROOT } from '../helpers/data.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { rawRequest } from './fuzz/raw-http.ts';
 
@@ -342,5 +343,20 @@ describe('security headers', () => {
     }
     const bad = await raw(['GET /%E0 HTTP/1.1', `Host: 127.0.0.1:${server.port}`, 'Connection: close']);
     expect(bad.headers['x-content-type-options']).toBe('nosniff');
+  });
+});
+
+describe('paths as visitors see them', () => {
+  test('relative to the project, ~/ in the home directory, else only the name', () => {
+    expect(publicPath(resolve(ROOT, 'models/glm-asr-nano-2512'), ROOT)).toBe('models/glm-asr-nano-2512');
+    expect(publicPath(ROOT, ROOT)).toBe('.');
+    if (!ROOT.startsWith(homedir() + '/')) expect(publicPath(resolve(homedir(), 'ckpt/x'), ROOT)).toBe('~/ckpt/x');
+    expect(publicPath('/srv/private/models/m', ROOT)).toBe('…/m');
+    expect(
+      scrubPaths(
+        "Not enough disk in /srv/private/models and 'x' at /srv/a/b: see http://127.0.0.1:9/x (owner/name)",
+        ROOT,
+      ),
+    ).toBe("Not enough disk in …/models and 'x' at …/b: see http://127.0.0.1:9/x (owner/name)");
   });
 });
