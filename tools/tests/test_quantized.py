@@ -1,0 +1,247 @@
+"""Every reduced-precision variant against the fp32 graphs on the golden inputs: the audio encoder's features, the
+decoder's logits (teacher-forced along the fp32 decode, so one early difference does not make every later step
+differ), the whole pipeline of the variant, and its embedding tables against their numpy dequantization (exact).
+
+The tiny models have random weights: their logits have small top-1 margins and 4-bit quantization of random
+Gaussian weights is coarse, so the bounds are wide for q4.  Each is set from the values measured on both tiny models
+(written beside it), with some room; a broken variant (the 4-bit packing test below) is far outside them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from conftest import load_goldens, need_goldens
+from onnx import numpy_helper
+
+from glmasr_onnx.ort_pipeline import OrtGlmAsr
+from glmasr_onnx.quantize import VARIANT_SUFFIX
+
+# Measured (onnxruntime 1.31.1 CPU, tiny / tiny-wide, 8 golden windows, 265 / 283 decoder steps):
+#   encoder: the largest relative error of a window's features;
+#   decoder: the variant's decoder fed the fp32 pipeline's embeddings, relative error of each step's logits
+#            (median and 90th percentile over the steps) and the share of steps whose top-1 token is fp32's;
+#   pipeline: the same with the variant's own encoder, embedding table and decoder.
+BOUNDS = {
+    # encoder 0.0007 / 0.0009; decoder median 0.0025 / 0.0044, p90 0.0050 / 0.0083, top-1 0.996 / 0.989;
+    # pipeline median 0.0026 / 0.0050, p90 0.0054 / 0.0096, top-1 0.996 / 0.989
+    "fp16": {"encoder": 0.0015, "decoder": (0.006, 0.012, 0.97), "pipeline": (0.007, 0.013, 0.97)},
+    # encoder 0.025 / 0.033; decoder median 0.062 / 0.115, p90 0.114 / 0.201, top-1 0.887 / 0.774;
+    # pipeline median 0.083 / 0.159, p90 0.145 / 0.282, top-1 0.868 / 0.678
+    "q8": {"encoder": 0.045, "decoder": (0.15, 0.26, 0.7), "pipeline": (0.2, 0.35, 0.6)},
+    # encoder 0.190 / 0.197; decoder median 0.44 / 0.62, p90 0.73 / 0.93, top-1 0.377 / 0.233;
+    # pipeline median 0.48 / 0.69, p90 0.78 / 1.02, top-1 0.332 / 0.184
+    "q4": {"encoder": 0.25, "decoder": (0.75, 1.05, 0.2), "pipeline": (0.8, 1.15, 0.15)},
+    # encoder 0.191 / 0.198; decoder median 0.45 / 0.63, p90 0.74 / 0.94, top-1 0.381 / 0.240;
+    # pipeline median 0.56 / 0.81, p90 0.88 / 1.11, top-1 0.257 / 0.173
+    "q4f16": {"encoder": 0.25, "decoder": (0.75, 1.05, 0.2), "pipeline": (0.95, 1.25, 0.15)},
+}
+
+
+def rel(a: np.ndarray, b: np.ndarray) -> float:
+    """Relative error of `a` against the reference `b` (Frobenius norms)."""
+    return float(np.linalg.norm(a.astype(np.float64) - b) / np.linalg.norm(b))
+
+
+def teacher_forced(pipe: OrtGlmAsr, embeds: np.ndarray, tokens: list[int], embed) -> np.ndarray:
+    """Last-position logits of the prompt step and of each step fed the next of `tokens` (embedded by `embed`)."""
+    kv, hd = pipe.model["num_key_value_heads"], pipe.model["head_dim"]
+    names = [f"past_key_values.{i}.{k}" for i in range(pipe.layers) for k in ("key", "value")]
+    past = {n: np.zeros((1, kv, 0, hd), pipe.kv_dtype) for n in names}
+    logits, cur, done = [], embeds, 0
+    for token in [None, *tokens[:-1]]:
+        if token is not None:
+            cur = embed(token)
+        seq = cur.shape[1]
+        feed = {
+            "inputs_embeds": cur,
+            "attention_mask": np.ones((1, done + seq), np.int64),
+            "position_ids": np.arange(done, done + seq, dtype=np.int64)[None],
+            "num_logits_to_keep": np.asarray(1, np.int64),
+            **past,
+        }
+        feed = {k: v for k, v in feed.items() if k in pipe.decoder_inputs}
+        out = dict(zip(pipe.decoder_outputs, pipe.decoder.run(None, feed)))
+        logits.append(out["logits"][0, -1].astype(np.float64))
+        done += seq
+        past = {n: out[n.replace("past_key_values", "present")] for n in names}
+    return np.stack(logits)
+
+
+def embedder(pipe: OrtGlmAsr):
+    return lambda token: pipe.embed.run(None, {"input_ids": np.asarray([[token]], np.int64)})[0]
+
+
+@pytest.fixture(scope="session")
+def fp32_reference(tiny):
+    """Per golden window: its inputs, the fp32 features, prompt embeddings, greedy tokens and teacher-forced logits."""
+    name, _ckpt, model_dir, goldens = tiny
+    g, t = load_goldens(need_goldens(goldens))
+    pipe = OrtGlmAsr(model_dir, "fp32")
+    windows = []
+    for clip in g["clips"]:
+        for w, win in enumerate(clip["windows"]):
+            mel = t[f"{clip['id']}/{w}/mel"][None]
+            feats = pipe.encode(mel, [win["valid_frames"]])
+            embeds = pipe.embed_prompt(win["prompt_ids"], feats)
+            tokens, _first = pipe.greedy(embeds, g["max_new_tokens"], g["eos_token_ids"])
+            logits = teacher_forced(pipe, embeds, tokens, embedder(pipe))
+            windows.append(
+                {"mel": mel, "win": win, "feats": feats, "embeds": embeds, "tokens": tokens, "logits": logits}
+            )
+    return name, model_dir, pipe, windows
+
+
+def measure(pipe: OrtGlmAsr, ref_pipe: OrtGlmAsr, windows: list[dict]) -> dict:
+    """The figures BOUNDS limits, for `pipe` against the fp32 reference."""
+    encoder, dec_err, dec_top, pipe_err, pipe_top = [], [], [], [], []
+    for w in windows:
+        feats = pipe.encode(w["mel"], [w["win"]["valid_frames"]])
+        assert feats.shape == w["feats"].shape and np.isfinite(feats).all()
+        encoder.append(rel(feats, w["feats"]))
+        ref = w["logits"]
+        own_prompt = pipe.embed_prompt(w["win"]["prompt_ids"], feats)
+        for logits, err, top in (
+            (teacher_forced(pipe, w["embeds"], w["tokens"], embedder(ref_pipe)), dec_err, dec_top),
+            (teacher_forced(pipe, own_prompt, w["tokens"], embedder(pipe)), pipe_err, pipe_top),
+        ):
+            assert np.isfinite(logits).all()
+            err.extend(rel(a, b) for a, b in zip(logits, ref))
+            top.extend(logits.argmax(1) == ref.argmax(1))
+
+    def summary(err, top):
+        return float(np.median(err)), float(np.percentile(err, 90)), float(np.mean(top))
+
+    return {
+        "encoder": max(encoder),
+        "decoder": summary(dec_err, dec_top),
+        "pipeline": summary(pipe_err, pipe_top),
+        "steps": len(dec_err),
+    }
+
+
+def violations(figures: dict, bounds: dict) -> list[str]:
+    out = []
+    if not figures["encoder"] <= bounds["encoder"]:
+        out.append(f"encoder features: relative error {figures['encoder']:.4f} > {bounds['encoder']}")
+    for part in ("decoder", "pipeline"):
+        (median, p90, top1), (b_median, b_p90, b_top1) = figures[part], bounds[part]
+        if not median <= b_median:
+            out.append(f"{part} logits: median relative error {median:.4f} > {b_median}")
+        if not p90 <= b_p90:
+            out.append(f"{part} logits: 90th percentile relative error {p90:.4f} > {b_p90}")
+        if not top1 >= b_top1:
+            out.append(f"{part} logits: top-1 agreement {top1:.3f} < {b_top1}")
+    return out
+
+
+@pytest.mark.parametrize("variant", list(BOUNDS))
+def test_variant_features_and_logits_stay_close_to_fp32(fp32_reference, variant):
+    name, model_dir, ref_pipe, windows = fp32_reference
+    figures = measure(OrtGlmAsr(model_dir, variant), ref_pipe, windows)
+    d, p = figures["decoder"], figures["pipeline"]
+    print(
+        f"\n{name} {variant} vs fp32 ({len(windows)} windows, {figures['steps']} steps): "
+        f"encoder rel {figures['encoder']:.4f}; decoder rel median {d[0]:.4f} p90 {d[1]:.4f} top-1 {d[2]:.3f}; "
+        f"pipeline rel median {p[0]:.4f} p90 {p[1]:.4f} top-1 {p[2]:.3f}"
+    )
+    assert violations(figures, BOUNDS[variant]) == []
+
+
+def _swap_nibbles(model: onnx.ModelProto) -> int:
+    """A packing bug: every MatMulNBits weight with its two 4-bit halves of each byte exchanged."""
+    swapped = 0
+    weights = {n.input[1] for n in model.graph.node if n.op_type == "MatMulNBits"}
+    for init in model.graph.initializer:
+        if init.name in weights:
+            b = numpy_helper.to_array(init)
+            init.CopyFrom(numpy_helper.from_array(((b >> 4) | (b << 4)).astype(np.uint8), init.name))
+            swapped += 1
+    return swapped
+
+
+def test_the_bounds_catch_a_4bit_packing_error(fp32_reference, tmp_path):
+    """The bounds are not loose enough to pass a broken variant: q4 with its nibbles swapped fails them."""
+    name, model_dir, ref_pipe, windows = fp32_reference
+    broken = tmp_path / name
+    shutil.copytree(model_dir, broken)
+    for graph in ("audio_encoder", "decoder_model_merged"):
+        path = broken / "onnx" / f"{graph}{VARIANT_SUFFIX['q4']}.onnx"
+        model = onnx.load(str(path))
+        assert _swap_nibbles(model) > 0
+        onnx.save(model, str(path))
+    figures = measure(OrtGlmAsr(broken, "q4"), ref_pipe, windows)
+    missed = violations(figures, BOUNDS["q4"])
+    print(f"\n{name} q4 with swapped nibbles: {figures} -> {missed}")
+    assert any(m.startswith("encoder") for m in missed) and any(m.startswith("decoder") for m in missed), missed
+
+
+def _graph(model_dir: Path, graph: str, variant: str) -> tuple[Path, onnx.ModelProto]:
+    path = model_dir / "onnx" / f"{graph}{VARIANT_SUFFIX[variant]}.onnx"
+    return path, onnx.load(str(path))
+
+
+def _table(path: Path, vocab: int) -> np.ndarray:
+    """Every row of the embedding graph at `path`, as onnxruntime computes it."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {"input_ids": np.arange(vocab, dtype=np.int64)[None]})[0][0]
+
+
+def _unpack_int4(raw: bytes, shape: tuple[int, ...]) -> np.ndarray:
+    """ONNX INT4: two's complement, two per byte, the first element in the low nibble."""
+    b = np.frombuffer(raw, np.uint8)
+    nibbles = np.stack([b & 0x0F, b >> 4], axis=-1).reshape(-1)[: int(np.prod(shape))].astype(np.int16)
+    return np.where(nibbles >= 8, nibbles - 16, nibbles).reshape(shape)
+
+
+def test_q4f16_embedding_is_exactly_its_numpy_dequantization(tiny):
+    name, _ckpt, model_dir, _g = tiny
+    model_info = json.loads((model_dir / "manifest.json").read_text())["model"]
+    vocab, hidden = model_info["vocab_size"], model_info["hidden_size"]
+    path, model = _graph(model_dir, "embed_tokens", "q4f16")
+    (node,) = [n for n in model.graph.node if n.op_type == "GatherBlockQuantized"]
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    assert attrs == {"block_size": 32, "gather_axis": 0, "quantize_axis": 1}, attrs
+    assert len(node.input) == 3, "symmetric: no zero points (an int4 table's zero point is 0)"
+    inits = {t.name: t for t in model.graph.initializer}
+    q, scales = inits[node.input[0]], numpy_helper.to_array(inits[node.input[2]])
+    assert q.data_type == onnx.TensorProto.INT4 and list(q.dims) == [vocab, hidden] and q.raw_data
+    assert scales.dtype == np.float16 and scales.shape == (vocab, hidden // 32)
+    codes = _unpack_int4(q.raw_data, (vocab, hidden))
+    # The product of a code and its block's scale is exact in float32, rounded once to the table's float16.
+    want = (codes.astype(np.float32) * np.repeat(scales.astype(np.float32), 32, axis=1)).astype(np.float16)
+    got = _table(path, vocab)
+    assert got.dtype == np.float32
+    assert np.array_equal(got, want.astype(np.float32)), f"{np.count_nonzero(got != want)} entries differ"
+    # And the codes are the fp16 table's quantization: a weight away from the clipped end (the symmetric range is
+    # [-8, 7], the block's largest magnitude at -8) is within half a step of its value, plus the float16 rounding of
+    # the scale and the product; at the clipped end, within one step.  Measured on tiny / tiny-wide: at most
+    # 0.5035 / 0.5019 steps inside, 0.9986 / 1.0024 at +7.
+    fp16 = _table(_graph(model_dir, "embed_tokens", "fp16")[0], vocab)
+    steps = np.abs(want.astype(np.float32) - fp16) / np.repeat(scales.astype(np.float32), 32, axis=1)
+    inner, edge = steps[codes < 7].max(), steps[codes == 7].max(initial=0.0)
+    print(f"\n{name}: q4f16 table vs fp16 table: at most {inner:.4f} steps inside, {edge:.4f} at +7")
+    assert codes.min() >= -8 and codes.max() <= 7
+    assert inner <= 0.51 and edge <= 1.01
+
+
+def test_q8_embedding_is_exactly_its_numpy_dequantization(tiny):
+    _name, _ckpt, model_dir, _g = tiny
+    vocab = json.loads((model_dir / "manifest.json").read_text())["model"]["vocab_size"]
+    path, model = _graph(model_dir, "embed_tokens", "q8")
+    (gather,) = [n for n in model.graph.node if n.op_type == "Gather"]
+    (deq,) = [n for n in model.graph.node if n.op_type == "DequantizeLinear"]
+    assert deq.input[0] == gather.output[0]
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    q, scale, zero = inits[gather.input[0]], inits[deq.input[1]], inits[deq.input[2]]
+    assert q.dtype == np.uint8 and scale.shape == () and zero.shape == ()
+    want = (q.astype(np.int32) - int(zero)).astype(np.float32) * scale.astype(np.float32)
+    got = _table(path, vocab)
+    assert np.array_equal(got, want), f"{np.count_nonzero(got != want)} entries differ"
