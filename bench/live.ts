@@ -5,7 +5,8 @@
  *    with the capture position and the wall clock), so in audio time, which runs at the wall clock's pace while
  *    recording, plus the time until the final's element appeared in the page (a MutationObserver's wall clock).  It
  *    is the hangover (the end of speech is only known after 500 ms below the threshold) plus the decode and the
- *    render; the goal is ≤ hangover + 300 ms.
+ *    render; the goal is ≤ hangover + 300 ms at the median and at p95.  The run fails (a non-zero exit) when the
+ *    goal is missed or any utterance has no final of its own; every utterance is listed, matched or not.
  *  - The VAD's cost per second of audio, and the longest a frame waited for it.
  */
 import { chromium } from '@playwright/test';
@@ -15,8 +16,14 @@ import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import { start } from '../server/server.ts';
 import { SEGMENTER_DEFAULTS } from '../workers/asr/vad/segmenter.ts';
 import { decodeWav, toMono } from '../workers/dsp/wav.ts';
-import { bestAlignment } from '../e2e/helpers/audio.ts';
-import { utteranceFixture, vadStats } from '../e2e/helpers/live.ts';
+import {
+  locateUtterances,
+  matchUtterances,
+  shownFinals,
+  utteranceFixture,
+  vadStats,
+  watchFinals,
+} from '../e2e/helpers/live.ts';
 import { ARTIFACTS } from '../tests/helpers/data.ts';
 import { median, percentile, ROOT, table } from './common.ts';
 
@@ -34,10 +41,11 @@ const CLIPS = [
 ];
 const GAP_SEC = 1.5;
 
-function fixture(): { path: string; audio: Float32Array; ends: number[] } {
+function fixture() {
   // 1.5 s of silence before, between and (plus 1 s) after the utterances.
   const fx = utteranceFixture('bench-live-utterances', CLIPS, GAP_SEC, GAP_SEC, GAP_SEC + 1);
-  return { path: fx.path, audio: fx.audio, ends: fx.truth.map((t) => Math.round(t.end * RATE)) };
+  const utterances = fx.truth.map((t) => ({ start: Math.round(t.start * RATE), end: Math.round(t.end * RATE) }));
+  return { path: fx.path, audio: fx.audio, utterances };
 }
 
 export async function benchLive(): Promise<void> {
@@ -47,7 +55,8 @@ export async function benchLive(): Promise<void> {
   const server = await start({
     port: PORT,
     host: '127.0.0.1',
-    dist: resolve(ROOT, 'dist'),
+    // BENCH_DIST: another built app (e.g. `vite build --outDir build/dist-NAME`), so a bench never needs dist/.
+    dist: resolve(ROOT, process.env['BENCH_DIST'] ?? 'dist'),
     models: resolve(ARTIFACTS, 'models'),
     quiet: true,
   });
@@ -63,79 +72,70 @@ export async function benchLive(): Promise<void> {
   });
   try {
     const page = await browser.newPage({ acceptDownloads: true });
+    // When each final appears on screen (wall clock, as the worker stamps its finals).
+    await watchFinals(page);
     await page.goto(`http://127.0.0.1:${PORT}/?model=/models/tiny/&variant=fp32&engine=wasm`);
     await page.getByTestId('engine').waitFor({ timeout: 120_000 });
-    // When each final appears on screen (wall clock, as the worker stamps its finals).
-    // (A string: this file compiles without the DOM's types.)
-    await page.evaluate(`(() => {
-      const shown = new Map();
-      window.__shown = shown;
-      const view = () =>
-        document.querySelector('asr-app')?.shadowRoot?.querySelector('dictation-panel')?.shadowRoot
-          ?.querySelector('live-transcript-view')?.shadowRoot;
-      const stamp = () => {
-        const now = Date.now();
-        for (const li of view()?.querySelectorAll('[data-segment="final"]') ?? []) {
-          const key = li.getAttribute('data-start-sample');
-          if (!shown.has(key)) shown.set(key, now);
-        }
-      };
-      // The transcript view lives in nested shadow roots: wait for it, then observe it.
-      const timer = setInterval(() => {
-        const root = view();
-        if (!root) return;
-        clearInterval(timer);
-        new MutationObserver(stamp).observe(root, { subtree: true, childList: true, attributes: true });
-      }, 20);
-    })()`);
     await page.getByTestId('record').click();
     await page.getByTestId('stop').waitFor();
     const elapsed = async () => Number(await page.getByTestId('elapsed').getAttribute('data-elapsed-samples'));
     while ((await elapsed()) < (seconds + 0.5) * RATE) await page.waitForTimeout(200);
     await page.getByTestId('stop').click();
     await page.getByTestId('vad-stats').waitFor({ state: 'attached', timeout: 120_000 });
-    const finals = await page.locator('[data-segment="final"]').evaluateAll((els) =>
-      els.map((e) => ({
-        start: e.getAttribute('data-start-sample')!,
-        end: Number(e.getAttribute('data-end-sample')),
-        at: Number(e.getAttribute('data-at-sample')),
-        atMs: Number(e.getAttribute('data-at-ms')),
-      })),
-    );
-    const shown = new Map(await page.evaluate<[string, number][]>('[...window.__shown]'));
+    const finals = await shownFinals(page);
     const vad = await vadStats(page);
     await page.getByTestId('details').locator('summary').click();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
     const recording = toMono(decodeWav(new Uint8Array(readFileSync((await download.path())!))).channels);
-    // Where the fixture sits in the recording (the fake microphone starts playing before Record).
-    const { lag } = bestAlignment(recording, fx.audio, 3 * RATE);
-    const latencies: number[] = [];
-    for (const end of fx.ends) {
-      const trueEnd = end + lag;
-      // The final whose segment ends nearest after the utterance's true end.
-      const f = finals.find((x) => Math.abs(x.end - trueEnd) < 0.5 * RATE);
-      // Audio captured after the speech until the worker sent the final, then until it was on screen.
-      if (f && shown.has(f.start)) latencies.push((f.at - trueEnd) / RATE + (shown.get(f.start)! - f.atMs) / 1000);
-    }
+    // Where each utterance sits in the recording (the fake microphone starts playing before Record).
+    const utterances = locateUtterances(recording, fx.audio, fx.utterances);
+    const match = matchUtterances(utterances, finals);
     const hangover = SEGMENTER_DEFAULTS.hangoverMs / 1000;
+    const goal = hangover + 0.3;
     const ms = (s: number) => `${Math.round(s * 1000)} ms`;
+    const latencies: number[] = [];
+    const rows = match.utterances.map(({ final: f, why }, i) => {
+      const trueEnd = utterances[i]!.end;
+      const found = utterances[i]!.match.toFixed(3);
+      if (!f) return [`${i}`, found, (trueEnd / RATE).toFixed(2), '', '', `NO FINAL: ${why}`];
+      // Audio captured after the speech until the worker sent the final, then until it was on screen.
+      const latency = (f.atSample - trueEnd) / RATE + (f.shownMs - f.atMs) / 1000;
+      latencies.push(latency);
+      return [
+        `${i}`,
+        found,
+        (trueEnd / RATE).toFixed(2),
+        (f.endSample / RATE).toFixed(2),
+        ms((f.atSample - trueEnd) / RATE),
+        ms(latency),
+      ];
+    });
+    console.log(
+      table([
+        ['utterance', 'found (ncc)', 'speech ends (s)', 'final ends (s)', 'until sent', 'until on screen'],
+        ...rows,
+      ]),
+    );
+    // Reported, not counted: text from the silence between utterances is not what this figure measures (the live
+    // e2e asserts there is none).
+    for (const f of match.extra)
+      console.log(
+        `extra final [${(f.startSample / RATE).toFixed(2)}, ${(f.endSample / RATE).toFixed(2)}) s: "${f.text}"`,
+      );
     // The VAD's own cost: frames run with no decode in flight (during one, a call also waits for the decoder).
     const idleSec = (vad.idleFrames * 512) / RATE;
+    const med = median(latencies);
+    const p95 = percentile(latencies, 95);
     console.log(
       table([
         ['figure', 'median', 'p95', 'goal'],
         [
-          `end of speech → final on screen (${latencies.length}/${fx.ends.length} utterances)`,
-          ms(median(latencies)),
-          ms(percentile(latencies, 95)),
-          `≤ ${ms(hangover + 0.3)} (hangover ${ms(hangover)} + 300 ms)`,
+          `end of speech → final on screen (${latencies.length}/${utterances.length} utterances)`,
+          ms(med),
+          ms(p95),
+          `≤ ${ms(goal)} (hangover ${ms(hangover)} + 300 ms)`,
         ],
-        [
-          'of which after the hangover (decode, queueing, render)',
-          ms(median(latencies) - hangover),
-          ms(percentile(latencies, 95) - hangover),
-          '≤ 300 ms',
-        ],
+        ['of which after the hangover (decode, queueing, render)', ms(med - hangover), ms(p95 - hangover), '≤ 300 ms'],
         [
           'VAD per second of audio',
           `${(vad.idleVadMs / idleSec).toFixed(2)} ms`,
@@ -151,8 +151,16 @@ export async function benchLive(): Promise<void> {
         ['longest wait of a VAD frame', `${Math.round(vad.maxLagMs)} ms`, '', ''],
       ]),
     );
-    if (latencies.length < fx.ends.length)
-      console.log(`note: ${fx.ends.length - latencies.length} utterance(s) had no final ending at their speech`);
+    const failures = [
+      ...(latencies.length < utterances.length
+        ? [`${utterances.length - latencies.length} of ${utterances.length} utterance(s) have no final of their own`]
+        : []),
+      // p95 ≥ median, but both are named so the line says which missed.
+      ...(!(med <= goal) ? [`median ${ms(med)} is over the goal of ${ms(goal)}`] : []),
+      ...(!(p95 <= goal) ? [`p95 ${ms(p95)} is over the goal of ${ms(goal)}`] : []),
+    ];
+    for (const f of failures) console.log(`FAIL live: ${f}`);
+    if (failures.length) process.exitCode = 1;
   } finally {
     await browser.close();
     server.close();
