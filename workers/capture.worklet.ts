@@ -163,3 +163,63 @@ class CaptureProcessor extends AudioWorkletProcessor {
 }
 
 registerProcessor('capture-processor', CaptureProcessor);
+if (__TEST_BUILD__) registerControlTap();
+
+/**
+ * The capture tests' control (test build only: registered behind `__TEST_BUILD__` above, so the production bundle
+ * does not contain it).  A trivial second consumer of the microphone's source node: it copies channel 0 of every
+ * render quantum, with the quantum's `currentFrame`, into buffers allocated up front, and does nothing else: no
+ * resampling, no messages while recording, no allocation in `process()`.  On any message it posts what it holds.
+ * The tests (e2e/helpers/control-tap.ts) compare it with the played file (what the browser lost upstream of the
+ * graph) and with the app's recording (what the app lost or changed).  It lives in the app's worklet module because
+ * the app's Content-Security-Policy (script-src 'self') admits no module a test could make.
+ */
+function registerControlTap(): void {
+  class ControlTap extends AudioWorkletProcessor {
+    private readonly samples: Float32Array;
+    private readonly frames: Float64Array;
+    private written = 0;
+    private blocks = 0;
+    private emptyBlocks = 0;
+    private overflow = 0;
+    private maxChannels = 0;
+
+    constructor(options?: { processorOptions?: unknown }) {
+      super();
+      const asked = Number((options?.processorOptions as { seconds?: unknown } | undefined)?.seconds);
+      // Bounded: a test asks for tens of seconds; anything else gets a minute.
+      const seconds = asked > 0 && asked <= 600 ? asked : 60;
+      this.samples = new Float32Array(Math.ceil(seconds * sampleRate));
+      this.frames = new Float64Array(Math.ceil(this.samples.length / RENDER_QUANTUM) + 1);
+      this.port.onmessage = () => {
+        this.port.postMessage({
+          rate: sampleRate,
+          samples: this.samples.slice(0, this.written),
+          frames: this.frames.slice(0, this.blocks),
+          emptyBlocks: this.emptyBlocks,
+          overflow: this.overflow,
+          maxChannels: this.maxChannels,
+        });
+      };
+    }
+
+    process(inputs: Float32Array[][]): boolean {
+      const channels = inputs[0];
+      if (!channels || channels.length === 0) {
+        this.emptyBlocks++;
+        return true;
+      }
+      if (channels.length > this.maxChannels) this.maxChannels = channels.length;
+      const block = channels[0] as Float32Array;
+      if (this.written + block.length > this.samples.length || this.blocks >= this.frames.length) {
+        this.overflow += block.length;
+        return true;
+      }
+      this.samples.set(block, this.written);
+      this.frames[this.blocks++] = currentFrame;
+      this.written += block.length;
+      return true;
+    }
+  }
+  registerProcessor('control-tap', ControlTap);
+}

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { decodeWav, toMono } from '../../workers/dsp/wav.ts';
 import { E2E_FIXTURES } from './paths.ts';
 
@@ -8,7 +8,11 @@ import { E2E_FIXTURES } from './paths.ts';
 export function soxResample(input: string, rateHz: number, tag = ''): string {
   mkdirSync(E2E_FIXTURES, { recursive: true });
   const out = resolve(E2E_FIXTURES, `${basename(input, '.wav')}${tag}-${rateHz}.wav`);
-  execFileSync('sox', [input, '-r', String(rateHz), '-c', '1', '-b', '16', out]);
+  // Written under a name of this process's, then renamed: other suites running at the same time make the same file,
+  // and a reader must never see one half written.
+  const partial = resolve(E2E_FIXTURES, `${basename(input, '.wav')}${tag}-${rateHz}.${process.pid}.partial.wav`);
+  execFileSync('sox', [input, '-r', String(rateHz), '-c', '1', '-b', '16', partial]);
+  renameSync(partial, out);
   return out;
 }
 
@@ -71,7 +75,7 @@ export function bestAlignment(
 }
 
 /**
- * Refine an integer alignment to 1/8 sample: sox upsamples both files to 128 kHz and the lag is searched there.
+ * Refine an integer alignment to 1/8 sample: sox upsamples both files eightfold and the lag is searched there.
  * Recording starts at an arbitrary input-rate sample, so the captured 16 kHz stream is offset from the file by a
  * fraction of a sample; at integer lags that alone costs up to a few percent of correlation on 8 kHz-wide speech.
  */
@@ -79,14 +83,17 @@ export function subsampleAlignment(
   recordedWav: string,
   referenceWav: string,
   coarseLag: number,
+  rateHz = 16_000,
 ): { lag: number; value: number; overlap: number } {
   const factor = 8;
+  // Beside the recording when it has a folder of its own (a test's), else in the shared fixtures.
+  const dir = recordedWav.endsWith('.wav') ? dirname(recordedWav) : E2E_FIXTURES;
   const up = (path: string, tag: string) => {
-    const out = resolve(E2E_FIXTURES, `${basename(path, '.wav')}-${tag}-x${factor}.wav`);
-    execFileSync('sox', [path, '-r', String(16_000 * factor), '-b', '32', '-e', 'floating-point', out]);
+    const out = resolve(dir, `${basename(path, '.wav')}-${tag}-x${factor}.wav`);
+    execFileSync('sox', [path, '-r', String(rateHz * factor), '-b', '32', '-e', 'floating-point', out]);
     return readMono(out).samples;
   };
-  mkdirSync(E2E_FIXTURES, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const rec = up(recordedWav, 'rec');
   const ref = up(referenceWav, 'ref');
   let best = { lag: coarseLag, value: -Infinity, overlap: 0 };
