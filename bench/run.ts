@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- section ...]`: speed and memory goals, each measured side by side in one run and printed as
- * ratios.  Sections: mel, long, load, asr, server, webgpu, live, library.
+ * ratios.  Sections: mel, long, load, asr, server, upload, webgpu, live, library.
  */
 import { benchAsr } from './asr.ts';
 import { benchLibrary } from './library.ts';
@@ -9,6 +9,7 @@ import { benchLoad } from './load.ts';
 import { benchLong } from './long.ts';
 import { benchMel } from './mel.ts';
 import { benchServer } from './server.ts';
+import { benchUpload } from './upload.ts';
 import { benchWebGpu } from './webgpu.ts';
 
 const sections: Record<string, () => Promise<void>> = {
@@ -17,6 +18,7 @@ const sections: Record<string, () => Promise<void>> = {
   load: benchLoad,
   asr: benchAsr,
   server: benchServer,
+  upload: benchUpload,
   webgpu: benchWebGpu,
   live: benchLive,
   library: benchLibrary,
