@@ -66,9 +66,12 @@ const ARGS = [
 ];
 
 let server: ServerProcess;
+/** RSS once started (the model preloaded), to read the run's figure against. */
+let rssAtStart = NaN;
 beforeAll(async () => {
   if (MISSING) return;
   server = await startServer(ARGS, { GLMASR_API_KEY: API_KEY });
+  rssAtStart = rssMiB(server.child.pid!).rss;
 });
 afterAll(async () => {
   await server?.stop();
@@ -147,7 +150,7 @@ test.skipIf(!!MISSING)(
           const s = r.response ? String(r.response.status) : c.clientCut ? 'closed (client cut)' : 'none';
           statuses[s] = (statuses[s] ?? 0) + 1;
           // A crash shows as the process's exit; give it a moment to be noticed after the answer.
-          if (!r.response) await new Promise((ok) => setTimeout(ok, 50));
+          if (!r.response) await new Promise((ok) => setTimeout(ok, 200));
           if (server.exit) {
             crashes.push({
               label: c.label,
@@ -174,7 +177,8 @@ test.skipIf(!!MISSING)(
     console.log(
       `fuzz: ${run} cases in ${seconds.toFixed(1)} s (${JSON.stringify(counts)}); crashes ${crashes.length}; ` +
         `other failures ${failures.length}; statuses ${JSON.stringify(statuses)}; ` +
-        `server RSS after the run ${mem.rss.toFixed(0)} MiB (peak ${mem.peak.toFixed(0)} MiB); seed ${SEED}`,
+        `server RSS ${rssAtStart.toFixed(0)} MiB at start, ${mem.rss.toFixed(0)} MiB after the run ` +
+        `(peak ${mem.peak.toFixed(0)} MiB); seed ${SEED}`,
     );
     for (const f of [...crashes, ...failures].slice(0, 20))
       console.log(`FAILED ${f.label}\n  ${f.problem}\n  request: ${f.request}`);

@@ -291,8 +291,50 @@ function base(ctx: Context, method: string, target: string, auth = true): string
   ];
 }
 
-/** Multipart uploads to /v1/audio/transcriptions, structurally bent. */
+/** Multipart uploads to /v1/audio/transcriptions: bent in structure, or an upload that ends inside its file. */
 export function multipartCases(ctx: Context): fc.Arbitrary<FuzzCase> {
+  return fc.oneof({ weight: 3, arbitrary: bentMultipart(ctx) }, { weight: 1, arbitrary: endsInsideFile(ctx) });
+}
+
+/**
+ * A form whose body ends inside a file part, without its closing boundary: the request itself is complete (its
+ * length or its last chunk says so), the form is not.  Fields may come first, another file part may follow.
+ */
+function endsInsideFile(ctx: Context): fc.Arbitrary<FuzzCase> {
+  return fc
+    .record({
+      fields: fc.array(fc.constantFrom('model', 'response_format', 'language'), { maxLength: 2 }),
+      name: fc.constantFrom('file', 'audio', 'other'),
+      filename: fc.constantFrom('a.wav', 'b.mp3', ''),
+      another: fc.boolean(),
+      keep: fc.integer({ min: 0, max: 1000 }),
+      chunked: fc.boolean(),
+    })
+    .map((r) => {
+      const fields = r.fields.map((n): Part => ({
+        name: n,
+        extra: [],
+        data: Buffer.from(n === 'model' ? 'tiny@fp32' : 'json'),
+      }));
+      const files: Part[] = [{ name: r.name, filename: r.filename, extra: [], data: WAV }];
+      if (r.another) files.unshift({ name: 'file', filename: 'first.wav', extra: [], data: WAV.subarray(0, 100) });
+      const whole = buildMultipart('XBOUND', [...fields, ...files], false);
+      // Cut within the last file's data (its CRLF and everything after are gone).
+      const end = whole.length - 2 - Math.floor((WAV.length * (1000 - r.keep)) / 1000);
+      const body = whole.subarray(0, end);
+      const head = [
+        ...base(ctx, 'POST', '/v1/audio/transcriptions'),
+        'Content-Type: multipart/form-data; boundary=XBOUND',
+      ];
+      const { bytes } = frame(head, body, r.chunked ? { kind: 'chunked', size: 4096 } : { kind: 'length' });
+      const label =
+        `multipart ending inside the file part "${r.name}" (filename "${r.filename}") after ${r.keep / 10}% of it, ` +
+        `${r.fields.length} fields before${r.another ? ', another file part first' : ''}, ${r.chunked ? 'chunked' : 'length'}`;
+      return { kind: 'multipart' as const, label, bytes, clientCut: false };
+    });
+}
+
+function bentMultipart(ctx: Context): fc.Arbitrary<FuzzCase> {
   return fc
     .record({
       parts: fc.oneof(
@@ -307,20 +349,22 @@ export function multipartCases(ctx: Context): fc.Arbitrary<FuzzCase> {
         },
       ),
       valid: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
-      boundary: fc.oneof(fc.constant('XBOUND'), token(1, 70), fc.constant('b'.repeat(200)), fc.constant('with space')),
-      contentType: fc.constantFrom(
-        'ok',
-        'quoted',
-        'none',
-        'missing-boundary',
-        'other-boundary',
-        'json',
-        'mixed',
-        'huge',
+      boundary: fc.oneof(
+        { weight: 4, arbitrary: fc.constant('XBOUND') },
+        { weight: 1, arbitrary: token(1, 70) },
+        { weight: 1, arbitrary: fc.constantFrom('b'.repeat(200), 'with space') },
+      ),
+      contentType: fc.oneof(
+        { weight: 6, arbitrary: fc.constant('ok' as const) },
+        {
+          weight: 3,
+          arbitrary: fc.constantFrom('quoted', 'none', 'missing-boundary', 'other-boundary', 'json', 'mixed', 'huge'),
+        },
       ),
       closing: fc.boolean(),
-      cut: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
-      hugeHeader: fc.option(fc.integer({ min: 1000, max: 60_000 }), { nil: undefined }),
+      // Per mille of the body kept (fc.double is uniform over the doubles, so nearly always ~0).
+      cut: sometimes(fc.integer({ min: 0, max: 1000 }), 1),
+      hugeHeader: sometimes(fc.integer({ min: 1000, max: 60_000 }), 4),
       f: framing,
     })
     .map((r) => {
@@ -334,7 +378,7 @@ export function multipartCases(ctx: Context): fc.Arbitrary<FuzzCase> {
       if (r.hugeHeader !== undefined && parts[0])
         parts[0] = { ...parts[0], extra: [...parts[0].extra, `X-Big: ${'h'.repeat(r.hugeHeader)}`] };
       let body = buildMultipart(r.boundary, parts, r.closing);
-      if (r.cut !== undefined) body = body.subarray(0, Math.floor(body.length * r.cut));
+      if (r.cut !== undefined) body = body.subarray(0, Math.floor((body.length * r.cut) / 1000));
       const ct = {
         ok: `multipart/form-data; boundary=${r.boundary}`,
         quoted: `multipart/form-data; boundary="${r.boundary}"`,
@@ -350,7 +394,7 @@ export function multipartCases(ctx: Context): fc.Arbitrary<FuzzCase> {
       const label =
         `multipart ${r.valid ? 'file+model+' : ''}${r.parts.length} parts, boundary ${r.boundary.length} chars, ` +
         `content-type ${r.contentType}, ${r.closing ? 'closed' : 'no closing boundary'}` +
-        `${r.cut !== undefined ? `, cut at ${(r.cut * 100).toFixed(0)}%` : ''}${r.hugeHeader ? `, ${r.hugeHeader}-byte part header` : ''}, ${r.f.kind}`;
+        `${r.cut !== undefined ? `, cut at ${(r.cut / 10).toFixed(1)}%` : ''}${r.hugeHeader ? `, ${r.hugeHeader}-byte part header` : ''}, ${r.f.kind}`;
       return { kind: 'multipart' as const, label, bytes, clientCut };
     });
 }
@@ -551,6 +595,7 @@ export function urlCases(ctx: Context): fc.Arbitrary<FuzzCase> {
         { weight: 4, arbitrary: fc.constantFrom('GET', 'HEAD', 'POST', 'OPTIONS', 'PUT', 'DELETE', 'PATCH') },
         fc.constantFrom('TRACE', 'PROPFIND', 'M-SEARCH', 'get', 'BREW', 'SEARCH', 'QUERY', 'UNLINK', 'CONNECT'),
       ),
+      prefix: fc.constantFrom('', '', '/v1/models', '/models/tiny', '/v1/audio', '/assets', '/models'),
       segments: fc.array(segment, { minLength: 0, maxLength: 8 }),
       trailing: fc.boolean(),
       query: sometimes(
@@ -562,7 +607,7 @@ export function urlCases(ctx: Context): fc.Arbitrary<FuzzCase> {
       form: fc.constantFrom('origin', 'origin', 'origin', 'absolute', 'asterisk', 'relative'),
     })
     .map((r) => {
-      let target = `/${r.segments.join('/')}${r.trailing && r.segments.length ? '/' : ''}`;
+      let target = `${r.prefix}/${r.segments.join('/')}${r.trailing && r.segments.length ? '/' : ''}`;
       if (r.query !== undefined) target += `?${r.query}`;
       if (r.form === 'absolute') target = `http://127.0.0.1:${ctx.port}${target}`;
       else if (r.form === 'asterisk') target = '*';

@@ -37,14 +37,15 @@ export async function startServer(args: string[], env: Record<string, string> = 
     output: () => out,
     stop: async () => {
       if (proc.exit) return;
-      const gone = new Promise<void>((ok) => child.once('exit', () => ok()));
+      const gone = new Promise<void>((ok) => child.once('close', () => ok()));
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await gone;
       clearTimeout(timer);
     },
   };
-  child.on('exit', (code, signal) => {
+  // 'close' comes after the output streams end, so a crash's stack trace is in `output()` by then.
+  child.on('close', (code, signal) => {
     proc.exit = { code, signal };
   });
   proc.port = await new Promise<number>((ok, fail) => {
