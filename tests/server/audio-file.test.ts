@@ -174,7 +174,8 @@ describe.skipIf(Boolean(skip))('the server stops decoding for a client that left
       `the server's ffmpeg gone ${goneMs.toFixed(0)} ms after the client left (${(performance.now() - t0).toFixed(0)} ms)`,
     );
     expect(ffmpegChildren()).toEqual([]);
-    expect(goneMs).toBeLessThan(300);
+    // Measured 54 ms alone, 148 ms beside six other server test files; the decode itself runs for seconds.
+    expect(goneMs).toBeLessThan(500);
     expect(await request).toBeInstanceOf(Error);
     await until(() => server.jobs.running === 0, 2000);
     expect((await health(server)).jobs).toEqual({ running: 0, queued: 0, uploading: 0 });

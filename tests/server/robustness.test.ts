@@ -197,9 +197,10 @@ describe.skipIf(Boolean(skip))('the API under bad input and bad clients', () => 
     expect(r.status).toBe(408);
     expect(r.reply).toContain('"code":"upload_too_slow"');
     expect(r.reply).toContain('this server needs at least 8192 bytes/s');
-    // The check runs every TIMEOUT_MS / 4 once TIMEOUT_MS have passed.
+    // The check runs every TIMEOUT_MS / 4 once TIMEOUT_MS have passed: measured 1740 ms alone, 2021 ms beside six
+    // other server test files; without the rate floor it would stay open for the whole request timeout.
     expect(r.ms).toBeGreaterThanOrEqual(TIMEOUT_MS);
-    expect(r.ms).toBeLessThan(TIMEOUT_MS + TIMEOUT_MS / 4 + 400);
+    expect(r.ms).toBeLessThan(TIMEOUT_MS + 1000);
     expect((await health(server)).jobs).toEqual({ running: 0, queued: 0, uploading: 0 });
   });
 
