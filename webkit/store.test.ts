@@ -49,6 +49,11 @@ afterEach(async () => {
 
 const url = () => appUrl(`/?model=${encodeURIComponent(server.url)}&variant=fp32&engine=wasm&chunkKiB=64`);
 
+/** The model host is another origin: the app asks in a dialog before fetching from it; the test says yes. */
+async function allowModelHost() {
+  await (await waitTestId(b, 'model-origin-load', 30_000)).click();
+}
+
 async function expectStoredIntact() {
   const stored = await storedFiles(inBrowser(b), ID);
   expect(stored.map((f) => f.path).sort()).toEqual(FILES.map((f) => f.path).sort());
@@ -69,6 +74,7 @@ test('a download dropped at four offsets and cut by a reload resumes each time; 
   ];
   server.interruptions = [...interruptions];
   await b.url(url());
+  await allowModelHost();
   let reloads = 0;
   const deadline = Date.now() + 150_000;
   while (!(await byTestId(b, 'engine').isExisting())) {
@@ -79,6 +85,7 @@ test('a download dropped at four offsets and cut by a reload resumes each time; 
       await b.pause(300);
       await b.refresh();
       server.releaseStalls();
+      await allowModelHost();
       reloads++;
     }
     await b.pause(200);
@@ -98,6 +105,7 @@ test('a download dropped at four offsets and cut by a reload resumes each time; 
   await tamper(inBrowser(b), ID, 'onnx/decoder_model_merged.onnx', 3, 'flip');
   server.resetCounts();
   await b.refresh();
+  await allowModelHost();
   const repaired = await waitTestId(b, 'repaired', 90_000);
   expect(await repaired.getText()).toContain('onnx/decoder_model_merged.onnx #3 (checksum mismatch)');
   expect(server.served.get('onnx/decoder_model_merged.onnx')).toBe(CHUNK);
@@ -107,6 +115,7 @@ test('a download dropped at four offsets and cut by a reload resumes each time; 
 
 test('storage estimate and persistence: shown when the browser answers, said to be unknown when it does not', async () => {
   await b.url(url());
+  await allowModelHost();
   await waitTestId(b, 'engine', 90_000);
   const has = (await b.execute(() => ({
     estimate: typeof navigator.storage?.estimate === 'function',

@@ -51,7 +51,11 @@ export function parseKnobs(search: string): Knobs {
 }
 
 /** This page load's knobs: none outside a test build. */
-export const knobs: Readonly<Knobs> = __TEST_BUILD__ ? parseKnobs(location.search) : {};
+export const knobs: Readonly<Knobs> =
+  // `typeof`: Node (the unit tests) has no Vite define; the bundler folds this to `false` in production.
+  typeof __TEST_BUILD__ !== 'undefined' && __TEST_BUILD__
+    ? parseKnobs((globalThis as { location?: { search: string } }).location?.search ?? '')
+    : {};
 
 /** What the worker applies (everything but the page's own `contextRate`). */
 export function workerKnobs(all: Readonly<Knobs> = knobs): WorkerKnobs {

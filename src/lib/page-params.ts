@@ -5,14 +5,14 @@
  * *Only on this device*.  A model on another origin is not loaded until the user agrees in the app.
  */
 import type { Variant } from '../../workers/asr/contract.ts';
-import { isVariant, type Where } from '../../workers/protocol.ts';
-import type { EngineMenu } from '../controllers/model-choice.ts';
+import { VARIANTS, type EngineChoice, type Where } from '../../workers/protocol.ts';
 
 export interface PageParams {
   /** `?model=`, resolved against the page; `crossOrigin`: served from another origin than the page's. */
   model?: { url: string; crossOrigin: boolean };
   variant?: Variant | 'auto';
-  engine?: EngineMenu;
+  /** The engine menu: an on-device engine, the planner's choice, or the server. */
+  engine?: EngineChoice | 'server';
   where?: Where;
   /** What the link asked that could not be honoured, one sentence each (shown to the user). */
   problems: string[];
@@ -41,7 +41,8 @@ export function parsePageParams(search: string, page: string): PageParams {
   const out: PageParams = { problems: [] };
   const variant = params.get('variant');
   if (variant !== null) {
-    if (variant === 'auto' || isVariant(variant)) out.variant = variant;
+    // The list itself, not `in` on an object: "constructor" is no variant.
+    if (variant === 'auto' || (VARIANTS as string[]).includes(variant)) out.variant = variant as Variant | 'auto';
     else out.problems.push(`The link's variant "${variant.slice(0, 40)}" is not one this app knows; it was ignored.`);
   }
   const engine = params.get('engine');
