@@ -65,8 +65,10 @@ async function expectHonestCard(browser: Browser, url: string, base: string, sta
     await expect(page.getByTestId('load-model')).toHaveCount(0);
     await expect(page.getByTestId('model-facts')).toHaveCount(0);
     await expect(page.getByRole('button', { name: /download/i })).toHaveCount(0);
-    // Recording still works without a model.
+    // Recording still works without a model, and its button is on the first screen.
     await expect(page.getByTestId('record')).toBeEnabled();
+    const record = await page.getByTestId('record').boundingBox();
+    expect(record!.y + record!.height).toBeLessThan(height);
     // No path of the server's disk anywhere on the page (the models folder lives under `base`).
     const text = await page.evaluate(() => {
       const all: string[] = [];

@@ -74,6 +74,10 @@ export class ModelCard extends LitElement {
       cursor: pointer;
       font-weight: 600;
     }
+    li details summary {
+      font-weight: normal;
+      text-decoration: underline;
+    }
     summary:focus-visible {
       outline: 3px solid var(--focus);
       outline-offset: 2px;
@@ -198,19 +202,21 @@ export class ModelCard extends LitElement {
     return html`<div class="card" data-testid="model-preparing" data-state=${p.state} role="status">
       <h3>This server has no speech model yet</h3>
       <p data-testid="preparing-message">${withoutServerPaths(p.message)}</p>
-      <p>Transcription needs a speech model, and this server could not get one. What you can do:</p>
+      <p>What you can do:</p>
       <ul class="todo">
-        <li>Record anyway: recordings are kept in this browser and can be transcribed once a model is available.</li>
-        <li>Use a model from elsewhere: enter its address in Settings → Model and engine.</li>
+        <li>Record anyway: recordings are kept in this browser, to transcribe once a model is available.</li>
+        <li>Use a model from elsewhere: Settings → Model and engine.</li>
         <li>
-          If this is your server:
           ${
             command
-              ? html`run this on its machine, then start the server again:
-                  <code data-testid="prepare-command">${command}</code>`
+              ? html`<details>
+                  <summary>If this is your server</summary>
+                  Run this on its machine, then start the server again:
+                  <code data-testid="prepare-command">${command}</code>
+                </details>`
               : p.state === 'skipped'
-                ? 'start it again without --no-convert.'
-                : 'fix what the message above says, then start it again; it prepares the model on its next start.'
+                ? 'If this is your server: start it again without --no-convert.'
+                : 'If this is your server: fix what the message above says and start it again.'
           }
         </li>
       </ul>
