@@ -55,6 +55,14 @@ export function tooLarge(maxFileBytes: number): ApiError {
   );
 }
 
+/** The client's file name as error messages quote it: printable, at most 100 characters. */
+function label(filename: string | undefined): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = (filename ?? '').replace(/[\u0000-\u001f\u007f]/g, '?');
+  if (!clean) return 'audio';
+  return clean.length > 100 ? `${clean.slice(0, 99)}…` : clean;
+}
+
 const clientClosed = () => new ApiError(499, 'invalid_request_error', 'client_closed', 'the client went away');
 
 export function parseTranscriptionForm(req: IncomingMessage, limits: MultipartLimits): Promise<TranscriptionForm> {
@@ -83,7 +91,8 @@ export function parseTranscriptionForm(req: IncomingMessage, limits: MultipartLi
       reject(badRequest('invalid_multipart', `bad multipart request: ${err instanceof Error ? err.message : err}`));
       return;
     }
-    const fields: Record<string, string> = {};
+    // No prototype: a field named `__proto__` or `constructor` is just a field.
+    const fields: Record<string, string> = Object.create(null) as Record<string, string>;
     let file: UploadedFile | null = null;
     let fileSeen = false;
     let fileAsField = false;
@@ -161,8 +170,7 @@ export function parseTranscriptionForm(req: IncomingMessage, limits: MultipartLi
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('limit', () => fail(tooLarge(maxFileBytes)));
       stream.on('end', () => {
-        if (!settled)
-          file = { data: Buffer.concat(chunks), filename: info.filename || 'audio', mimeType: info.mimeType };
+        if (!settled) file = { data: Buffer.concat(chunks), filename: label(info.filename), mimeType: info.mimeType };
         chunks.length = 0;
       });
     });

@@ -1,6 +1,7 @@
 /**
  * What the transcription form may hold, against the real server (tiny model): the `file` part is found among file
- * parts of other names (those are read and dropped), two `file` parts or a `file` text field are a clear 400;
+ * parts of other names (those are read and dropped), two `file` parts or a `file` text field are a clear 400; fields
+ * named `__proto__` or `constructor` are plain fields, and a file name is quoted in messages cut to 100 characters;
  * prototype names (`constructor`, `__proto__`) are neither models, variants nor languages; only the promised audio
  * containers reach a decoder (AIFF, AU, CAF: 400 `unsupported_format`; the same audio as FLAC is transcribed); and
  * error messages name model ids, never the server's directories.
@@ -73,6 +74,22 @@ describe.skipIf(Boolean(skip))('the transcription form', () => {
     expect(many.body.error).toMatchObject({ code: 'too_many_parts' });
     expect(many.body.error?.message).toContain('more than 8 file parts');
     expect((await health(server)).jobs).toEqual({ running: 0, queued: 0, uploading: 0 });
+  });
+
+  test('fields named after prototype members are plain fields; a long file name is cut in messages', async () => {
+    const proto = await post(server, (f) => {
+      f.append('__proto__', '{"model":"nope"}');
+      f.append('constructor', 'x');
+      f.append('toString', 'x');
+      f.append('file', blob(wav), 'jfk.wav');
+    });
+    expect(proto).toEqual({ status: 200, body: expect.objectContaining({ text: expected }) });
+
+    const long = await post(server, (f) => f.append('file', blob('not audio\n'), `${'n'.repeat(5000)}.txt`));
+    expect(long.status).toBe(400);
+    expect(long.body.error?.code).toBe('not_audio');
+    const quoted = long.body.error!.message.split(': ')[0]!;
+    expect(quoted).toBe(`${'n'.repeat(99)}…`);
   });
 
   test('prototype names are not models, variants or languages', async () => {
