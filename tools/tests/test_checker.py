@@ -81,3 +81,17 @@ def test_schemas_are_forgotten_after_a_failed_check(tiny, tmp_path):
     with ort_schemas(onnx.load(str(path))) as names:
         assert names == ["com.microsoft.MatMulNBits"] and onnx.defs.has("MatMulNBits", 1, "com.microsoft")
     assert not onnx.defs.has("MatMulNBits", 1, "com.microsoft")
+
+
+def test_a_graph_with_external_weights_is_checked_where_they_lie(tiny, tmp_path):
+    """The full-size graphs keep their weights in .onnx_data files (over protobuf's 2 GiB): the checker reads them
+    by path, never loading them into one message."""
+    _name, _ckpt, model_dir, _g = tiny
+    model = onnx.load(str(model_dir / "onnx" / "decoder_model_merged_q4.onnx"))
+    path = tmp_path / "decoder_model_merged_q4.onnx"
+    onnx.save_model(model, str(path), save_as_external_data=True, location=path.name + "_data", size_threshold=0)
+    assert (tmp_path / (path.name + "_data")).stat().st_size > 0
+    head = onnx.load(str(path), load_external_data=False)
+    assert all(not t.raw_data for t in head.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL)
+    assert "com.microsoft.MatMulNBits" in check_model(path)
+    check_graph(path)
