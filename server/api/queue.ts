@@ -3,6 +3,10 @@
  * wait; a full queue is refused at once (429 with Retry-After).  A job whose client went away (its AbortSignal
  * fired) leaves the queue while waiting, and is expected to stop itself while running (the pipeline checks the
  * signal before every graph run).
+ *
+ * Uploads in progress hold places too, so one remote address may have at most `perAddress` of them at once (half
+ * the places by default): a slow client elsewhere on the network cannot take every place.  Loopback peers are not
+ * counted per address: they are this machine (or a reverse proxy on it, where every client shares one address).
  */
 import { ApiError } from './errors.ts';
 
@@ -16,9 +20,13 @@ export class JobQueue {
   /** Duration of recent jobs (s), for Retry-After. */
   private recentSec = 5;
 
+  /** Uploads in progress per remote address (loopback excluded). */
+  private readonly uploadsFrom = new Map<string, number>();
+
   constructor(
     readonly concurrency: number,
     readonly maxWaiting: number,
+    readonly perAddress = Math.max(1, Math.ceil((concurrency + maxWaiting) / 2)),
   ) {}
 
   get running(): number {
@@ -53,13 +61,30 @@ export class JobQueue {
    * `concurrency + maxWaiting` (so N clients at once cannot each buffer a 100 MB upload and its decoded audio).
    * Throws the 429 when there is no place; otherwise returns the release, to call once the job is queued or failed.
    */
-  reserve(): () => void {
+  reserve(address?: string): () => void {
     if (this.active + this.waiting.length + this.pending >= this.concurrency + this.maxWaiting) throw this.full();
+    const key = address && !isLoopback(address) ? address : undefined;
+    const from = key ? (this.uploadsFrom.get(key) ?? 0) : 0;
+    if (key && from >= this.perAddress)
+      throw new ApiError(
+        429,
+        'rate_limit_error',
+        'too_many_uploads',
+        `${from} uploads from your address are in progress, the most one address may have at once; send the next when one is done`,
+        null,
+        { 'Retry-After': String(this.retryAfterSec()) },
+      );
     this.pending++;
+    if (key) this.uploadsFrom.set(key, from + 1);
     let held = true;
     return () => {
-      if (held) this.pending--;
+      if (!held) return;
       held = false;
+      this.pending--;
+      if (!key) return;
+      const left = (this.uploadsFrom.get(key) ?? 1) - 1;
+      if (left > 0) this.uploadsFrom.set(key, left);
+      else this.uploadsFrom.delete(key);
     };
   }
 
@@ -96,4 +121,10 @@ export class JobQueue {
       else this.active--;
     }
   }
+}
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (how a dual-stack socket reports an IPv4 peer). */
+function isLoopback(address: string): boolean {
+  const a = address.toLowerCase().replace(/^::ffff:/, '');
+  return a === '::1' || /^127\./.test(a);
 }

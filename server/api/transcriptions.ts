@@ -193,7 +193,7 @@ export interface TranscriptionDeps {
 
 export async function handleTranscription(req: IncomingMessage, res: ServerResponse, deps: TranscriptionDeps) {
   // Refuse before reading an upload that could not even wait; the place is held until the job is queued.
-  const reservation = deps.queue.reserve();
+  const reservation = deps.queue.reserve(req.socket.remoteAddress);
   try {
     await transcribe(req, res, deps, reservation);
   } finally {

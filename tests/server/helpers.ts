@@ -94,12 +94,12 @@ export interface RawReply {
 export function rawRequest(
   port: number,
   parts: (string | Buffer)[],
-  opts: { gapMs?: number; destroyAfterMs?: number } = {},
+  opts: { gapMs?: number; destroyAfterMs?: number; host?: string } = {},
 ): Promise<RawReply> {
   return new Promise((done) => {
     const t0 = performance.now();
     let reply = '';
-    const socket = connect(port, '127.0.0.1', async () => {
+    const socket = connect(port, opts.host ?? '127.0.0.1', async () => {
       for (const [i, p] of parts.entries()) {
         if (i && opts.gapMs) await new Promise((r) => setTimeout(r, opts.gapMs));
         if (socket.writable) socket.write(p);

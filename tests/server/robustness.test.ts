@@ -3,13 +3,15 @@
  * truncated, random, empty, silent and too long uploads (typed errors of the `openai` client), a slowloris client
  * (headers trickled), a stalled body and a body trickled a byte at a time, closed near the configured timeouts; 50
  * concurrent requests behind a running job against `--queue 8` (exactly the free places accepted, every other one a
- * 429 with Retry-After), a client that disconnects mid-job (the job stops), and HTTPS.
+ * 429 with Retry-After), a client that disconnects mid-job (the job stops), HTTPS, and one remote address holding
+ * uploads open (stopped at half the places, while a client on this machine is still served).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import OpenAI, { APIError, BadRequestError, RateLimitError, toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -387,6 +389,65 @@ describe.skipIf(skip)('memory bounds', () => {
       expect(small.models.loadedKeys()).toEqual(['tiny@fp32']);
     } finally {
       await small.stop();
+    }
+  });
+});
+
+/** This machine's first non-loopback IPv4 address: a peer that is not loopback when it connects to itself there. */
+const LAN = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i?.family === 'IPv4' && !i.internal)?.address;
+
+describe.skipIf(Boolean(skip) || !LAN)('one remote address cannot hold every place', () => {
+  test('uploads in progress from one address stop at half the places; loopback is not limited', async () => {
+    // --concurrency 1 --queue 8: 9 places, so 5 uploads in progress per address.
+    const srv = await startTestServer({ host: '0.0.0.0', concurrency: 1, queue: 8, bodyIdleTimeoutMs: 10_000 });
+    const held: Socket[] = [];
+    try {
+      const head = postHead(srv.port, {
+        Host: `${LAN}:${srv.port}`,
+        'Content-Type': 'multipart/form-data; boundary=b',
+        'Content-Length': 100_000,
+      });
+      for (let i = 0; i < 5; i++) {
+        const socket = connect(srv.port, LAN!, () =>
+          socket.write(Buffer.concat([Buffer.from(head), part('b', 'model', 'tiny')])),
+        );
+        socket.on('error', () => undefined);
+        held.push(socket);
+      }
+      const local = `http://127.0.0.1:${srv.port}`;
+      let jobs = (await health({ url: local })).jobs;
+      for (let i = 0; i < 200 && jobs.uploading < 5; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        jobs = (await health({ url: local })).jobs;
+      }
+      expect(jobs).toEqual({ running: 0, queued: 0, uploading: 5 });
+
+      const sixth = await rawRequest(srv.port, [head, part('b', 'model', 'tiny')], { host: LAN! });
+      expect(sixth.status).toBe(429);
+      expect(sixth.reply).toContain('"code":"too_many_uploads"');
+      expect(sixth.reply).toMatch(/\r\nRetry-After: [1-9]\d*\r\n/i);
+
+      // The other 4 places are there for everyone else: a client on this machine is served.
+      const client = new OpenAI({ baseURL: `${local}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const clip = goldens('tiny').clips.find((c) => c.id === 'jfk')!;
+      const r = await client.audio.transcriptions.create({
+        file: createReadStream(clipFile(clip)),
+        model: 'tiny',
+        ...({ max_new_tokens: goldens('tiny').max_new_tokens } as object),
+      });
+      expect(r.text).toBe(clip.windows[0]!.text);
+
+      for (const socket of held) socket.destroy();
+      for (let i = 0; i < 200 && jobs.uploading; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        jobs = (await health({ url: local })).jobs;
+      }
+      expect(jobs).toEqual({ running: 0, queued: 0, uploading: 0 });
+    } finally {
+      for (const socket of held) socket.destroy();
+      await srv.stop();
     }
   });
 });
