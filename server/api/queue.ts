@@ -58,8 +58,9 @@ export class JobQueue {
 
   /**
    * Reserve a place before reading an upload: uploads in progress, waiting and running jobs together stay within
-   * `concurrency + maxWaiting` (so N clients at once cannot each buffer a 100 MB upload and its decoded audio).
-   * Throws the 429 when there is no place; otherwise returns the release, to call once the job is queued or failed.
+   * `concurrency + maxWaiting` (so N clients at once cannot each buffer a 100 MB upload), and `address` (the peer)
+   * has at most `perAddress` uploads in progress.  Throws the 429 when there is no place; otherwise returns the
+   * release, to call once the job is queued or failed.
    */
   reserve(address?: string): () => void {
     if (this.active + this.waiting.length + this.pending >= this.concurrency + this.maxWaiting) throw this.full();
