@@ -26,6 +26,7 @@ def _attribute(ort_attr) -> defs.OpSchema.Attribute:
     kind = defs.OpSchema.AttrType.__members__[ort_attr.type.name]
     if ort_attr.required:
         return defs.OpSchema.Attribute(ort_attr.name, kind, ort_attr.description, required=True)
+    # onnxruntime's binding offers the default only as a serialized AttributeProto, under this name (empty when none).
     default = onnx.AttributeProto()
     default.ParseFromString(ort_attr._default_value)
     has_value = any(default.HasField(f) for f in ("f", "i", "s", "t", "g", "tp", "sparse_tensor")) or any(
