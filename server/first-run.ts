@@ -13,12 +13,24 @@
  *     complete.  When it is done the registry serves it (and preloads it, as the server does with every model).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, statfsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { PreparingStatus } from '../workers/asr/openai-api.ts';
 import type { ModelRegistry } from './api/models.ts';
+import {
+  clock,
+  dirBytes,
+  freeBytes,
+  gb,
+  hubCache,
+  modelIdFor,
+  type Plan,
+  planSource,
+  quote,
+  shellPath,
+} from './first-run-plan.ts';
 import { publicPath, scrubPaths } from './public-path.ts';
+
+export { modelIdFor } from './first-run-plan.ts';
 
 export const DEFAULT_SOURCE = 'zai-org/GLM-ASR-Nano-2512';
 export const DEFAULT_VARIANTS = 'q4f16,q4,q8';
@@ -26,8 +38,6 @@ export const DEFAULT_VARIANTS = 'q4f16,q4,q8';
 const MEASURED_MINUTES = 20;
 /** Disk needed during a conversion, per checkpoint byte: float32 + float16 exports, then the three variants. */
 const WORK_FACTOR = 4;
-const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
-const HUB_PATTERNS = [/\.json$/, /\.safetensors$/, /\.jinja$/, /\.txt$/];
 
 export interface FirstRunOptions {
   /** The server's models directory. */
@@ -54,78 +64,6 @@ interface ConverterEvent {
   message: string;
   step: number;
   steps: number;
-}
-
-interface Plan {
-  source: string;
-  revision: string | null;
-  hub: boolean;
-  /** Bytes to download (0: local or cached). */
-  download: number;
-  checkpointBytes: number;
-  id: string;
-  offline: boolean;
-}
-
-function dirBytes(dir: string): number {
-  let total = 0;
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    const p = resolve(dir, e.name);
-    try {
-      if (e.isDirectory()) total += dirBytes(p);
-      else if (e.isFile()) total += statSync(p).size;
-    } catch {
-      // renamed or removed meanwhile (the hub's *.incomplete files): not counted
-    }
-  }
-  return total;
-}
-
-function gb(bytes: number): string {
-  return `${(bytes / 1e9).toFixed(bytes < 1e9 ? 2 : 1)} GB`;
-}
-
-function clock(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  return s >= 3600
-    ? `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`
-    : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-}
-
-/** Free bytes on the filesystem that holds `path` (or its nearest existing parent). */
-function freeBytes(path: string): number {
-  let p = resolve(path);
-  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
-  const s = statfsSync(p);
-  return s.bavail * s.bsize;
-}
-
-function hubCache(): string {
-  return (
-    process.env['HF_HUB_CACHE'] ?? resolve(process.env['HF_HOME'] ?? resolve(homedir(), '.cache/huggingface'), 'hub')
-  );
-}
-
-/** The directory name a source converts into: the checkpoint's name, lower case. */
-export function modelIdFor(source: string): string {
-  const name = basename(source.replace(/@[^/]*$/, '').replace(/\/+$/, ''));
-  return name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-') || 'model';
-}
-
-/** A shell word: as is when safe, else single-quoted. */
-function quote(word: string): string {
-  return /^[\w./@:=+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/** A public path as a shell word: `~/` stays outside the quotes so the shell expands it. */
-function shellPath(p: string): string {
-  return p.startsWith('~/') ? `~/${quote(p.slice(2))}` : quote(p);
 }
 
 export class FirstRun {
@@ -198,7 +136,7 @@ export class FirstRun {
     );
     let plan: Plan;
     try {
-      plan = await this.plan();
+      plan = await planSource(this.o);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.set({ state: 'unavailable', message, progress: null, eta_seconds: null, ...base }, base);
@@ -234,88 +172,6 @@ export class FirstRun {
     );
     if (this.stopped) return;
     await this.convert(plan, registry);
-  }
-
-  private async plan(): Promise<Plan> {
-    const raw = this.o.source;
-    const id = modelIdFor(raw);
-    const local = resolve(raw.replace(/^~(?=\/)/, homedir()));
-    if (existsSync(local)) {
-      if (!statSync(local).isDirectory() || !existsSync(resolve(local, 'config.json')))
-        throw new Error(`--model-source ${raw} is not a checkpoint directory (it has no config.json).`);
-      return {
-        source: local,
-        revision: null,
-        hub: false,
-        download: 0,
-        checkpointBytes: dirBytes(local),
-        id,
-        offline: false,
-      };
-    }
-    const [repo, revision] = raw.split(/@(?=[^/]*$)/) as [string, string | undefined];
-    if (!HUB_ID.test(repo))
-      throw new Error(`--model-source ${raw}: no such directory, and not a hub id of the form owner/name[@revision].`);
-    const endpoint = (this.o.hubEndpoint ?? process.env['HF_ENDPOINT'] ?? 'https://huggingface.co').replace(/\/+$/, '');
-    const cached = resolve(hubCache(), `models--${repo.replace('/', '--')}`);
-    try {
-      const res = await fetch(
-        `${endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision ?? 'main')}?blobs=true`,
-        {
-          signal: AbortSignal.timeout(this.o.hubTimeoutMs ?? 8000),
-        },
-      );
-      if (res.status === 404 || res.status === 401)
-        throw new Error(`The model hub has no model ${repo}${revision ? ` at ${revision}` : ''} (HTTP ${res.status}).`);
-      if (!res.ok) throw new Error(`The model hub answered HTTP ${res.status}.`);
-      const info = (await res.json()) as { sha?: string; siblings?: { rfilename: string; size?: number }[] };
-      const bytes = (info.siblings ?? [])
-        .filter((f) => HUB_PATTERNS.some((p) => p.test(f.rfilename)))
-        .reduce((n, f) => n + (f.size ?? 0), 0);
-      const have = dirBytes(resolve(cached, 'blobs'));
-      return {
-        source: `${repo}@${info.sha ?? revision ?? 'main'}`,
-        revision: info.sha ?? revision ?? null,
-        hub: true,
-        download: Math.max(0, bytes - have),
-        checkpointBytes: bytes,
-        id,
-        offline: false,
-      };
-    } catch (err) {
-      if (err instanceof Error && err.message.startsWith('The model hub has no model')) throw err;
-      // Offline, but downloaded before: convert from the hub cache.
-      const snapshots = resolve(cached, 'snapshots');
-      const refMain = resolve(cached, 'refs', revision ?? 'main');
-      const wanted = revision ?? (existsSync(refMain) ? readFileSync(refMain, 'utf8').trim() : undefined);
-      const snap = existsSync(snapshots)
-        ? readdirSync(snapshots).find(
-            (s) => (!wanted || s.startsWith(wanted)) && existsSync(resolve(snapshots, s, 'config.json')),
-          )
-        : undefined;
-      if (snap)
-        return {
-          source: `${repo}@${snap}`,
-          revision: snap,
-          hub: true,
-          download: 0,
-          checkpointBytes: dirBytes(resolve(cached, 'blobs')),
-          id,
-          offline: true,
-        };
-      const why =
-        err instanceof Error && err.name === 'TimeoutError'
-          ? 'no answer'
-          : err instanceof Error
-            ? err.cause instanceof Error
-              ? err.cause.message
-              : err.message
-            : String(err);
-      throw new Error(
-        `The model hub (${endpoint}) cannot be reached (${why}), and ${repo} is not in the hub cache, so the model cannot be downloaded now.`,
-        { cause: err },
-      );
-    }
   }
 
   private convert(plan: Plan, registry: ModelRegistry): Promise<void> {
