@@ -18,7 +18,9 @@ export const HELP = `usage: npm start -- [options]        (or: npx tsx server/se
   --max-loaded <n>         models loaded on first use stop at this many loaded in all (default ${DEFAULTS.maxLoaded}; 503 beyond)
   --threads <n>            onnxruntime threads per model (default 0: one per core)
   --concurrency <n>        transcription jobs at once (default ${DEFAULTS.concurrency})
-  --queue <n>              jobs waiting beyond those; more gets 429 + Retry-After (default ${DEFAULTS.queue})
+  --queue <n>              jobs waiting beyond those; more gets 429 + Retry-After (default ${DEFAULTS.queue});
+                           one remote address may hold at most half the places with uploads in progress
+                           (429 too_many_uploads); loopback peers are not counted per address
   --max-upload-mb <n>      largest upload, 413 beyond (default ${DEFAULTS.maxUploadMb})
   --max-audio-min <n>      longest audio, 413 beyond (default ${DEFAULTS.maxAudioMin})
   --api-key <key>          require Authorization: Bearer <key> on /v1/ (default env GLMASR_API_KEY, the better
@@ -27,7 +29,8 @@ export const HELP = `usage: npm start -- [options]        (or: npx tsx server/se
                            '*' any; default none: a page of another origin gets 403)
   --headers-timeout-s <n>  time to receive the request headers (default ${DEFAULTS.headersTimeoutMs / 1000})
   --request-timeout-s <n>  time to receive a whole request, upload included (default ${DEFAULTS.requestTimeoutMs / 1000})
-  --body-idle-timeout-s <n>  longest pause inside an upload (default ${DEFAULTS.bodyIdleTimeoutMs / 1000})
+  --body-idle-timeout-s <n>  longest pause inside an upload; once this long has passed, an upload averaging
+                           under 8 KiB/s is closed too (408 upload_too_slow) (default ${DEFAULTS.bodyIdleTimeoutMs / 1000})
   --tls-cert <pem> --tls-key <pem>   serve HTTPS
   --quiet                  no request log
 

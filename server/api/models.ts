@@ -42,7 +42,8 @@ export class ModelRegistry {
     let names: string[] = [];
     try {
       names = (await readdir(resolve(this.root), { withFileTypes: true }))
-        .filter((d) => d.isDirectory() || d.isSymbolicLink())
+        // Dot names are never models: `.NAME.partial` is a conversion in progress, whose manifest may already exist.
+        .filter((d) => (d.isDirectory() || d.isSymbolicLink()) && !d.name.startsWith('.'))
         .map((d) => d.name)
         .sort();
     } catch {

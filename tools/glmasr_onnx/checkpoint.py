@@ -51,7 +51,9 @@ class Checkpoint:
 @dataclass(frozen=True)
 class Resolved:
     path: Path
-    #: What manifest.json records as the model's source: {"hub_id", "revision" (the commit)} or {"path"}.
+    #: What manifest.json records as the model's source: {"hub_id", "revision" (the commit)} or {"path"}, where a
+    #: local checkpoint is named by its directory's name only: the manifest is served to every visitor of the model,
+    #: and the converting machine's directories are not theirs to see.
     record: dict
 
 
@@ -63,7 +65,7 @@ def resolve(source: str, cache_dir: Path | None = None, revision: str | None = N
     if path.is_dir():
         if revision:
             raise ConversionError("BAD_ARGUMENT", f"--revision applies to a hub id, not the directory {source}.")
-        return Resolved(path.resolve(), {"path": str(path.resolve())})
+        return Resolved(path.resolve(), {"path": path.resolve().name})
     if path.exists():
         raise ConversionError("NOT_A_DIRECTORY", f"--from {source} is a file; pass the checkpoint's directory.")
     if not HUB_ID.match(source):

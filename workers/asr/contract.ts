@@ -15,7 +15,7 @@ export const VARIANT_SUFFIX = {
 export type Variant = keyof typeof VARIANT_SUFFIX;
 export const VARIANTS = Object.keys(VARIANT_SUFFIX) as Variant[];
 export function isVariant(v: unknown): v is Variant {
-  return typeof v === 'string' && v in VARIANT_SUFFIX;
+  return typeof v === 'string' && Object.hasOwn(VARIANT_SUFFIX, v);
 }
 /** Variants whose compute needs float16 on the device (WebGPU `shader-f16`). */
 export const F16_VARIANTS: ReadonlySet<Variant> = new Set(['fp16', 'q4f16']);

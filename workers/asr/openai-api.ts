@@ -93,7 +93,14 @@ export interface ServedModelInfo {
   source?: { hub_id: string; revision: string } | { path: string };
 }
 
-/** The first start's model preparation, as `GET /v1/models` reports it while no model is served. */
+/**
+ * The first start's model preparation, as `GET /v1/models` and `/models/index.json` report it while no model is
+ * served.  Absent with models listed: a model is ready.  `checking` / `downloading` / `converting`: one is being
+ * prepared (poll; progress and eta when known).  `unavailable` (hub unreachable, too little disk), `failed` (the
+ * conversion stopped; a restart resumes it), `skipped` (`--no-convert`): none is coming until the operator acts, so
+ * the app offers no download from this server.  `source` and `command` carry paths as a visitor may see them
+ * (relative to the project, `~/…`, or `…/name`); `command` is absent when the server requires an API key.
+ */
 export interface PreparingStatus {
   /**
    * checking: probing the source; downloading/converting: under way; failed: stopped with an error (a restart resumes); unavailable: cannot start
@@ -109,8 +116,8 @@ export interface PreparingStatus {
   /** 0..1 when known. */
   progress: number | null;
   eta_seconds: number | null;
-  /** The command that does it by hand. */
-  command: string;
+  /** The command that does it by hand (absent where the server requires a key: visitors are not its operators). */
+  command?: string;
 }
 
 /** Every error body: OpenAI's shape. */
