@@ -105,11 +105,10 @@ test.describe('on top of a stored Only on this device', () => {
     const last = { url: '/models/tiny/', engine: 'server' };
     await page.goto(`${app.origin}/`);
     await page.evaluate(
-      ([rk, r, lk, l]) => {
-        localStorage.setItem(rk, r);
-        localStorage.setItem(lk, l);
+      (items) => {
+        for (const [key, value] of Object.entries(items)) localStorage.setItem(key, value);
       },
-      [ROUTING_KEY, JSON.stringify(routing), LAST_KEY, JSON.stringify(last)],
+      { [ROUTING_KEY]: JSON.stringify(routing), [LAST_KEY]: JSON.stringify(last) },
     );
     if (serviceWorkers === 'allow') {
       // The service worker installed (its precache fetched) and in control: it sees every request the pages make.

@@ -87,3 +87,24 @@ test('the record button is reachable by keyboard, and Space and R start and stop
   await expect(page.getByTestId('record')).toBeVisible();
   await browser.close();
 });
+
+test('a model address that is not one is refused in Settings with a specific message, and nothing breaks', async ({
+  page,
+}) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto('/');
+  await page.getByTestId('model-settings').locator('summary').click();
+  const field = page.getByTestId('model-url');
+  const before = await field.inputValue();
+  for (const bad of ['javascript:alert(1)', 'http://[', 'file:///etc/passwd']) {
+    await field.fill(bad);
+    await field.press('Tab');
+    await expect(page.getByTestId('model-url-invalid')).toContainText(`"${bad}" is not a model address`);
+  }
+  await field.fill(before);
+  await field.press('Tab');
+  await expect(page.getByTestId('model-url-invalid')).toHaveCount(0);
+  await expect(page.getByTestId('record')).toBeEnabled();
+  expect(errors).toEqual([]);
+});

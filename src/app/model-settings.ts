@@ -1,9 +1,10 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property } from 'lit/decorators.js';
+import { customElement, property, state } from 'lit/decorators.js';
 import type { Variant } from '../../workers/asr/contract.ts';
 import { VARIANTS } from '../../workers/protocol.ts';
 import { EngineUpdates, type EngineController } from '../controllers/engine-controller.ts';
 import { ChoiceUpdates, deviceOnly, type EngineMenu, type ModelChoice } from '../controllers/model-choice.ts';
+import { modelAddress } from '../lib/page-params.ts';
 import { settingsPanelStyles } from './settings-panel-styles.ts';
 
 const ENGINE_LABELS: Record<EngineMenu, string> = {
@@ -21,6 +22,8 @@ const ENGINE_LABELS: Record<EngineMenu, string> = {
 export class ModelSettings extends LitElement {
   @property({ attribute: false }) engine!: EngineController;
   @property({ attribute: false }) choice!: ModelChoice;
+  /** The address typed is not one a model can be fetched from (said beside the field; the choice keeps the last good one). */
+  @state() private invalidUrl = '';
 
   static override styles = [
     settingsPanelStyles,
@@ -34,6 +37,12 @@ export class ModelSettings extends LitElement {
         color: var(--muted);
         font-size: 0.85rem;
       }
+      .invalid {
+        color: var(--alert-fg);
+        background: var(--alert-bg);
+        padding: 0.4rem 0.6rem;
+        border-radius: 0.4rem;
+      }
     `,
   ];
 
@@ -41,6 +50,16 @@ export class ModelSettings extends LitElement {
     super();
     new EngineUpdates(this, () => this.engine);
     new ChoiceUpdates(this, () => this.choice);
+  }
+
+  private setUrl(value: string): void {
+    const trimmed = value.trim();
+    if (!trimmed || !modelAddress(trimmed, location.href)) {
+      this.invalidUrl = value;
+      return;
+    }
+    this.invalidUrl = '';
+    this.choice.set({ modelUrl: trimmed });
   }
 
   override render() {
@@ -55,10 +74,18 @@ export class ModelSettings extends LitElement {
         id="model-url"
         type="url"
         .value=${c.modelUrl}
-        @change=${(ev: Event) => c.set({ modelUrl: (ev.target as HTMLInputElement).value })}
+        @change=${(ev: Event) => this.setUrl((ev.target as HTMLInputElement).value)}
         ?disabled=${loading}
         data-testid="model-url"
       />
+      ${
+        this.invalidUrl
+          ? html`<p class="invalid" role="alert" data-testid="model-url-invalid">
+              "${this.invalidUrl.slice(0, 200)}" is not a model address: enter an http:// or https:// URL (or a path on
+              this server such as /models/name/).
+            </p>`
+          : nothing
+      }
       <div class="hint">This server's models, or any static host that allows Range requests and CORS.</div>
       <label for="variant">Variant</label>
       <select

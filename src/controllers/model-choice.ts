@@ -14,7 +14,7 @@ import { UpdatesFrom } from './updates.ts';
 import type { Variant } from '../../workers/asr/contract.ts';
 import type { ModelObject, PreparingStatus } from '../../workers/asr/openai-api.ts';
 import type { EngineChoice, RoutingSettings, StorageMode, Where } from '../../workers/protocol.ts';
-import { parsePageParams } from '../lib/page-params.ts';
+import { modelAddress, parsePageParams } from '../lib/page-params.ts';
 import { loadRouting, saveRouting, toRouting } from '../lib/routing-settings.ts';
 import type { EngineController } from './engine-controller.ts';
 
@@ -34,7 +34,8 @@ interface Remembered {
 function loadLast(): Remembered | null {
   try {
     const raw = JSON.parse(localStorage.getItem(LAST_KEY) ?? 'null') as { url?: unknown; engine?: unknown } | null;
-    if (!raw || typeof raw.url !== 'string' || !raw.url) return null;
+    // Anything but an http(s) address (an old or edited value) is no model to open with.
+    if (!raw || typeof raw.url !== 'string' || !modelAddress(raw.url, location.href)) return null;
     const engine = raw.engine;
     return {
       url: raw.url,

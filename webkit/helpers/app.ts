@@ -3,8 +3,9 @@
  * that puts an error collector at the top of every HTML page.  WebKitWebDriver has no log API and no BiDi, so this is
  * how the tests see console errors, uncaught errors, unhandled rejections and worker errors, including those during
  * the page's load (a listener installed afterwards with `execute` would miss them).  The proxy changes nothing else:
- * the service worker precaches the same pages through it.
+ * the service worker precaches the same pages through it.  The app's CSP admits the collector by its hash alone.
  */
+import { createHash } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -13,7 +14,7 @@ import { TEST_DIST } from '../../e2e/helpers/dist.ts';
 import { ARTIFACTS } from '../../e2e/helpers/paths.ts';
 
 /** Collects into `window.__errors`; a classic script, first in <head>, before any module runs. */
-const COLLECTOR = `<script>(() => {
+const COLLECTOR_JS = `(() => {
   const errors = (window.__errors = []);
   const add = (s) => errors.push(String(s).slice(0, 500));
   addEventListener('error', (e) => add(e.message ? 'error: ' + e.message + ' @ ' + e.filename + ':' + e.lineno
@@ -25,7 +26,16 @@ const COLLECTOR = `<script>(() => {
   }
   const W = window.Worker;
   if (W) window.Worker = class extends W { constructor(...a) { super(...a); this.addEventListener('error', (e) => add('worker error: ' + (e.message || '?'))); } };
-})()</script>`;
+})()`;
+const COLLECTOR = `<script>${COLLECTOR_JS}</script>`;
+/** The app's Content-Security-Policy allows scripts from its origin only: the collector is let in by its hash, the
+ *  rest of the policy stays as the server sent it (the app runs under it). */
+const COLLECTOR_HASH = `'sha256-${createHash('sha256').update(COLLECTOR_JS).digest('base64')}'`;
+
+function allowCollector(csp: string | string[] | undefined): string | undefined {
+  if (typeof csp !== 'string') return undefined;
+  return /(^|;)\s*script-src\b/.test(csp) ? csp.replace(/((?:^|;)\s*script-src\b)/, `$1 ${COLLECTOR_HASH}`) : csp;
+}
 
 export interface ServedApp {
   /** What the browser opens (the proxy). */
@@ -67,8 +77,13 @@ export async function serveApp(): Promise<ServedApp> {
         r.on('end', () => {
           const html = Buffer.concat(chunks).toString('utf8');
           const body = Buffer.from(html.replace(/<head[^>]*>/i, (head) => head + COLLECTOR));
-          const headers = { ...r.headers, 'content-length': String(body.length) };
-          delete headers.etag;
+          const headers: Record<string, string | string[] | undefined> = {
+            ...r.headers,
+            'content-length': String(body.length),
+          };
+          const csp = allowCollector(r.headers['content-security-policy']);
+          if (csp) headers['content-security-policy'] = csp;
+          delete headers['etag'];
           delete headers['last-modified'];
           res.writeHead(r.statusCode ?? 502, headers);
           res.end(body);
