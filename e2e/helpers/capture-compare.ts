@@ -35,9 +35,12 @@ export function resampleLikeWorklet(input: Float32Array, inputRateHz: number): F
 }
 
 export interface ControlMatch {
-  /** Control samples before the app's first (0 when both nodes got their first quantum together). */
+  /** Control samples before the app's first (0 when both nodes got their first quantum together; negative when the
+   * app's node started first: WebKit may construct the control's processor a few quanta after the app's). */
   offset: number;
-  /** Largest |ours - the worklet's arithmetic on the control| over the whole recording. */
+  /** Samples at the start of ours that the control cannot vouch for (it started later; 0 when offset >= 0). */
+  unchecked: number;
+  /** Largest |ours - the worklet's arithmetic on the control| over the rest. */
   maxAbsDiff: number;
   /** Samples of ours that differ at all (a lost or repeated block shows as thousands). */
   differing: number;
@@ -45,10 +48,23 @@ export interface ControlMatch {
   lengthDiff: number;
 }
 
+/** The worklet's arithmetic on the app's input as the control has it: from control sample `offset`, `count` samples
+ * (when offset < 0 the first -offset are not in the control; zeros stand for them). */
+function workletOnControl(control: Float32Array, offset: number, count: number, rateHz: number): Float32Array {
+  if (offset >= 0)
+    return resampleLikeWorklet(control.subarray(offset, Math.min(control.length, offset + count)), rateHz);
+  const input = new Float32Array(Math.min(count, control.length - offset));
+  input.set(control.subarray(0, input.length + offset), -offset);
+  return resampleLikeWorklet(input, rateHz);
+}
+
 /**
  * Which stretch of the control is the app's input: the app's worklet saw `inputSamples` samples, starting at a whole
- * quantum of the control (the control is connected first).  Each candidate start is tried on the first 4096
- * samples of ours; the best is compared over everything.
+ * quantum of the control: tried exactly (on 1024 samples of ours, the best then on 4096) from 64 quanta before the
+ * control's first to 512 after (WebKit under load starts the app's processor that much later), then, if none fits,
+ * near where ours correlates with the worklet arithmetic on the whole control (within a second).  The best is
+ * compared over everything the control covers.  Past the first output samples that depend on input the control does not have (the
+ * resampler's filter reaches 64 output samples back at most), the comparison is exact.
  */
 export function matchControl(
   ours: Float32Array,
@@ -56,26 +72,55 @@ export function matchControl(
   inputRateHz: number,
   inputSamples: number,
 ): ControlMatch {
-  const probeIn = Math.ceil((4096 * inputRateHz) / SAMPLE_RATE_HZ) + 1024;
-  let best = { offset: 0, err: Infinity };
-  for (let offset = 0; offset + probeIn <= control.length && offset <= 64 * QUANTUM; offset += QUANTUM) {
-    const probe = resampleLikeWorklet(control.subarray(offset, offset + probeIn), inputRateHz);
+  const uncheckedFor = (offset: number) => (offset >= 0 ? 0 : Math.ceil((-offset * SAMPLE_RATE_HZ) / inputRateHz) + 64);
+  // The error of a candidate start on `count` samples of ours from `from` (at least past what it leaves unchecked).
+  const errorAt = (offset: number, from: number, count = 4096) => {
+    const start = Math.max(from, uncheckedFor(offset));
+    const probe = workletOnControl(
+      control,
+      offset,
+      Math.ceil(((start + count + 64) * inputRateHz) / SAMPLE_RATE_HZ) + QUANTUM,
+      inputRateHz,
+    );
     let err = 0;
-    for (let i = 0; i < 4096 && i < ours.length; i++) err = Math.max(err, Math.abs(ours[i]! - probe[i]!));
+    for (let i = start; i < start + count && i < ours.length && i < probe.length; i++) {
+      err = Math.max(err, Math.abs(ours[i]! - probe[i]!));
+    }
+    return err;
+  };
+  let best = { offset: 0, err: Infinity };
+  for (let offset = -64 * QUANTUM; offset <= 512 * QUANTUM; offset += QUANTUM) {
+    const err = errorAt(offset, 0, 1024);
     if (err < best.err) best = { offset, err };
   }
-  const mine = resampleLikeWorklet(
-    control.subarray(best.offset, Math.min(control.length, best.offset + inputSamples)),
-    inputRateHz,
-  );
+  best.err = errorAt(best.offset, 0);
+  if (best.err > 0) {
+    // Further away: near where ours correlates with the worklet arithmetic on the whole control (speech has one
+    // such place; a steady tone has many, so this comes second).
+    const whole = resampleLikeWorklet(control, inputRateHz);
+    const probeFrom = Math.min(SAMPLE_RATE_HZ, Math.max(0, ours.length - 8192));
+    let rough = { shift: 0, value: -Infinity };
+    for (let shift = -SAMPLE_RATE_HZ; shift <= SAMPLE_RATE_HZ; shift++) {
+      // ours[j] ~ whole[j + shift]
+      const value = blockNcc(ours, whole, probeFrom, probeFrom + 4096, -shift);
+      if (value > rough.value) rough = { shift, value };
+    }
+    const near = Math.round((rough.shift * inputRateHz) / SAMPLE_RATE_HZ / QUANTUM) * QUANTUM;
+    for (let offset = near - 2 * QUANTUM; offset <= near + 2 * QUANTUM; offset += QUANTUM) {
+      const err = errorAt(offset, probeFrom);
+      if (err < best.err) best = { offset, err };
+    }
+  }
+  const mine = workletOnControl(control, best.offset, inputSamples, inputRateHz);
+  const unchecked = uncheckedFor(best.offset);
   let maxAbsDiff = 0;
   let differing = 0;
-  for (let i = 0; i < Math.min(mine.length, ours.length); i++) {
+  for (let i = unchecked; i < Math.min(mine.length, ours.length); i++) {
     const d = Math.abs(ours[i]! - mine[i]!);
     if (d > maxAbsDiff) maxAbsDiff = d;
     if (d > 0) differing++;
   }
-  return { offset: best.offset, maxAbsDiff, differing, lengthDiff: ours.length - mine.length };
+  return { offset: best.offset, unchecked, maxAbsDiff, differing, lengthDiff: ours.length - mine.length };
 }
 
 /** ncc of rec[from..to) against ref shifted by lag (rec[x] vs ref[x - lag]). */

@@ -8,8 +8,8 @@
  * and hands it over only when the app closes its context (after Stop).  Compared with the played file it shows what
  * was lost upstream (fake device, browser); compared with the app's recording, what the app lost or changed.
  *
- * Installed into the page after navigation and before Record, by wrapping two methods of the page's Web Audio
- * objects (AudioContext.createMediaStreamSource and AudioContext.close); the app's calls pass through unchanged.
+ * Installed into the page after navigation and before Record, by wrapping the page's AudioWorkletNode constructor and
+ * two methods of its AudioContext (createMediaStreamSource, close); the app's calls pass through unchanged.
  * Works with Playwright's page and with the WebKit suite's webdriverio (`InPage`).
  */
 import type { Page } from '@playwright/test';
@@ -48,19 +48,38 @@ export async function installControlTap(page: Page | InPage, seconds = 40): Prom
         state.error ??= `${what}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
       };
 
+      const Node = AudioWorkletNode;
+      const controlFor = (context: BaseAudioContext) =>
+        new Node(context, 'control-tap', {
+          numberOfInputs: 1,
+          numberOfOutputs: 1,
+          outputChannelCount: [1],
+          channelCountMode: 'explicit',
+          channelCount: 1,
+          processorOptions: { seconds },
+        });
+      const early = new WeakMap<BaseAudioContext, AudioWorkletNode>();
+      // The control's node is made just before the app's capture node: WebKit constructs processors in that order,
+      // and one made later may miss the first quanta the app's node gets.
+      window.AudioWorkletNode = class extends Node {
+        constructor(context: BaseAudioContext, name: string, options?: AudioWorkletNodeOptions) {
+          if (name === 'capture-processor' && !early.has(context)) {
+            try {
+              early.set(context, controlFor(context));
+            } catch (error) {
+              fail('control node', error);
+            }
+          }
+          super(context, name, options);
+        }
+      };
+
       const create = AudioContext.prototype.createMediaStreamSource;
       AudioContext.prototype.createMediaStreamSource = function (this: AudioContext, stream: MediaStream) {
         const node = create.call(this, stream);
         try {
           // Connected before the app connects its own node: the control holds every quantum the app's node gets.
-          const control = new AudioWorkletNode(this, 'control-tap', {
-            numberOfInputs: 1,
-            numberOfOutputs: 1,
-            outputChannelCount: [1],
-            channelCountMode: 'explicit',
-            channelCount: 1,
-            processorOptions: { seconds },
-          });
+          const control = early.get(this) ?? controlFor(this);
           node.connect(control);
           control.connect(this.destination);
           tapped.set(this, control);
