@@ -9,7 +9,9 @@
  *
  * Witnesses: a logging proxy in front of the app server (every request to the app's origin), the model host's own
  * log, and the browser context's request events (any other origin).  The browser has no WebGPU, so every load runs
- * on the CPU in a second or two (the planner's server fallback, where a leak would be, is still one step away).
+ * on the CPU (the planner's server fallback, where a leak would be, is still one step away).  Each link waits until
+ * its load is ready or failed: 36 links took 228 s here with the machine's load average at 10-18 on 2 cores (most
+ * of it the model's load; about 1 s per link that loads nothing).
  */
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
