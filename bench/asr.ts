@@ -8,6 +8,7 @@
  *  - this machine's memory bandwidth (a large copy) and the decode bound it implies: every decode step streams the
  *    decoder's weights once, so tokens/s <= bandwidth / decoder bytes.
  */
+import { TEST_DIST } from '../e2e/helpers/dist.ts';
 import { chromium } from '@playwright/test';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -68,7 +69,7 @@ async function nodeRun(model: string, pcm: Float32Array): Promise<Timing & { loa
 }
 
 async function browserRun(model: string, variant: Variant, wav: string): Promise<Timing & { loadMs: number }> {
-  const server = await start({ port: 4391, host: '127.0.0.1', dist: resolve(ROOT, 'dist'), models: dirname(model) });
+  const server = await start({ port: 4391, host: '127.0.0.1', dist: TEST_DIST, models: dirname(model) });
   const browser = await chromium.launch({
     executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
     args: [...CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'), '--js-flags=--max-old-space-size=8192'],

@@ -1,3 +1,4 @@
+import { TEST_DIST } from '../e2e/helpers/dist.ts';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -38,8 +39,8 @@ export function fullModelManifest(needsApp = true): ModelManifest | null {
     console.log(`SKIPPED: no model at ${FULL_MODEL}. Create it with \`npm run model:full-random\` (about 10 minutes).`);
     return null;
   }
-  if (needsApp && !existsSync(resolve(ROOT, 'dist/index.html'))) {
-    console.log('SKIPPED: the app is not built (npm run build).');
+  if (needsApp && !existsSync(resolve(TEST_DIST, 'index.html'))) {
+    console.log('SKIPPED: the test build of the app is missing (npm run build:test).');
     return null;
   }
   return JSON.parse(readFileSync(resolve(FULL_MODEL, 'manifest.json'), 'utf8')) as ModelManifest;

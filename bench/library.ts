@@ -7,6 +7,7 @@
  *  - search: from a keystroke's input event until the narrowed list is rendered.
  * Each figure is the median and p95 of 20 runs, measured in the page with performance.now().
  */
+import { TEST_DIST } from '../e2e/helpers/dist.ts';
 import { chromium } from '@playwright/test';
 import { resolve } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
@@ -23,7 +24,7 @@ export async function benchLibrary(): Promise<void> {
   const server = await start({
     port: PORT,
     host: '127.0.0.1',
-    dist: resolve(ROOT, 'dist'),
+    dist: TEST_DIST,
     models: resolve(ROOT, 'build/test-artifacts/models'),
     quiet: true,
   });

@@ -8,12 +8,13 @@
  * Memory is the resident set (/proc/<pid>/statm) summed over every Chromium process, sampled every 100 ms, above the
  * same browser's level on about:blank just before (so shared libraries counted once per process cancel out).
  */
+import { TEST_DIST } from '../e2e/helpers/dist.ts';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import { start } from '../server/server.ts';
-import { FULL_MODEL, fullModelManifest, ROOT, table } from './common.ts';
+import { FULL_MODEL, fullModelManifest, table } from './common.ts';
 
 const MODEL = FULL_MODEL;
 // q4: the variant both engines run (q4f16's 4-bit embedding has no WASM kernel; SwiftShader lacks shader-f16).
@@ -145,7 +146,7 @@ export async function benchLoad(): Promise<void> {
   const manifest = fullModelManifest();
   if (!manifest) return;
   const modelBytes = manifest.variants[VARIANT as 'q4f16']!.bytes;
-  const server = await start({ port: PORT, host: '127.0.0.1', dist: resolve(ROOT, 'dist'), models: dirname(MODEL) });
+  const server = await start({ port: PORT, host: '127.0.0.1', dist: TEST_DIST, models: dirname(MODEL) });
   // launchServer gives the browser's process id (the root of the process tree whose memory is measured).
   const browserServer = await chromium.launchServer({
     executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',

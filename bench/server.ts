@@ -10,6 +10,7 @@
  * (wall seconds per request / audio seconds).  Random weights never emit EOS, so the full model decodes a fixed
  * number of tokens (GLMASR_BENCH_TOKENS, default 8) on both sides.  Ends with one JSON summary line.
  */
+import { TEST_DIST } from '../e2e/helpers/dist.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { directorySource } from '../server/model-source.ts';
@@ -108,7 +109,7 @@ async function benchPart(part: Part, wav: Uint8Array, pcm: Float32Array): Promis
   const server = await start({
     port: 0,
     host: '127.0.0.1',
-    dist: resolve(ROOT, 'dist'),
+    dist: TEST_DIST,
     models: dirname(part.dir),
     preload: [model],
     concurrency: 1,

@@ -34,7 +34,7 @@ export interface EngineOptions {
   serverUrl?: string;
   serverModel?: string;
   apiKey?: string;
-  /** The repository root (dist/ for the wasm engine). */
+  /** The repository root (build/dist-test for the wasm engine). */
   root: string;
 }
 
@@ -119,9 +119,10 @@ class WasmEngine implements EvalEngine {
 
   static async open(options: EngineOptions): Promise<WasmEngine> {
     if (!options.model) throw new EngineError('--engine wasm needs --model');
-    const dist = resolve(options.root, 'dist');
+    // The test build: the only one that honours the link's storage=memory and maxNewTokens (src/lib/knobs.ts).
+    const dist = resolve(options.root, 'build/dist-test');
     if (!existsSync(resolve(dist, 'index.html')))
-      throw new EngineError(`--engine wasm serves the built app from ${dist}: run npm run build first`);
+      throw new EngineError(`--engine wasm serves the built app from ${dist}: run npm run build:test first`);
     const model = resolve(options.model);
     const server = await start({ port: 0, host: '127.0.0.1', dist, models: dirname(model), quiet: true });
     const { chromium } = await import('@playwright/test');
