@@ -134,7 +134,23 @@ export async function serveFile(
 ): Promise<boolean> {
   const opened = await openInside(root, segments);
   if (!opened) return false;
-  const { fh, info } = opened;
+  try {
+    return await answerFrom(req, res, opened, segments, cache, baseHeaders);
+  } catch (error) {
+    // Whatever went wrong before the stream took the handle over: never leave it for the garbage collector.
+    await opened.fh.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function answerFrom(
+  req: IncomingMessage,
+  res: ServerResponse,
+  { fh, info }: { fh: FileHandle; info: Stats },
+  segments: readonly string[],
+  cache: 'immutable' | 'revalidate',
+  baseHeaders: Readonly<Record<string, string>>,
+): Promise<boolean> {
   const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
   const validators = { etag, mtimeMs: info.mtimeMs };
   const name = segments[segments.length - 1]!;
@@ -171,6 +187,7 @@ export async function serveFile(
     res.end();
     return true;
   }
+  // From here the stream owns the handle (autoClose), so an error after this line must not close it again.
   const stream = fh.createReadStream({ start, end, autoClose: true });
   stream.on('error', () => res.destroy());
   // A client that goes away mid-file: stop reading and let the handle close.
