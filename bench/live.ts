@@ -13,6 +13,7 @@ import { chromium } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
+import { TEST_DIST } from '../e2e/helpers/dist.ts';
 import { start } from '../server/server.ts';
 import { SEGMENTER_DEFAULTS } from '../workers/asr/vad/segmenter.ts';
 import { decodeWav, toMono } from '../workers/dsp/wav.ts';
@@ -25,7 +26,7 @@ import {
   watchFinals,
 } from '../e2e/helpers/live.ts';
 import { ARTIFACTS } from '../tests/helpers/data.ts';
-import { median, percentile, ROOT, table } from './common.ts';
+import { median, percentile, table } from './common.ts';
 
 const PORT = 4393;
 const RATE = 16_000;
@@ -55,8 +56,7 @@ export async function benchLive(): Promise<void> {
   const server = await start({
     port: PORT,
     host: '127.0.0.1',
-    // BENCH_DIST: another built app (e.g. `vite build --outDir build/dist-NAME`), so a bench never needs dist/.
-    dist: resolve(ROOT, process.env['BENCH_DIST'] ?? 'dist'),
+    dist: TEST_DIST,
     models: resolve(ARTIFACTS, 'models'),
     quiet: true,
   });
