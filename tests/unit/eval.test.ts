@@ -6,7 +6,13 @@
  *    (DynamicQuantizeLinear), and on this random model its tokens change when the golden log-mel is perturbed by
  *    1e-6 (measured with the converter's own Python decode: 25 -> 27 -> 18 of 265 tokens agreeing at noise 0, 1e-6,
  *    1e-5, while q4 stays at 3), so Node's own log-mel (within ~1e-6 of transformers') legitimately decodes other q8
- *    tokens than the converter's report, which starts from transformers' log-mel;
+ *    tokens than the converter's report, which starts from transformers' log-mel.  fp16 is held to its report only
+ *    where the official decode is not a near-tie: glm-example-zh's step 12 (official top-1 margin 1.2e-3, below fp16's
+ *    ~5e-3 first-step drift) has fp16's two best tokens within 4e-4..8e-4 of each other, so 1e-6 of log-mel noise,
+ *    Node's log-mel, or onnxruntime 1.31's new AVX2/F16C fp16 LayerNormalization kernel (1 ulp off 1.30's scalar one
+ *    in ~0.05 % of elements; the report is made with Python's 1.31.1, Node runs 1.30.0) each flip it (measured on a
+ *    Xeon with AVX-512-FP16: Node 48/48, the report 12/48 on that window), so a window whose official min_margin is
+ *    below fp16's reported drift may decode other tokens and every other window must equal the report's tokens;
  *  - the WER/CER counts it prints equal openai-whisper's normalizer + jiwer on the hypotheses it produced;
  *  - results are cached per clip: a stopped run resumes with the clips it had and a rerun transcribes nothing;
  *  - a bad clip is reported and skipped, the run goes on, the exit code says so;
@@ -124,7 +130,16 @@ describe.skipIf(skip)('npm run eval (tiny model)', () => {
     expect(summary.runs.map((run) => run.variant)).toEqual(['fp32', 'q4', 'q4f16', 'fp16']);
     const report = JSON.parse(
       readFileSync(resolve(ROOT, 'build/test-artifacts/goldens/tiny/ort-reference.json'), 'utf8'),
-    ) as { variants: Record<string, { prefix_agreement: number }> };
+    ) as {
+      variants: Record<
+        string,
+        {
+          prefix_agreement: number;
+          first_logits_max_drift: number;
+          windows: { clip: string; window: number; token_ids: number[] }[];
+        }
+      >;
+    };
     const g = goldens('tiny');
     // fp32 decodes the official goldens' tokens (the premise of measuring against it).
     for (const c of r.clips.filter((l) => l.variant === 'fp32'))
@@ -132,8 +147,20 @@ describe.skipIf(skip)('npm run eval (tiny model)', () => {
     for (const run of summary.runs.filter((x) => x.variant !== 'fp32')) {
       const a = run.agreement!;
       expect(a.total).toBe(g.clips.reduce((n, c) => n + c.windows.reduce((m, w) => m + w.token_ids.length, 0), 0));
-      expect(a.agree / a.total, run.variant).toBeCloseTo(report.variants[run.variant]!.prefix_agreement, 12);
+      if (run.variant !== 'fp16')
+        expect(a.agree / a.total, run.variant).toBeCloseTo(report.variants[run.variant]!.prefix_agreement, 12);
     }
+    // fp16: the report's tokens on every window that is not a near-tie for it (see the header).
+    const fp16 = report.variants['fp16']!;
+    for (const c of r.clips.filter((l) => l.variant === 'fp16'))
+      g.clips
+        .find((x) => x.id === c.id)!
+        .windows.forEach((w, i) => {
+          if (w.min_margin >= fp16.first_logits_max_drift)
+            expect(c.output!.windows![i], `fp16 ${c.id}/${i}`).toEqual(
+              fp16.windows.find((x) => x.clip === c.id && x.window === i)!.token_ids,
+            );
+        });
     // Scores of the hypotheses it produced, by the independent oracle.
     const items = r.clips.map((c) => ({
       lang: c.lang,
