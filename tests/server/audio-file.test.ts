@@ -31,6 +31,11 @@ async function until(cond: () => boolean, ms: number): Promise<number> {
   return performance.now() - t0;
 }
 
+/** One minute of a 300 Hz tone as 6 kb/s Opus (made by ffmpeg; long files loop its packets). */
+function opusMinute(name: string): string {
+  return ffmpeg(name, ['-f', 'lavfi', '-i', 'sine=f=300:d=60:sample_rate=16000', '-c:a', 'libopus', '-b:a', '6k']);
+}
+
 /** The reference: ffmpeg's own 16 kHz mono float32 of `file`. */
 function reference(file: string): Float32Array {
   const r = spawnSync(
@@ -50,16 +55,7 @@ describe.skipIf(Boolean(skip))('decodeAudioFile through ffmpeg', () => {
 
   beforeAll(() => {
     // 30 minutes of Opus in a second: one minute encoded, then its packets copied 30 times.
-    const minute = ffmpeg('minute.ogg', [
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=f=300:d=60:sample_rate=16000',
-      '-c:a',
-      'libopus',
-      '-b:a',
-      '6k',
-    ]);
+    const minute = opusMinute('minute.ogg');
     long = ffmpeg('thirty.ogg', ['-stream_loop', '29', '-i', minute, '-c', 'copy']);
   });
 
@@ -143,16 +139,7 @@ describe.skipIf(Boolean(skip))('the server stops decoding for a client that left
   afterAll(() => server?.stop());
 
   test('ffmpeg is killed when the client disconnects mid-decode', async () => {
-    const minute = ffmpeg('minute-srv.ogg', [
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=f=300:d=60:sample_rate=16000',
-      '-c:a',
-      'libopus',
-      '-b:a',
-      '6k',
-    ]);
+    const minute = opusMinute('minute-srv.ogg');
     const long = ffmpeg('sixty.ogg', ['-stream_loop', '59', '-i', minute, '-c', 'copy']);
     const form = new FormData();
     form.append('model', 'tiny');
