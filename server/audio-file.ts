@@ -225,7 +225,8 @@ export async function decodeAudioFile(
       wav = decodeWav(bytes);
     } catch (e) {
       if (e instanceof WavError) throw new AudioFileError(`${label}: ${e.message}`, 'invalid_wav');
-      throw e;
+      // Anything else the parser throws on a crafted header (a length no array can have) is still a bad file.
+      throw new AudioFileError(`${label}: the WAV header is not one this server can read`, 'invalid_wav');
     }
     pcm = wav.sampleRateHz === SAMPLE_RATE_HZ ? toMono(wav.channels) : await ffmpegDecode(bytes, label, opts);
   } else {

@@ -70,7 +70,8 @@ export function hostCheck(policy: HostPolicy, defaultPort: number): (host: strin
     const port = h.port ?? defaultPort;
     if (listed.some((e) => e.name === h.name && (e.port === null || e.port === port))) return null;
     if (loopbackBind) {
-      const loopName = h.name === 'localhost' || h.name === '127.0.0.1' || h.name === '::1';
+      const bound = policy.bindHost.toLowerCase().replace(/^\[|\]$/g, '');
+      const loopName = h.name === 'localhost' || h.name === '127.0.0.1' || h.name === '::1' || h.name === bound;
       if (loopName && port === policy.port) return null;
     } else if (isIP(h.name) || own.has(h.name)) {
       return null;

@@ -6,6 +6,7 @@
  */
 import type { Stats } from 'node:fs';
 import { open, realpath, type FileHandle } from 'node:fs/promises';
+import { pipeline } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import { notModified, rangeAnswer } from './range.ts';
@@ -187,11 +188,15 @@ async function answerFrom(
     res.end();
     return true;
   }
-  // From here the stream owns the handle (autoClose), so an error after this line must not close it again.
+  // A client that left while the file was being opened: its 'close' has already fired, so a stream piped into it
+  // would pause for good and hold the descriptor until the garbage collector found it.
+  if (res.destroyed) {
+    await fh.close();
+    return true;
+  }
+  // From here the stream owns the handle (autoClose). pipeline() destroys both sides when either ends early (a
+  // client that goes away mid-file, a read error), which closes the handle.
   const stream = fh.createReadStream({ start, end, autoClose: true });
-  stream.on('error', () => res.destroy());
-  // A client that goes away mid-file: stop reading and let the handle close.
-  res.on('close', () => stream.destroy());
-  stream.pipe(res);
+  pipeline(stream, res, () => undefined);
   return true;
 }

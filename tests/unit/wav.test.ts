@@ -75,3 +75,12 @@ test('a float32 WAV round-trips bit-exactly (the recording download is exactly w
   expect(back.format).toBe('float32');
   expect(Array.from(back.channels[0]!)).toEqual(Array.from(x));
 });
+
+test('a header declaring 0-bit samples in 0-byte blocks is a WavError, not an impossible array', () => {
+  // 0 === 0 x channels passes the alignment check, and frames = bytes / 0 would be Infinity.
+  const bytes = wav(1, 16, 1, 16_000, new Uint8Array(8));
+  const v = new DataView(bytes.buffer);
+  v.setUint16(32, 0, true); // blockAlign
+  v.setUint16(34, 0, true); // bits per sample
+  expect(() => decodeWav(bytes)).toThrow(WavError);
+});

@@ -68,6 +68,9 @@ export function decodeWav(bytes: Uint8Array): DecodedWav {
   if (channels < 1) throw new WavError('WAV file declares 0 channels');
   if (rate < 1000 || rate > 768_000) throw new WavError(`WAV sample rate ${rate} Hz is not plausible`);
   const bytesPerSample = bits / 8;
+  // 0-bit samples would fit a block alignment of 0 and make the frame count infinite.
+  if (bits === 0 || blockAlign === 0)
+    throw new WavError(`WAV file declares ${bits}-bit samples in ${blockAlign}-byte blocks`);
   if (!Number.isInteger(bytesPerSample) || blockAlign !== bytesPerSample * channels) {
     throw new WavError(`WAV block alignment ${blockAlign} does not fit ${channels} x ${bits}-bit samples`);
   }
