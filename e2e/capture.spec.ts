@@ -169,8 +169,9 @@ for (const rateHz of [48_000, 44_100, 16_000]) {
 
     // The control carries the file: what arrived intact is the file (measured 0.99996 or more per stretch over 60 runs
     // beside two busy loops), and it is most of the file (measured 89.6-100 %; the rest lost upstream as listed), so
-    // the comparison with ours is not vacuous.  A run whose fake device lost more than half the file could not judge the content, and fails saying so.
-    expect(intact, `too little of the file arrived intact to judge: ${figures}`).toBeGreaterThanOrEqual(0.5);
+    // the comparison with ours is not vacuous.  A run whose fake device lost more than the worst measured share (with
+    // a margin) could not judge the content, and fails saying so.
+    expect(intact, `too little of the file arrived intact to judge: ${figures}`).toBeGreaterThanOrEqual(0.85);
     for (const s of controlNcc) expect(s.value, figures).toBeGreaterThanOrEqual(0.9995);
     // Ours against sox's resampling of the file on every intact stretch (measured 0.99971 or more over those runs).
     for (const s of oursNcc) expect(s.value, figures).toBeGreaterThanOrEqual(0.9995);

@@ -29,6 +29,9 @@ export function modelAddress(raw: string, page: string): URL | null {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
     // Credentials in a link would be sent with every model request, unseen by the user.
     if (url.username || url.password) return null;
+    // This origin's API is never a model: a link must not make the page reach /v1/ (a standing device-only choice
+    // promises that nothing does).
+    if (url.origin === new URL(page).origin && /^\/v1(\/|$)/i.test(url.pathname)) return null;
     return url;
   } catch {
     return null;
@@ -62,7 +65,10 @@ export function parsePageParams(search: string, page: string): PageParams {
     const crossOrigin = url !== null && url.origin !== new URL(page).origin;
     // This origin's model keeps the address as written (Settings shows it so); another origin's, resolved.
     if (url) out.model = { url: crossOrigin ? url.href : model, crossOrigin };
-    else out.problems.push("The link's model address is not an http:// or https:// address; it was ignored.");
+    else
+      out.problems.push(
+        "The link's model address is not one the app can load (an http:// or https:// address of a model folder); it was ignored.",
+      );
   }
   return out;
 }

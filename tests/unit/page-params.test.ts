@@ -83,11 +83,15 @@ describe('page parameters', () => {
       'http://[',
       'https://user:secret@example.org/m/',
       `https://example.org/${'a'.repeat(2100)}`,
+      // This origin's API: a link must not make the page reach /v1/ at all.
+      '/v1/',
+      '/V1/audio/',
+      `${new URL(PAGE).origin}/v1`,
     ]) {
       const p = parsePageParams(`?model=${encodeURIComponent(given)}`, PAGE);
       expect(p.model, given).toBeUndefined();
       expect(p.problems, given).toEqual([
-        "The link's model address is not an http:// or https:// address; it was ignored.",
+        "The link's model address is not one the app can load (an http:// or https:// address of a model folder); it was ignored.",
       ]);
     }
   });
