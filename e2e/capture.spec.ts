@@ -151,7 +151,7 @@ for (const rateHz of [48_000, 44_100, 16_000]) {
     const controlNcc = stretches.map((s) => segmentNcc(c.samples, playedSamples, rateHz, s[0], s[1], lagOf(s), dir));
     // Ours against the reference on the same stretches (control sample x is ours (x - offset) x 16000 / rate).
     const to16 = (x: number) => Math.round(((x - match.offset) * 16_000) / rateHz);
-    // The control may start a few quanta before ours (its node is made first: measured 0-384 samples), so a stretch's
+    // The control may start a few quanta before ours (its node is made first: measured 0-512 samples), so a stretch's
     // start can fall before our first sample: ours is compared from its own start (a negative index would make
     // subarray count from the end).
     const oursNcc = stretches.map((s) =>
