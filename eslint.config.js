@@ -3,8 +3,11 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-/** Modules only the onnxruntime owner may import (one module owns onnxruntime). */
+/** Modules only the onnxruntime owners may import (src/core/ort/runtime.ts, workers/ort/, server/ort/). */
 const ORT = ['onnxruntime-web', 'onnxruntime-web/*', 'onnxruntime-node', 'onnxruntime-common'];
+const ORT_OWNERS = 'Only src/core/ort/runtime.ts (types), workers/ort/ and server/ort/ import onnxruntime.';
+/** Import patterns for the given top layers (app, storage, workers, server). */
+const UPPER = (...layers) => layers.map((l) => `**/${l}/**`);
 
 export default tseslint.config(
   {
@@ -31,45 +34,42 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: ORT, message: 'Only workers/asr/ort/ (the onnxruntime owner) imports onnxruntime.' }] },
-      ],
+      'no-restricted-imports': ['error', { patterns: [{ group: ORT, message: ORT_OWNERS }] }],
     },
   },
+  // The layer rules (docs/architecture.md).  Each layer lists what it must not import.
   {
-    // Main thread: from workers/ only types, the protocol guards/constants, the exports' formatters, the library's
-    // store (the page reads and edits documents; the worker writes them), the WAV writer (playback), and worker/worklet
-    // URLs.
-    files: ['src/**/*.ts'],
-    ignores: ['src/sw.ts'],
+    // core: runs everywhere (page, worker, Node) -- nothing platform-specific, nothing above it.
+    files: ['src/core/**/*.ts'],
+    ignores: ['src/core/ort/runtime.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ORT, message: 'The UI never touches onnxruntime; ask the worker.' },
+            { group: ORT, message: ORT_OWNERS },
             {
-              group: [
-                '**/workers/**',
-                '!**/workers/protocol.ts',
-                '!**/workers/constants.ts',
-                // (gitignore rules: the directory is re-included, its files excluded again, then the one file.)
-                '!**/workers/format',
-                '**/workers/format/*',
-                '!**/workers/format/export.ts',
-                '!**/workers/format/document.ts',
-                '!**/workers/library',
-                '**/workers/library/*',
-                '!**/workers/library/library-store.ts',
-                '!**/workers/dsp',
-                '**/workers/dsp/*',
-                '!**/workers/dsp/wav.ts',
-                '!**/*?worker&url',
-              ],
-              allowTypeImports: true,
-              message:
-                'The main thread may import only types from workers/ (plus protocol guards, constants, format/export.ts, format/document.ts, library/library-store.ts and dsp/wav.ts).',
+              group: ['node:*', ...UPPER('app', 'storage', 'workers', 'server')],
+              message: 'src/core/ runs everywhere: it imports only src/core/ and npm libraries.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'window', 'document', 'self', 'process', 'Buffer', 'importScripts'],
+    },
+  },
+  {
+    // storage: IndexedDB, shared by the page and the worker.
+    files: ['src/storage/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ORT, message: ORT_OWNERS },
+            {
+              group: UPPER('app', 'workers', 'server'),
+              message: 'src/storage/ imports only src/core/ and idb-keyval.',
             },
           ],
         },
@@ -77,36 +77,56 @@ export default tseslint.config(
     },
   },
   {
-    // Workers never import the UI.
+    // app: the page.  It talks to the worker through the protocol; from the core it takes types, the protocol's guards,
+    // the constants, the formats and the WAV writer (playback); never the pipeline, the planner or onnxruntime.
+    files: ['src/app/**/*.ts', 'src/main.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ORT, message: 'The page never touches onnxruntime; it asks the worker.' },
+            {
+              group: [...UPPER('server'), '**/workers/**', '!**/workers/*?worker&url'],
+              message: 'The page reaches the worker only by its URL and the protocol.',
+            },
+            {
+              group: [
+                '**/core/asr/**',
+                '**/core/live/**',
+                '**/core/remote/**',
+                '**/core/ort/**',
+                '**/core/planner.ts',
+                '**/core/dsp/*',
+                '!**/core/dsp/wav.ts',
+              ],
+              allowTypeImports: true,
+              message:
+                'The page imports only types from the engine side of the core (values: protocol, constants, format/, dsp/wav.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // worker: never the page or the server.
     files: ['workers/**/*.ts'],
+    ignores: ['workers/capture.worklet.ts', 'workers/ort/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ['**/src/**'], message: 'Workers must not depend on main-thread code.' },
-            { group: ORT, message: 'Only workers/asr/ort/ (the onnxruntime owner) imports onnxruntime.' },
+            { group: ORT, message: ORT_OWNERS },
+            { group: UPPER('app', 'server'), message: 'The worker must not depend on the page or the server.' },
           ],
         },
       ],
     },
   },
   {
-    // The formatters are bundled into the UI too: they stay within workers/format/.
-    files: ['workers/format/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { regex: '^(?!\\./)', message: 'workers/format/ imports only its own modules (the UI bundles it).' },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The worklet runs on the audio thread: only protocol, constants and the resampler.
+    // worklet: the audio thread -- the protocol, the constants and the resampler, nothing else.
     files: ['workers/capture.worklet.ts'],
     rules: {
       'no-restricted-imports': [
@@ -114,8 +134,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(?!\\./(protocol|constants|dsp/resampler)\\.ts$)',
-              message: 'The worklet may import only ./protocol.ts, ./constants.ts and ./dsp/resampler.ts.',
+              regex: '^(?!\\.\\./src/core/(protocol|constants|dsp/resampler)\\.ts$)',
+              message: 'The worklet imports only src/core/protocol.ts, constants.ts and dsp/resampler.ts.',
             },
           ],
         },
@@ -123,7 +143,27 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workers/asr/ort/*.ts'],
+    // server: Node; never the page, the worker or the browser stores.
+    files: ['server/**/*.ts'],
+    ignores: ['server/ort/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ORT, message: ORT_OWNERS },
+            {
+              group: UPPER('app', 'storage', 'workers'),
+              message: 'The server uses src/core/ and its own modules only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The onnxruntime owners: the session layer (types only), the web runtime, the Node runtime.
+    files: ['src/core/ort/runtime.ts', 'workers/ort/*.ts', 'server/ort/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
 );

@@ -18,7 +18,7 @@ export const CHROMIUM_ARGS = [
 const PORT = Number(process.env['E2E_PORT'] ?? 4173);
 /**
  * The built app the e2e server serves: the test build (`npm run build:test`), the only one with the test knobs
- * (src/lib/knobs.ts).  e2e/production.spec.ts serves the production build (dist/) itself.
+ * (src/app/knobs.ts).  e2e/production.spec.ts serves the production build (dist/) itself.
  */
 export const E2E_DIST = process.env['E2E_DIST'] ?? 'build/dist-test';
 

@@ -8,7 +8,7 @@ const isolation = {
 };
 
 export default defineConfig(({ mode }) => ({
-  // The test knobs (src/lib/knobs.ts) are compiled only into a test build (`vite build --mode test --outDir
+  // The test knobs (src/app/knobs.ts) are compiled only into a test build (`vite build --mode test --outDir
   // build/dist-test`, what the e2e and WebKit suites serve); `npm run build` (dist/, what `npm start` serves) has
   // the literal false here, so their parsing and plumbing are dead code the bundler drops.
   define: { __TEST_BUILD__: JSON.stringify(mode === 'test') },

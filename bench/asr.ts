@@ -16,10 +16,10 @@ import { basename, dirname, resolve } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import { directorySource } from '../server/model-source.ts';
 import { start } from '../server/server.ts';
-import type { ModelManifest, Variant } from '../workers/asr/contract.ts';
-import { createNodeRuntime } from '../workers/asr/ort/node.ts';
-import { GlmAsrPipeline } from '../workers/asr/pipeline.ts';
-import { encodeWavFloat32 } from '../workers/dsp/wav.ts';
+import type { ModelManifest, Variant } from '../src/core/asr/contract.ts';
+import { createNodeRuntime } from '../server/ort/node.ts';
+import { GlmAsrPipeline } from '../src/core/asr/pipeline.ts';
+import { encodeWavFloat32 } from '../src/core/dsp/wav.ts';
 import { decoderNodes, FULL_MODEL, fullModelManifest, REFERENCE_MODEL, ROOT, speech, table } from './common.ts';
 
 /**

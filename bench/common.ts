@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { ROOT } from '../tests/helpers/data.ts';
-import type { ModelManifest } from '../workers/asr/contract.ts';
+import type { ModelManifest } from '../src/core/asr/contract.ts';
 
 // Paths and real speech are shared with the tests.
 export { ROOT, speech } from '../tests/helpers/data.ts';

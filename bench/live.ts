@@ -15,8 +15,8 @@ import { resolve } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import { TEST_DIST } from '../e2e/helpers/dist.ts';
 import { start } from '../server/server.ts';
-import { SEGMENTER_DEFAULTS } from '../workers/asr/vad/segmenter.ts';
-import { decodeWav, toMono } from '../workers/dsp/wav.ts';
+import { SEGMENTER_DEFAULTS } from '../src/core/live/segmenter.ts';
+import { decodeWav, toMono } from '../src/core/dsp/wav.ts';
 import {
   locateUtterances,
   matchUtterances,

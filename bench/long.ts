@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { directorySource } from '../server/model-source.ts';
-import { createNodeRuntime } from '../workers/asr/ort/node.ts';
-import { GlmAsrPipeline } from '../workers/asr/pipeline.ts';
+import { createNodeRuntime } from '../server/ort/node.ts';
+import { GlmAsrPipeline } from '../src/core/asr/pipeline.ts';
 import { ROOT, speech } from './common.ts';
 
 const MODEL = resolve(ROOT, 'build/test-artifacts/models/tiny');

@@ -1,9 +1,9 @@
 /**
- * Log-mel front end: ours (workers/dsp/mel.ts) vs @huggingface/transformers' WhisperFeatureExtractor, side by side
+ * Log-mel front end: ours (src/core/dsp/mel.ts) vs @huggingface/transformers' WhisperFeatureExtractor, side by side
  * on the same real speech, with the output difference so "faster" always means "equal output".
  */
-import { WINDOW_SAMPLES } from '../workers/constants.ts';
-import { LogMel } from '../workers/dsp/mel.ts';
+import { WINDOW_SAMPLES } from '../src/core/constants.ts';
+import { LogMel } from '../src/core/dsp/mel.ts';
 import { libraryFeatureExtractor } from '../tests/helpers/oracles.ts';
 import { speech, table, time } from './common.ts';
 

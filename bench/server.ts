@@ -15,10 +15,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { directorySource } from '../server/model-source.ts';
 import { start } from '../server/server.ts';
-import type { Variant } from '../workers/asr/contract.ts';
-import { createNodeRuntime } from '../workers/asr/ort/node.ts';
-import { GlmAsrPipeline, type TranscribeOptions } from '../workers/asr/pipeline.ts';
-import { decodeWav, toMono } from '../workers/dsp/wav.ts';
+import type { Variant } from '../src/core/asr/contract.ts';
+import { createNodeRuntime } from '../server/ort/node.ts';
+import { GlmAsrPipeline, type TranscribeOptions } from '../src/core/asr/pipeline.ts';
+import { decodeWav, toMono } from '../src/core/dsp/wav.ts';
 import { speechPath } from '../tests/helpers/data.ts';
 import { FULL_MODEL, fullModelManifest, percentile, ROOT, table } from './common.ts';
 

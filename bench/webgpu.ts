@@ -18,7 +18,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, resolve } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
-import type { ModelManifest } from '../workers/asr/contract.ts';
+import type { ModelManifest } from '../src/core/asr/contract.ts';
 import { decoderNodes, FULL_MODEL, REFERENCE_MODEL, ROOT, table } from './common.ts';
 
 export const PORT = 4393;

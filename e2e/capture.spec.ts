@@ -10,7 +10,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { decodeWav, encodeWavFloat32 } from '../workers/dsp/wav.ts';
+import { decodeWav, encodeWavFloat32 } from '../src/core/dsp/wav.ts';
 import { bestAlignment, readMono, soxResample } from './helpers/audio.ts';
 import { launchDenyingMic, launchWithFakeMic } from './helpers/browser.ts';
 import {
@@ -122,7 +122,7 @@ for (const rateHz of [48_000, 44_100, 16_000]) {
     expect(c.rateHz).toBe(rateHz);
     expect(c.maxChannels).toBe(1);
     expect(c.overflow).toBe(0);
-    // Ours against the control: every sample of ours is the capture worklet's arithmetic (workers/dsp/resampler.ts,
+    // Ours against the control: every sample of ours is the capture worklet's arithmetic (src/core/dsp/resampler.ts,
     // run here in Node) on the control's samples, bit for bit, over the whole length.  Nothing was lost, repeated
     // or altered between the AudioContext and the stored recording.  (Measured: 0 differing samples, max |diff| 0,
     // in each of 60 runs beside two busy loops, at all three rates.)

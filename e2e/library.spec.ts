@@ -7,7 +7,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { Ajv } from 'ajv';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { decodeWav, encodeWavFloat32, toMono } from '../workers/dsp/wav.ts';
+import { decodeWav, encodeWavFloat32, toMono } from '../src/core/dsp/wav.ts';
 import { readMono } from './helpers/audio.ts';
 import { launchWithFakeMic } from './helpers/browser.ts';
 import { rawAudio, rawLibrary } from './helpers/library.ts';
@@ -15,7 +15,7 @@ import { sampleDocuments, seedLibrary } from './helpers/library-docs.ts';
 import { ARTIFACTS, E2E_FIXTURES, ROOT, speechFile } from './helpers/paths.ts';
 import { cliFormat, clipWav, referenceDecode } from './helpers/reference.ts';
 
-const schema = JSON.parse(readFileSync(resolve(ROOT, 'workers/format/transcript.schema.json'), 'utf8')) as object;
+const schema = JSON.parse(readFileSync(resolve(ROOT, 'src/core/format/transcript.schema.json'), 'utf8')) as object;
 const validate = new Ajv({ allErrors: true }).compile(schema);
 const RATE = 16_000;
 

@@ -6,7 +6,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { decodeWav, encodeWav16, encodeWavFloat32, toMono } from '../workers/dsp/wav.ts';
+import { decodeWav, encodeWav16, encodeWavFloat32, toMono } from '../src/core/dsp/wav.ts';
 import { launchWithFakeMic } from './helpers/browser.ts';
 import {
   locateUtterances,

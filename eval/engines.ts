@@ -1,6 +1,6 @@
 /**
  * The engines an eval runs a variant on, each the product's own path:
- *  - node: workers/asr/pipeline.ts on onnxruntime-node (the server's and the CLI's engine);
+ *  - node: src/core/asr/pipeline.ts on onnxruntime-node (the server's and the CLI's engine);
  *  - wasm: the built app in Debian's Chromium with `engine=wasm`, each clip opened as a file through the UI (what a
  *    user without WebGPU gets); the tokens are read from the page;
  *  - server: any OpenAI-compatible `/v1/audio/transcriptions` (`verbose_json`; token ids when the server reports them,
@@ -10,10 +10,10 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, resolve } from 'node:path';
 import type { Browser, Page } from '@playwright/test';
-import { isVariant, type Variant } from '../workers/asr/contract.ts';
-import type { TranscriptionVerbose } from '../workers/asr/openai-api.ts';
-import { createNodeRuntime } from '../workers/asr/ort/node.ts';
-import { GlmAsrPipeline } from '../workers/asr/pipeline.ts';
+import { isVariant, type Variant } from '../src/core/asr/contract.ts';
+import type { TranscriptionVerbose } from '../src/core/remote/openai-api.ts';
+import { createNodeRuntime } from '../server/ort/node.ts';
+import { GlmAsrPipeline } from '../src/core/asr/pipeline.ts';
 import { decodeAudioFile } from '../server/audio-file.ts';
 import { directorySource } from '../server/model-source.ts';
 import { start, type AppServer } from '../server/server.ts';
@@ -119,7 +119,7 @@ class WasmEngine implements EvalEngine {
 
   static async open(options: EngineOptions): Promise<WasmEngine> {
     if (!options.model) throw new EngineError('--engine wasm needs --model');
-    // The test build: the only one that honours the link's storage=memory and maxNewTokens (src/lib/knobs.ts).
+    // The test build: the only one that honours the link's storage=memory and maxNewTokens (src/app/knobs.ts).
     const dist = resolve(options.root, 'build/dist-test');
     if (!existsSync(resolve(dist, 'index.html')))
       throw new EngineError(`--engine wasm serves the built app from ${dist}: run npm run build:test first`);

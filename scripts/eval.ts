@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { VARIANTS, type ModelManifest } from '../workers/asr/contract.ts';
+import { VARIANTS, type ModelManifest } from '../src/core/asr/contract.ts';
 import { sha256 } from '../eval/cache.ts';
 import type { EngineOptions } from '../eval/engines.ts';
 import { ManifestError, readManifest } from '../eval/manifest.ts';

@@ -1,25 +1,25 @@
 /**
- * Batch transcription in Node with the app's own pipeline (workers/asr/pipeline.ts) on onnxruntime-node.
+ * Batch transcription in Node with the app's own pipeline (src/core/asr/pipeline.ts) on onnxruntime-node.
  *
  *   npm run transcribe -- --model <dir> [--variant q4f16] [--json | --format txt|srt|vtt|json [--out-dir DIR]]
  *                         [--threads N] [--max-new-tokens N] [--no-repetition-guard] <audio files...>
  *
  * Prints the text per file; with --json one JSON object per line and file: {file, text, windows: [{start, end,
  * token_ids, text, stop}], timings}; with --format the transcript as the app's *Save as* and the server's
- * response_format give it (workers/format/export.ts: the same bytes), or `json`: the transcript document as the
- * app's library keeps it (workers/format/document.ts; no audio is kept), to stdout for one file or as
+ * response_format give it (src/core/format/export.ts: the same bytes), or `json`: the transcript document as the
+ * app's library keeps it (src/core/format/document.ts; no audio is kept), to stdout for one file or as
  * `<name>.<ext>` files in --out-dir.  A bad file is reported (stderr, or {file, error} with --json) and the batch
  * goes on; the exit code is 1 when any file failed.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { isVariant, type ModelManifest, VARIANTS } from '../workers/asr/contract.ts';
-import { createNodeRuntime } from '../workers/asr/ort/node.ts';
-import { GlmAsrPipeline } from '../workers/asr/pipeline.ts';
+import { isVariant, type ModelManifest, VARIANTS } from '../src/core/asr/contract.ts';
+import { createNodeRuntime } from '../server/ort/node.ts';
+import { GlmAsrPipeline } from '../src/core/asr/pipeline.ts';
 import { AudioFileError, decodeAudioFile, peak } from '../server/audio-file.ts';
 import { directorySource } from '../server/model-source.ts';
-import { EXPORT_FORMATS, formatTranscript, isExportFormat, segmentsOf } from '../workers/format/export.ts';
-import { formatDocument, newDocument, windowSegments, withSegments } from '../workers/format/document.ts';
+import { EXPORT_FORMATS, formatTranscript, isExportFormat, segmentsOf } from '../src/core/format/export.ts';
+import { formatDocument, newDocument, windowSegments, withSegments } from '../src/core/format/document.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 

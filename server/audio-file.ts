@@ -8,8 +8,8 @@
  * Float32Array sized from `maxSeconds`, and it is killed on abort, on a timeout and when it outgrows that array.
  */
 import { spawn } from 'node:child_process';
-import { SAMPLE_RATE_HZ } from '../workers/constants.ts';
-import { decodeWav, isWav, toMono, WavError } from '../workers/dsp/wav.ts';
+import { SAMPLE_RATE_HZ } from '../src/core/constants.ts';
+import { decodeWav, isWav, toMono, WavError } from '../src/core/dsp/wav.ts';
 
 export type AudioFileErrorCode =
   | 'empty_file'

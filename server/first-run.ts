@@ -14,7 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { isAbsolute, resolve } from 'node:path';
-import type { PreparingStatus } from '../workers/asr/openai-api.ts';
+import type { PreparingStatus } from '../src/core/remote/openai-api.ts';
 import type { ModelRegistry } from './api/models.ts';
 import {
   clock,

@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import type { ModelSource } from '../workers/asr/pipeline.ts';
+import type { ModelSource } from '../src/core/asr/pipeline.ts';
 import { safeJoin } from './static.ts';
 
 export function directorySource(dir: string): ModelSource {

@@ -6,7 +6,7 @@
  */
 import { homedir } from 'node:os';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
-import type { ModelList } from '../workers/asr/openai-api.ts';
+import type { ModelList } from '../src/core/remote/openai-api.ts';
 
 function inside(parent: string, p: string): boolean {
   return p === parent || p.startsWith(parent.endsWith(sep) ? parent : parent + sep);

@@ -26,7 +26,7 @@ import { DEFAULTS, type ServerOptions } from './options.ts';
 import { publicModelList } from './public-path.ts';
 import { parseTarget } from './request-target.ts';
 import { APP_HEADERS, hasDotSegment, ISOLATION_HEADERS, NOSNIFF_HEADERS, serveFile } from './static.ts';
-import type { ModelList, PreparingStatus } from '../workers/asr/openai-api.ts';
+import type { ModelList, PreparingStatus } from '../src/core/remote/openai-api.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -1,7 +1,7 @@
 /**
  * The service worker (Workbox, bundled by vite-plugin-pwa's injectManifest; no CDN): precaches the app shell, the
  * worker and worklet bundles and onnxruntime's wasm/mjs, so the app starts and runs with the network off.  Model
- * files are not here: they live in IndexedDB (workers/asr/store/), and requests for them go to the network untouched.
+ * files are not here: they live in IndexedDB (workers/model-store/), and requests for them go to the network untouched.
  *
  * A new version waits until the page asks it to take over (the update prompt), then the page reloads.
  */

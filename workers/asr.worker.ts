@@ -5,15 +5,15 @@
  * Must not import from src/ (main thread) and must not touch DOM APIs; tsconfig.worker.json enforces the latter.
  */
 
-import { CaptureSink } from './capture/capture-sink.ts';
-import type { SampleStore } from './capture/sample-store.ts';
-import { SAMPLE_RATE_HZ } from './constants.ts';
-import { LogMel } from './dsp/mel.ts';
-import { encodeWav16, encodeWavFloat32 } from './dsp/wav.ts';
-import { EngineError, ModelHost, toErrorInfo } from './asr/engine.ts';
-import { LiveSession } from './asr/live.ts';
-import { createVadRuntime } from './asr/ort/web.ts';
-import { SileroVad } from './asr/vad/silero.ts';
+import { CaptureSink } from './dictation/capture-sink.ts';
+import type { SampleStore } from './dictation/sample-store.ts';
+import { SAMPLE_RATE_HZ } from '../src/core/constants.ts';
+import { LogMel } from '../src/core/dsp/mel.ts';
+import { encodeWav16, encodeWavFloat32 } from '../src/core/dsp/wav.ts';
+import { EngineError, ModelHost, toErrorInfo } from './host/model-host.ts';
+import { LiveSession } from '../src/core/live/live.ts';
+import { createVadRuntime } from './ort/web.ts';
+import { SileroVad } from '../src/core/live/silero.ts';
 import vadModelUrl from '@ricky0123/vad-web/dist/silero_vad_v5.onnx?url';
 import {
   isMainToWorker,
@@ -23,9 +23,9 @@ import {
   type RoutingSettings,
   type WorkerKnobs,
   type WorkerToMain,
-} from './protocol.ts';
-import type { LiveEvent } from './asr/contract.ts';
-import { recordingDocId } from './format/document.ts';
+} from '../src/core/protocol.ts';
+import type { LiveEvent } from '../src/core/asr/contract.ts';
+import { recordingDocId } from '../src/core/format/document.ts';
 import { LibraryKeeper } from './library/keeper.ts';
 import type { RecordingWriter } from './library/recording-writer.ts';
 
@@ -51,7 +51,7 @@ const keeper = new LibraryKeeper({
     send({ type: 'library-error', id, what, error, keptSec: kept < 0 ? -1 : kept / SAMPLE_RATE_HZ }),
 });
 let fileDocs = 0;
-/** The page's test knobs (a test build only: src/lib/knobs.ts); a production worker never sets them. */
+/** The page's test knobs (a test build only: src/app/knobs.ts); a production worker never sets them. */
 let knobs: WorkerKnobs = {};
 
 /** A load's options with the knobs applied (unchanged in a production build). */

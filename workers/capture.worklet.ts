@@ -9,9 +9,9 @@
  * dropping audio.
  */
 
-import { FRAME_POOL_SIZE, FRAME_SAMPLES, SAMPLE_RATE_HZ } from './constants.ts';
-import { Resampler } from './dsp/resampler.ts';
-import { isMainToWorklet, isWorkerToWorklet, type FrameMessage, type WorkletToMain } from './protocol.ts';
+import { FRAME_POOL_SIZE, FRAME_SAMPLES, SAMPLE_RATE_HZ } from '../src/core/constants.ts';
+import { Resampler } from '../src/core/dsp/resampler.ts';
+import { isMainToWorklet, isWorkerToWorklet, type FrameMessage, type WorkletToMain } from '../src/core/protocol.ts';
 
 const RENDER_QUANTUM = 128;
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { decodeWav, toMono } from '../../workers/dsp/wav.ts';
+import { decodeWav, toMono } from '../../src/core/dsp/wav.ts';
 import { E2E_FIXTURES } from './paths.ts';
 
 /** `sox in -r RATE -c 1 -b 16 out`: the reference resampler the tests compare against. */

@@ -9,9 +9,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
-import { Resampler } from '../../workers/dsp/resampler.ts';
-import { encodeWavFloat32 } from '../../workers/dsp/wav.ts';
+import { SAMPLE_RATE_HZ } from '../../src/core/constants.ts';
+import { Resampler } from '../../src/core/dsp/resampler.ts';
+import { encodeWavFloat32 } from '../../src/core/dsp/wav.ts';
 import { subsampleAlignment } from './audio.ts';
 
 const QUANTUM = 128;

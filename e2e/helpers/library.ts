@@ -1,6 +1,6 @@
 /**
  * Read the transcript library the app keeps in IndexedDB with the raw IndexedDB API in the page: independent of the
- * app's own store code (workers/library/library-store.ts).
+ * app's own store code (src/storage/library-store.ts).
  */
 import type { Page } from '@playwright/test';
 import { LIBRARY_DB, LIBRARY_STORE } from './library-docs.ts';

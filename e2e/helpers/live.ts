@@ -4,7 +4,7 @@
 import type { Page } from '@playwright/test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { decodeWav, encodeWav16, toMono } from '../../workers/dsp/wav.ts';
+import { decodeWav, encodeWav16, toMono } from '../../src/core/dsp/wav.ts';
 import { bestAlignment } from './audio.ts';
 import { E2E_FIXTURES, speechFile } from './paths.ts';
 

@@ -1,5 +1,5 @@
 /**
- * API errors in OpenAI's shape (`{error: {message, type, code, param}}`, workers/asr/openai-api.ts `ApiErrorBody`)
+ * API errors in OpenAI's shape (`{error: {message, type, code, param}}`, src/core/remote/openai-api.ts `ApiErrorBody`)
  * and the one function that writes them.  Every failure of the API goes through `ApiError`.
  *
  * Messages are for clients, who have no business knowing the server's file layout: errors are written in terms of
@@ -9,7 +9,7 @@
 import type { ServerResponse } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import type { ApiErrorBody } from '../../workers/asr/openai-api.ts';
+import type { ApiErrorBody } from '../../src/core/remote/openai-api.ts';
 
 type ErrorType = ApiErrorBody['error']['type'];
 

@@ -5,10 +5,10 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type ModelManifest, type Variant, VARIANTS } from '../../workers/asr/contract.ts';
-import type { ModelList, ModelObject, ServedModelInfo } from '../../workers/asr/openai-api.ts';
-import { createNodeRuntime } from '../../workers/asr/ort/node.ts';
-import { GlmAsrPipeline } from '../../workers/asr/pipeline.ts';
+import { type ModelManifest, type Variant, VARIANTS } from '../../src/core/asr/contract.ts';
+import type { ModelList, ModelObject, ServedModelInfo } from '../../src/core/remote/openai-api.ts';
+import { createNodeRuntime } from '../ort/node.ts';
+import { GlmAsrPipeline } from '../../src/core/asr/pipeline.ts';
 import { directorySource } from '../model-source.ts';
 import { addPrivateDir, ApiError } from './errors.ts';
 

@@ -1,5 +1,5 @@
 /**
- * `POST /v1/audio/transcriptions`: OpenAI's transcription request (workers/asr/openai-api.ts) on the app's pipeline.
+ * `POST /v1/audio/transcriptions`: OpenAI's transcription request (src/core/remote/openai-api.ts) on the app's pipeline.
  *
  *   upload (multipart.ts) → fields → model (models.ts) → job queue (queue.ts) → audio (server/audio-file.ts) →
  *   GlmAsrPipeline.transcribe with the client's AbortSignal → json | text | srt | vtt | verbose_json, or SSE.
@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { deflateSync } from 'node:zlib';
-import type { Transcript, WindowResult } from '../../workers/asr/contract.ts';
+import type { Transcript, WindowResult } from '../../src/core/asr/contract.ts';
 import {
   RESPONSE_FORMATS,
   type ResponseFormat,
@@ -22,9 +22,9 @@ import {
   type TranscriptionJson,
   type TranscriptionVerbose,
   type VerboseSegment,
-} from '../../workers/asr/openai-api.ts';
-import { joinWindowTexts, PipelineError } from '../../workers/asr/pipeline.ts';
-import { formatTranscript, segmentsOf } from '../../workers/format/export.ts';
+} from '../../src/core/remote/openai-api.ts';
+import { joinWindowTexts, PipelineError } from '../../src/core/asr/pipeline.ts';
+import { formatTranscript, segmentsOf } from '../../src/core/format/export.ts';
 import { AudioFileError, decodeAudioFile, DEFAULT_DECODE_TIMEOUT_MS, peak } from '../audio-file.ts';
 import { ApiError, badRequest } from './errors.ts';
 import type { ModelRegistry } from './models.ts';

@@ -1,20 +1,20 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
-import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
-import { EngineController } from '../controllers/engine-controller.ts';
-import { ModelChoice } from '../controllers/model-choice.ts';
-import { Library } from '../controllers/library.ts';
-import { recordingDocId } from '../../workers/format/document.ts';
-import { formatDuration } from '../lib/format.ts';
-import { registerServiceWorker, type UpdateHandle } from '../lib/service-worker.ts';
-import './dictation-panel.ts';
-import './file-panel.ts';
-import './library-panel.ts';
-import type { FilePanel } from './file-panel.ts';
-import './model-settings.ts';
-import './model-setup.ts';
-import './routing-panel.ts';
-import './storage-panel.ts';
+import { SAMPLE_RATE_HZ } from '../core/constants.ts';
+import { EngineController } from './worker-client.ts';
+import { ModelChoice } from './settings/model-choice.ts';
+import { Library } from './library/library.ts';
+import { recordingDocId } from '../core/format/document.ts';
+import { formatDuration } from './shared/format.ts';
+import { registerServiceWorker, type UpdateHandle } from './service-worker.ts';
+import './dictation/dictation-panel.ts';
+import './files/file-panel.ts';
+import './library/library-panel.ts';
+import type { FilePanel } from './files/file-panel.ts';
+import './settings/model-settings.ts';
+import './model/model-setup.ts';
+import './settings/routing-panel.ts';
+import './settings/storage-panel.ts';
 
 /**
  * The application shell, top to bottom: the model (first-run card, then one line), dictation (the main action),

@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readSafetensors, type SafeTensor } from '../../workers/asr/safetensors.ts';
-import { decodeWav, toMono } from '../../workers/dsp/wav.ts';
+import { readSafetensors, type SafeTensor } from './safetensors.ts';
+import { decodeWav, toMono } from '../../src/core/dsp/wav.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SPEECH_DIR = resolve(process.env['SPEECH_DIR'] ?? resolve(ROOT, '..', 'shared', 'data', 'speech'));

@@ -1,7 +1,7 @@
 /** The converter's parity goldens (tools/glmasr_onnx/goldens.py) and the clips they were computed from. */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { decodeWav, toMono } from '../../workers/dsp/wav.ts';
+import { decodeWav, toMono } from '../../src/core/dsp/wav.ts';
 import { ARTIFACTS, speechPath } from './data.ts';
 
 export interface GoldenWindow {

@@ -8,8 +8,8 @@ import OpenAI, { type APIError, AuthenticationError, BadRequestError, NotFoundEr
 import { parseSync } from 'subtitle';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { AppServer } from '../../server/server.ts';
-import { joinWindowTexts } from '../../workers/asr/pipeline.ts';
-import type { StreamEvent, TranscriptionVerbose } from '../../workers/asr/openai-api.ts';
+import { joinWindowTexts } from '../../src/core/asr/pipeline.ts';
+import type { StreamEvent, TranscriptionVerbose } from '../../src/core/remote/openai-api.ts';
 import { goldens, type GoldenClip } from '../helpers/goldens.ts';
 import { API_MISSING, cliDecode, clipFile, ffmpeg, startTestServer, vttParser } from './helpers.ts';
 

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, relative, resolve } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import type { ModelList } from '../../workers/asr/openai-api.ts';
+import type { ModelList } from '../../src/core/remote/openai-api.ts';
 import { ARTIFACTS, ROOT } from '../helpers/data.ts';
 
 const CKPT = resolve(ARTIFACTS, 'ckpt/tiny');

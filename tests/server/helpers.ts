@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { WebVTTParser } from 'webvtt-parser';
-import { encodeWavFloat32 } from '../../workers/dsp/wav.ts';
+import { encodeWavFloat32 } from '../../src/core/dsp/wav.ts';
 import { GOLDENS_MISSING, missing, ROOT, SPEECH_MISSING, speechPath } from '../helpers/data.ts';
 import type { AppServer } from '../../server/server.ts';
 import { clipAudio, type GoldenClip, modelDir } from '../helpers/goldens.ts';

@@ -16,7 +16,7 @@ import { resolve } from 'node:path';
 import OpenAI, { APIError, BadRequestError, RateLimitError, toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { AppServer } from '../../server/server.ts';
-import { encodeWav16 } from '../../workers/dsp/wav.ts';
+import { encodeWav16 } from '../../src/core/dsp/wav.ts';
 import { speechPath } from '../helpers/data.ts';
 import { goldens } from '../helpers/goldens.ts';
 import { API_MISSING, clipFile, ffmpeg, health, part, postHead, rawRequest, startTestServer, TMP } from './helpers.ts';

@@ -1,10 +1,10 @@
 /**
- * workers/format/subtitles.ts against the oracles: SRT and VTT parsed back by `subtitle` (parseSync), VTT validated
+ * src/core/format/subtitles.ts against the oracles: SRT and VTT parsed back by `subtitle` (parseSync), VTT validated
  * by webvtt-parser; cue limits (≤ 7 s, ≤ 2 lines of ≤ 42 characters), breaks at punctuation, CJK split by characters.
  */
 import { parseSync } from 'subtitle';
 import { describe, expect, test } from 'vitest';
-import { type Segment, toCues, toSrt, toText, toVtt } from '../../workers/format/subtitles.ts';
+import { type Segment, toCues, toSrt, toText, toVtt } from '../../src/core/format/subtitles.ts';
 import { vttParser } from './helpers.ts';
 
 const EN =

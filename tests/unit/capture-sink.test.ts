@@ -1,9 +1,9 @@
 import { afterEach, expect, test } from 'vitest';
-import { CaptureSink } from '../../workers/capture/capture-sink.ts';
-import { SampleStore } from '../../workers/capture/sample-store.ts';
-import { FRAME_SAMPLES, HOP_SAMPLES, N_MELS } from '../../workers/constants.ts';
-import { LogMel } from '../../workers/dsp/mel.ts';
-import type { CaptureStats } from '../../workers/protocol.ts';
+import { CaptureSink } from '../../workers/dictation/capture-sink.ts';
+import { SampleStore } from '../../workers/dictation/sample-store.ts';
+import { FRAME_SAMPLES, HOP_SAMPLES, N_MELS } from '../../src/core/constants.ts';
+import { LogMel } from '../../src/core/dsp/mel.ts';
+import type { CaptureStats } from '../../src/core/protocol.ts';
 
 const channels: InstanceType<typeof MessageChannel>[] = [];
 afterEach(() => {

@@ -87,7 +87,7 @@ describe.skipIf(Boolean(SPEECH_MISSING() || GOLDENS_MISSING('tiny')))('transcrib
     const json = cli([...base, '--format', 'json', clip]);
     expect(json.status, json.stderr).toBe(0);
     const doc = JSON.parse(json.stdout) as Record<string, unknown>;
-    const schema = JSON.parse(readFileSync(resolve(ROOT, 'workers/format/transcript.schema.json'), 'utf8')) as object;
+    const schema = JSON.parse(readFileSync(resolve(ROOT, 'src/core/format/transcript.schema.json'), 'utf8')) as object;
     const validate = new Ajv({ allErrors: true }).compile(schema);
     expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
     // Its segments are the windows --json reports (decoded by onnxruntime-node: "cpu"), its model the manifest.

@@ -11,8 +11,8 @@ import { resolve } from 'node:path';
 import { chromium, type Browser } from '@playwright/test';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { ModelManifest } from '../../workers/asr/contract.ts';
-import { planEngine, type DeviceProbe } from '../../workers/asr/planner.ts';
+import type { ModelManifest } from '../../src/core/asr/contract.ts';
+import { planEngine, type DeviceProbe } from '../../src/core/planner.ts';
 import { CHROMIUM_ARGS } from '../../playwright.config.ts';
 import { ARTIFACTS, missing, ROOT } from '../helpers/data.ts';
 
@@ -68,7 +68,7 @@ async function probeInWorker(): Promise<DeviceProbe> {
         worker.onmessage = (e) => ok(e.data as DeviceProbe);
         worker.onerror = (e) => fail(new Error(e.message));
       });
-    }, `${origin}/workers/asr/device-probe.ts`);
+    }, `${origin}/workers/host/device-probe.ts`);
   } finally {
     await page.close();
   }
@@ -133,7 +133,7 @@ test.skipIf(NO_CHROMIUM)('without WebGPU (flag off): no adapter, and the reason 
 });
 
 test('in Node (no browser APIs): nothing throws, missing fields read as empty', async () => {
-  const { probeDevice } = await import('../../workers/asr/device-probe.ts');
+  const { probeDevice } = await import('../../workers/host/device-probe.ts');
   const probe = await probeDevice();
   expect(probe.gpu).toBeNull();
   expect(probe.gpuUnavailableReason).toBe('navigator.gpu is missing');

@@ -1,5 +1,5 @@
 /**
- * The transcript document (workers/format/document.ts): titles from the first words, segments from windows, and
+ * The transcript document (src/core/format/document.ts): titles from the first words, segments from windows, and
  * documents that validate against the published JSON Schema (ajv, the schema file itself as the oracle).
  */
 import { Ajv } from 'ajv';
@@ -15,10 +15,10 @@ import {
   titleFrom,
   windowSegments,
   withSegments,
-} from '../../workers/format/document.ts';
+} from '../../src/core/format/document.ts';
 import { ROOT } from '../helpers/data.ts';
 
-const schema = JSON.parse(readFileSync(resolve(ROOT, 'workers/format/transcript.schema.json'), 'utf8')) as object;
+const schema = JSON.parse(readFileSync(resolve(ROOT, 'src/core/format/transcript.schema.json'), 'utf8')) as object;
 const validate = new Ajv({ allErrors: true }).compile(schema);
 
 describe('titleFrom', () => {

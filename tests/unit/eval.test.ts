@@ -23,7 +23,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encodeWavFloat32 } from '../../workers/dsp/wav.ts';
+import { encodeWavFloat32 } from '../../src/core/dsp/wav.ts';
 import type { RunSummary } from '../../eval/types.ts';
 import type { AppServer } from '../../server/server.ts';
 import { GOLDENS_MISSING, ROOT, SPEECH_DIR, SPEECH_MISSING } from '../helpers/data.ts';

@@ -6,10 +6,10 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { directorySource } from '../../server/model-source.ts';
-import type { TranscribeEvent } from '../../workers/asr/contract.ts';
-import { PipelineError } from '../../workers/asr/errors.ts';
-import { createNodeRuntime } from '../../workers/asr/ort/node.ts';
-import { GlmAsrPipeline } from '../../workers/asr/pipeline.ts';
+import type { TranscribeEvent } from '../../src/core/asr/contract.ts';
+import { PipelineError } from '../../src/core/asr/errors.ts';
+import { createNodeRuntime } from '../../server/ort/node.ts';
+import { GlmAsrPipeline } from '../../src/core/asr/pipeline.ts';
 import { ARTIFACTS, missing } from '../helpers/data.ts';
 
 const DIR = resolve(ARTIFACTS, 'models', 'tiny-overflow');

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { RealFft } from '../../workers/dsp/fft.ts';
+import { RealFft } from '../../src/core/dsp/fft.ts';
 
 function naivePower(x: Float64Array): Float64Array {
   const n = x.length;

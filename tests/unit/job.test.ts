@@ -1,15 +1,15 @@
 /**
- * The job runner's failover (workers/asr/job.ts) with real engines: the tiny model on onnxruntime-node, fp32 and q4.
+ * The job runner's failover (src/core/asr/job.ts) with real engines: the tiny model on onnxruntime-node, fp32 and q4.
  * An engine that becomes unavailable after its first window (as a lost GPU does) hands the failed window and the rest
  * to the next engine: the finished windows stay, the switch is announced once, and the token ids equal the
  * official goldens.  A cancel or bad audio ends the job without a switch.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { TranscribeEvent } from '../../workers/asr/contract.ts';
-import { runJob } from '../../workers/asr/job.ts';
-import { createNodeRuntime } from '../../workers/asr/ort/node.ts';
-import { GlmAsrPipeline } from '../../workers/asr/pipeline.ts';
-import { EngineUnavailable, type WindowEngine } from '../../workers/asr/window-engine.ts';
+import type { TranscribeEvent } from '../../src/core/asr/contract.ts';
+import { runJob } from '../../src/core/asr/job.ts';
+import { createNodeRuntime } from '../../server/ort/node.ts';
+import { GlmAsrPipeline } from '../../src/core/asr/pipeline.ts';
+import { EngineUnavailable, type WindowEngine } from '../../src/core/asr/window-engine.ts';
 import { directorySource } from '../../server/model-source.ts';
 import { GOLDENS_MISSING, SPEECH_MISSING } from '../helpers/data.ts';
 import { clipAudio, goldens, modelDir } from '../helpers/goldens.ts';

@@ -4,9 +4,9 @@
  * a segment's final, backlog reported, and finish() resolving after the last final.
  */
 import { describe, expect, test } from 'vitest';
-import type { LiveEvent } from '../../workers/asr/contract.ts';
-import { LiveSession } from '../../workers/asr/live.ts';
-import { SampleStore } from '../../workers/capture/sample-store.ts';
+import type { LiveEvent } from '../../src/core/asr/contract.ts';
+import { LiveSession } from '../../src/core/live/live.ts';
+import { SampleStore } from '../../workers/dictation/sample-store.ts';
 
 const F = 512;
 const speech = (frames: number) => Array(frames).fill(0.9) as number[];

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { LogMel, melFilterBank } from '../../workers/dsp/mel.ts';
-import { decodeWav } from '../../workers/dsp/wav.ts';
+import { LogMel, melFilterBank } from '../../src/core/dsp/mel.ts';
+import { decodeWav } from '../../src/core/dsp/wav.ts';
 import { libraryFeatureExtractor } from '../helpers/oracles.ts';
 import { ARTIFACTS, GOLDENS_MISSING, SPEECH_MISSING, loadSafetensors, speechPath } from '../helpers/data.ts';
 

@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { knobs, parseKnobs, workerKnobs } from '../../src/lib/knobs.ts';
-import { modelAddress, parsePageParams } from '../../src/lib/page-params.ts';
+import { knobs, parseKnobs, workerKnobs } from '../../src/app/knobs.ts';
+import { modelAddress, parsePageParams } from '../../src/app/settings/page-params.ts';
 
 const PAGE = 'http://127.0.0.1:4173/';
 

@@ -1,13 +1,13 @@
 /**
- * Parity of the TypeScript pipeline (workers/asr/pipeline.ts on onnxruntime-node) with the official implementation:
+ * Parity of the TypeScript pipeline (src/core/asr/pipeline.ts on onnxruntime-node) with the official implementation:
  * for every golden clip of both tiny models, the same windows, the same prompt ids, encoder rows within 1e-4 and
  * exactly the greedy token ids of transformers' `generate()`; on the q4 graphs, exactly what onnxruntime-Python
  * decodes from the same graphs.  The goldens were computed by tools/glmasr_onnx/goldens.py (PyPI transformers).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createNodeRuntime } from '../../workers/asr/ort/node.ts';
-import { GlmAsrPipeline, joinWindowTexts, repeatsAtTail } from '../../workers/asr/pipeline.ts';
-import { audioTokenCount, planWindows } from '../../workers/asr/windows.ts';
+import { createNodeRuntime } from '../../server/ort/node.ts';
+import { GlmAsrPipeline, joinWindowTexts, repeatsAtTail } from '../../src/core/asr/pipeline.ts';
+import { audioTokenCount, planWindows } from '../../src/core/asr/windows.ts';
 import { directorySource } from '../../server/model-source.ts';
 import { ARTIFACTS, GOLDENS_MISSING, SPEECH_MISSING, loadSafetensors } from '../helpers/data.ts';
 import { clipAudio, goldens, modelDir, ortReference, TINY_MODELS } from '../helpers/goldens.ts';

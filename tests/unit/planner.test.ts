@@ -1,5 +1,5 @@
 /**
- * The device planner (workers/asr/planner.ts): table-driven, one realistic probe per row built from real-world values
+ * The device planner (src/core/planner.ts): table-driven, one realistic probe per row built from real-world values
  * (each commented with its source), against the full-size model's sizes and the tiny test model's real manifest.
  * Expected engines, variants and reasons follow the rules of issue 9 §2; the memory estimate is checked against the
  * formula computed by hand from the manifest's numbers.
@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import type { ModelManifest, Variant } from '../../workers/asr/contract.ts';
+import type { ModelManifest, Variant } from '../../src/core/asr/contract.ts';
 import {
   detectPlatform,
   estimatePeakBytes,
@@ -17,7 +17,7 @@ import {
   type PlannerSettings,
   type PlanResult,
   wasmMissingOp,
-} from '../../workers/asr/planner.ts';
+} from '../../src/core/planner.ts';
 import { ARTIFACTS, missing } from '../helpers/data.ts';
 
 /* Manifests ------------------------------------------------------------------------------------------------------ */

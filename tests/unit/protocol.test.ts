@@ -6,7 +6,7 @@ import {
   isWorkerToWorklet,
   isWorkletToMain,
   isWorkletToWorker,
-} from '../../workers/protocol.ts';
+} from '../../src/core/protocol.ts';
 
 test('receivers accept well-formed messages', () => {
   expect(isWorkletToWorker({ type: 'frame', seq: 3, samples: new Float32Array(512), rms: 0, peak: 0 })).toBe(true);

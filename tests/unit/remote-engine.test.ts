@@ -1,5 +1,5 @@
 /**
- * RemoteEngine (workers/asr/remote-engine.ts) against real HTTP servers on 127.0.0.1: the project's own server
+ * RemoteEngine (src/core/remote/remote-engine.ts) against real HTTP servers on 127.0.0.1: the project's own server
  * (server/server.ts, tiny model: stream and verbose_json must give the goldens' text and token ids per window), a
  * plain-json-only OpenAI-compatible server standing in for vLLM / llama.cpp (node:http + busboy around the real
  * pipeline on onnxruntime-node: the client must fall back to json), and small servers that misbehave on real
@@ -12,14 +12,14 @@ import busboy from 'busboy';
 import OpenAI, { toFile } from 'openai';
 import type { TranscriptionCreateParamsNonStreaming } from 'openai/resources/audio/transcriptions';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SAMPLE_RATE_HZ } from '../../workers/constants.ts';
-import { createNodeRuntime } from '../../workers/asr/ort/node.ts';
-import { GlmAsrPipeline } from '../../workers/asr/pipeline.ts';
-import { RemoteEngine } from '../../workers/asr/remote-engine.ts';
-import { EngineUnavailable, type WindowSpan } from '../../workers/asr/window-engine.ts';
-import type { TranscribeEvent } from '../../workers/asr/contract.ts';
-import { planWindows } from '../../workers/asr/windows.ts';
-import { decodeWav, encodeWavFloat32, toMono } from '../../workers/dsp/wav.ts';
+import { SAMPLE_RATE_HZ } from '../../src/core/constants.ts';
+import { createNodeRuntime } from '../../server/ort/node.ts';
+import { GlmAsrPipeline } from '../../src/core/asr/pipeline.ts';
+import { RemoteEngine } from '../../src/core/remote/remote-engine.ts';
+import { EngineUnavailable, type WindowSpan } from '../../src/core/asr/window-engine.ts';
+import type { TranscribeEvent } from '../../src/core/asr/contract.ts';
+import { planWindows } from '../../src/core/asr/windows.ts';
+import { decodeWav, encodeWavFloat32, toMono } from '../../src/core/dsp/wav.ts';
 import { directorySource } from '../../server/model-source.ts';
 import { GOLDENS_MISSING, SPEECH_MISSING } from '../helpers/data.ts';
 import { clipAudio, type GoldenClip, type Goldens, goldens, modelDir } from '../helpers/goldens.ts';

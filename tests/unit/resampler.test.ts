@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { Resampler } from '../../workers/dsp/resampler.ts';
+import { Resampler } from '../../src/core/dsp/resampler.ts';
 
 const OUT = 16_000;
 

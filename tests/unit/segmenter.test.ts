@@ -4,7 +4,7 @@
  * quietest point (the file path's planWindows on the same audio), and continuity across a cut.
  */
 import { describe, expect, test } from 'vitest';
-import { planWindows } from '../../workers/asr/windows.ts';
+import { planWindows } from '../../src/core/asr/windows.ts';
 import {
   quietestCut,
   SEGMENTER_DEFAULTS,
@@ -12,7 +12,7 @@ import {
   VAD_FRAME_SAMPLES as F,
   type Segment,
   type SegmentEvent,
-} from '../../workers/asr/vad/segmenter.ts';
+} from '../../src/core/live/segmenter.ts';
 
 /** Feed frames whose samples are their stream index (so audio positions can be checked exactly). */
 function run(probs: number[], options = {}, flush = true) {

@@ -7,10 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { createNodeRuntime } from '../../workers/asr/ort/node.ts';
-import { Segmenter, VAD_FRAME_SAMPLES, type SegmentEvent } from '../../workers/asr/vad/segmenter.ts';
-import { SileroVad } from '../../workers/asr/vad/silero.ts';
-import { decodeWav, toMono } from '../../workers/dsp/wav.ts';
+import { createNodeRuntime } from '../../server/ort/node.ts';
+import { Segmenter, VAD_FRAME_SAMPLES, type SegmentEvent } from '../../src/core/live/segmenter.ts';
+import { SileroVad } from '../../src/core/live/silero.ts';
+import { decodeWav, toMono } from '../../src/core/dsp/wav.ts';
 import { ROOT, SPEECH_MISSING, speechPath } from '../helpers/data.ts';
 
 const MODEL = resolve(ROOT, 'node_modules/@ricky0123/vad-web/dist/silero_vad_v5.onnx');

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { WavError, decodeWav, encodeWav16, encodeWavFloat32, isWav, toMono } from '../../workers/dsp/wav.ts';
+import { WavError, decodeWav, encodeWav16, encodeWavFloat32, isWav, toMono } from '../../src/core/dsp/wav.ts';
 
 function wav(format: number, bits: number, channels: number, rate: number, body: Uint8Array, extensible = false) {
   const fmtSize = extensible ? 40 : 16;

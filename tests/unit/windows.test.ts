@@ -7,8 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { expect, test } from 'vitest';
-import { planWindows, SEARCH_SAMPLES } from '../../workers/asr/windows.ts';
-import { encodeWavFloat32 } from '../../workers/dsp/wav.ts';
+import { planWindows, SEARCH_SAMPLES } from '../../src/core/asr/windows.ts';
+import { encodeWavFloat32 } from '../../src/core/dsp/wav.ts';
 import { ROOT, SPEECH_MISSING, speech } from '../helpers/data.ts';
 
 test.skipIf(SPEECH_MISSING())('10 minutes of speech: the TypeScript and Python plans agree exactly', () => {

@@ -1,5 +1,5 @@
 """Cutting long audio into independent <=30 s windows (shared/docs/glm-asr.md §7.4), the reference for the TypeScript
-pipeline's `planWindows` (workers/asr/windows.ts).  Both must pick the same cut points on the same samples, so the
+pipeline's `planWindows` (src/core/asr/windows.ts).  Both must pick the same cut points on the same samples, so the
 rule is spelled out exactly and uses only sequential float64 sums, which are bit-identical in numpy and JS:
 
     WINDOW = 480000 samples (30 s at 16 kHz), SEARCH = 32000 (2 s), HALF = 160 (energy over 20 ms), HOP = 160

@@ -4,7 +4,7 @@
  * Changes to one document run one after another.  While a document is being written the worker holds a Web Lock
  * named after it, so another tab's page can tell an abandoned recording from one still in progress.
  */
-import type { WindowResult } from '../asr/contract.ts';
+import type { WindowResult } from '../../src/core/asr/contract.ts';
 import {
   newDocument,
   titleFrom,
@@ -14,10 +14,10 @@ import {
   type DocumentSegment,
   type DocumentStatus,
   type TranscriptDocument,
-} from '../format/document.ts';
-import type { ErrorInfo } from '../protocol.ts';
-import { StoreError } from '../store/idb.ts';
-import { LibraryStore, writingLockName } from './library-store.ts';
+} from '../../src/core/format/document.ts';
+import type { ErrorInfo } from '../../src/core/protocol.ts';
+import { StoreError } from '../../src/storage/idb.ts';
+import { LibraryStore, writingLockName } from '../../src/storage/library-store.ts';
 import { RecordingWriter, type AudioSource } from './recording-writer.ts';
 
 export interface KeeperEvents {

@@ -4,9 +4,9 @@
  * order, off the capture path (a frame never waits for IndexedDB).  A full disk stops the writing and says so once;
  * what was written stays, and the recording itself goes on in memory.
  */
-import type { ErrorInfo } from '../protocol.ts';
-import { StoreError } from '../store/idb.ts';
-import { AUDIO_CHUNK_SAMPLES, type LibraryStore } from './library-store.ts';
+import type { ErrorInfo } from '../../src/core/protocol.ts';
+import { StoreError } from '../../src/storage/idb.ts';
+import { AUDIO_CHUNK_SAMPLES, type LibraryStore } from '../../src/storage/library-store.ts';
 
 /** The recording so far (the worker's SampleStore). */
 export interface AudioSource {

@@ -1,0 +1,475 @@
+/**
+ * The device planner: before anything is downloaded, decide where a transcription runs (WebGPU, WASM on the CPU or
+ * the server) and with which variant, from what the device reports (`DeviceProbe`, gathered by device-probe.ts), the
+ * model's manifest and the user's settings, and say why in short user-facing sentences.  The plan's `fallbacks` are
+ * the next plans to try, in order, when a warm-up or a job fails.  Pure and isomorphic: no DOM, worker or Node APIs.
+ *
+ * Rules (issue 9 §2):
+ *  - A GPU counts only when it is real: an adapter with `isFallbackAdapter` or a known software renderer (SwiftShader,
+ *    llvmpipe, lavapipe, softpipe, Microsoft Basic Render Driver, "software") runs WebGPU only for variants under
+ *    `SOFTWARE_GPU_MAX_BYTES` (the tiny test models), unless the settings ask for WebGPU explicitly.
+ *  - WebGPU needs every graph's largest initializer to fit both `maxStorageBufferBindingSize` and `maxBufferSize`.
+ *  - f16 variants need `shader-f16` on WebGPU; an explicitly requested one is replaced by its float32 twin.
+ *  - iPhone/iPad (every iOS browser is WebKit): the estimated peak must stay under `iosBudgetBytes` (default 1.2 GB,
+ *    shared/docs/platform.md: jetsam kills the tab at ~1.5 GB, and WebGPU buffers count against the same budget).
+ *  - `navigator.deviceMemory` (Chromium only, a power of two; older versions cap it at 8, Chromium 156 reports 16 on
+ *    a 24 GiB machine): a peak over half of it prefers the server when one is usable.
+ *  - Storage: a variant larger than the free quota still runs (it loads without being saved), with a reason.
+ *  - The server is used only when configured and consented; `where: 'device'` never plans it, `where: 'server'`
+ *    always does.
+ *
+ * Memory: `estimatePeakBytes` = RUNTIME_BYTES + WEIGHT_COPIES × Σ_graphs bytes(graph), the same for both engines;
+ * on a first visit (the variant is not stored yet: downloaded and loaded in one go) FIRST_VISIT_COPIES instead.
+ *  - pipeline.ts loads graph by graph: a graph's files are read into JS buffers, then its session is created.  On
+ *    WASM, onnxruntime-web copies the .onnx into the wasm heap (parsed there) and copies external data from the JS
+ *    buffers into the heap's initializers; the heap never shrinks.  On WebGPU the initializers are uploaded to GPU
+ *    buffers, which on Apple GPUs and on iOS count against the same process budget.  So the weights live once where
+ *    they run, plus transient copies: the JS file buffers (V8 frees large ArrayBuffers only at a later GC) and the
+ *    heap's high-water mark of each graph's load.
+ *  - Candidates against the one full-size measurement (3173 MB, below): weights + the largest graph once more
+ *    (T + max_g + C) = 2603 MB, −18%; weights + the largest graph twice (T + 2·max_g + C) = 3432 MB, +8%; weights
+ *    twice (2·T + C) = 3228 MB, +1.7%.  So WEIGHT_COPIES = 2: every graph's transient copy is still resident at the
+ *    end of the load (the after-load figure, 2.17×, equals the peak), so loading graph by graph does not lower it.
+ *  - RUNTIME_BYTES = C = 320 MB: the app page, its worker, onnxruntime's wasm module and threads above an idle
+ *    browser, measured by `npm run bench -- load` on the tiny model (1.5 MB of weights): peaks of 312, 328, 321 MB.
+ *  - The full-size figure: random-weight q4f16 (1454 MB) loaded in Chromium WASM peaked at 3173 MB above idle, 2.18×
+ *    the model (issue 5's closing note, `npm run bench -- load`); measured again on 2026-11-27: 3172 MB from
+ *    IndexedDB (formula +1.8%), 3369 MB by plain fetch without storing (−4.2%), 4831 MB on the first visit.  WebGPU and WebKit are unmeasured here (no GPU, no
+ *    Safari on the test machine): the same formula is an assumption for them.
+ */
+import {
+  F16_VARIANTS,
+  F32_TWIN,
+  GRAPHS,
+  VARIANTS,
+  type GraphName,
+  type ModelManifest,
+  type Variant,
+} from './asr/contract.ts';
+
+export interface GpuProbe {
+  vendor: string;
+  architecture: string;
+  description: string;
+  isFallbackAdapter: boolean;
+  shaderF16: boolean;
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+export interface DeviceProbe {
+  gpu: GpuProbe | null;
+  /** Why there is no adapter ("navigator.gpu is missing", "no WebGPU adapter"), when `gpu` is null. */
+  gpuUnavailableReason?: string;
+  userAgent: string;
+  maxTouchPoints: number;
+  /** `navigator.deviceMemory` in GiB (Chromium only, a power of two, capped), null where the browser has none. */
+  deviceMemoryGB: number | null;
+  /** `navigator.storage.estimate()`, null where it is missing or failed. */
+  storage: { quota: number; usage: number } | null;
+  crossOriginIsolated: boolean;
+  /** SharedArrayBuffer exists (WebKitGTK is cross-origin isolated without it): WASM threads are possible only with
+   *  both.  Absent: assumed to follow `crossOriginIsolated`. */
+  sharedMemory?: boolean;
+  hardwareConcurrency: number;
+  /**
+   * Variants of this model completely stored on this device (the model host fills it in).  A variant not stored
+   * yet is a first visit, whose download and load in one go peak higher (FIRST_VISIT_COPIES).  Absent: unknown,
+   * estimated as stored.
+   */
+  storedVariants?: Variant[];
+}
+
+export type Where = 'auto' | 'device' | 'server';
+
+export interface PlannerSettings {
+  where: Where;
+  engine?: 'auto' | 'webgpu' | 'wasm';
+  variant?: Variant | 'auto';
+  /** The server to fall back to, null when none is configured; consented = the user agreed to send audio there. */
+  server: { url: string; consented: boolean } | null;
+  /** Estimated-peak budget on iPhone/iPad Safari, default 1.2e9 bytes (platform.md: jetsam ~1.5 GB). */
+  iosBudgetBytes?: number;
+}
+
+export interface Plan {
+  engine: 'webgpu' | 'wasm' | 'server';
+  variant: Variant | null;
+  estimatedPeakBytes: number | null;
+  reasons: string[];
+}
+
+export interface PlanResult extends Plan {
+  /** Next plans to try, in order, when this one fails (warm-up or mid-job). */
+  fallbacks: Plan[];
+  /** No engine can run: the reasons say why and what to do (engine and variant are then not to be loaded). */
+  blocked?: boolean;
+  /** The server would be used but the user has not agreed to send audio to this URL yet: ask, then plan again. */
+  needsConsent?: { url: string };
+}
+
+export type Os = 'ios' | 'ipados' | 'macos' | 'android' | 'windows' | 'linux' | 'other';
+export type Browser = 'safari' | 'chrome' | 'firefox' | 'edge' | 'other';
+
+/** Default estimated-peak budget on iPhone/iPad (platform.md §6: the jetsam limit is ~1.5 GB). */
+export const IOS_BUDGET_BYTES = 1.2e9;
+/** A software WebGPU adapter may run variants smaller than this (the tiny test models are 0.5–4 MB). */
+export const SOFTWARE_GPU_MAX_BYTES = 64 * 2 ** 20;
+/** Fixed memory of a load above an idle browser (measured on the tiny model, see the header). */
+export const RUNTIME_BYTES = 320e6;
+/** How many times the weights are resident at the peak (see the header). */
+export const WEIGHT_COPIES = 2;
+/**
+ * The same on a first visit: downloaded into IndexedDB and loaded in one go.  `npm run bench -- load` (full-size
+ * q4f16, Chromium WASM, 2026-11-27): 4831 MB peak above idle = 320 MB + 3.10 × 1454 MB (the download's buffers are
+ * still resident when the load peaks).
+ */
+export const FIRST_VISIT_COPIES = 3.1;
+
+/**
+ * Variant preference per engine (the first one the manifest has and that fits wins).  On WASM q8 comes first: its
+ * MatMulInteger runs on WASM SIMD's int8 GEMM, while the WASM build's MatMulNBits (q4) dequantizes its whole weight
+ * to float32 on every call (no int8 kernel for WASM in MLAS): the full-size model decoded 1.41 vs 0.24 tokens/s
+ * (`npm run bench -- asr`).
+ */
+export const VARIANT_ORDER = {
+  wasm: ['q8', 'q4', 'fp32', 'q4f16', 'fp16'],
+  webgpuF16: ['q4f16', 'q4', 'fp16', 'fp32', 'q8'],
+  webgpu: ['q4', 'fp32', 'q8'],
+} as const satisfies Record<string, readonly Variant[]>;
+
+/**
+ * Ops onnxruntime-web's WASM build (the asyncify bundle the app loads, 1.30) has no CPU kernel for: a variant whose
+ * graphs use one (manifest `op_types`) is never planned on WASM.  q4f16's 4-bit embedding is the case.
+ */
+export const WASM_MISSING_OPS: ReadonlySet<string> = new Set(['com.microsoft.GatherBlockQuantized']);
+
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|software/i;
+
+/** Estimated peak memory of loading `variant` on `engine`: the formula in this file's header. */
+export function estimatePeakBytes(
+  manifest: ModelManifest,
+  variant: Variant,
+  engine: 'webgpu' | 'wasm',
+  firstVisit = false,
+): number {
+  const info = manifest.variants[variant];
+  if (!info) throw new Error(`the manifest has no ${variant} variant`);
+  void engine; // same formula for both engines (header)
+  const weights = GRAPHS.reduce((sum, g) => sum + info.graphs[g].bytes, 0);
+  return RUNTIME_BYTES + (firstVisit ? FIRST_VISIT_COPIES : WEIGHT_COPIES) * weights;
+}
+
+export function detectPlatform(userAgent: string, maxTouchPoints: number): { os: Os; browser: Browser } {
+  const ua = userAgent;
+  let os: Os = 'other';
+  if (/iPhone|iPod/.test(ua)) os = 'ios';
+  else if (/iPad/.test(ua)) os = 'ipados';
+  // iPadOS Safari asks for desktop sites with a Mac user agent; only the touch screen tells them apart.
+  else if (/Macintosh|Mac OS X/.test(ua)) os = maxTouchPoints > 1 ? 'ipados' : 'macos';
+  else if (/Android/.test(ua)) os = 'android';
+  else if (/Windows/.test(ua)) os = 'windows';
+  else if (/Linux|X11|CrOS/.test(ua)) os = 'linux';
+  let browser: Browser = 'other';
+  if (/Edg(e|A|iOS)?\//.test(ua)) browser = 'edge';
+  else if (/Firefox\/|FxiOS\//.test(ua)) browser = 'firefox';
+  else if (/OPR\/|SamsungBrowser\//.test(ua)) browser = 'other';
+  else if (/Chrome\/|CriOS\/|Chromium\//.test(ua)) browser = 'chrome';
+  else if (/Safari\//.test(ua) && /Version\//.test(ua)) browser = 'safari';
+  return { os, browser };
+}
+
+/* ------------------------------------------------------------------------------------------------------------- */
+
+const gb = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.round(bytes / 1e6)} MB`);
+const mib = (bytes: number) =>
+  bytes >= 2 ** 30 ? `${+(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
+
+const GRAPH_LABEL = { audio_encoder: 'encoder', embed_tokens: 'embedding', decoder_model_merged: 'decoder' } as const;
+
+type DeviceEngine = 'webgpu' | 'wasm';
+
+interface Context {
+  probe: DeviceProbe;
+  manifest: ModelManifest;
+  settings: PlannerSettings;
+  /** "iPhone" or "iPad" when the iOS budget applies. */
+  iosDevice: string | null;
+  budget: number;
+}
+
+interface Check {
+  /** Failures that rule the variant out on this engine. */
+  hard: string[];
+  /** Failures that make the server preferable when it is usable (deviceMemory). */
+  soft: string[];
+  /** Notes that change nothing (storage). */
+  notes: string[];
+  peak: number;
+  /** The iPhone/iPad budget failure among `hard`, if any. */
+  overBudget?: string;
+}
+
+/** The software renderer's name ("SwiftShader"), or null for a real GPU. */
+function softwareRenderer(gpu: GpuProbe): string | null {
+  const m = SOFTWARE_RENDERER.exec(`${gpu.vendor} ${gpu.architecture} ${gpu.description}`);
+  const name = m?.[0].toLowerCase();
+  if (name === 'swiftshader') return 'SwiftShader';
+  if (name?.startsWith('microsoft')) return 'Microsoft Basic Render Driver';
+  if (name) return name === 'software' ? describeGpu(gpu) : name;
+  return gpu.isFallbackAdapter ? `the fallback adapter (${describeGpu(gpu)})` : null;
+}
+
+/** "vendor architecture description" of an adapter. */
+export function describeGpu(gpu: GpuProbe): string {
+  return [gpu.vendor, gpu.architecture, gpu.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+}
+
+/** The first op of `variant`'s graphs that the WASM build lacks (manifest op_types), or null when it runs there. */
+export function wasmMissingOp(manifest: ModelManifest, variant: Variant): { graph: GraphName; op: string } | null {
+  const info = manifest.variants[variant];
+  if (!info) return null;
+  for (const g of GRAPHS) {
+    const op = Object.keys(info.graphs[g].op_types ?? {}).find((o) => WASM_MISSING_OPS.has(o));
+    if (op) return { graph: g, op: op.replace(/^com\.microsoft\./, '') };
+  }
+  return null;
+}
+
+function check(ctx: Context, engine: DeviceEngine, variant: Variant, explicitWebGpu: boolean): Check {
+  const { probe, manifest } = ctx;
+  const info = manifest.variants[variant]!;
+  // Decisions use the stored estimate: a first visit's higher peak (the download's buffers still resident) would
+  // otherwise keep a variant from ever being stored, and so from ever reaching its lower peak.  It is reported.
+  const firstVisit = probe.storedVariants !== undefined && !probe.storedVariants.includes(variant);
+  const peak = estimatePeakBytes(manifest, variant, engine);
+  const out: Check = { hard: [], soft: [], notes: [], peak };
+  if (firstVisit)
+    out.notes.push(
+      `the first load also downloads ${variant}: expect a peak near ${gb(estimatePeakBytes(manifest, variant, engine, true))} this once`,
+    );
+  if (engine === 'webgpu') {
+    const gpu = probe.gpu!;
+    const software = softwareRenderer(gpu);
+    if (software && info.bytes >= SOFTWARE_GPU_MAX_BYTES && !explicitWebGpu)
+      out.hard.push(`${software} is a software renderer, not a GPU`);
+    else if (software)
+      out.notes.push(`${software} is a software renderer; WebGPU is used for this ${gb(info.bytes)} model anyway`);
+    if (F16_VARIANTS.has(variant) && !gpu.shaderF16) out.hard.push(`${variant} needs shader-f16, which this GPU lacks`);
+    const limit = Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize);
+    for (const g of GRAPHS) {
+      const li = info.graphs[g].largest_initializer;
+      if (li.bytes > limit) {
+        const which = gpu.maxBufferSize <= gpu.maxStorageBufferBindingSize ? 'buffer' : 'binding';
+        out.hard.push(
+          `${variant}'s ${gb(li.bytes)} ${GRAPH_LABEL[g]} weight is over this GPU's ${mib(limit)} ${which} limit`,
+        );
+        break;
+      }
+    }
+  }
+  if (engine === 'wasm') {
+    const missing = wasmMissingOp(manifest, variant);
+    if (missing) out.hard.push(`${variant}'s ${GRAPH_LABEL[missing.graph]} uses ${missing.op}, which WASM lacks`);
+  }
+  if (ctx.iosDevice && peak > ctx.budget)
+    out.hard.push(
+      (out.overBudget = `the estimated peak ${gb(peak)} of ${variant} on ${engine === 'webgpu' ? 'WebGPU' : 'WASM'} is over this ${ctx.iosDevice}'s ${gb(ctx.budget)} budget`),
+    );
+  const mem = probe.deviceMemoryGB;
+  if (mem && peak > (mem * 2 ** 30) / 2)
+    out.soft.push(`the estimated peak ${gb(peak)} of ${variant} is over half of this device's ${mem} GB of memory`);
+  if (probe.storage) {
+    const free = Math.max(0, probe.storage.quota - probe.storage.usage);
+    if (info.bytes > free)
+      out.notes.push(
+        `${variant} (${gb(info.bytes)}) does not fit the ${gb(free)} of storage left: it loads without being saved`,
+      );
+  }
+  return out;
+}
+
+interface Candidate {
+  plan: Plan | null;
+  /** True when the plan only passes the hard rules (a soft failure is in its reasons). */
+  soft: boolean;
+  /** Why this engine (or its better variants) cannot be used. */
+  rejected: string[];
+}
+
+function deviceCandidate(ctx: Context, engine: DeviceEngine): Candidate {
+  const { probe, manifest, settings } = ctx;
+  const wantEngine = settings.engine ?? 'auto';
+  const label = engine === 'webgpu' ? 'WebGPU' : 'WASM';
+  if (wantEngine !== 'auto' && wantEngine !== engine)
+    return {
+      plan: null,
+      soft: false,
+      rejected: [`${label} is off (the settings ask for ${wantEngine === 'webgpu' ? 'WebGPU' : 'WASM'})`],
+    };
+  if (engine === 'webgpu' && !probe.gpu)
+    return {
+      plan: null,
+      soft: false,
+      rejected: [`WebGPU is unavailable (${probe.gpuUnavailableReason ?? 'no adapter'})`],
+    };
+  const explicitWebGpu = engine === 'webgpu' && wantEngine === 'webgpu';
+  const have = VARIANTS.filter((v) => manifest.variants[v]);
+  const pre: string[] = [];
+  let order: readonly Variant[];
+  const wanted = settings.variant ?? 'auto';
+  if (wanted === 'auto') {
+    order =
+      engine === 'wasm' ? VARIANT_ORDER.wasm : probe.gpu!.shaderF16 ? VARIANT_ORDER.webgpuF16 : VARIANT_ORDER.webgpu;
+    order = order.filter((v) => have.includes(v));
+    const f16 = engine === 'webgpu' && !probe.gpu!.shaderF16 ? have.find((v) => F16_VARIANTS.has(v)) : undefined;
+    if (f16) pre.push(`${f16} needs shader-f16, which this GPU lacks`);
+    if (!order.length)
+      return { plan: null, soft: false, rejected: [...pre, `the model has no variant ${label} can run`] };
+  } else {
+    let v: Variant = wanted;
+    const twin = F32_TWIN[v];
+    if (engine === 'webgpu' && F16_VARIANTS.has(v) && !probe.gpu!.shaderF16 && twin && have.includes(twin)) {
+      pre.push(`${v} needs shader-f16; using ${twin}`);
+      v = twin;
+    }
+    if (!have.includes(v))
+      return { plan: null, soft: false, rejected: [`the model has no ${v} variant (it has ${have.join(', ')})`] };
+    order = [v];
+  }
+  const rejected: string[] = [];
+  // Of the variants over the iPhone/iPad budget only the one with the smallest peak is named.
+  let overBudget: Check | null = null;
+  const rejectedWithBudget = () => (overBudget ? [...rejected, overBudget.overBudget!] : rejected);
+  let softPick: { variant: Variant; c: Check } | null = null;
+  for (const v of order) {
+    const c = check(ctx, engine, v, explicitWebGpu);
+    if (c.hard.length) {
+      rejected.push(...c.hard.filter((h) => h !== c.overBudget));
+      if (c.overBudget && (!overBudget || c.peak < overBudget.peak)) overBudget = c;
+      continue;
+    }
+    if (c.soft.length) {
+      softPick ??= { variant: v, c };
+      continue;
+    }
+    return { plan: makePlan(engine, v, c, [...pre, ...c.notes]), soft: false, rejected: rejectedWithBudget() };
+  }
+  if (softPick) {
+    const { variant, c } = softPick;
+    // An explicit WebGPU setting keeps WebGPU even when the server would be preferable.
+    return {
+      plan: makePlan(engine, variant, c, [...pre, ...c.soft, ...c.notes]),
+      soft: !explicitWebGpu,
+      rejected: rejectedWithBudget(),
+    };
+  }
+  if (explicitWebGpu) {
+    // The settings ask for WebGPU and there is an adapter: try it anyway (the fallbacks catch a failure).
+    const v = order[0]!;
+    const c = check(ctx, engine, v, true);
+    const warn = c.hard.map((h) => `${h}; trying WebGPU as the settings ask`);
+    return { plan: makePlan(engine, v, c, [...pre, ...warn, ...c.soft, ...c.notes]), soft: false, rejected: [] };
+  }
+  return { plan: null, soft: false, rejected: [...pre, ...rejectedWithBudget()] };
+}
+
+function makePlan(engine: DeviceEngine, variant: Variant, c: Check, reasons: string[]): Plan {
+  const what = engine === 'webgpu' ? 'WebGPU' : 'WASM (CPU)';
+  return {
+    engine,
+    variant,
+    estimatedPeakBytes: c.peak,
+    reasons: [...reasons, `${variant} on ${what}, estimated peak ${gb(c.peak)}`],
+  };
+}
+
+function serverPlan(reason: string): Plan {
+  return { engine: 'server', variant: null, estimatedPeakBytes: null, reasons: [reason] };
+}
+
+function dedupe(list: string[]): string[] {
+  return [...new Set(list)];
+}
+
+function blocked(engine: Plan['engine'], reasons: string[], needsConsent?: { url: string }): PlanResult {
+  return {
+    engine,
+    variant: null,
+    estimatedPeakBytes: null,
+    reasons: dedupe(reasons),
+    fallbacks: [],
+    blocked: true,
+    ...(needsConsent ? { needsConsent } : {}),
+  };
+}
+
+function withReasons(plan: Plan, before: string[]): Plan {
+  return { ...plan, reasons: dedupe([...before, ...plan.reasons]) };
+}
+
+/** Decide where and how to transcribe.  `manifest` null: the model description could not be fetched. */
+export function planEngine(probe: DeviceProbe, manifest: ModelManifest | null, settings: PlannerSettings): PlanResult {
+  const server = settings.server;
+  const serverUsable = !!server && server.consented;
+  const consent = server && !server.consented ? { url: server.url } : undefined;
+
+  if (settings.where === 'server') {
+    if (!server)
+      return blocked('server', [
+        'no server is configured: enter a server URL, or choose Automatic or Only on this device',
+      ]);
+    if (!server.consented)
+      return blocked('server', [`audio is sent to ${server.url} only after you agree to it`], consent);
+    return { ...serverPlan(`transcribing on the server ${server.url}, as the settings ask`), fallbacks: [] };
+  }
+
+  const { os } = detectPlatform(probe.userAgent, probe.maxTouchPoints);
+  let gpu: Candidate, wasm: Candidate;
+  if (manifest) {
+    const ctx: Context = {
+      probe,
+      manifest,
+      settings,
+      iosDevice: os === 'ios' ? 'iPhone' : os === 'ipados' ? 'iPad' : null,
+      budget: settings.iosBudgetBytes ?? IOS_BUDGET_BYTES,
+    };
+    gpu = deviceCandidate(ctx, 'webgpu');
+    wasm = deviceCandidate(ctx, 'wasm');
+  } else {
+    const none: Candidate = { plan: null, soft: false, rejected: ['the model description could not be fetched'] };
+    gpu = none;
+    wasm = none;
+  }
+  const auto = settings.where === 'auto';
+  const serverFallback = auto && serverUsable ? [serverPlan(`the server ${server.url}`)] : [];
+  const onDevice = [gpu, wasm].filter((c) => c.plan).map((c) => c.plan!);
+  const fallbacksAfter = (engine: Plan['engine']): Plan[] => {
+    if (engine === 'webgpu') return [...serverFallback, ...(wasm.plan ? [wasm.plan] : [])];
+    if (engine === 'wasm') return serverFallback;
+    return onDevice;
+  };
+  const result = (plan: Plan, before: string[]): PlanResult => ({
+    ...withReasons(plan, before),
+    fallbacks: fallbacksAfter(plan.engine),
+  });
+
+  // 1. An on-device plan that fits every rule.
+  if (gpu.plan && !gpu.soft) return result(gpu.plan, gpu.rejected);
+  if (wasm.plan && !wasm.soft) return result(wasm.plan, [...gpu.rejected, ...wasm.rejected]);
+  const rejected = [...gpu.rejected, ...wasm.rejected];
+  // 2. Automatic: the server, when it is configured and agreed to.
+  if (auto && serverUsable) {
+    const soft = [gpu, wasm].flatMap((c) => (c.plan ? c.plan.reasons.slice(0, -1) : []));
+    return result(serverPlan(`transcribing on the server ${server.url}`), [...rejected, ...soft]);
+  }
+  // 3. An on-device plan that breaks only the soft rule (deviceMemory), and there is no usable server.
+  const soft = gpu.plan ? gpu : wasm.plan ? wasm : null;
+  if (soft?.plan) return result(soft.plan, soft === gpu ? gpu.rejected : rejected);
+  // 4. Nothing can run.
+  const engine: Plan['engine'] = probe.gpu && settings.engine !== 'wasm' ? 'webgpu' : 'wasm';
+  if (!auto) return blocked(engine, [...rejected, 'nothing fits on this device; choose Automatic to use a server']);
+  if (consent)
+    return blocked(engine, [...rejected, `agree to send audio to ${consent.url} to transcribe there`], consent);
+  return blocked(engine, [...rejected, 'nothing fits on this device and no server is configured: enter a server URL']);
+}

@@ -1,0 +1,120 @@
+/**
+ * A stored model variant as a pipeline `ModelSource`.  Every read checks the records against what the download
+ * recorded (piece count, each piece's size and xxhash64) while copying the pieces into one buffer of the file's size;
+ * each piece is dropped as soon as it is copied, so a file costs its own size plus one piece.
+ *
+ * A damaged or missing piece is fetched again by HTTP Range and must hash to the value recorded when the whole file
+ * matched the manifest's sha256; a damaged file record makes the whole file go (`FileEvicted`, the host downloads it
+ * again).  A second failure is reported, never loaded.
+ */
+import { createXXHash64 } from 'hash-wasm';
+import type { ModelSource } from '../../src/core/asr/pipeline.ts';
+import { DownloadError } from './downloader.ts';
+import type { FileRecord, ModelRecord, ModelStore } from './model-store.ts';
+
+/** The file's record is unusable: it was evicted and must be downloaded again. */
+export class FileEvicted extends Error {
+  override name = 'FileEvicted';
+  constructor(
+    readonly path: string,
+    why: string,
+  ) {
+    super(`${path}: ${why}`);
+  }
+}
+
+export function storedSource(store: ModelStore, model: ModelRecord, repaired: string[]): ModelSource {
+  const known = new Map(model.files.map((f) => [f.path, f]));
+
+  const readFile = async (path: string, onBytes?: (loaded: number) => void): Promise<Uint8Array> => {
+    const file = known.get(path);
+    if (!file) throw new FileEvicted(path, 'not part of the stored model');
+    const record = await store.file(model.id, path);
+    const why = recordProblem(record, file.bytes, file.sha256);
+    if (why || !record) {
+      await store.evictFile(model.id, path);
+      throw new FileEvicted(path, why ?? 'missing');
+    }
+    const indexes = await store.chunkIndexes(model.id, path);
+    if (indexes.length !== record.sizes.length) {
+      // A missing piece is repaired below; extra ones mean the record and the pieces disagree.
+      if (indexes.some((i) => i >= record.sizes.length)) {
+        await store.evictFile(model.id, path);
+        throw new FileEvicted(path, `${indexes.length} pieces stored, the record lists ${record.sizes.length}`);
+      }
+    }
+    const xxh = await createXXHash64();
+    const out = new Uint8Array(record.bytes);
+    let at = 0;
+    let next = store.chunk(model.id, path, 0);
+    for (let i = 0; i < record.sizes.length; i++) {
+      let piece = await next;
+      if (i + 1 < record.sizes.length) next = store.chunk(model.id, path, i + 1);
+      const size = record.sizes[i] as number;
+      const bad = (p: Uint8Array | undefined) => {
+        if (!(p instanceof Uint8Array)) return 'missing';
+        if (p.byteLength !== size) return `${p.byteLength} bytes instead of ${size}`;
+        xxh.init();
+        xxh.update(p);
+        return xxh.digest('hex') === record.checksums[i] ? null : 'checksum mismatch';
+      };
+      const problem = bad(piece);
+      if (problem) {
+        piece = await refetch(model, path, at, size);
+        const again = bad(piece);
+        if (again)
+          throw new DownloadError(
+            'INTEGRITY_FAILED',
+            `${path} piece ${i} (${problem}) was fetched again and still fails its check (${again})`,
+          );
+        await store.replaceChunk(model.id, path, i, piece as Uint8Array);
+        repaired.push(`${path} #${i} (${problem})`);
+      }
+      out.set(piece as Uint8Array, at);
+      at += size;
+      onBytes?.(at);
+    }
+    return out;
+  };
+
+  return {
+    label: `${model.manifest.model_id} (${model.key.variant}, stored on this device)`,
+    stage: 'read',
+    text: async (path) => new TextDecoder().decode(await readFile(path)),
+    binary: (path, onBytes) => readFile(path, onBytes),
+  };
+}
+
+function recordProblem(record: FileRecord | undefined, bytes: number, sha256: string): string | null {
+  if (!record) return 'no record';
+  if (!record.done) return 'not completely downloaded';
+  if (record.bytes !== bytes || record.sha256 !== sha256) return 'record is for another version of the file';
+  if (
+    !Array.isArray(record.sizes) ||
+    !Array.isArray(record.checksums) ||
+    record.sizes.length !== record.checksums.length
+  )
+    return 'record is malformed';
+  const sum = record.sizes.reduce((n, s) => n + s, 0);
+  if (sum !== bytes || record.offset !== bytes) return `record covers ${sum} of ${bytes} bytes`;
+  return null;
+}
+
+async function refetch(model: ModelRecord, path: string, start: number, size: number): Promise<Uint8Array> {
+  const url = new URL(path, model.baseUrl).href;
+  let res: Response;
+  try {
+    res = await fetch(url, { cache: 'no-store', headers: { Range: `bytes=${start}-${start + size - 1}` } });
+  } catch (err) {
+    throw new DownloadError(
+      'INTEGRITY_FAILED',
+      `${path}: a stored piece is damaged and ${url} cannot be reached to repair it (${err instanceof Error ? err.message : err})`,
+    );
+  }
+  if (res.status !== 206)
+    throw new DownloadError(
+      'INTEGRITY_FAILED',
+      `${path}: repairing a damaged piece got HTTP ${res.status} from ${url}`,
+    );
+  return new Uint8Array(await res.arrayBuffer());
+}
