@@ -10,7 +10,7 @@ import type { SampleStore } from './dictation/sample-store.ts';
 import { SAMPLE_RATE_HZ } from '../src/core/constants.ts';
 import { LogMel } from '../src/core/dsp/mel.ts';
 import { encodeWav16, encodeWavFloat32 } from '../src/core/dsp/wav.ts';
-import { EngineError, ModelHost, toErrorInfo } from './host/model-host.ts';
+import { WorkerError, ModelHost, toErrorInfo } from './host/model-host.ts';
 import { LiveSession } from '../src/core/live/live.ts';
 import { createVadRuntime } from './ort/web.ts';
 import { SileroVad } from '../src/core/live/silero.ts';
@@ -143,7 +143,7 @@ async function handleModel(message: MainToWorker): Promise<void> {
         // single-threaded WASM in WebKit), which at the first Record would hold up the recording's first seconds.
         // Bounded: if it fails or hangs, live dictation tries again (and says so) when it starts; files do not need it.
         await Promise.race([loadVad().catch(() => undefined), new Promise((r) => setTimeout(r, VAD_READY_TIMEOUT_MS))]);
-        if (!host.ready) throw new EngineError('CANCELLED', 'the model was released while it was being made ready');
+        if (!host.ready) throw new WorkerError('CANCELLED', 'the model was released while it was being made ready');
         send({ type: 'model-ready', requestId, engine: info });
       } finally {
         loads.delete(requestId);
@@ -151,8 +151,8 @@ async function handleModel(message: MainToWorker): Promise<void> {
       break;
     }
     case 'download-stop': {
-      const paused = new EngineError('DOWNLOAD_PAUSED', 'download paused; what is stored is kept');
-      const discard = new EngineError('CANCELLED', 'download cancelled; its partial data was deleted');
+      const paused = new WorkerError('DOWNLOAD_PAUSED', 'download paused; what is stored is kept');
+      const discard = new WorkerError('CANCELLED', 'download cancelled; its partial data was deleted');
       loads.get(message.requestId)?.abort(message.mode === 'pause' ? paused : discard);
       break;
     }
@@ -230,7 +230,7 @@ async function handleModel(message: MainToWorker): Promise<void> {
 async function recordingAudio(docId: string): Promise<Float32Array> {
   for (const sink of sessions.values()) if (recordingDocId(sink.sessionId) === docId) return sink.store.slice();
   const samples = await keeper.store.audio(docId);
-  if (samples.length === 0) throw new EngineError('NOT_KEPT', `no audio is kept for ${docId}`);
+  if (samples.length === 0) throw new WorkerError('NOT_KEPT', `no audio is kept for ${docId}`);
   return samples;
 }
 

@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import { SAMPLE_RATE_HZ } from '../core/constants.ts';
-import { EngineController } from './worker-client.ts';
+import { WorkerClient } from './worker-client.ts';
 import { ModelChoice } from './settings/model-choice.ts';
 import { Library } from './library/library.ts';
 import { recordingDocId } from '../core/format/document.ts';
@@ -22,7 +22,7 @@ import './settings/storage-panel.ts';
  */
 @customElement('asr-app')
 export class AsrApp extends LitElement {
-  private readonly engine = new EngineController(this);
+  private readonly engine = new WorkerClient(this);
   private readonly choice = new ModelChoice(this.engine);
   /** Every recording and transcribed file, kept on this device. */
   private readonly library = new Library(this.engine);

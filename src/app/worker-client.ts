@@ -14,8 +14,8 @@ import {
   isWorkerToMain,
   type CaptureStats,
   type DeviceReport,
-  type EngineChoice,
-  type EngineInfo,
+  type BackendChoice,
+  type BackendInfo,
   type ErrorInfo,
   type MainToWorker,
   type MelColumns,
@@ -42,7 +42,7 @@ export interface FinishedCapture {
 
 type Listener = (message: WorkerToMain) => void;
 
-export class EngineController implements ReactiveController {
+export class WorkerClient implements ReactiveController {
   /** Latest stats of the running capture (level meter, elapsed time). */
   captureStats: CaptureStats | null = null;
   /** Final stats per finished capture session. */
@@ -62,10 +62,10 @@ export class EngineController implements ReactiveController {
   /** The model: state, load progress, what it runs on, and the load error. */
   modelState: ModelState = 'none';
   loadProgress: LoadProgress | null = null;
-  engineInfo: EngineInfo | null = null;
+  engineInfo: BackendInfo | null = null;
   modelError: ErrorInfo | null = null;
   /** The last failover: the engine that took over and why (shown once, until the next load). */
-  engineChange: { engine: EngineInfo; reason: string } | null = null;
+  engineChange: { engine: BackendInfo; reason: string } | null = null;
   /** The running load's request id (to pause or cancel its download). */
   private loadRequestId: number | null = null;
   /** What storage holds (refreshed after loads and deletes) and whether the browser made it persistent. */
@@ -139,10 +139,10 @@ export class EngineController implements ReactiveController {
   async loadModel(
     baseUrl: string,
     variant: Variant | 'auto',
-    engine: EngineChoice,
+    engine: BackendChoice,
     options: ModelLoadOptions = { storage: 'store' },
     routing: RoutingSettings = { where: 'device', server: null },
-  ): Promise<EngineInfo> {
+  ): Promise<BackendInfo> {
     this.modelState = 'loading';
     this.modelError = null;
     this.engineInfo = null;
@@ -322,11 +322,11 @@ export class EngineController implements ReactiveController {
 }
 
 /**
- * For a component that is handed the app's EngineController as a property: re-render it on every worker message the
+ * For a component that is handed the app's WorkerClient as a property: re-render it on every worker message the
  * controller routes.
  */
-export class EngineUpdates extends UpdatesFrom<EngineController> {
-  constructor(host: ReactiveControllerHost, current: () => EngineController | undefined) {
+export class EngineUpdates extends UpdatesFrom<WorkerClient> {
+  constructor(host: ReactiveControllerHost, current: () => WorkerClient | undefined) {
     super(host, current, (engine, onChange) => engine.on(onChange));
   }
 }

@@ -42,6 +42,8 @@ import {
   F32_TWIN,
   GRAPHS,
   VARIANTS,
+  type Backend,
+  type DeviceBackend,
   type GraphName,
   type ModelManifest,
   type Variant,
@@ -84,7 +86,7 @@ export type Where = 'auto' | 'device' | 'server';
 
 export interface PlannerSettings {
   where: Where;
-  engine?: 'auto' | 'webgpu' | 'wasm';
+  engine?: 'auto' | DeviceBackend;
   variant?: Variant | 'auto';
   /** The server to fall back to, null when none is configured; consented = the user agreed to send audio there. */
   server: { url: string; consented: boolean } | null;
@@ -93,7 +95,7 @@ export interface PlannerSettings {
 }
 
 export interface Plan {
-  engine: 'webgpu' | 'wasm' | 'server';
+  backend: Exclude<Backend, 'cpu'>;
   variant: Variant | null;
   estimatedPeakBytes: number | null;
   reasons: string[];
@@ -150,7 +152,7 @@ const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basi
 export function estimatePeakBytes(
   manifest: ModelManifest,
   variant: Variant,
-  engine: 'webgpu' | 'wasm',
+  engine: DeviceBackend,
   firstVisit = false,
 ): number {
   const info = manifest.variants[variant];
@@ -186,8 +188,6 @@ const mib = (bytes: number) =>
   bytes >= 2 ** 30 ? `${+(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
 
 const GRAPH_LABEL = { audio_encoder: 'encoder', embed_tokens: 'embedding', decoder_model_merged: 'decoder' } as const;
-
-type DeviceEngine = 'webgpu' | 'wasm';
 
 interface Context {
   probe: DeviceProbe;
@@ -236,7 +236,7 @@ export function wasmMissingOp(manifest: ModelManifest, variant: Variant): { grap
   return null;
 }
 
-function check(ctx: Context, engine: DeviceEngine, variant: Variant, explicitWebGpu: boolean): Check {
+function check(ctx: Context, engine: DeviceBackend, variant: Variant, explicitWebGpu: boolean): Check {
   const { probe, manifest } = ctx;
   const info = manifest.variants[variant]!;
   // Decisions use the stored estimate: a first visit's higher peak (the download's buffers still resident) would
@@ -297,7 +297,7 @@ interface Candidate {
   rejected: string[];
 }
 
-function deviceCandidate(ctx: Context, engine: DeviceEngine): Candidate {
+function deviceCandidate(ctx: Context, engine: DeviceBackend): Candidate {
   const { probe, manifest, settings } = ctx;
   const wantEngine = settings.engine ?? 'auto';
   const label = engine === 'webgpu' ? 'WebGPU' : 'WASM';
@@ -374,10 +374,10 @@ function deviceCandidate(ctx: Context, engine: DeviceEngine): Candidate {
   return { plan: null, soft: false, rejected: [...pre, ...rejectedWithBudget()] };
 }
 
-function makePlan(engine: DeviceEngine, variant: Variant, c: Check, reasons: string[]): Plan {
+function makePlan(engine: DeviceBackend, variant: Variant, c: Check, reasons: string[]): Plan {
   const what = engine === 'webgpu' ? 'WebGPU' : 'WASM (CPU)';
   return {
-    engine,
+    backend: engine,
     variant,
     estimatedPeakBytes: c.peak,
     reasons: [...reasons, `${variant} on ${what}, estimated peak ${gb(c.peak)}`],
@@ -385,16 +385,16 @@ function makePlan(engine: DeviceEngine, variant: Variant, c: Check, reasons: str
 }
 
 function serverPlan(reason: string): Plan {
-  return { engine: 'server', variant: null, estimatedPeakBytes: null, reasons: [reason] };
+  return { backend: 'server', variant: null, estimatedPeakBytes: null, reasons: [reason] };
 }
 
 function dedupe(list: string[]): string[] {
   return [...new Set(list)];
 }
 
-function blocked(engine: Plan['engine'], reasons: string[], needsConsent?: { url: string }): PlanResult {
+function blocked(engine: Plan['backend'], reasons: string[], needsConsent?: { url: string }): PlanResult {
   return {
-    engine,
+    backend: engine,
     variant: null,
     estimatedPeakBytes: null,
     reasons: dedupe(reasons),
@@ -444,14 +444,14 @@ export function planEngine(probe: DeviceProbe, manifest: ModelManifest | null, s
   const auto = settings.where === 'auto';
   const serverFallback = auto && serverUsable ? [serverPlan(`the server ${server.url}`)] : [];
   const onDevice = [gpu, wasm].filter((c) => c.plan).map((c) => c.plan!);
-  const fallbacksAfter = (engine: Plan['engine']): Plan[] => {
+  const fallbacksAfter = (engine: Plan['backend']): Plan[] => {
     if (engine === 'webgpu') return [...serverFallback, ...(wasm.plan ? [wasm.plan] : [])];
     if (engine === 'wasm') return serverFallback;
     return onDevice;
   };
   const result = (plan: Plan, before: string[]): PlanResult => ({
     ...withReasons(plan, before),
-    fallbacks: fallbacksAfter(plan.engine),
+    fallbacks: fallbacksAfter(plan.backend),
   });
 
   // 1. An on-device plan that fits every rule.
@@ -467,7 +467,7 @@ export function planEngine(probe: DeviceProbe, manifest: ModelManifest | null, s
   const soft = gpu.plan ? gpu : wasm.plan ? wasm : null;
   if (soft?.plan) return result(soft.plan, soft === gpu ? gpu.rejected : rejected);
   // 4. Nothing can run.
-  const engine: Plan['engine'] = probe.gpu && settings.engine !== 'wasm' ? 'webgpu' : 'wasm';
+  const engine: Plan['backend'] = probe.gpu && settings.engine !== 'wasm' ? 'webgpu' : 'wasm';
   if (!auto) return blocked(engine, [...rejected, 'nothing fits on this device; choose Automatic to use a server']);
   if (consent)
     return blocked(engine, [...rejected, `agree to send audio to ${consent.url} to transcribe there`], consent);

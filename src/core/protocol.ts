@@ -8,6 +8,8 @@
  */
 
 import type {
+  Backend,
+  DeviceBackend,
   LiveEvent,
   LoadProgress,
   ModelKey,
@@ -162,7 +164,7 @@ export interface MelColumns {
 export type RecordingFormat = 'f32' | 'wav16' | 'wavf32';
 
 /** Which on-device execution provider to use: 'auto' = the planner's choice (src/core/planner.ts). */
-export type EngineChoice = 'auto' | 'webgpu' | 'wasm';
+export type BackendChoice = 'auto' | DeviceBackend;
 
 /** *Where to transcribe* (a persisted setting): the planner decides, only this device, or the server. */
 export type Where = 'auto' | 'device' | 'server';
@@ -180,8 +182,8 @@ export interface RoutingSettings {
 }
 
 /** What the worker loaded and on what (shown in the UI). */
-export interface EngineInfo {
-  provider: 'webgpu' | 'wasm' | 'server';
+export interface BackendInfo {
+  backend: Exclude<Backend, 'cpu'>;
   /** The variant on the device; for the server, its model id is in `modelId` and the variant is null. */
   variant: Variant | null;
   /** "WebGPU (google swiftshader)", "CPU (WASM, 2 threads)", "server http://…/v1 (tiny)". */
@@ -259,7 +261,7 @@ export type MainToWorker =
       requestId: number;
       baseUrl: string;
       variant: Variant | 'auto';
-      engine: EngineChoice;
+      engine: BackendChoice;
       options?: ModelLoadOptions;
       routing?: RoutingSettings;
     }
@@ -323,10 +325,10 @@ export type WorkerToMain =
   | { type: 'recording'; requestId: number; sessionId: number; format: 'f32'; data: Float32Array }
   | { type: 'recording'; requestId: number; sessionId: number; format: 'wav16' | 'wavf32'; data: Uint8Array }
   | { type: 'model-progress'; requestId: number; progress: LoadProgress }
-  | { type: 'model-ready'; requestId: number; engine: EngineInfo }
+  | { type: 'model-ready'; requestId: number; engine: BackendInfo }
   /** The active engine changed without a load: failover after a lost GPU, an out-of-memory, a server gone
    *  (`inJob`: during a transcription, whose own `engine-switch` event tells the user). */
-  | { type: 'engine-changed'; engine: EngineInfo; reason: string; inJob: boolean }
+  | { type: 'engine-changed'; engine: BackendInfo; reason: string; inJob: boolean }
   /** The active on-device engine failed and no other could take over: the model must be loaded again. */
   | { type: 'engine-lost'; error: ErrorInfo }
   | { type: 'model-released'; requestId: number }

@@ -105,11 +105,11 @@ test.skipIf(NO_CHROMIUM)(
     const tiny = JSON.parse(readFileSync(TINY, 'utf8')) as ModelManifest;
     const settings = { where: 'auto', server: null } as const;
     const small = planEngine(probe, tiny, settings);
-    expect([small.engine, small.variant]).toEqual(['webgpu', 'q4']);
+    expect([small.backend, small.variant]).toEqual(['webgpu', 'q4']);
     const big: ModelManifest = structuredClone(tiny);
     for (const v of Object.values(big.variants)) v.bytes *= 1000;
     const large = planEngine(probe, big, settings);
-    expect([large.engine, large.variant]).toEqual(['wasm', 'q8']);
+    expect([large.backend, large.variant]).toEqual(['wasm', 'q8']);
     expect(large.reasons).toContain('SwiftShader is a software renderer, not a GPU');
   },
 );

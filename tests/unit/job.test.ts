@@ -9,21 +9,21 @@ import type { TranscribeEvent } from '../../src/core/asr/contract.ts';
 import { runJob } from '../../src/core/asr/job.ts';
 import { createNodeRuntime } from '../../server/ort/node.ts';
 import { GlmAsrPipeline } from '../../src/core/asr/pipeline.ts';
-import { EngineUnavailable, type WindowEngine } from '../../src/core/asr/window-engine.ts';
+import { BackendUnavailable, type WindowTranscriber } from '../../src/core/asr/window-transcriber.ts';
 import { directorySource } from '../../server/model-source.ts';
 import { GOLDENS_MISSING, SPEECH_MISSING } from '../helpers/data.ts';
 import { clipAudio, goldens, modelDir } from '../helpers/goldens.ts';
 
 const skip = () => Boolean(SPEECH_MISSING() || GOLDENS_MISSING('tiny'));
 
-/** `engine`, failing with EngineUnavailable from its `failAt`-th window on (0-based count of calls). */
-function failingAfter(engine: WindowEngine, failAt: number): WindowEngine & { calls: number } {
+/** `engine`, failing with BackendUnavailable from its `failAt`-th window on (0-based count of calls). */
+function failingAfter(engine: WindowTranscriber, failAt: number): WindowTranscriber & { calls: number } {
   const wrapped = {
     kind: 'webgpu' as const,
     label: 'first engine',
     calls: 0,
-    transcribeWindow: async (...args: Parameters<WindowEngine['transcribeWindow']>) => {
-      if (wrapped.calls++ >= failAt) throw new EngineUnavailable('webgpu', 'device-lost', 'the GPU device was lost');
+    transcribeWindow: async (...args: Parameters<WindowTranscriber['transcribeWindow']>) => {
+      if (wrapped.calls++ >= failAt) throw new BackendUnavailable('webgpu', 'device-lost', 'the GPU device was lost');
       return engine.transcribeWindow(...args);
     },
   };
@@ -75,7 +75,7 @@ describe.skipIf(skip())('job failover with the tiny model on onnxruntime-node', 
   test('no next engine: the failure ends the job; a cancel is never failed over', async () => {
     const clip = goldens('tiny').clips[0]!;
     const lost = failingAfter(fp32.asEngine('x'), 0);
-    await expect(runJob(clipAudio(clip), lost, { next: async () => null })).rejects.toBeInstanceOf(EngineUnavailable);
+    await expect(runJob(clipAudio(clip), lost, { next: async () => null })).rejects.toBeInstanceOf(BackendUnavailable);
     const controller = new AbortController();
     controller.abort(new DOMException('cancelled by the user', 'AbortError'));
     let asked = 0;

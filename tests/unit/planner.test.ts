@@ -237,8 +237,8 @@ const autoNoConsent: PlannerSettings = { where: 'auto', server: { url: SERVER, c
 const device: PlannerSettings = { where: 'device', server: { url: SERVER, consented: true } };
 const serverOnly: PlannerSettings = { where: 'server', server: { url: SERVER, consented: true } };
 
-/** "engine variant" of a plan and of each fallback, for compact assertions. */
-const brief = (p: { engine: string; variant: Variant | null }) => `${p.engine}${p.variant ? ` ${p.variant}` : ''}`;
+/** "backend variant" of a plan and of each fallback, for compact assertions. */
+const brief = (p: { backend: string; variant: Variant | null }) => `${p.backend}${p.variant ? ` ${p.variant}` : ''}`;
 
 interface Row {
   name: string;
@@ -432,7 +432,7 @@ function expectRow(r: Row, got: PlanResult) {
       got.reasons.some((s) => re.test(s)),
       `${re} in ${got.reasons.join(' | ')}`,
     ).toBe(true);
-  if (!got.blocked && got.engine !== 'server') expect(got.estimatedPeakBytes).toBeGreaterThan(0);
+  if (!got.blocked && got.backend !== 'server') expect(got.estimatedPeakBytes).toBeGreaterThan(0);
 }
 
 describe('planEngine, full-size model (q4f16 1.28 GB, q4 1.84 GB)', () => {

@@ -8,8 +8,8 @@
  */
 import type {
   DeviceReport,
-  EngineChoice,
-  EngineInfo,
+  BackendChoice,
+  BackendInfo,
   ErrorCode,
   ModelLoadOptions,
   RoutingSettings,
@@ -17,7 +17,7 @@ import type {
 } from '../../src/core/protocol.ts';
 import type { LoadProgress, ModelKey, ModelManifest, TranscribeEvent, Variant } from '../../src/core/asr/contract.ts';
 import { describeDevice, probeDevice, requestGpu, wasmThreadsPossible } from './device-probe.ts';
-import { EngineError } from './engine-error.ts';
+import { WorkerError } from './worker-error.ts';
 import { runJob, type JobOptions, type JobResult } from '../../src/core/asr/job.ts';
 import { ensureStored, fetchManifest } from '../model-store/model-files.ts';
 import { withGpuErrorScopes } from '../ort/gpu-guard.ts';
@@ -25,18 +25,18 @@ import { OrtError } from '../../src/core/ort/runtime.ts';
 import { createWebRuntime, ortGpuDevice } from '../ort/web.ts';
 import { GlmAsrPipeline, PipelineError, type ModelSource } from '../../src/core/asr/pipeline.ts';
 import { planEngine, wasmMissingOp, type DeviceProbe, type GpuProbe, type Plan } from '../../src/core/planner.ts';
-import { RemoteEngine } from '../../src/core/remote/remote-engine.ts';
+import { RemoteTranscriber } from '../../src/core/remote/remote-transcriber.ts';
 import { DownloadError } from '../model-store/downloader.ts';
 import { ModelStore, modelId, StoreError } from '../model-store/model-store.ts';
 import { FileEvicted, storedSource } from '../model-store/stored-source.ts';
 import { urlSource } from '../../src/core/asr/url-source.ts';
-import { EngineUnavailable, type WindowEngine } from '../../src/core/asr/window-engine.ts';
+import { BackendUnavailable, type WindowTranscriber } from '../../src/core/asr/window-transcriber.ts';
 
-export { EngineError };
+export { WorkerError as WorkerError };
 
 const DEFAULT_WARMUP_TIMEOUT_MS = 120_000;
 
-const UNAVAILABLE_CODE: Record<EngineUnavailable['reason'], ErrorCode> = {
+const UNAVAILABLE_CODE: Record<BackendUnavailable['reason'], ErrorCode> = {
   'device-lost': 'DEVICE_LOST_GPU',
   'out-of-memory': 'OUT_OF_MEMORY',
   'server-unreachable': 'SERVER_UNREACHABLE',
@@ -45,10 +45,10 @@ const UNAVAILABLE_CODE: Record<EngineUnavailable['reason'], ErrorCode> = {
 };
 
 export function toErrorInfo(err: unknown): { code: ErrorCode; detail: string } {
-  if (err instanceof EngineError) return { code: err.code, detail: err.message };
+  if (err instanceof WorkerError) return { code: err.code, detail: err.message };
   if (err instanceof StoreError || err instanceof DownloadError) return { code: err.code, detail: err.message };
   if (err instanceof PipelineError) return { code: err.code, detail: err.message };
-  if (err instanceof EngineUnavailable) return { code: UNAVAILABLE_CODE[err.reason], detail: err.message };
+  if (err instanceof BackendUnavailable) return { code: UNAVAILABLE_CODE[err.reason], detail: err.message };
   if (err instanceof OrtError) return { code: err.code === 'RUN_FAILED' ? 'INTERNAL' : err.code, detail: err.message };
   if (err instanceof DOMException && err.name === 'AbortError') return { code: 'CANCELLED', detail: 'cancelled' };
   if (err instanceof RangeError && /allocation|memory/i.test(err.message))
@@ -60,22 +60,22 @@ export function toErrorInfo(err: unknown): { code: ErrorCode; detail: string } {
 function isEngineFailure(err: unknown): boolean {
   return (
     err instanceof OrtError ||
-    err instanceof EngineUnavailable ||
+    err instanceof BackendUnavailable ||
     (err instanceof PipelineError && err.code === 'WARMUP_FAILED') ||
     (err instanceof RangeError && /allocation|memory/i.test(err.message))
   );
 }
 
 function describePlan(p: Plan): string {
-  if (p.engine === 'server') return 'the server';
-  return `${p.engine === 'webgpu' ? 'WebGPU' : 'CPU (WASM)'}${p.variant ? ` ${p.variant}` : ''}`;
+  if (p.backend === 'server') return 'the server';
+  return `${p.backend === 'webgpu' ? 'WebGPU' : 'CPU (WASM)'}${p.variant ? ` ${p.variant}` : ''}`;
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 interface Active {
-  engine: WindowEngine;
-  info: EngineInfo;
+  engine: WindowTranscriber;
+  info: BackendInfo;
   pipeline: GlmAsrPipeline | null;
 }
 
@@ -104,7 +104,7 @@ export class ModelHost {
   private gpuLost: string | null = null;
   /** ORT's GPUDevice was lost or destroyed in this worker: it stays unusable, so WebGPU is never planned again. */
   private gpuGone: string | null = null;
-  private switching: Promise<WindowEngine | null> | null = null;
+  private switching: Promise<WindowTranscriber | null> | null = null;
   /** Bumped by every load and release: a failover started before one of them must not install its engine. */
   private epoch = 0;
   /** Aborts an idle failover when a load or release starts. */
@@ -112,7 +112,7 @@ export class ModelHost {
   /** The active on-device engine failed and nothing could take over (the UI leaves 'ready'). */
   onEngineLost: (code: ErrorCode, detail: string) => void = () => {};
   /** The active engine changed by failover (mid-job or idle). */
-  onEngineChanged: (info: EngineInfo, reason: string, inJob: boolean) => void = () => {};
+  onEngineChanged: (info: BackendInfo, reason: string, inJob: boolean) => void = () => {};
 
   /** The WebGPU adapter's answer, asked once per worker: the capability line and every load's plan share it. */
   private gpuAnswer: Promise<{ gpu: GpuProbe | null; description: string }> | null = null;
@@ -138,24 +138,24 @@ export class ModelHost {
     return { probe, summary: describeDevice(probe) };
   }
 
-  get engine(): EngineInfo | null {
+  get engine(): BackendInfo | null {
     return this.active?.info ?? null;
   }
 
   async load(
     baseUrl: string,
     wanted: Variant | 'auto',
-    choice: EngineChoice,
+    choice: BackendChoice,
     options: ModelLoadOptions,
     routing: RoutingSettings,
     onProgress: (p: LoadProgress) => void,
     signal: AbortSignal,
-  ): Promise<EngineInfo> {
+  ): Promise<BackendInfo> {
     // Replacing a model keeps ORT's GPUDevice (it is created once per worker and reused by the new sessions).
     await this.release(false);
     const epoch = this.epoch;
     const t0 = performance.now();
-    const stageMs: EngineInfo['stageMs'] = {};
+    const stageMs: BackendInfo['stageMs'] = {};
     let stage: LoadProgress['stage'] = 'config';
     let stageStart = t0;
     const progress = (p: LoadProgress) => {
@@ -196,12 +196,12 @@ export class ModelHost {
     };
     const plan = planEngine(probe, manifest, settings);
     if (plan.blocked)
-      throw new EngineError(plan.needsConsent ? 'CONSENT_REQUIRED' : 'NO_ENGINE', plan.reasons.join('; '));
+      throw new WorkerError(plan.needsConsent ? 'CONSENT_REQUIRED' : 'NO_ENGINE', plan.reasons.join('; '));
     if (
       options.ifStored &&
-      (!store || !manifest || plan.engine === 'server' || !probe.storedVariants?.includes(plan.variant!))
+      (!store || !manifest || plan.backend === 'server' || !probe.storedVariants?.includes(plan.variant!))
     )
-      throw new EngineError(
+      throw new WorkerError(
         'NOT_STORED',
         `${plan.variant ?? 'the model'} at revision ${manifest?.revision ?? '?'} is not complete in this browser's storage`,
       );
@@ -218,17 +218,17 @@ export class ModelHost {
     };
     const plans = [plan as Plan, ...plan.fallbacks];
     // An explicit WebGPU choice still keeps the CPU as its way out (nothing lost when the GPU fails).
-    if (choice === 'webgpu' && !plans.some((p) => p.engine === 'wasm')) {
+    if (choice === 'webgpu' && !plans.some((p) => p.backend === 'wasm')) {
       const cpu = planEngine(probe, manifest, { ...settings, engine: 'wasm' });
-      if (!cpu.blocked && cpu.engine === 'wasm') plans.push(cpu);
+      if (!cpu.blocked && cpu.backend === 'wasm') plans.push(cpu);
     }
     const failed: string[] = [];
     let firstError: unknown = null;
     while (plans.length) {
       const p = plans.shift()!;
-      if (p.engine === 'server' && !routing.server?.consented) {
+      if (p.backend === 'server' && !routing.server?.consented) {
         if (!failed.length && p === plan)
-          throw new EngineError(
+          throw new WorkerError(
             'CONSENT_REQUIRED',
             `sending audio to ${routing.server?.url ?? 'a server'} needs your permission`,
           );
@@ -256,16 +256,16 @@ export class ModelHost {
     }
     if (firstError && failed.length > 1) {
       const { code } = toErrorInfo(firstError);
-      throw new EngineError(code, `every engine failed: ${failed.join('; ')}`);
+      throw new WorkerError(code, `every engine failed: ${failed.join('; ')}`);
     }
-    throw firstError ?? new EngineError('NO_ENGINE', 'no engine could start');
+    throw firstError ?? new WorkerError('NO_ENGINE', 'no engine could start');
   }
 
   /** Start one plan: the server client, or the pipeline on WebGPU/WASM (warm-up included). */
   private async start(p: Plan, progress: (p: LoadProgress) => void, signal: AbortSignal): Promise<Active> {
     const ctx = this.context!;
-    const info = (extra: Partial<EngineInfo>): EngineInfo => ({
-      provider: p.engine,
+    const info = (extra: Partial<BackendInfo>): BackendInfo => ({
+      backend: p.backend,
       variant: p.variant,
       label: '',
       reasons: p.reasons,
@@ -279,16 +279,16 @@ export class ModelHost {
       repaired: [],
       ...extra,
     });
-    if (p.engine === 'server') {
+    if (p.backend === 'server') {
       const server = ctx.routing.server!;
       progress({ stage: 'config', loaded: 0, total: 0, detail: server.url });
       const options = { ...(server.apiKey ? { apiKey: server.apiKey } : {}), signal };
-      let remote = await RemoteEngine.connect(server.url, options);
+      let remote = await RemoteTranscriber.connect(server.url, options);
       // The model the page asked for, when the server serves it under the app server's names (directory, variant).
       const dir = decodeURIComponent(new URL(ctx.base).pathname.split('/').filter(Boolean).pop() ?? '');
       const wanted = [ctx.variant !== 'auto' ? `${dir}@${ctx.variant}` : '', dir, ctx.manifest?.model_id ?? ''];
       const best = wanted.find((id) => id && remote.models.includes(id));
-      if (best && best !== remote.model) remote = await RemoteEngine.connect(server.url, { ...options, model: best });
+      if (best && best !== remote.model) remote = await RemoteTranscriber.connect(server.url, { ...options, model: best });
       return {
         engine: remote,
         pipeline: null,
@@ -297,8 +297,8 @@ export class ModelHost {
     }
     const manifest = ctx.manifest;
     const variant = p.variant;
-    if (!manifest || !variant) throw new EngineError('MODEL_LOAD_FAILED', 'the model description is unavailable');
-    const provider = p.engine;
+    if (!manifest || !variant) throw new WorkerError('MODEL_LOAD_FAILED', 'the model description is unavailable');
+    const provider = p.backend;
     const threads = Math.min(4, Math.max(1, navigator.hardwareConcurrency || 2));
     // Multi-threaded WASM needs SharedArrayBuffer (cross-origin isolation); web.ts falls back to one thread.
     const wasmThreads = wasmThreadsPossible() ? threads : 1;
@@ -350,37 +350,37 @@ export class ModelHost {
           repaired.push(`${err.path} (downloaded again: ${err.message})`);
           continue;
         }
-        throw err instanceof FileEvicted ? new EngineError('INTEGRITY_FAILED', err.message) : err;
+        throw err instanceof FileEvicted ? new WorkerError('INTEGRITY_FAILED', err.message) : err;
       }
     }
   }
 
-  /** The pipeline as a job engine: GPU loss and out-of-memory become EngineUnavailable (failover). */
-  private deviceEngine(pipeline: GlmAsrPipeline, label: string): WindowEngine {
+  /** The pipeline as a job engine: GPU loss and out-of-memory become BackendUnavailable (failover). */
+  private deviceEngine(pipeline: GlmAsrPipeline, label: string): WindowTranscriber {
     const kind = pipeline.kind;
     return {
       kind,
       label,
       transcribeWindow: async (samples, span, opts) => {
         if (kind === 'webgpu' && this.gpuLost)
-          throw new EngineUnavailable('webgpu', 'device-lost', `the GPU device was lost (${this.gpuLost})`);
+          throw new BackendUnavailable('webgpu', 'device-lost', `the GPU device was lost (${this.gpuLost})`);
         let result;
         try {
           result = await pipeline.transcribeWindow(samples, span, opts);
         } catch (err) {
           if (opts.signal?.aborted) throw err;
           if (kind === 'webgpu' && this.gpuLost)
-            throw new EngineUnavailable('webgpu', 'device-lost', `the GPU device was lost (${this.gpuLost})`, {
+            throw new BackendUnavailable('webgpu', 'device-lost', `the GPU device was lost (${this.gpuLost})`, {
               cause: err,
             });
           if (err instanceof OrtError && err.code === 'DEVICE_LOST_GPU')
-            throw new EngineUnavailable(kind, 'device-lost', err.message, { cause: err });
+            throw new BackendUnavailable(kind, 'device-lost', err.message, { cause: err });
           if (err instanceof OrtError && err.code === 'OUT_OF_MEMORY')
-            throw new EngineUnavailable(kind, 'out-of-memory', err.message, { cause: err });
+            throw new BackendUnavailable(kind, 'out-of-memory', err.message, { cause: err });
           if (err instanceof RangeError && /allocation|memory/i.test(err.message))
-            throw new EngineUnavailable(kind, 'out-of-memory', err.message, { cause: err });
+            throw new BackendUnavailable(kind, 'out-of-memory', err.message, { cause: err });
           if (err instanceof OrtError && kind === 'webgpu')
-            throw new EngineUnavailable(kind, 'runtime-error', err.message, { cause: err });
+            throw new BackendUnavailable(kind, 'runtime-error', err.message, { cause: err });
           throw err;
         }
         const lose = this.context?.routing.loseGpuAfterWindows;
@@ -412,7 +412,7 @@ export class ModelHost {
         // While a job runs, its next window moves it; when idle, move now so the next job just works.
         if (this.running.size === 0)
           void this.failover(
-            new EngineUnavailable('webgpu', 'device-lost', `the GPU device was lost (${this.gpuLost})`),
+            new BackendUnavailable('webgpu', 'device-lost', `the GPU device was lost (${this.gpuLost})`),
           );
       }),
     );
@@ -423,12 +423,12 @@ export class ModelHost {
    * does.  One switch at a time: concurrent callers share it.  Only a release or a new load stops it (a cancelled
    * job stops waiting for it, job.ts, and the next job gets the engine).
    */
-  private failover(failure: EngineUnavailable): Promise<WindowEngine | null> {
+  private failover(failure: BackendUnavailable): Promise<WindowTranscriber | null> {
     this.switching ??= this.switchEngine(failure).finally(() => (this.switching = null));
     return this.switching;
   }
 
-  private async switchEngine(failure: EngineUnavailable): Promise<WindowEngine | null> {
+  private async switchEngine(failure: BackendUnavailable): Promise<WindowTranscriber | null> {
     const reason = failure.message;
     const failed = this.active;
     const ctx = this.context;
@@ -444,14 +444,14 @@ export class ModelHost {
     let why = reason;
     while (this.remaining.length && !signal.aborted && epoch === this.epoch) {
       let p = this.remaining.shift()!;
-      if (p.engine === 'server' && !this.serverAllowed(ctx.routing)) continue;
+      if (p.backend === 'server' && !this.serverAllowed(ctx.routing)) continue;
       // The CPU can run the variant that is already stored (an f16 variant too): no second download mid-job.
       // Unless the WASM build lacks one of its ops (q4f16's 4-bit embedding): then the planned WASM variant.
       const stored = failed.info.variant;
       if (
-        p.engine === 'wasm' &&
+        p.backend === 'wasm' &&
         stored &&
-        failed.info.provider !== 'server' &&
+        failed.info.backend !== 'server' &&
         ctx.store &&
         ctx.manifest &&
         !wasmMissingOp(ctx.manifest, stored)
@@ -509,14 +509,14 @@ export class ModelHost {
     const epoch = this.epoch;
     if (this.switching) await this.switching;
     // A release (or a new load) while the switch finished: this engine is no longer the one to use.
-    if (epoch !== this.epoch) throw new EngineError('NOT_LOADED', 'the model was released or replaced');
+    if (epoch !== this.epoch) throw new WorkerError('NOT_LOADED', 'the model was released or replaced');
     // The settings as they are now (consent may have been revoked since the load).
     if (routing && this.context)
       this.context.routing = { ...this.context.routing, where: routing.where, server: routing.server };
     const active = this.active;
-    if (!active) throw new EngineError('NOT_LOADED', 'no model is loaded');
-    if (active.info.provider === 'server' && this.context && !this.serverAllowed(this.context.routing)) {
-      throw new EngineError(
+    if (!active) throw new WorkerError('NOT_LOADED', 'no model is loaded');
+    if (active.info.backend === 'server' && this.context && !this.serverAllowed(this.context.routing)) {
+      throw new WorkerError(
         'CONSENT_REQUIRED',
         `audio may no longer be sent to ${this.context.routing.server?.url ?? 'the server'}: load the model again`,
       );
@@ -541,7 +541,7 @@ export class ModelHost {
   private runOnModel(pcm: Float32Array, signal: AbortSignal, opts: Omit<JobOptions, 'signal' | 'next'> = {}) {
     const fn = async (): Promise<JobResult> => {
       const engine = this.active?.engine;
-      if (!engine) throw new EngineError('NOT_LOADED', 'no model is loaded');
+      if (!engine) throw new WorkerError('NOT_LOADED', 'no model is loaded');
       signal.throwIfAborted();
       this.gpuWindows = 0;
       return runJob(pcm, engine, { ...opts, signal, next: (failure) => this.failover(failure) });
@@ -557,7 +557,7 @@ export class ModelHost {
    */
   async decodeSegment(pcm: Float32Array, signal: AbortSignal): Promise<{ text: string; engine: string }> {
     if (this.switching) await this.switching;
-    if (!this.active) throw new EngineError('NOT_LOADED', 'no model is loaded');
+    if (!this.active) throw new WorkerError('NOT_LOADED', 'no model is loaded');
     const id = -++this.liveIds;
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal.reason);
@@ -565,7 +565,7 @@ export class ModelHost {
     this.running.set(id, controller);
     try {
       const r = await this.runOnModel(pcm, controller.signal);
-      return { text: r.text, engine: r.windows[0]?.engine ?? this.active?.info.provider ?? '' };
+      return { text: r.text, engine: r.windows[0]?.engine ?? this.active?.info.backend ?? '' };
     } finally {
       this.running.delete(id);
       signal.removeEventListener('abort', onAbort);
@@ -602,7 +602,7 @@ export class ModelHost {
     const active = this.active;
     this.active = null;
     this.remaining = [];
-    const wasGpu = active?.info.provider === 'webgpu';
+    const wasGpu = active?.info.backend === 'webgpu';
     if (active?.pipeline) await active.pipeline.release().catch(() => undefined);
     if (wasGpu && destroyDevice) (await ortGpuDevice())?.destroy();
   }

@@ -4,7 +4,7 @@
  */
 import type { ModelLoadOptions } from '../../src/core/protocol.ts';
 import type { LoadProgress, ModelKey, ModelManifest, Variant } from '../../src/core/asr/contract.ts';
-import { EngineError } from '../host/engine-error.ts';
+import { WorkerError } from '../host/worker-error.ts';
 import { downloadModel } from './downloader.ts';
 import {
   DEFAULT_CHUNK_BYTES,
@@ -44,16 +44,16 @@ export async function fetchManifest(
     );
     const best = stored[0];
     if (best) return best.manifest;
-    throw new EngineError(
+    throw new WorkerError(
       store ? 'OFFLINE_NOT_STORED' : 'MODEL_LOAD_FAILED',
       `cannot reach ${url} (${why})${store ? ' and no complete copy of it is stored' : ''}`,
     );
   }
-  if (!res.ok) throw new EngineError('MODEL_LOAD_FAILED', `${url}: HTTP ${res.status} ${res.statusText}`.trim());
+  if (!res.ok) throw new WorkerError('MODEL_LOAD_FAILED', `${url}: HTTP ${res.status} ${res.statusText}`.trim());
   try {
     return JSON.parse(await res.text()) as ModelManifest;
   } catch (err) {
-    throw new EngineError('MODEL_LOAD_FAILED', `${url} is not a model manifest (${err})`);
+    throw new WorkerError('MODEL_LOAD_FAILED', `${url} is not a model manifest (${err})`);
   }
 }
 
@@ -113,7 +113,7 @@ export async function ensureStored(
     await download;
   } catch (err) {
     // Cancel (unlike pause) removes the partial copy.
-    if (signal.reason instanceof EngineError && signal.reason.code === 'CANCELLED') await store.deleteModel(id);
+    if (signal.reason instanceof WorkerError && signal.reason.code === 'CANCELLED') await store.deleteModel(id);
     throw err;
   }
   const complete = { ...record, complete: true };

@@ -7,7 +7,7 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import mjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
-import { OrtRuntime, type OrtModule, type Provider } from '../../src/core/ort/runtime.ts';
+import { OrtRuntime, type OrtModule, type LocalBackend } from '../../src/core/ort/runtime.ts';
 import { wasmThreadsPossible } from '../host/device-probe.ts';
 
 let wasmConfigured = false;
@@ -24,7 +24,7 @@ function configureWasm(threads: number): void {
   wasmConfigured = true;
 }
 
-export function createWebRuntime(provider: Exclude<Provider, 'cpu'>, threads: number): OrtRuntime {
+export function createWebRuntime(provider: Exclude<LocalBackend, 'cpu'>, threads: number): OrtRuntime {
   configureWasm(threads);
   return new OrtRuntime(ort as unknown as OrtModule, provider);
 }

@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { SAMPLE_RATE_HZ } from '../../core/constants.ts';
 import type { DeviceReport, ErrorInfo } from '../../core/protocol.ts';
-import { EngineUpdates, type EngineController } from '../worker-client.ts';
+import { EngineUpdates, type WorkerClient } from '../worker-client.ts';
 import { MicController } from './mic-controller.ts';
 import type { ModelChoice } from '../settings/model-choice.ts';
 import { LibraryUpdates, type Library } from '../library/library.ts';
@@ -28,7 +28,7 @@ const TOGGLE_KEYS = new Set([' ', 'r', 'R']);
  */
 @customElement('dictation-panel')
 export class DictationPanel extends LitElement {
-  @property({ attribute: false }) engine!: EngineController;
+  @property({ attribute: false }) engine!: WorkerClient;
   /** Told while dictation uses the model, so a reload with new settings waits for it. */
   @property({ attribute: false }) choice: ModelChoice | undefined;
   /** Where recordings are kept (the finished one's document gives *Save JSON*). */

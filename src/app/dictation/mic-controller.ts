@@ -10,7 +10,7 @@ import { isWorkletToMain } from '../../core/protocol.ts';
 import workletUrl from '../../../workers/capture.worklet.ts?worker&url';
 import { SAMPLE_RATE_HZ } from '../../core/constants.ts';
 import { knobs } from '../knobs.ts';
-import type { EngineController } from '../worker-client.ts';
+import type { WorkerClient } from '../worker-client.ts';
 
 export type MicState = 'idle' | 'starting' | 'recording' | 'interrupted' | 'stopping';
 /** The Screen Wake Lock while recording: held, not offered by this browser, or refused (low battery, hidden page). */
@@ -71,7 +71,7 @@ export class MicController implements ReactiveController {
   constructor(
     private readonly host: ReactiveControllerHost,
     /** The app's engine (a getter: the host may receive it as a property after construction). */
-    private readonly engineOf: () => EngineController,
+    private readonly engineOf: () => WorkerClient,
   ) {
     host.addController(this);
   }
@@ -87,7 +87,7 @@ export class MicController implements ReactiveController {
     void this.stop();
   }
 
-  private get engine(): EngineController {
+  private get engine(): WorkerClient {
     return this.engineOf();
   }
 

@@ -3,13 +3,13 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { SAMPLE_RATE_HZ } from '../../core/constants.ts';
 import type { TranscribeEvent, Transcript, WindowResult } from '../../core/asr/contract.ts';
 import type { ErrorInfo, TranscribeSource } from '../../core/protocol.ts';
-import { EngineUpdates, type EngineController, type TranscriptionJob } from '../worker-client.ts';
+import { EngineUpdates, type WorkerClient, type TranscriptionJob } from '../worker-client.ts';
 import type { ModelChoice } from '../settings/model-choice.ts';
 import { LibraryUpdates, type Library } from '../library/library.ts';
 import { AUDIO_ACCEPT, decodeAudioFile } from './audio-file.ts';
 import { formatDuration } from '../shared/format.ts';
 import { asErrorInfo } from '../shared/messages.ts';
-import { engineLineStyles } from '../model/engine-line.ts';
+import { backendLineStyles } from '../model/backend-line.ts';
 import { errorAlert, errorAlertStyles } from '../shared/error-alert.ts';
 import { windowList, type JobWindow } from './job-view.ts';
 import { panelStyles } from '../shared/panel-styles.ts';
@@ -22,7 +22,7 @@ import { segmentsOf } from '../../core/format/export.ts';
  */
 @customElement('file-panel')
 export class FilePanel extends LitElement {
-  @property({ attribute: false }) engine!: EngineController;
+  @property({ attribute: false }) engine!: WorkerClient;
   @property({ attribute: false }) choice!: ModelChoice;
   /** Where the finished transcription is kept (its document gives *Save JSON*). */
   @property({ attribute: false }) library: Library | undefined;
@@ -47,7 +47,7 @@ export class FilePanel extends LitElement {
   static override styles = [
     panelStyles,
     errorAlertStyles,
-    engineLineStyles,
+    backendLineStyles,
     css`
       section.drag {
         outline: 3px dashed var(--accent);

@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { TranscriptDocument } from '../../core/format/document.ts';
 import type { ErrorInfo } from '../../core/protocol.ts';
-import { EngineUpdates, type EngineController } from '../worker-client.ts';
+import { EngineUpdates, type WorkerClient } from '../worker-client.ts';
 import { LibraryUpdates, libraryError, type Library } from './library.ts';
 import { formatDuration } from '../shared/format.ts';
 import { errorAlert, errorAlertStyles } from '../shared/error-alert.ts';
@@ -20,7 +20,7 @@ const PAGE_ROWS = 50;
 @customElement('library-panel')
 export class LibraryPanel extends LitElement {
   @property({ attribute: false }) library!: Library;
-  @property({ attribute: false }) engine!: EngineController;
+  @property({ attribute: false }) engine!: WorkerClient;
   @state() private query = '';
   @state() private openId: string | null = null;
   @state() private confirming: { ids: string[] | 'all'; text: string } | null = null;

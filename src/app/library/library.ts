@@ -7,7 +7,7 @@
 import { documentText, recordingSessionOf, withSegments, type TranscriptDocument } from '../../core/format/document.ts';
 import { LibraryStore, writingLockName, type LibrarySize } from '../../storage/library-store.ts';
 import type { ErrorInfo } from '../../core/protocol.ts';
-import type { EngineController } from '../worker-client.ts';
+import type { WorkerClient } from '../worker-client.ts';
 import { UpdatesFrom } from '../shared/updates.ts';
 import type { ReactiveControllerHost } from 'lit';
 
@@ -57,7 +57,7 @@ export class Library {
   private readonly alive = new Set<string>();
   private again = false;
 
-  constructor(private readonly engine: EngineController) {
+  constructor(private readonly engine: WorkerClient) {
     // Another tab's recording may have been abandoned meanwhile: look again when the page comes back.
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible' && this.loaded) void this.refresh();

@@ -1,13 +1,13 @@
 import { html, nothing } from 'lit';
 import type { LoadProgress } from '../../core/asr/contract.ts';
-import type { EngineController } from '../worker-client.ts';
+import type { WorkerClient } from '../worker-client.ts';
 import { formatBytes, formatDuration } from '../shared/format.ts';
 
 /**
  * A model load's progress: the download (bytes, speed, ETA, storage needed, per-file detail, pause and cancel), the
  * read from this device's storage, then session creation and warm-up.
  */
-export function loadProgress(p: LoadProgress | null, engine: EngineController) {
+export function loadProgress(p: LoadProgress | null, engine: WorkerClient) {
   if (!p) return html`<div class="muted">Starting…</div>`;
   if (p.stage === 'download' || p.stage === 'read') {
     const pct = p.total ? (100 * p.loaded) / p.total : 0;

@@ -1,9 +1,9 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
-import { EngineUpdates, type EngineController } from '../worker-client.ts';
+import { EngineUpdates, type WorkerClient } from '../worker-client.ts';
 import { ChoiceUpdates, type ModelChoice } from '../settings/model-choice.ts';
 import { formatBytes } from '../shared/format.ts';
-import { engineLine, engineLineStyles, switchNotice } from './engine-line.ts';
+import { backendLine, backendLineStyles, switchNotice } from './backend-line.ts';
 import { errorAlert, errorAlertStyles } from '../shared/error-alert.ts';
 import { loadProgress } from './load-progress.ts';
 import './model-card.ts';
@@ -18,7 +18,7 @@ import { panelStyles } from '../shared/panel-styles.ts';
  */
 @customElement('model-setup')
 export class ModelSetup extends LitElement {
-  @property({ attribute: false }) engine!: EngineController;
+  @property({ attribute: false }) engine!: WorkerClient;
   @property({ attribute: false }) choice!: ModelChoice;
   /** A stored copy of the chosen model was looked for (and loaded when found); done once per page. */
   private lookedForStored = false;
@@ -27,7 +27,7 @@ export class ModelSetup extends LitElement {
   static override styles = [
     panelStyles,
     errorAlertStyles,
-    engineLineStyles,
+    backendLineStyles,
     css`
       .facts {
         margin: 0 0 0.75rem;
@@ -193,7 +193,7 @@ export class ModelSetup extends LitElement {
     const e = this.engine;
     const info = e.engineInfo;
     if (e.modelState === 'ready' && info)
-      return html`<div class="ready">${this.renderNotes()} ${engineLine(info)} ${switchNotice(e.engineChange)}</div>
+      return html`<div class="ready">${this.renderNotes()} ${backendLine(info)} ${switchNotice(e.engineChange)}</div>
         ${dialog}`;
     const code = e.modelError?.code;
     // A returning visit's stored-only load found nothing to load: that is the first-run card, not an error.

@@ -13,21 +13,21 @@ import type { ReactiveControllerHost } from 'lit';
 import { UpdatesFrom } from '../shared/updates.ts';
 import type { Variant } from '../../core/asr/contract.ts';
 import type { ModelObject, PreparingStatus } from '../../core/remote/openai-api.ts';
-import type { EngineChoice, RoutingSettings, StorageMode, Where } from '../../core/protocol.ts';
+import type { BackendChoice, RoutingSettings, StorageMode, Where } from '../../core/protocol.ts';
 import { modelAddress, parsePageParams } from './page-params.ts';
 import { loadRouting, saveRouting, toRouting } from './routing-settings.ts';
-import type { EngineController } from '../worker-client.ts';
+import type { WorkerClient } from '../worker-client.ts';
 
 /** The app's built-in model location (the server's default model). */
 export const DEFAULT_MODEL_URL = 'models/glm-asr-nano-2512/';
 
-export type EngineMenu = EngineChoice | 'server';
+export type BackendMenu = BackendChoice | 'server';
 
 const LAST_KEY = 'glm-asr.model';
 
 interface Remembered {
   url: string;
-  engine: EngineMenu;
+  engine: BackendMenu;
 }
 
 /** The model last loaded from the app's own choices (its address and engine menu), so the next visit opens with it. */
@@ -63,7 +63,7 @@ export class ModelChoice {
   modelUrl = DEFAULT_MODEL_URL;
   variant: Variant | 'auto' = 'auto';
   /** The engine menu: the planner's choice, one on-device engine, or the server. */
-  engineChoice: EngineMenu = 'auto';
+  engineChoice: BackendMenu = 'auto';
   /** The server a load needs permission for (CONSENT_REQUIRED), to name it in the prompt. */
   consentUrl = '';
   /** The models this app's server serves (from the model card), once listed. */
@@ -94,7 +94,7 @@ export class ModelChoice {
   private readonly listeners = new Set<() => void>();
 
   constructor(
-    private readonly engine: EngineController,
+    private readonly engine: WorkerClient,
     search: string = location.search,
   ) {
     const params = parsePageParams(search, location.href);
@@ -179,7 +179,7 @@ export class ModelChoice {
   }
 
   /** The on-device engine a load asks for (the server menu entry means the planner's choice on the device side). */
-  private get deviceEngine(): EngineChoice {
+  private get deviceEngine(): BackendChoice {
     return this.engineChoice === 'server' ? 'auto' : this.engineChoice;
   }
 

@@ -2,12 +2,12 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Variant } from '../../core/asr/contract.ts';
 import { VARIANTS } from '../../core/protocol.ts';
-import { EngineUpdates, type EngineController } from '../worker-client.ts';
-import { ChoiceUpdates, deviceOnly, type EngineMenu, type ModelChoice } from './model-choice.ts';
+import { EngineUpdates, type WorkerClient } from '../worker-client.ts';
+import { ChoiceUpdates, deviceOnly, type BackendMenu, type ModelChoice } from './model-choice.ts';
 import { modelAddress } from './page-params.ts';
 import { settingsPanelStyles } from './settings-panel-styles.ts';
 
-const ENGINE_LABELS: Record<EngineMenu, string> = {
+const ENGINE_LABELS: Record<BackendMenu, string> = {
   auto: 'Best for this device',
   webgpu: 'WebGPU (graphics processor)',
   wasm: 'CPU (WASM)',
@@ -20,7 +20,7 @@ const ENGINE_LABELS: Record<EngineMenu, string> = {
  */
 @customElement('model-settings')
 export class ModelSettings extends LitElement {
-  @property({ attribute: false }) engine!: EngineController;
+  @property({ attribute: false }) engine!: WorkerClient;
   @property({ attribute: false }) choice!: ModelChoice;
   /** The address typed is not one a model can be fetched from (said beside the field; the choice keeps the last good one). */
   @state() private invalidUrl = '';
@@ -104,10 +104,10 @@ export class ModelSettings extends LitElement {
       <select
         id="engine"
         .value=${c.engineChoice}
-        @change=${(ev: Event) => c.set({ engineChoice: (ev.target as HTMLSelectElement).value as EngineMenu })}
+        @change=${(ev: Event) => c.set({ engineChoice: (ev.target as HTMLSelectElement).value as BackendMenu })}
         data-testid="engine-choice"
       >
-        ${(Object.keys(ENGINE_LABELS) as EngineMenu[]).map(
+        ${(Object.keys(ENGINE_LABELS) as BackendMenu[]).map(
           (v) =>
             html`<option value=${v} ?selected=${v === c.engineChoice} ?disabled=${v === 'server' && onDevice}>
               ${ENGINE_LABELS[v]}${v === 'server' && onDevice ? ' (off: Where to transcribe is Only on this device)' : ''}

@@ -5,14 +5,14 @@
  * *Only on this device*.  A model on another origin is not loaded until the user agrees in the app.
  */
 import type { Variant } from '../../core/asr/contract.ts';
-import { VARIANTS, type EngineChoice, type Where } from '../../core/protocol.ts';
+import { VARIANTS, type BackendChoice, type Where } from '../../core/protocol.ts';
 
 export interface PageParams {
   /** `?model=`, resolved against the page; `crossOrigin`: served from another origin than the page's. */
   model?: { url: string; crossOrigin: boolean };
   variant?: Variant | 'auto';
   /** The engine menu: an on-device engine, the planner's choice, or the server. */
-  engine?: EngineChoice | 'server';
+  engine?: BackendChoice | 'server';
   where?: Where;
   /** What the link asked that could not be honoured, one sentence each (shown to the user). */
   problems: string[];

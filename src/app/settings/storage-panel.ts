@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { StoredModel } from '../../core/asr/contract.ts';
-import { EngineUpdates, type EngineController } from '../worker-client.ts';
+import { EngineUpdates, type WorkerClient } from '../worker-client.ts';
 import { LibraryUpdates, type Library } from '../library/library.ts';
 import { formatBytes } from '../shared/format.ts';
 import { asErrorInfo } from '../shared/messages.ts';
@@ -15,7 +15,7 @@ import { settingsPanelStyles } from './settings-panel-styles.ts';
  */
 @customElement('storage-panel')
 export class StoragePanel extends LitElement {
-  @property({ attribute: false }) engine!: EngineController;
+  @property({ attribute: false }) engine!: WorkerClient;
   @property({ attribute: false }) library: Library | undefined;
   @state() private error: ErrorInfo | null = null;
   @state() private busy = false;

@@ -22,6 +22,17 @@ export const F16_VARIANTS: ReadonlySet<Variant> = new Set(['fp16', 'q4f16']);
 /** Each f16 variant's float32 variant with the same weight quantization (converter: quantize.F32_TWIN). */
 export const F32_TWIN: Readonly<Partial<Record<Variant, Variant>>> = { q4f16: 'q4', fp16: 'fp32' };
 
+/**
+ * Where a window is computed: this device's GPU ('webgpu') or CPU ('wasm') through onnxruntime-web, onnxruntime-node
+ * ('cpu', the server and the CLI), or an OpenAI-compatible server ('server').  The one name for these values
+ * (docs/architecture.md, glossary).
+ */
+export type Backend = 'webgpu' | 'wasm' | 'cpu' | 'server';
+/** The backends onnxruntime runs in this process. */
+export type LocalBackend = Exclude<Backend, 'server'>;
+/** The backends a browser offers. */
+export type DeviceBackend = 'webgpu' | 'wasm';
+
 export type GraphName = 'audio_encoder' | 'embed_tokens' | 'decoder_model_merged';
 export const GRAPHS: readonly GraphName[] = ['audio_encoder', 'embed_tokens', 'decoder_model_merged'];
 
@@ -181,8 +192,8 @@ export type StopReason = 'eos' | 'max-tokens' | 'repetition' | 'no-audio';
 
 export interface WindowResult {
   index: number;
-  /** Which engine produced it (window-engine.ts EngineKind; set by the job runner, src/core/asr/job.ts). */
-  engine?: 'webgpu' | 'wasm' | 'cpu' | 'server';
+  /** Which engine produced it (window-transcriber.ts Backend; set by the job runner, src/core/asr/job.ts). */
+  engine?: Backend;
   startSec: number;
   endSec: number;
   /** Generated ids, the EOS id included when the window ended on one. */

@@ -1,6 +1,6 @@
 /**
  * One transcription job: 16 kHz PCM → ≤ 30 s windows (windows.ts) → each window on the current engine, in order.
- * When an engine cannot go on (EngineUnavailable: GPU device lost, out of memory, server gone after its retries),
+ * When an engine cannot go on (BackendUnavailable: GPU device lost, out of memory, server gone after its retries),
  * the finished windows stay and the failed window and every later one go to the next engine the caller provides
  * (`next`), announced once by an `engine-switch` event.  Anything else (a cancel, bad audio) ends the job.
  * Isomorphic: the worker runs it with its planned engines, the CLI and the server with one pipeline.
@@ -8,7 +8,7 @@
 import { SAMPLE_RATE_HZ } from '../constants.ts';
 import type { TranscribeEvent, Transcript, WindowResult } from './contract.ts';
 import { PipelineError } from './errors.ts';
-import { EngineUnavailable, type WindowEngine, type WindowRunOptions } from './window-engine.ts';
+import { BackendUnavailable, type WindowTranscriber, type WindowRunOptions } from './window-transcriber.ts';
 import { planWindows } from './windows.ts';
 import { joinWindowTexts } from '../format/join.ts';
 
@@ -27,7 +27,7 @@ export interface JobOptions extends WindowRunOptions {
    * The engine to continue with after `failure` at window `index`, or null to end the job with that failure.  May
    * take time (loading the model on the CPU); the signal still cancels.
    */
-  next?: (failure: EngineUnavailable, index: number) => Promise<WindowEngine | null>;
+  next?: (failure: BackendUnavailable, index: number) => Promise<WindowTranscriber | null>;
 }
 
 export interface JobResult extends Transcript {
@@ -50,7 +50,7 @@ function now(): number {
   return performance.now();
 }
 
-export async function runJob(pcm: Float32Array, first: WindowEngine, opts: JobOptions = {}): Promise<JobResult> {
+export async function runJob(pcm: Float32Array, first: WindowTranscriber, opts: JobOptions = {}): Promise<JobResult> {
   const t0 = now();
   checkPcm(pcm);
   const windows = planWindows(pcm);
@@ -75,7 +75,7 @@ export async function runJob(pcm: Float32Array, first: WindowEngine, opts: JobOp
         break;
       } catch (err) {
         if (opts.signal?.aborted) throw opts.signal.reason;
-        if (!(err instanceof EngineUnavailable) || !opts.next) throw err;
+        if (!(err instanceof BackendUnavailable) || !opts.next) throw err;
         emit({ type: 'engine-failed', index, from: engine.label, reason: err.message });
         // A cancel ends the job at once; the switch itself goes on (the next job gets its engine).
         const replacement = await abortable(opts.next(err, index), opts.signal);

@@ -37,7 +37,7 @@ import {
 import { PipelineError } from './errors.ts';
 import { joinWindowTexts, runJob } from './job.ts';
 import { AsrTokenizer } from './tokenizer.ts';
-import { emptyWindowResult, type EngineKind, type WindowEngine, type WindowSpan } from './window-engine.ts';
+import { emptyWindowResult, type Backend, type WindowTranscriber, type WindowSpan } from './window-transcriber.ts';
 import { audioTokenCount } from './windows.ts';
 
 export { joinWindowTexts, PipelineError };
@@ -208,12 +208,12 @@ export class GlmAsrPipeline {
     // (measured under SwiftShader: 1..31 match the CPU to 1e-6, 32+ do not, packed or split q/k/v); a prompt of
     // chunks of 16 with the KV cache in between gives the CPU's logits.  The unfused graph takes it whole.
     const fused = !this.decoderTakes.positionIds;
-    this.prefillChunk = runtime.provider === 'webgpu' && fused ? WEBGPU_GQA_PREFILL_CHUNK : Number.POSITIVE_INFINITY;
+    this.prefillChunk = runtime.backend === 'webgpu' && fused ? WEBGPU_GQA_PREFILL_CHUNK : Number.POSITIVE_INFINITY;
     // GroupQueryAttention writes the new keys/values into its past buffer when `present` is that same buffer: on
     // WebGPU the window's cache is allocated once at its token cap and never reallocated.  (onnxruntime-web copies
     // every CPU tensor into its heap and onnxruntime-node copies outputs out, so on the CPU a shared buffer saves
     // nothing: there each step returns a new present, as with the unfused graph.)
-    this.kvInPlace = runtime.provider === 'webgpu' && fused;
+    this.kvInPlace = runtime.backend === 'webgpu' && fused;
   }
 
   static async load(
@@ -268,7 +268,7 @@ export class GlmAsrPipeline {
     const [encoder, embed, decoder] = sessions as [Session, Session, Session];
     const pipeline = new GlmAsrPipeline(runtime, manifest, variant, tokenizer, generation, encoder, embed, decoder);
     pipeline.twinSource = opts.twinSource ?? source;
-    onProgress({ stage: 'warmup', loaded: 0, total: 0, detail: runtime.provider });
+    onProgress({ stage: 'warmup', loaded: 0, total: 0, detail: runtime.backend });
     await pipeline.prepareKv();
     await (opts.guardWarmUp ? opts.guardWarmUp(() => pipeline.warmUp()) : pipeline.warmUp());
     return pipeline;
@@ -296,12 +296,12 @@ export class GlmAsrPipeline {
       for (let i = 0; i < data.length; i++) {
         const v = data[i] as number;
         if (!Number.isFinite(v))
-          throw new PipelineError('WARMUP_FAILED', `${name} has NaN/Inf on ${this.runtime.provider}`);
+          throw new PipelineError('WARMUP_FAILED', `${name} has NaN/Inf on ${this.runtime.backend}`);
         if (v !== 0) nonZero = true;
       }
-      if (!nonZero) throw new PipelineError('WARMUP_FAILED', `${name} is all zeros on ${this.runtime.provider}`);
+      if (!nonZero) throw new PipelineError('WARMUP_FAILED', `${name} is all zeros on ${this.runtime.backend}`);
     };
-    if (this.runtime.provider === 'webgpu') {
+    if (this.runtime.backend === 'webgpu') {
       const features = await this.encode(new Float32Array(SAMPLE_RATE_HZ));
       check('audio_features', features);
     }
@@ -471,12 +471,12 @@ export class GlmAsrPipeline {
   }
 
   /** Where this pipeline runs, as the job runner names engines. */
-  get kind(): EngineKind {
-    return this.runtime.provider;
+  get kind(): Backend {
+    return this.runtime.backend;
   }
 
   /** This pipeline as a job engine (window by window), with `defaults` applied to every window. */
-  asEngine(label: string, defaults: TranscribeOptions = {}): WindowEngine {
+  asEngine(label: string, defaults: TranscribeOptions = {}): WindowTranscriber {
     return {
       kind: this.kind,
       label,
@@ -486,7 +486,7 @@ export class GlmAsrPipeline {
 
   /** Transcribe 16 kHz mono PCM, window by window (job.ts).  Rejects with the signal's reason when aborted. */
   async transcribe(pcm: Float32Array, opts: TranscribeOptions = {}): Promise<Transcript> {
-    const { switches: _switches, ...transcript } = await runJob(pcm, this.asEngine(this.runtime.provider, opts), opts);
+    const { switches: _switches, ...transcript } = await runJob(pcm, this.asEngine(this.runtime.backend, opts), opts);
     return transcript;
   }
 

@@ -12,10 +12,11 @@
  */
 
 import type { Env, InferenceSession, Tensor } from 'onnxruntime-common';
-import type { GraphName } from '../asr/contract.ts';
+import type { GraphName, LocalBackend } from '../asr/contract.ts';
+
+export type { LocalBackend };
 
 export type { Tensor };
-export type Provider = 'webgpu' | 'wasm' | 'cpu';
 
 /** The parts of an onnxruntime module the runtime uses (onnxruntime-web and onnxruntime-node both satisfy it). */
 export interface OrtModule {
@@ -77,19 +78,19 @@ export class OrtRuntime {
 
   constructor(
     readonly ort: OrtModule,
-    readonly provider: Provider,
+    readonly backend: LocalBackend,
     private readonly defaults: InferenceSession.SessionOptions = {},
   ) {}
 
   async createSession(source: GraphSource, opts: { outputsOnGpu?: readonly string[] } = {}): Promise<Session> {
     const options: InferenceSession.SessionOptions = {
       ...this.defaults,
-      executionProviders: [this.provider],
+      executionProviders: [this.backend],
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
     };
     if (source.externalData?.length) options.externalData = source.externalData;
-    if (this.provider === 'webgpu') {
+    if (this.backend === 'webgpu') {
       if (opts.outputsOnGpu?.length) {
         options.preferredOutputLocation = Object.fromEntries(opts.outputsOnGpu.map((n) => [n, 'gpu-buffer' as const]));
       }
@@ -104,7 +105,7 @@ export class OrtRuntime {
       const code = classify(err);
       throw new OrtError(
         code === 'RUN_FAILED' ? 'SESSION_CREATE_FAILED' : code,
-        `${source.graph} on ${this.provider}: ${err instanceof Error ? err.message : String(err)}`,
+        `${source.graph} on ${this.backend}: ${err instanceof Error ? err.message : String(err)}`,
       );
     }
     const meta = new Map<string, string>();
@@ -161,7 +162,7 @@ export class OrtRuntime {
    * this runtime is not on WebGPU.  Destroyed by `dispose()`.
    */
   async gpuTensor(type: 'float32' | 'float16', dims: readonly number[]): Promise<Tensor | null> {
-    if (this.provider !== 'webgpu') return null;
+    if (this.backend !== 'webgpu') return null;
     const device = (await (this.ort.env.webgpu as { device?: Promise<unknown> } | undefined)?.device) as
       { createBuffer(d: { size: number; usage: number }): { destroy(): void } } | undefined;
     if (!device) return null;

@@ -1,6 +1,6 @@
 /**
  * OpenAI's audio transcription API as this project speaks it: the shapes the server (server/api/) answers with and
- * the app's fallback client (src/core/remote/remote-engine.ts) reads, from any OpenAI-compatible server (ours, vLLM,
+ * the app's fallback client (src/core/remote/remote-transcriber.ts) reads, from any OpenAI-compatible server (ours, vLLM,
  * SGLang, llama.cpp's server).  Types and constants only; isomorphic.
  *
  *   POST {base}/audio/transcriptions   multipart/form-data: file, model, response_format, stream, language, prompt,

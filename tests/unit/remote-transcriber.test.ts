@@ -1,5 +1,5 @@
 /**
- * RemoteEngine (src/core/remote/remote-engine.ts) against real HTTP servers on 127.0.0.1: the project's own server
+ * RemoteTranscriber (src/core/remote/remote-transcriber.ts) against real HTTP servers on 127.0.0.1: the project's own server
  * (server/server.ts, tiny model: stream and verbose_json must give the goldens' text and token ids per window), a
  * plain-json-only OpenAI-compatible server standing in for vLLM / llama.cpp (node:http + busboy around the real
  * pipeline on onnxruntime-node: the client must fall back to json), and small servers that misbehave on real
@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SAMPLE_RATE_HZ } from '../../src/core/constants.ts';
 import { createNodeRuntime } from '../../server/ort/node.ts';
 import { GlmAsrPipeline } from '../../src/core/asr/pipeline.ts';
-import { RemoteEngine } from '../../src/core/remote/remote-engine.ts';
-import { EngineUnavailable, type WindowSpan } from '../../src/core/asr/window-engine.ts';
+import { RemoteTranscriber } from '../../src/core/remote/remote-transcriber.ts';
+import { BackendUnavailable, type WindowSpan } from '../../src/core/asr/window-transcriber.ts';
 import type { TranscribeEvent } from '../../src/core/asr/contract.ts';
 import { planWindows } from '../../src/core/asr/windows.ts';
 import { decodeWav, encodeWavFloat32, toMono } from '../../src/core/dsp/wav.ts';
@@ -196,7 +196,7 @@ describe.skipIf(skipGoldens())('our server (server/server.ts, tiny@fp32)', () =>
   afterAll(() => stop());
 
   test('connect: lists the models, takes a URL without /v1', async () => {
-    const engine = await RemoteEngine.connect(root, { model: 'tiny@fp32' });
+    const engine = await RemoteTranscriber.connect(root, { model: 'tiny@fp32' });
     expect(engine.baseUrl).toBe(base);
     expect(engine.models).toContain('tiny@fp32');
     expect(engine.label).toBe(`server ${base} (tiny@fp32)`);
@@ -206,12 +206,12 @@ describe.skipIf(skipGoldens())('our server (server/server.ts, tiny@fp32)', () =>
   test('with --api-key: a wrong or missing key is named (401)', async () => {
     const keyed = await startTestServer({ preload: [], apiKey: 'right-key' });
     try {
-      const wrong = await rejection(RemoteEngine.connect(`${keyed.url}/v1`, { apiKey: 'wrong-key' }));
-      expect(wrong).toBeInstanceOf(EngineUnavailable);
+      const wrong = await rejection(RemoteTranscriber.connect(`${keyed.url}/v1`, { apiKey: 'wrong-key' }));
+      expect(wrong).toBeInstanceOf(BackendUnavailable);
       expect((wrong as Error).message).toMatch(/401.*the API key is wrong/);
-      const none = await rejection(RemoteEngine.connect(`${keyed.url}/v1`));
+      const none = await rejection(RemoteTranscriber.connect(`${keyed.url}/v1`));
       expect((none as Error).message).toMatch(/401.*the API key is missing/);
-      const engine = await RemoteEngine.connect(`${keyed.url}/v1`, { apiKey: 'right-key' });
+      const engine = await RemoteTranscriber.connect(`${keyed.url}/v1`, { apiKey: 'right-key' });
       expect(engine.models).toContain('tiny@fp32');
     } finally {
       await keyed.stop();
@@ -219,7 +219,7 @@ describe.skipIf(skipGoldens())('our server (server/server.ts, tiny@fp32)', () =>
   });
 
   test('stream: every golden window gives the goldens text, tokens arrive as they are decoded', async () => {
-    const engine = await RemoteEngine.connect(base, { model: 'tiny@fp32' });
+    const engine = await RemoteTranscriber.connect(base, { model: 'tiny@fp32' });
     let windows = 0;
     let events = 0;
     for (const clip of g!.clips) {
@@ -255,7 +255,7 @@ describe.skipIf(skipGoldens())('our server (server/server.ts, tiny@fp32)', () =>
   });
 
   test('verbose_json: the goldens text and token ids per window', async () => {
-    const engine = await RemoteEngine.connect(base, { model: 'tiny@fp32', mode: 'verbose_json' });
+    const engine = await RemoteTranscriber.connect(base, { model: 'tiny@fp32', mode: 'verbose_json' });
     for (const clip of g!.clips) {
       const { pcm, spans } = clipWindows(clip);
       for (const span of spans) {
@@ -314,7 +314,7 @@ describe.skipIf(skipGoldens())('a server that only speaks plain json', () => {
   });
 
   test('the client falls back to json (detected once) and gives the goldens text per window', async () => {
-    const engine = await RemoteEngine.connect(srv.base);
+    const engine = await RemoteTranscriber.connect(srv.base);
     expect(engine.model).toBe('zai-org/GLM-ASR-Nano-2512'); // /glm-?asr/i over the first listed
     let windows = 0;
     for (const clip of g!.clips) {
@@ -371,14 +371,14 @@ describe('faults', () => {
   test('a URL without /v1 is found under /v1; bad URLs and non-API answers are named', async () => {
     const srv = await serve(ok);
     try {
-      const engine = await RemoteEngine.connect(`${srv.root}/`);
+      const engine = await RemoteTranscriber.connect(`${srv.root}/`);
       expect(engine.baseUrl).toBe(srv.base);
-      const err = await rejection(RemoteEngine.connect(`${srv.root}/api`));
-      expect(err).toBeInstanceOf(EngineUnavailable);
-      expect((err as EngineUnavailable).reason).toBe('server-error');
+      const err = await rejection(RemoteTranscriber.connect(`${srv.root}/api`));
+      expect(err).toBeInstanceOf(BackendUnavailable);
+      expect((err as BackendUnavailable).reason).toBe('server-error');
       expect((err as Error).message).toContain(`${srv.root}/api/models`);
       expect((err as Error).message).toContain('404');
-      const bad = await rejection(RemoteEngine.connect('not a url'));
+      const bad = await rejection(RemoteTranscriber.connect('not a url'));
       expect((bad as Error).message).toMatch(/not a URL/);
     } finally {
       await srv.close();
@@ -391,7 +391,7 @@ describe('faults', () => {
       else ok(res);
     });
     try {
-      const engine = await RemoteEngine.connect(srv.base);
+      const engine = await RemoteTranscriber.connect(srv.base);
       const t0 = performance.now();
       const r = await engine.transcribeWindow(tone(), SPAN, {});
       const ms = performance.now() - t0;
@@ -408,19 +408,19 @@ describe('faults', () => {
     }
   });
 
-  test('always 503: EngineUnavailable(server-error) after exactly 3 attempts, within the backoff bound', async () => {
+  test('always 503: BackendUnavailable(server-error) after exactly 3 attempts, within the backoff bound', async () => {
     const srv = await serve((res) =>
       sendJson(res, 503, { error: { message: 'overloaded', type: 'server_error', code: null } }),
     );
     try {
-      const engine = await RemoteEngine.connect(srv.base);
+      const engine = await RemoteTranscriber.connect(srv.base);
       const t0 = performance.now();
       const err = await rejection(engine.transcribeWindow(tone(), SPAN, {}));
       const ms = performance.now() - t0;
       console.log(`[503] ${srv.posts.length} attempts, gave up after ${ms.toFixed(0)} ms: ${(err as Error).message}`);
-      expect(err).toBeInstanceOf(EngineUnavailable);
-      expect((err as EngineUnavailable).engine).toBe('server');
-      expect((err as EngineUnavailable).reason).toBe('server-error');
+      expect(err).toBeInstanceOf(BackendUnavailable);
+      expect((err as BackendUnavailable).backend).toBe('server');
+      expect((err as BackendUnavailable).reason).toBe('server-error');
       expect((err as Error).message).toContain('503');
       expect((err as Error).message).toContain('overloaded');
       expect(srv.posts.length).toBe(3);
@@ -439,9 +439,9 @@ describe('faults', () => {
       else ok(res);
     });
     try {
-      const engine = await RemoteEngine.connect(srv.base, { maxRetryAfterMs: 300 });
+      const engine = await RemoteTranscriber.connect(srv.base, { maxRetryAfterMs: 300 });
       // maxRetryAfterMs 300 would cap a 1 s Retry-After: use a second engine with the default cap for the first case.
-      const plain = await RemoteEngine.connect(srv.base);
+      const plain = await RemoteTranscriber.connect(srv.base);
       let t0 = performance.now();
       expect((await plain.transcribeWindow(tone(), SPAN, {})).text).toBe('hello');
       const waited = srv.posts[1]!.at - srv.posts[0]!.at;
@@ -465,17 +465,17 @@ describe('faults', () => {
   test('a port nobody listens on: server-unreachable, at once for connect, after 3 attempts mid-job', async () => {
     const port = await deadPort();
     let t0 = performance.now();
-    const err = await rejection(RemoteEngine.connect(`http://127.0.0.1:${port}/v1`));
+    const err = await rejection(RemoteTranscriber.connect(`http://127.0.0.1:${port}/v1`));
     const connectMs = performance.now() - t0;
-    expect(err).toBeInstanceOf(EngineUnavailable);
-    expect((err as EngineUnavailable).reason).toBe('server-unreachable');
+    expect(err).toBeInstanceOf(BackendUnavailable);
+    expect((err as BackendUnavailable).reason).toBe('server-unreachable');
     expect((err as Error).message).toContain(`http://127.0.0.1:${port}/v1/models`);
     expect((err as Error).message).toContain('ECONNREFUSED');
     expect(connectMs).toBeLessThan(500);
 
     // A server that goes away between windows.
     const srv = await serve(ok);
-    const engine = await RemoteEngine.connect(srv.base, { retryDelaysMs: [100, 200] });
+    const engine = await RemoteTranscriber.connect(srv.base, { retryDelaysMs: [100, 200] });
     expect((await engine.transcribeWindow(tone(), SPAN, {})).text).toBe('hello');
     await srv.close();
     t0 = performance.now();
@@ -484,8 +484,8 @@ describe('faults', () => {
     console.log(
       `[closed port] connect failed in ${connectMs.toFixed(0)} ms; mid-job gave up in ${goneMs.toFixed(0)} ms`,
     );
-    expect(gone).toBeInstanceOf(EngineUnavailable);
-    expect((gone as EngineUnavailable).reason).toBe('server-unreachable');
+    expect(gone).toBeInstanceOf(BackendUnavailable);
+    expect((gone as BackendUnavailable).reason).toBe('server-unreachable');
     expect((gone as Error).message).toMatch(/gave up after 3 attempts/);
     expect(goneMs).toBeGreaterThanOrEqual(300);
     expect(goneMs).toBeLessThan(800);
@@ -494,12 +494,12 @@ describe('faults', () => {
   test('401: a missing or wrong key is named; the right one is sent as a Bearer token', async () => {
     const srv = await serve(ok, { apiKey: 'right-key' });
     try {
-      const wrong = await rejection(RemoteEngine.connect(srv.base, { apiKey: 'wrong-key' }));
-      expect(wrong).toBeInstanceOf(EngineUnavailable);
+      const wrong = await rejection(RemoteTranscriber.connect(srv.base, { apiKey: 'wrong-key' }));
+      expect(wrong).toBeInstanceOf(BackendUnavailable);
       expect((wrong as Error).message).toMatch(/401.*the API key is wrong.*Incorrect API key provided/);
-      const none = await rejection(RemoteEngine.connect(srv.base));
+      const none = await rejection(RemoteTranscriber.connect(srv.base));
       expect((none as Error).message).toMatch(/the API key is missing/);
-      const engine = await RemoteEngine.connect(srv.base, { apiKey: 'right-key' });
+      const engine = await RemoteTranscriber.connect(srv.base, { apiKey: 'right-key' });
       expect((await engine.transcribeWindow(tone(), SPAN, {})).text).toBe('hello');
       expect(srv.posts[0]!.auth).toBe('Bearer right-key');
     } finally {
@@ -510,7 +510,7 @@ describe('faults', () => {
   test('abort mid-request rejects at once with the reason and is never retried', async () => {
     const srv = await serve(() => {}); // never answers
     try {
-      const engine = await RemoteEngine.connect(srv.base);
+      const engine = await RemoteTranscriber.connect(srv.base);
       const controller = new AbortController();
       const reason = new Error('cancelled by the test');
       const pending = rejection(engine.transcribeWindow(tone(), SPAN, { signal: controller.signal }));
@@ -538,7 +538,7 @@ describe('faults', () => {
       // … and then nothing more
     });
     try {
-      const engine = await RemoteEngine.connect(srv.base);
+      const engine = await RemoteTranscriber.connect(srv.base);
       const controller = new AbortController();
       const events: TranscribeEvent[] = [];
       const pending = rejection(
@@ -564,13 +564,13 @@ describe('faults', () => {
   test('a server that never answers: the request time limit, retried, then server-unreachable', async () => {
     const srv = await serve(() => {});
     try {
-      const engine = await RemoteEngine.connect(srv.base, { timeoutMs: 300, retryDelaysMs: [50] });
+      const engine = await RemoteTranscriber.connect(srv.base, { timeoutMs: 300, retryDelaysMs: [50] });
       const t0 = performance.now();
       const err = await rejection(engine.transcribeWindow(tone(), SPAN, {}));
       const ms = performance.now() - t0;
       console.log(`[hang, 300 ms limit] ${srv.posts.length} attempts, ${ms.toFixed(0)} ms: ${(err as Error).message}`);
-      expect(err).toBeInstanceOf(EngineUnavailable);
-      expect((err as EngineUnavailable).reason).toBe('server-unreachable');
+      expect(err).toBeInstanceOf(BackendUnavailable);
+      expect((err as BackendUnavailable).reason).toBe('server-unreachable');
       expect((err as Error).message).toMatch(/no complete answer within 0\.3 s/);
       expect(srv.posts.length).toBe(3);
       expect(ms).toBeGreaterThanOrEqual(3 * 300 + 2 * 50);
@@ -593,7 +593,7 @@ describe('faults', () => {
       res.end(`data: ${JSON.stringify({ type: 'transcript.text.done', text: 'hello', usage: {} })}\n\n`);
     });
     try {
-      const engine = await RemoteEngine.connect(srv.base, { retryDelaysMs: [50] });
+      const engine = await RemoteTranscriber.connect(srv.base, { retryDelaysMs: [50] });
       const events: TranscribeEvent[] = [];
       const r = await engine.transcribeWindow(tone(), SPAN, { onEvent: (e) => events.push(e) });
       expect(r.text).toBe('hello');
@@ -620,14 +620,14 @@ describe('faults', () => {
       } else sendJson(res, 200, { text: 'from json', segments: [{ tokens: [5, 6] }] });
     });
     try {
-      const engine = await RemoteEngine.connect(vllm.base);
+      const engine = await RemoteTranscriber.connect(vllm.base);
       const events: TranscribeEvent[] = [];
       const r = await engine.transcribeWindow(tone(), SPAN, { onEvent: (e) => events.push(e) });
       expect(r.text).toBe('hello');
       expect(events.map((e) => (e.type === 'token' ? e.text : ''))).toEqual(['he', 'hello']);
       expect(engine.mode).toBe('stream');
       expect(vllm.posts.length).toBe(1);
-      const other = await RemoteEngine.connect(odd.base, { retryDelaysMs: [10] });
+      const other = await RemoteTranscriber.connect(odd.base, { retryDelaysMs: [10] });
       const r2 = await other.transcribeWindow(tone(), SPAN, {});
       expect(r2.text).toBe('from json');
       expect(r2.tokenIds).toEqual([5, 6]);
@@ -652,13 +652,13 @@ describe('faults', () => {
       } else sendJson(res, 200, { text: ' hi there ' });
     });
     try {
-      const a = await RemoteEngine.connect(cut.base, { retryDelaysMs: [10] });
+      const a = await RemoteTranscriber.connect(cut.base, { retryDelaysMs: [10] });
       const events: TranscribeEvent[] = [];
       const r = await a.transcribeWindow(tone(), SPAN, { onEvent: (e) => events.push(e) });
       expect(r.text).toBe('whole text');
       expect(cut.posts.length).toBe(2);
       expect(events.map((e) => (e.type === 'token' ? e.text : ''))).toEqual(['half', 'whole', 'whole text']);
-      const b = await RemoteEngine.connect(noDone.base, { retryDelaysMs: [10] });
+      const b = await RemoteTranscriber.connect(noDone.base, { retryDelaysMs: [10] });
       const r2 = await b.transcribeWindow(tone(), SPAN, {});
       expect(r2.text).toBe('hi there');
       expect(b.mode).toBe('verbose_json');
@@ -676,7 +676,7 @@ describe('faults', () => {
       else res.end(`data: ${JSON.stringify({ type: 'transcript.text.done', text: 'ok', usage: {} })}\n\n`);
     });
     try {
-      const engine = await RemoteEngine.connect(srv.base, { retryDelaysMs: [10] });
+      const engine = await RemoteTranscriber.connect(srv.base, { retryDelaysMs: [10] });
       const r = await engine.transcribeWindow(tone(), SPAN, {});
       expect(r.text).toBe('ok');
       expect(srv.posts.length).toBe(2);
@@ -692,9 +692,9 @@ describe('faults', () => {
       }),
     );
     try {
-      const engine = await RemoteEngine.connect(srv.base);
+      const engine = await RemoteTranscriber.connect(srv.base);
       const err = await rejection(engine.transcribeWindow(tone(), SPAN, {}));
-      expect(err).not.toBeInstanceOf(EngineUnavailable);
+      expect(err).not.toBeInstanceOf(BackendUnavailable);
       expect((err as Error).message).toMatch(/400.*the audio is truncated/);
       expect(srv.posts.length).toBe(1);
     } finally {
@@ -713,7 +713,7 @@ describe('faults', () => {
       }),
     );
     try {
-      const engine = await RemoteEngine.connect(srv.base);
+      const engine = await RemoteTranscriber.connect(srv.base);
       const r = await engine.transcribeWindow(tone(), SPAN, {});
       expect(r).toMatchObject({ text: 'hi', tokenIds: [5, 6, 7], stopReason: 'eos', index: 0, promptTokens: 0 });
       await engine.transcribeWindow(tone(), { ...SPAN, index: 1 }, {});
@@ -730,7 +730,7 @@ describe('faults', () => {
   test('silence and too-short windows give an empty result without a request; NaN is refused', async () => {
     const srv = await serve(ok);
     try {
-      const engine = await RemoteEngine.connect(srv.base);
+      const engine = await RemoteTranscriber.connect(srv.base);
       const silent = await engine.transcribeWindow(new Float32Array(16000), SPAN, {});
       expect(silent).toMatchObject({ text: '', tokenIds: [], stopReason: 'no-audio', audioTokens: 12 });
       const short = await engine.transcribeWindow(tone(0.004), SPAN, {});

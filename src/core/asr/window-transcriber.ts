@@ -1,12 +1,11 @@
 /**
  * The one interface every transcription engine offers the job runner: transcribe one planned ≤ 30 s window.  The
- * on-device pipeline (WebGPU or WASM, pipeline.ts) and the OpenAI-compatible server client (remote-engine.ts) both
+ * on-device pipeline (WebGPU or WASM, pipeline.ts) and the OpenAI-compatible server client (remote-transcriber.ts) both
  * implement it, so a job can move its remaining windows to another engine when one fails (job.ts).  Isomorphic.
  */
-import type { TranscribeEvent, WindowResult } from './contract.ts';
+import type { Backend, TranscribeEvent, WindowResult } from './contract.ts';
 
-/** Where a window ran: on this device's GPU or CPU (onnxruntime-web), onnxruntime-node ('cpu'), or a server. */
-export type EngineKind = 'webgpu' | 'wasm' | 'cpu' | 'server';
+export type { Backend };
 
 export interface WindowSpan {
   index: number;
@@ -22,8 +21,8 @@ export interface WindowRunOptions {
   maxNewTokens?: number;
 }
 
-export interface WindowEngine {
-  readonly kind: EngineKind;
+export interface WindowTranscriber {
+  readonly kind: Backend;
   /** Human-readable: "WebGPU (Apple M4)", "CPU (WASM, 4 threads)", "server http://127.0.0.1:8080/v1". */
   readonly label: string;
   transcribeWindow(samples: Float32Array, span: WindowSpan, opts: WindowRunOptions): Promise<WindowResult>;
@@ -34,10 +33,10 @@ export interface WindowEngine {
  * server error): the job runner moves the remaining windows to the next engine.  Anything else (a cancel, bad
  * audio) ends the job.
  */
-export class EngineUnavailable extends Error {
-  override name = 'EngineUnavailable';
+export class BackendUnavailable extends Error {
+  override name = 'BackendUnavailable';
   constructor(
-    readonly engine: EngineKind,
+    readonly backend: Backend,
     readonly reason: 'device-lost' | 'out-of-memory' | 'server-unreachable' | 'server-error' | 'runtime-error',
     message: string,
     options?: ErrorOptions,

@@ -1,10 +1,10 @@
 /**
  * The app's client for an OpenAI-compatible transcription server (ours in server/, vLLM, SGLang, llama.cpp's
- * server): a WindowEngine (kind 'server') that sends each ≤ 30 s window as a 32-bit float 16 kHz WAV to
+ * server): a WindowTranscriber (kind 'server') that sends each ≤ 30 s window as a 32-bit float 16 kHz WAV to
  * `POST {base}/audio/transcriptions` and reads the answer in the richest form the server offers, detected once per
  * engine: `stream=true` (server-sent events, text as it is decoded), else `response_format=verbose_json` (token
  * ids), else plain `json`.  Transient failures (network, timeout, 5xx, 429) are retried with backoff, then
- * reported as EngineUnavailable so the job runner fails over.  Isomorphic: fetch, FormData, Blob, AbortSignal and
+ * reported as BackendUnavailable so the job runner fails over.  Isomorphic: fetch, FormData, Blob, AbortSignal and
  * TextDecoder only (the ASR worker and Node).
  */
 import { SAMPLE_RATE_HZ } from '../constants.ts';
@@ -13,11 +13,11 @@ import type { StopReason, WindowResult } from '../asr/contract.ts';
 import type { ModelList, StreamEvent, TranscriptionJson, TranscriptionVerbose } from './openai-api.ts';
 import {
   emptyWindowResult,
-  EngineUnavailable,
-  type WindowEngine,
+  BackendUnavailable,
+  type WindowTranscriber,
   type WindowRunOptions,
   type WindowSpan,
-} from '../asr/window-engine.ts';
+} from '../asr/window-transcriber.ts';
 import { audioTokenCount } from '../asr/windows.ts';
 
 /** How the engine asks for results: the first that the server accepts, remembered per engine. */
@@ -36,7 +36,7 @@ type AnyStreamEvent = {
 const UNSUPPORTED_STREAM =
   /\bstream(ing)?\b[^.]*\b(not supported|unsupported|not allowed|not implemented)|\b(does not|doesn't|cannot) stream/i;
 
-export interface RemoteEngineOptions {
+export interface RemoteTranscriberOptions {
   /** Sent as `Authorization: Bearer <key>`. */
   apiKey?: string;
   /** The fetch to use (default: the global one). */
@@ -217,7 +217,7 @@ async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string
   }
 }
 
-export class RemoteEngine implements WindowEngine {
+export class RemoteTranscriber implements WindowTranscriber {
   readonly kind = 'server' as const;
   readonly label: string;
   private modeNow: RemoteMode;
@@ -230,7 +230,7 @@ export class RemoteEngine implements WindowEngine {
     readonly model: string,
     /** Every model id the server listed. */
     readonly models: readonly string[],
-    private readonly options: RemoteEngineOptions,
+    private readonly options: RemoteTranscriberOptions,
   ) {
     this.label = `server ${baseUrl} (${model})`;
     this.modeNow = options.mode ?? 'stream';
@@ -248,22 +248,22 @@ export class RemoteEngine implements WindowEngine {
 
   /**
    * Checks the server and picks its model: `GET {base}/models` (also `{base}/v1/models` when `baseUrl` has no
-   * `/v1` and the first answer is not a model list).  Rejects with EngineUnavailable('server', …) naming the URL and
+   * `/v1` and the first answer is not a model list).  Rejects with BackendUnavailable('server', …) naming the URL and
    * what went wrong, or with the signal's reason.
    */
-  static async connect(baseUrl: string, options: RemoteEngineOptions = {}): Promise<RemoteEngine> {
+  static async connect(baseUrl: string, options: RemoteTranscriberOptions = {}): Promise<RemoteTranscriber> {
     let parsed: URL;
     try {
       parsed = new URL(baseUrl.trim());
     } catch {
-      throw new EngineUnavailable(
+      throw new BackendUnavailable(
         'server',
         'server-unreachable',
         `"${baseUrl}" is not a URL (expected http(s)://host/v1)`,
       );
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-      throw new EngineUnavailable('server', 'server-unreachable', `"${baseUrl}" is not an http(s) URL`);
+      throw new BackendUnavailable('server', 'server-unreachable', `"${baseUrl}" is not an http(s) URL`);
     parsed.search = '';
     parsed.hash = '';
     const base = parsed.href.replace(/\/+$/, '');
@@ -271,7 +271,7 @@ export class RemoteEngine implements WindowEngine {
     const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (options.apiKey) headers['Authorization'] = `Bearer ${options.apiKey}`;
-    let first: { error: EngineUnavailable; notApi: boolean } | null = null;
+    let first: { error: BackendUnavailable; notApi: boolean } | null = null;
     for (const [i, candidate] of candidates.entries()) {
       const url = `${candidate}/models`;
       let answer: HttpAnswer;
@@ -285,13 +285,13 @@ export class RemoteEngine implements WindowEngine {
           false,
         );
       } catch (err) {
-        if (err instanceof Transient) throw new EngineUnavailable('server', err.reason, err.message, { cause: err });
+        if (err instanceof Transient) throw new BackendUnavailable('server', err.reason, err.message, { cause: err });
         throw err;
       }
       const { response, body } = answer;
       const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
       if (response.status === 401 || response.status === 403) {
-        throw new EngineUnavailable(
+        throw new BackendUnavailable(
           'server',
           'server-error',
           `${url} answered ${status}: the API key is ${options.apiKey ? 'wrong' : 'missing'} (${errorMessage(body ?? '')})`,
@@ -308,7 +308,7 @@ export class RemoteEngine implements WindowEngine {
       }
       if (!list) {
         const notApi = response.status === 404 || response.ok;
-        const error = new EngineUnavailable(
+        const error = new BackendUnavailable(
           'server',
           'server-error',
           response.ok
@@ -321,7 +321,7 @@ export class RemoteEngine implements WindowEngine {
         }
         if (first && notApi) {
           if (!first.notApi) throw first.error;
-          throw new EngineUnavailable(
+          throw new BackendUnavailable(
             'server',
             'server-error',
             `no OpenAI-compatible API at ${base} (${first.error.message}; ${error.message})`,
@@ -330,11 +330,11 @@ export class RemoteEngine implements WindowEngine {
         throw error;
       }
       const ids = list.data.map((m) => m?.id).filter((id): id is string => typeof id === 'string' && id !== '');
-      if (ids.length === 0) throw new EngineUnavailable('server', 'server-error', `${url} lists no models`);
+      if (ids.length === 0) throw new BackendUnavailable('server', 'server-error', `${url} lists no models`);
       let model: string;
       if (options.model !== undefined) {
         if (!ids.includes(options.model))
-          throw new EngineUnavailable(
+          throw new BackendUnavailable(
             'server',
             'server-error',
             `${candidate} does not serve model "${options.model}" (it serves ${ids.join(', ')})`,
@@ -343,9 +343,9 @@ export class RemoteEngine implements WindowEngine {
       } else {
         model = ids.find((id) => MODEL_PATTERN.test(id)) ?? (ids[0] as string);
       }
-      return new RemoteEngine(candidate, model, ids, options);
+      return new RemoteTranscriber(candidate, model, ids, options);
     }
-    throw new EngineUnavailable('server', 'server-error', `${base}: no model list`); // not reached
+    throw new BackendUnavailable('server', 'server-error', `${base}: no model list`); // not reached
   }
 
   async transcribeWindow(samples: Float32Array, span: WindowSpan, opts: WindowRunOptions = {}): Promise<WindowResult> {
@@ -378,7 +378,7 @@ export class RemoteEngine implements WindowEngine {
         if (!(err instanceof Transient)) throw err;
         failures++;
         if (failures >= attempts)
-          throw new EngineUnavailable(
+          throw new BackendUnavailable(
             'server',
             err.reason,
             `${err.message} (gave up after ${failures} attempt${failures === 1 ? '' : 's'})`,
@@ -399,7 +399,7 @@ export class RemoteEngine implements WindowEngine {
     return maxNewTokens !== undefined && tokenIds.length >= maxNewTokens ? 'max-tokens' : 'eos';
   }
 
-  /** One request in the current mode.  Throws Transient, Unsupported (mode moved on), EngineUnavailable or Error. */
+  /** One request in the current mode.  Throws Transient, Unsupported (mode moved on), BackendUnavailable or Error. */
   private async once(
     wav: Uint8Array<ArrayBuffer>,
     sampleCount: number,
@@ -448,7 +448,7 @@ export class RemoteEngine implements WindowEngine {
         throw new Error(said); // bad input: retrying will not help, and another engine would say the same
       }
       if (response.status === 401 || response.status === 403)
-        throw new EngineUnavailable(
+        throw new BackendUnavailable(
           'server',
           'server-error',
           `${url} answered ${status}: the API key is ${this.options.apiKey ? 'wrong' : 'missing'} (${message})`,
@@ -461,7 +461,7 @@ export class RemoteEngine implements WindowEngine {
         );
       if (response.status === 408 || response.status >= 500) throw new Transient('server-error', said);
       if (response.status === 404 || response.status === 413)
-        throw new EngineUnavailable('server', 'server-error', said);
+        throw new BackendUnavailable('server', 'server-error', said);
       throw new Error(said);
     }
 
@@ -488,10 +488,10 @@ export class RemoteEngine implements WindowEngine {
     try {
       json = JSON.parse(body) as Partial<TranscriptionVerbose>;
     } catch {
-      throw new EngineUnavailable('server', 'server-error', `${url} answered ${type || 'no content type'}, not JSON`);
+      throw new BackendUnavailable('server', 'server-error', `${url} answered ${type || 'no content type'}, not JSON`);
     }
     if (typeof json?.text !== 'string')
-      throw new EngineUnavailable('server', 'server-error', `${url} answered JSON without a "text" field`);
+      throw new BackendUnavailable('server', 'server-error', `${url} answered JSON without a "text" field`);
     const tokenIds: number[] = [];
     if (Array.isArray(json.segments)) {
       for (const s of json.segments) if (Array.isArray(s?.tokens)) tokenIds.push(...s.tokens);
@@ -509,7 +509,7 @@ export class RemoteEngine implements WindowEngine {
     const body = answer.response.body;
     if (!body) {
       answer.done();
-      throw new EngineUnavailable('server', 'server-error', `${url} answered an event stream without a body`);
+      throw new BackendUnavailable('server', 'server-error', `${url} answered an event stream without a body`);
     }
     // The pipeline's default per-window cap when the caller set none: only a progress hint here.
     const cap = opts.maxNewTokens ?? Math.min(500, 32 + Math.ceil((10 * sampleCount) / SAMPLE_RATE_HZ));

@@ -1,13 +1,13 @@
 import { css, html, nothing } from 'lit';
-import type { EngineInfo } from '../../core/protocol.ts';
+import type { BackendInfo } from '../../core/protocol.ts';
 
 /** Where the model runs and why: "Ready: <model> on WebGPU (…), q4 · why · if it fails: …". */
-export function engineLine(info: EngineInfo) {
-  const where = info.provider === 'server' ? 'the server' : info.provider === 'webgpu' ? 'WebGPU' : 'the CPU (WASM)';
+export function backendLine(info: BackendInfo) {
+  const where = info.backend === 'server' ? 'the server' : info.backend === 'webgpu' ? 'WebGPU' : 'the CPU (WASM)';
   return html`<div
     class="engine"
     data-testid="engine"
-    data-provider=${info.provider}
+    data-provider=${info.backend}
     data-variant=${info.variant ?? ''}
     data-storage=${info.storage}
     data-stage-ms=${JSON.stringify(info.stageMs)}
@@ -52,14 +52,14 @@ export function engineLine(info: EngineInfo) {
 }
 
 /** Said once after a failover outside a job (the GPU was lost while idle). */
-export function switchNotice(change: { engine: EngineInfo; reason: string } | null) {
+export function switchNotice(change: { engine: BackendInfo; reason: string } | null) {
   if (!change) return nothing;
   return html`<div class="note switch" role="status" data-testid="engine-changed">
     Now running on <strong>${change.engine.label}</strong>: ${change.reason}.
   </div>`;
 }
 
-export const engineLineStyles = css`
+export const backendLineStyles = css`
   .engine details.why summary {
     cursor: pointer;
     color: var(--muted);
