@@ -1,6 +1,14 @@
+/**
+ * How a file job looks: its name, cancel, the failover notices, progress with the ETA, the windows as they stream,
+ * then the transcript with *Save*.  Pure rendering of a `TranscriptionJob`; the file panel places it.
+ */
 import { html, nothing } from 'lit';
 import type { WindowResult } from '../../core/asr/contract.ts';
+import { segmentsOf } from '../../core/format/export.ts';
+import type { Library } from '../library/library.ts';
 import { formatDuration } from '../shared/format.ts';
+import type { TranscriptionJob } from './transcription-job.ts';
+import '../library/export-menu.ts';
 
 /** A file job's window as it is shown: streaming text while it decodes, the finished result after. */
 export interface JobWindow {
@@ -14,7 +22,7 @@ export interface JobWindow {
 }
 
 /**
- * A file job's windows: times, the engine badge, the precision fallback badge, and the text.  Test hooks per window:
+ * A file job's windows: times, the backend badge, the precision fallback badge, and the text.  Test hooks per window:
  * `data-window`, `data-done`, `data-engine`, `data-token-ids`, `data-timings`, and `data-text` once done.
  */
 export function windowList(windows: readonly JobWindow[]) {
@@ -61,4 +69,64 @@ export function windowList(windows: readonly JobWindow[]) {
         </li>`,
     )}
   </ol>`;
+}
+
+/** The running or last job, or nothing before the first one. */
+export function jobView(job: TranscriptionJob, library: Library | undefined) {
+  if (!job.running && !job.result && !job.decoding) return nothing;
+  const eta = job.etaSec();
+  const current = job.windows.at(-1);
+  const result = job.result;
+  return html`<div data-testid="job" style="margin-top:1rem">
+    <div class="row">
+      <strong>${job.label}</strong>
+      ${job.running ? html`<button @click=${() => job.cancel()} data-testid="cancel">Cancel</button>` : nothing}
+    </div>
+    ${job.decoding ? html`<div class="muted">Decoding the file…</div>` : nothing}
+    ${
+      job.failing && job.running
+        ? html`<div class="note switch" role="status" data-testid="engine-failing">
+            ${job.failing.from} failed at window ${job.failing.index + 1} (${job.failing.reason}); starting the next
+            engine for the rest…
+          </div>`
+        : nothing
+    }
+    ${job.switches.map(
+      (sw) =>
+        html`<div class="note switch" role="status" data-testid="engine-switch" data-window=${sw.index}>
+          From window ${sw.index + 1} on, this runs on <strong>${sw.to}</strong> because ${sw.from} failed: ${sw.reason}
+        </div>`,
+    )}
+    ${
+      job.running
+        ? html`<progress max="1" .value=${job.progress} data-testid="transcribe-progress"></progress>
+            <div class="muted" data-testid="job-status">
+              ${
+                current
+                  ? `Window ${current.index + 1} of ${job.windowCount} (${formatDuration(current.startSec)}–${formatDuration(current.endSec)})`
+                  : 'Starting…'
+              }
+              ${eta !== null ? ` · about ${formatDuration(eta)} left` : ''}
+            </div>`
+        : nothing
+    }
+    ${
+      result
+        ? html`<div class="muted" data-testid="job-done">
+            Done: ${formatDuration(result.audioSec)} of audio in ${(result.totalMs / 1000).toFixed(1)} s
+          </div>`
+        : nothing
+    }
+    ${windowList(job.windows)}
+    ${
+      result
+        ? html`<output class="transcript" data-testid="transcript" aria-label="Transcript">${result.text}</output>
+            <export-menu
+              .segments=${segmentsOf(result.windows)}
+              .doc=${(job.docId && library?.get(job.docId)) || null}
+              .name=${job.label.replace(/ \([^)]*\)$/, '').replace(/\.[^.]+$/, '') || 'transcript'}
+            ></export-menu>`
+        : nothing
+    }
+  </div>`;
 }
