@@ -1,16 +1,17 @@
 /**
  * The app's client for an OpenAI-compatible transcription server (ours in server/, vLLM, SGLang, llama.cpp's
- * server): a WindowTranscriber (kind 'server') that sends each ≤ 30 s window as a 32-bit float 16 kHz WAV to
- * `POST {base}/audio/transcriptions` and reads the answer in the richest form the server offers, detected once per
- * engine: `stream=true` (server-sent events, text as it is decoded), else `response_format=verbose_json` (token
- * ids), else plain `json`.  Transient failures (network, timeout, 5xx, 429) are retried with backoff, then
- * reported as BackendUnavailable so the job runner fails over.  Isomorphic: fetch, FormData, Blob, AbortSignal and
- * TextDecoder only (the ASR worker and Node).
+ * server): a WindowTranscriber (backend 'server') that sends each ≤ 30 s window as a 32-bit float 16 kHz WAV to
+ * `POST {base}/audio/transcriptions` and reads the answer in the richest form the server offers (capabilities.ts:
+ * event stream, else verbose_json, else json; the stream is read by stream.ts).  Transient failures (network, time
+ * limit, the statuses src/core/net/http.ts lists) are retried with backoff, then reported as BackendUnavailable so
+ * the job runner fails over.  Isomorphic: fetch, FormData, Blob, AbortSignal and TextDecoder only (the ASR worker
+ * and Node).
  */
+import { sleep } from '../async.ts';
 import { SAMPLE_RATE_HZ } from '../constants.ts';
 import { encodeWavFloat32 } from '../dsp/wav.ts';
 import type { StopReason, WindowResult } from '../asr/contract.ts';
-import type { ModelList, StreamEvent, TranscriptionJson, TranscriptionVerbose } from './openai-api.ts';
+import { defaultTokenCap } from '../asr/token-cap.ts';
 import {
   emptyWindowResult,
   BackendUnavailable,
@@ -19,22 +20,21 @@ import {
   type WindowSpan,
 } from '../asr/window-transcriber.ts';
 import { audioTokenCount } from '../asr/windows.ts';
+import {
+  errorMessage,
+  isTransientStatus,
+  request,
+  retryAfterMs,
+  retryWaitMs,
+  statusLine,
+  TransientError,
+  type HttpAnswer,
+} from '../net/http.ts';
+import { nextModeAfterRefusal, Unsupported, type RemoteMode } from './capabilities.ts';
+import type { ModelList, TranscriptionJson, TranscriptionVerbose } from './openai-api.ts';
+import { readTranscriptStream } from './stream.ts';
 
-/** How the engine asks for results: the first that the server accepts, remembered per engine. */
-export type RemoteMode = 'stream' | 'verbose_json' | 'json';
-
-/** Every stream event shape read: OpenAI's (StreamEvent), an error, and vLLM's chat-style chunks. */
-type AnyStreamEvent = {
-  type?: StreamEvent['type'] | 'error';
-  delta?: string;
-  text?: string;
-  error?: { message?: string };
-  choices?: { delta?: { content?: string | null } }[];
-};
-
-/** A 400 that says the server does not stream (not a bad-input message that happens to say "stream"). */
-const UNSUPPORTED_STREAM =
-  /\bstream(ing)?\b[^.]*\b(not supported|unsupported|not allowed|not implemented)|\b(does not|doesn't|cannot) stream/i;
+export type { RemoteMode };
 
 export interface RemoteTranscriberOptions {
   /** Sent as `Authorization: Bearer <key>`. */
@@ -64,157 +64,9 @@ const DEFAULT_DELAYS_MS = [500, 1000, 2000] as const;
 const DEFAULT_MAX_RETRY_AFTER_MS = 10_000;
 const MODEL_PATTERN = /glm-?asr/i;
 
-/** A failure worth another attempt (network, timeout, 5xx, 429); `waitMs` overrides the backoff (Retry-After). */
-class Transient extends Error {
-  constructor(
-    readonly reason: 'server-unreachable' | 'server-error',
-    message: string,
-    readonly waitMs?: number,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
-/** The server does not take this request form: try the next mode at once. */
-class Unsupported extends Error {}
-
-interface HttpAnswer {
-  response: Response;
-  /** The body as text (error answers and JSON), or null when it is still to be read (a stream). */
-  body: string | null;
-}
-
-function errorMessage(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; detail?: unknown; message?: unknown };
-    if (typeof parsed.error === 'string') return parsed.error;
-    if (parsed.error && typeof parsed.error.message === 'string') return parsed.error.message;
-    if (typeof parsed.message === 'string') return parsed.message;
-    if (parsed.detail !== undefined)
-      return typeof parsed.detail === 'string' ? parsed.detail : JSON.stringify(parsed.detail);
-  } catch {
-    // not JSON: the text itself
-  }
-  const text = body.trim().replace(/\s+/g, ' ');
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
-}
-
-/** `Retry-After` as milliseconds (delta-seconds or an HTTP date), or undefined when absent or unreadable. */
-function retryAfterMs(value: string | null, nowMs: number): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
-}
-
-/** Waits `ms`, rejecting with the signal's reason as soon as it aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 function isAllZero(samples: Float32Array): boolean {
   for (let i = 0; i < samples.length; i++) if (samples[i] !== 0) return false;
   return true;
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-/**
- * One HTTP request under a time limit and the caller's signal.  Resolves with the response (its body read unless
- * `keepBody`) and a `done` to call when the body has been consumed; network failures and the time limit become
- * Transient, the caller's abort rejects with its reason.
- */
-async function request(
-  fetchImpl: typeof fetch,
-  url: string,
-  init: RequestInit,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-  keepBody: boolean,
-): Promise<HttpAnswer & { done: () => void; timedOut: () => boolean }> {
-  signal?.throwIfAborted();
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error(`no complete answer within ${seconds(timeoutMs)}`));
-  }, timeoutMs);
-  const onAbort = () => controller.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const done = () => {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  };
-  const fail = (err: unknown): never => {
-    done();
-    if (signal?.aborted) throw signal.reason;
-    if (timedOut) throw new Transient('server-unreachable', `${url}: no complete answer within ${seconds(timeoutMs)}`);
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const detail = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
-    throw new Transient('server-unreachable', `${url} could not be reached (${detail})`, undefined, { cause: err });
-  };
-  let response: Response;
-  try {
-    response = await fetchImpl(url, { ...init, signal: controller.signal });
-  } catch (err) {
-    return fail(err);
-  }
-  const timedOutNow = () => timedOut;
-  if (keepBody && response.ok) return { response, body: null, done, timedOut: timedOutNow };
-  let body: string;
-  try {
-    body = await response.text();
-  } catch (err) {
-    return fail(err);
-  }
-  done();
-  return { response, body, done, timedOut: timedOutNow };
-}
-
-/** Server-sent events from a fetch body: each event's `data` (multi-line data joined by \n), in order. */
-async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let data: string[] = [];
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
-      let at: number;
-      while ((at = buffer.search(/\r\n|\r|\n/)) >= 0) {
-        // A lone \r at the end of the buffer may be the first half of \r\n: wait for more.
-        if (buffer[at] === '\r' && at === buffer.length - 1 && !done) break;
-        const line = buffer.slice(0, at);
-        buffer = buffer.slice(at + (buffer.startsWith('\r\n', at) ? 2 : 1));
-        if (line === '') {
-          if (data.length) yield data.join('\n');
-          data = [];
-        } else if (line.startsWith('data:')) {
-          data.push(line.slice(line[5] === ' ' ? 6 : 5));
-        } // comments (":"), event:, id:, retry: carry nothing we use
-      }
-      if (done) break;
-    }
-    if (data.length) yield data.join('\n');
-  } finally {
-    reader.releaseLock();
-  }
 }
 
 export class RemoteTranscriber implements WindowTranscriber {
@@ -241,7 +93,7 @@ export class RemoteTranscriber implements WindowTranscriber {
     return this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
-  /** The request form this engine uses now ('stream' until the server turns it down). */
+  /** The request form this client uses now ('stream' until the server turns it down). */
   get mode(): RemoteMode {
     return this.modeNow;
   }
@@ -285,11 +137,12 @@ export class RemoteTranscriber implements WindowTranscriber {
           false,
         );
       } catch (err) {
-        if (err instanceof Transient) throw new BackendUnavailable('server', err.reason, err.message, { cause: err });
+        if (err instanceof TransientError)
+          throw new BackendUnavailable('server', err.reason, err.message, { cause: err });
         throw err;
       }
       const { response, body } = answer;
-      const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+      const status = statusLine(response);
       if (response.status === 401 || response.status === 403) {
         throw new BackendUnavailable(
           'server',
@@ -373,9 +226,10 @@ export class RemoteTranscriber implements WindowTranscriber {
         result.decodeMs = performance.now() - t0;
         return result;
       } catch (err) {
+        if (err instanceof Unsupported) this.modeNow = err.next;
         if (signal?.aborted) throw signal.reason;
-        if (err instanceof Unsupported) continue; // this.modeNow moved on: ask again in the next form
-        if (!(err instanceof Transient)) throw err;
+        if (err instanceof Unsupported) continue; // ask again in the next form
+        if (!(err instanceof TransientError)) throw err;
         failures++;
         if (failures >= attempts)
           throw new BackendUnavailable(
@@ -384,12 +238,8 @@ export class RemoteTranscriber implements WindowTranscriber {
             `${err.message} (gave up after ${failures} attempt${failures === 1 ? '' : 's'})`,
             { cause: err },
           );
-        const backoff = delays[Math.min(failures - 1, delays.length - 1)] ?? 0;
-        const wait =
-          err.waitMs !== undefined
-            ? Math.min(err.waitMs, this.options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS)
-            : backoff;
-        await sleep(wait, signal);
+        const maxRetryAfterMs = this.options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
+        await sleep(retryWaitMs(failures, delays, err.waitMs, maxRetryAfterMs), signal);
       }
     }
   }
@@ -399,7 +249,7 @@ export class RemoteTranscriber implements WindowTranscriber {
     return maxNewTokens !== undefined && tokenIds.length >= maxNewTokens ? 'max-tokens' : 'eos';
   }
 
-  /** One request in the current mode.  Throws Transient, Unsupported (mode moved on), BackendUnavailable or Error. */
+  /** One request in the current mode.  Throws TransientError, Unsupported, BackendUnavailable or Error. */
   private async once(
     wav: Uint8Array<ArrayBuffer>,
     sampleCount: number,
@@ -425,27 +275,15 @@ export class RemoteTranscriber implements WindowTranscriber {
       mode === 'stream',
     );
     const { response } = answer;
-    const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+    const status = statusLine(response);
     if (!response.ok) {
       const body = answer.body ?? '';
       const message = errorMessage(body);
       const said = `${url} answered ${status}: ${message}`;
       if (response.status === 400 || response.status === 422) {
-        let param: unknown;
-        try {
-          param = (JSON.parse(body) as { error?: { param?: unknown } }).error?.param;
-        } catch {
-          param = undefined;
-        }
-        if (mode === 'stream' && (param === 'stream' || UNSUPPORTED_STREAM.test(message))) {
-          this.modeNow = 'verbose_json';
-          throw new Unsupported(said);
-        }
-        if (mode === 'verbose_json' && (param === 'response_format' || /response_format|verbose_json/i.test(message))) {
-          this.modeNow = 'json';
-          throw new Unsupported(said);
-        }
-        throw new Error(said); // bad input: retrying will not help, and another engine would say the same
+        const next = nextModeAfterRefusal(mode, body, message);
+        if (next) throw new Unsupported(next, said);
+        throw new Error(said); // bad input: retrying will not help, and another backend would say the same
       }
       if (response.status === 401 || response.status === 403)
         throw new BackendUnavailable(
@@ -453,21 +291,28 @@ export class RemoteTranscriber implements WindowTranscriber {
           'server-error',
           `${url} answered ${status}: the API key is ${this.options.apiKey ? 'wrong' : 'missing'} (${message})`,
         );
-      if (response.status === 429)
-        throw new Transient(
-          'server-error',
-          said,
-          retryAfterMs(response.headers.get('retry-after'), Date.now()) ?? undefined,
-        );
-      if (response.status === 408 || response.status >= 500) throw new Transient('server-error', said);
-      if (response.status === 404 || response.status === 413)
+      if (isTransientStatus(response.status)) {
+        const header = response.status === 429 ? response.headers.get('retry-after') : null;
+        throw new TransientError('server-error', said, retryAfterMs(header, Date.now()));
+      }
+      // This server cannot do it (no such route, too large, a 5xx no retry mends): another backend may.
+      if (response.status === 404 || response.status === 413 || response.status >= 500)
         throw new BackendUnavailable('server', 'server-error', said);
       throw new Error(said);
     }
 
     const type = response.headers.get('content-type') ?? '';
     if (mode === 'stream' && /^text\/event-stream/i.test(type)) {
-      return await this.readStream(answer, url, sampleCount, span, opts);
+      // The pipeline's default per-window cap when the caller set none: only a progress hint here.
+      const cap = opts.maxNewTokens ?? defaultTokenCap(sampleCount);
+      return await readTranscriptStream(answer, {
+        url,
+        timeoutMs: this.timeoutMs,
+        index: span.index,
+        cap,
+        signal: opts.signal,
+        onEvent: opts.onEvent,
+      });
     }
     // A JSON answer (to stream=true too: a server that ignores `stream`; later windows ask for verbose_json).
     let body = answer.body;
@@ -477,7 +322,7 @@ export class RemoteTranscriber implements WindowTranscriber {
       } catch (err) {
         answer.done();
         if (opts.signal?.aborted) throw opts.signal.reason;
-        throw new Transient('server-unreachable', `${url}: the answer was cut off (${String(err)})`, undefined, {
+        throw new TransientError('server-unreachable', `${url}: the answer was cut off (${String(err)})`, undefined, {
           cause: err,
         });
       }
@@ -497,82 +342,5 @@ export class RemoteTranscriber implements WindowTranscriber {
       for (const s of json.segments) if (Array.isArray(s?.tokens)) tokenIds.push(...s.tokens);
     }
     return { text: json.text.trim(), tokenIds };
-  }
-
-  private async readStream(
-    answer: HttpAnswer & { done: () => void; timedOut: () => boolean },
-    url: string,
-    sampleCount: number,
-    span: WindowSpan,
-    opts: WindowRunOptions,
-  ): Promise<{ text: string; tokenIds: number[] }> {
-    const body = answer.response.body;
-    if (!body) {
-      answer.done();
-      throw new BackendUnavailable('server', 'server-error', `${url} answered an event stream without a body`);
-    }
-    // The pipeline's default per-window cap when the caller set none: only a progress hint here.
-    const cap = opts.maxNewTokens ?? Math.min(500, 32 + Math.ceil((10 * sampleCount) / SAMPLE_RATE_HZ));
-    let text = '';
-    let generated = 0;
-    /** vLLM streams chat-style chunks (`choices[0].delta.content`) and ends with `[DONE]`. */
-    let chunks = false;
-    /** Events this client understood the JSON of (a stream that ends before any is a broken one, not a shape). */
-    let parsed = 0;
-    const delta = (piece: string) => {
-      text += piece;
-      generated++;
-      // Server text is trimmed like the pipeline's (vLLM and Whisper-style servers often start with a space).
-      opts.onEvent?.({ type: 'token', index: span.index, tokenId: -1, text: text.trimStart(), generated, cap });
-    };
-    try {
-      for await (const data of sseData(body)) {
-        if (data.trim() === '[DONE]') {
-          if (chunks) return { text: text.trim(), tokenIds: [] };
-          if (generated > 0) {
-            // OpenAI-shaped deltas but no transcript.text.done: the final text is unknown, so ask in JSON instead.
-            this.modeNow = 'verbose_json';
-            throw new Unsupported(`${url} ended its event stream without transcript.text.done`);
-          }
-          continue;
-        }
-        let event: AnyStreamEvent;
-        try {
-          event = JSON.parse(data) as AnyStreamEvent;
-        } catch {
-          continue;
-        }
-        parsed++;
-        const content = event.choices?.[0]?.delta?.content;
-        if (event.type === 'transcript.text.delta' && typeof event.delta === 'string') {
-          delta(event.delta);
-        } else if (event.type === 'transcript.text.done' && typeof event.text === 'string') {
-          return { text: event.text.trim(), tokenIds: [] };
-        } else if (event.type === 'error' || event.error) {
-          throw new Transient('server-error', `${url} reported an error mid-stream: ${event.error?.message ?? data}`);
-        } else if (typeof content === 'string') {
-          chunks = true;
-          if (content) delta(content);
-        }
-      }
-    } catch (err) {
-      if (opts.signal?.aborted) throw opts.signal.reason;
-      if (err instanceof Transient || err instanceof Unsupported) throw err;
-      if (answer.timedOut())
-        throw new Transient('server-unreachable', `${url}: no complete answer within ${seconds(this.timeoutMs)}`);
-      throw new Transient('server-unreachable', `${url}: the event stream broke off (${String(err)})`, undefined, {
-        cause: err,
-      });
-    } finally {
-      answer.done();
-      body.cancel().catch(() => {});
-    }
-    if (generated === 0 && parsed > 0 && !chunks) {
-      // A stream in a shape this client does not know: ask for JSON from now on.
-      this.modeNow = 'verbose_json';
-      throw new Unsupported(`${url} answered an event stream in an unknown shape`);
-    }
-    // Cut off before its end marker (a proxy closing early): never a partial text as a success.
-    throw new Transient('server-unreachable', `${url}: the event stream ended before its end (done or [DONE])`);
   }
 }
