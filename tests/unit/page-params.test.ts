@@ -98,13 +98,13 @@ describe('page parameters', () => {
 
   test('engine, where and variant: known values only', () => {
     expect(parsePageParams('?engine=server&where=device&variant=fp32', PAGE)).toEqual({
-      engine: 'server',
+      backend: 'server',
       where: 'device',
       variant: 'fp32',
       problems: [],
     });
     const bad = parsePageParams('?engine=cloud&where=__proto__&variant=constructor', PAGE);
-    expect(bad.engine).toBeUndefined();
+    expect(bad.backend).toBeUndefined();
     expect(bad.where).toBeUndefined();
     expect(bad.variant).toBeUndefined();
     expect(bad.problems).toHaveLength(3);

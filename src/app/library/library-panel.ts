@@ -20,7 +20,7 @@ const PAGE_ROWS = 50;
 @customElement('library-panel')
 export class LibraryPanel extends LitElement {
   @property({ attribute: false }) library!: Library;
-  @property({ attribute: false }) engine!: WorkerClient;
+  @property({ attribute: false }) client!: WorkerClient;
   @state() private query = '';
   @state() private openId: string | null = null;
   @state() private confirming: { ids: string[] | 'all'; text: string } | null = null;
@@ -98,7 +98,7 @@ export class LibraryPanel extends LitElement {
   constructor() {
     super();
     new LibraryUpdates(this, () => this.library);
-    new EngineUpdates(this, () => this.engine);
+    new EngineUpdates(this, () => this.client);
   }
 
   /** Open a document; focus moves to its name. */
@@ -150,7 +150,7 @@ export class LibraryPanel extends LitElement {
   }
 
   private renderUnfinished() {
-    const ready = this.engine.modelState === 'ready';
+    const ready = this.client.modelState === 'ready';
     return this.library.unfinished.map(
       (doc) =>
         html`<div

@@ -57,12 +57,12 @@ export class Library {
   private readonly alive = new Set<string>();
   private again = false;
 
-  constructor(private readonly engine: WorkerClient) {
+  constructor(private readonly client: WorkerClient) {
     // Another tab's recording may have been abandoned meanwhile: look again when the page comes back.
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible' && this.loaded) void this.refresh();
     });
-    engine.on((m) => {
+    client.on((m) => {
       if (m.type === 'library-changed') {
         this.alive.add(m.id);
         void this.refreshOne(m.id);
@@ -205,10 +205,9 @@ export class Library {
 
   /** A deleted recording may still be in the worker's memory (not completely stored): let it go there too. */
   private forget(ids: string[]): void {
-    for (const id of ids) {
-      const sessionId = recordingSessionOf(id);
-      if (sessionId !== null) this.engine.post({ type: 'recording-discard', sessionId });
-    }
+    // A recording's document id is its recording id; a file's document has no recording behind it.
+    for (const id of ids)
+      if (recordingSessionOf(id) !== null) this.client.post({ type: 'recording-discard', recordingId: id });
   }
 
   audio(id: string): Promise<Float32Array> {

@@ -7,7 +7,7 @@ import { formatBytes, formatDuration } from '../shared/format.ts';
  * A model load's progress: the download (bytes, speed, ETA, storage needed, per-file detail, pause and cancel), the
  * read from this device's storage, then session creation and warm-up.
  */
-export function loadProgress(p: LoadProgress | null, engine: WorkerClient) {
+export function loadProgress(p: LoadProgress | null, client: WorkerClient) {
   if (!p) return html`<div class="muted">Starting…</div>`;
   if (p.stage === 'download' || p.stage === 'read') {
     const pct = p.total ? (100 * p.loaded) / p.total : 0;
@@ -48,10 +48,10 @@ export function loadProgress(p: LoadProgress | null, engine: WorkerClient) {
                 </ul>
               </details>
               <div class="row">
-                <button @click=${() => engine.stopDownload('pause')} data-testid="pause-download">
+                <button @click=${() => client.stopDownload('pause')} data-testid="pause-download">
                   Pause download
                 </button>
-                <button @click=${() => engine.stopDownload('discard')} data-testid="cancel-download">
+                <button @click=${() => client.stopDownload('discard')} data-testid="cancel-download">
                   Cancel and delete
                 </button>
               </div>`

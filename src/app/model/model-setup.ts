@@ -14,11 +14,11 @@ import { panelStyles } from '../shared/panel-styles.ts';
  * The model, on the main screen.  First run: a card that says what will be downloaded (name, revision, size, where
  * it is kept, free space) with one *Download* button, then the download's progress; a model already stored on this
  * device loads by itself.  Once loaded: one line that says where it runs and why.  Errors, the server consent
- * prompt and "load without saving" appear here too.  The model's URL, variant and engine are in Settings.
+ * prompt and "load without saving" appear here too.  The model's URL, variant and backend are in Settings.
  */
 @customElement('model-setup')
 export class ModelSetup extends LitElement {
-  @property({ attribute: false }) engine!: WorkerClient;
+  @property({ attribute: false }) client!: WorkerClient;
   @property({ attribute: false }) choice!: ModelChoice;
   /** A stored copy of the chosen model was looked for (and loaded when found); done once per page. */
   private lookedForStored = false;
@@ -69,7 +69,7 @@ export class ModelSetup extends LitElement {
 
   constructor() {
     super();
-    new EngineUpdates(this, () => this.engine);
+    new EngineUpdates(this, () => this.client);
     new ChoiceUpdates(this, () => this.choice);
   }
 
@@ -97,8 +97,8 @@ export class ModelSetup extends LitElement {
   private async loadIfStored(): Promise<void> {
     // Not while the link's model waits for an answer: a load started now would be the one a yes joins.
     if (this.lookedForStored || this.choice.pendingModel) return;
-    const report = await this.engine.refreshStorage().catch(() => null);
-    if (this.lookedForStored || this.choice.pendingModel || this.engine.modelState !== 'none') return;
+    const report = await this.client.refreshStorage().catch(() => null);
+    if (this.lookedForStored || this.choice.pendingModel || this.client.modelState !== 'none') return;
     const url = this.choice.modelHref;
     if (url && report?.models.some((m) => m.complete && m.baseUrl === url)) {
       this.lookedForStored = true;
@@ -117,7 +117,7 @@ export class ModelSetup extends LitElement {
   /** What the chosen model needs: its name and revision, its size, where it is kept and the free space. */
   private renderFacts() {
     const served = this.choice.servedModel?.glmasr;
-    const storage = this.engine.storage;
+    const storage = this.client.storage;
     const free =
       storage && storage.quota !== null && storage.usage !== null
         ? `${formatBytes(Math.max(0, storage.quota - storage.usage))} free`
@@ -190,18 +190,20 @@ export class ModelSetup extends LitElement {
   override render() {
     const pending = this.choice.pendingModel;
     const dialog = pending ? this.renderOriginDialog(pending) : nothing;
-    const e = this.engine;
-    const info = e.engineInfo;
-    if (e.modelState === 'ready' && info)
-      return html`<div class="ready">${this.renderNotes()} ${backendLine(info)} ${switchNotice(e.engineChange)}</div>
+    const client = this.client;
+    const info = client.engineInfo;
+    if (client.modelState === 'ready' && info)
+      return html`<div class="ready">
+          ${this.renderNotes()} ${backendLine(info)} ${switchNotice(client.engineChange)}
+        </div>
         ${dialog}`;
-    const code = e.modelError?.code;
+    const code = client.modelError?.code;
     // A returning visit's stored-only load found nothing to load: that is the first-run card, not an error.
-    const error = code === 'NOT_STORED' ? null : e.modelError;
+    const error = code === 'NOT_STORED' ? null : client.modelError;
     const consent = code === 'CONSENT_REQUIRED' && this.choice.consentUrl ? this.choice.consentUrl : '';
     const paused = code === 'DOWNLOAD_PAUSED' || code === 'DOWNLOAD_FAILED';
     const url = this.choice.modelHref;
-    const stored = e.storage?.models.find((m) => m.baseUrl === url);
+    const stored = client.storage?.models.find((m) => m.baseUrl === url);
     // NOT_STORED: what is stored here is not what the planner would load now (another variant or revision).
     const label =
       paused || (stored && !stored.complete)
@@ -213,11 +215,13 @@ export class ModelSetup extends LitElement {
     // the card below says why and what to do.  A copy already stored here still loads.
     const nothingToDownload = this.choice.serverHasNoModel && !stored?.complete;
     return html`<section aria-labelledby="setup-title" data-testid="model-setup">
-      <h2 id="setup-title">${e.modelState === 'loading' ? 'Getting the speech model ready' : 'The speech model'}</h2>
+      <h2 id="setup-title">
+        ${client.modelState === 'loading' ? 'Getting the speech model ready' : 'The speech model'}
+      </h2>
       ${this.renderNotes()}
       ${
-        e.modelState === 'loading'
-          ? html`<div data-testid="model-progress">${loadProgress(e.loadProgress, e)}</div>`
+        client.modelState === 'loading'
+          ? html`<div data-testid="model-progress">${loadProgress(client.loadProgress, client)}</div>`
           : nothingToDownload
             ? nothing
             : html`${this.renderFacts()}
@@ -243,7 +247,7 @@ export class ModelSetup extends LitElement {
           : nothing
       }
       ${
-        e.modelState === 'loading'
+        client.modelState === 'loading'
           ? nothing
           : html`<model-card
               @model-pick=${(ev: CustomEvent<ModelPick>) => this.choice.use(ev.detail.url)}

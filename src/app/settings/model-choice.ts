@@ -1,69 +1,33 @@
 /**
- * Which model the app loads and how: its URL, the variant, the engine menu, where to transcribe (routing, consent),
- * and the load itself.  Owned by the app and shared by the first-run card (its *Download*), Settings (URL, variant,
- * engine) and the file panel (routing per job); each of them re-renders through `ChoiceUpdates` when anything here
- * changes.
+ * Which model the app loads and how: its URL, the variant, where to run (`run`: the backend menu and routing, see
+ * run-preference.ts), consent, and the load itself.  Owned by the app and shared by the first-run card (its
+ * *Download*), Settings (URL, variant, backend) and the file panel (routing per job); each of them re-renders
+ * through `ChoiceUpdates` when anything here changes.
  *
- * The page's URL parameters (src/app/settings/page-params.ts) apply to this page load only: what is remembered for the next
- * visit is only what the user chose in the app (Settings, a served model's *Use*, the first-run *Download*), and a
- * stored *Only on this device* wins over any `engine` or `where` parameter.  A `?model=` on another origin waits
- * for the user's yes (`pendingModel`) before anything is fetched from it.
+ * The page's URL parameters (page-params.ts) apply to this page load only: what is remembered for the next visit is
+ * only what the user chose in the app (remembered-model.ts), and a stored *Only on this device* wins over any
+ * `engine` or `where` parameter.  A `?model=` on another origin waits for the user's yes (`pendingModel`) before
+ * anything is fetched from it.
  */
 import type { ReactiveControllerHost } from 'lit';
 import { UpdatesFrom } from '../shared/updates.ts';
 import type { Variant } from '../../core/asr/contract.ts';
 import type { ModelObject, PreparingStatus } from '../../core/remote/openai-api.ts';
-import type { BackendChoice, RoutingSettings, StorageMode, Where } from '../../core/protocol.ts';
-import { modelAddress, parsePageParams } from './page-params.ts';
-import { loadRouting, saveRouting, toRouting } from './routing-settings.ts';
+import type { RoutingSettings, StorageMode } from '../../core/protocol.ts';
+import { parsePageParams } from './page-params.ts';
+import { loadRouting, saveRouting } from './routing-settings.ts';
+import { loadRememberedModel, saveRememberedModel } from './remembered-model.ts';
+import { RunPreference, type BackendMenu } from './run-preference.ts';
 import type { WorkerClient } from '../worker-client.ts';
 
 /** The app's built-in model location (the server's default model). */
 export const DEFAULT_MODEL_URL = 'models/glm-asr-nano-2512/';
 
-export type BackendMenu = BackendChoice | 'server';
-
-const LAST_KEY = 'glm-asr.model';
-
-interface Remembered {
-  url: string;
-  engine: BackendMenu;
-}
-
-/** The model last loaded from the app's own choices (its address and engine menu), so the next visit opens with it. */
-function loadLast(): Remembered | null {
-  try {
-    const raw = JSON.parse(localStorage.getItem(LAST_KEY) ?? 'null') as { url?: unknown; engine?: unknown } | null;
-    // Anything but an http(s) address (an old or edited value) is no model to open with.
-    if (!raw || typeof raw.url !== 'string' || !modelAddress(raw.url, location.href)) return null;
-    const engine = raw.engine;
-    return {
-      url: raw.url,
-      engine: engine === 'webgpu' || engine === 'wasm' || engine === 'server' ? engine : 'auto',
-    };
-  } catch {
-    return null;
-  }
-}
-
-function saveLast(last: Remembered): void {
-  try {
-    localStorage.setItem(LAST_KEY, JSON.stringify(last));
-  } catch {
-    /* storage refused: the next visit starts from the defaults */
-  }
-}
-
-/** The stored *Where to transcribe* is *Only on this device* (nothing but Settings changes that). */
-export function deviceOnly(): boolean {
-  return loadRouting().where === 'device';
-}
-
 export class ModelChoice {
   modelUrl = DEFAULT_MODEL_URL;
   variant: Variant | 'auto' = 'auto';
-  /** The engine menu: the planner's choice, one on-device engine, or the server. */
-  engineChoice: BackendMenu = 'auto';
+  /** Where to run: the backend menu, the link's per-load routing, the stored *Where to transcribe*. */
+  readonly run: RunPreference;
   /** The server a load needs permission for (CONSENT_REQUIRED), to name it in the prompt. */
   consentUrl = '';
   /** The models this app's server serves (from the model card), once listed. */
@@ -79,12 +43,10 @@ export class ModelChoice {
   /** What this page's link asked that was not done (bad values, a server route over *Only on this device*). */
   readonly linkNotes: string[] = [];
 
-  /** What the next visit opens with: changed only by the user's own choices, never by URL parameters. */
-  private remembered: Remembered;
-  /** The model address / engine menu came from the URL (this load only: not remembered). */
+  /** The model address the next visit opens with: changed only by the user's own choices, never by a link. */
+  private rememberedUrl: string;
+  /** The model address came from the URL (this load only: not remembered). */
   private modelFromUrl = false;
-  private engineFromUrl = false;
-  private whereParam: Where | null = null;
   /** The routing settings changed while a load or a job ran: reload once it ends. */
   private reloadPending = false;
   /** What is using the model now (a file job, a dictation): a reload waits until none is. */
@@ -94,23 +56,17 @@ export class ModelChoice {
   private readonly listeners = new Set<() => void>();
 
   constructor(
-    private readonly engine: WorkerClient,
+    private readonly client: WorkerClient,
     search: string = location.search,
   ) {
     const params = parsePageParams(search, location.href);
     this.linkNotes.push(...params.problems);
-    this.remembered = loadLast() ?? { url: DEFAULT_MODEL_URL, engine: 'auto' };
-    this.modelUrl = this.remembered.url;
-    this.engineChoice = this.remembered.engine;
+    const remembered = loadRememberedModel() ?? { url: DEFAULT_MODEL_URL, backend: 'auto' };
+    this.rememberedUrl = remembered.url;
+    this.modelUrl = remembered.url;
+    this.run = new RunPreference(remembered.backend, params);
     if (params.variant) this.variant = params.variant;
-    if (params.engine) {
-      this.engineChoice = params.engine;
-      this.engineFromUrl = true;
-    }
-    this.whereParam = params.where ?? null;
-    const onDeviceEngine = params.engine === 'webgpu' || params.engine === 'wasm';
-    const serverAsked = params.engine === 'server' || (params.where === 'server' && !onDeviceEngine);
-    if (serverAsked && deviceOnly())
+    if (RunPreference.linkAsksServerOverDeviceOnly(params))
       this.linkNotes.push(
         'This link asked to transcribe on a server; your setting keeps audio on this device (Settings → Where to transcribe).',
       );
@@ -152,44 +108,24 @@ export class ModelChoice {
   }
 
   /** Settings' own changes: these are the user's choices, remembered once a load with them succeeds. */
-  set(patch: Partial<Pick<ModelChoice, 'modelUrl' | 'variant' | 'engineChoice'>>): void {
-    Object.assign(this, patch);
-    if (patch.modelUrl !== undefined) this.modelFromUrl = false;
-    if (patch.engineChoice !== undefined) this.engineFromUrl = false;
+  set(patch: { modelUrl?: string; variant?: Variant | 'auto'; backend?: BackendMenu }): void {
+    if (patch.modelUrl !== undefined) {
+      this.modelUrl = patch.modelUrl;
+      this.modelFromUrl = false;
+    }
+    if (patch.variant !== undefined) this.variant = patch.variant;
+    if (patch.backend !== undefined) this.run.choose(patch.backend);
     this.changed();
   }
 
-  /**
-   * The routing for a load or a job.  A stored *Only on this device* is final (only Settings changes it): no engine
-   * menu and no parameter routes audio elsewhere, and the worker is not even told a server's address.  Otherwise
-   * the engine menu, else `?where=`, else the stored setting.
-   */
-  async routing(): Promise<RoutingSettings> {
-    const stored = loadRouting();
-    const choice = this.engineChoice;
-    const where: Where =
-      stored.where === 'device'
-        ? 'device'
-        : choice === 'server'
-          ? 'server'
-          : choice === 'webgpu' || choice === 'wasm'
-            ? 'device'
-            : (this.whereParam ?? stored.where);
-    return toRouting(stored, where);
-  }
-
-  /** The on-device engine a load asks for (the server menu entry means the planner's choice on the device side). */
-  private get deviceEngine(): BackendChoice {
-    return this.engineChoice === 'server' ? 'auto' : this.engineChoice;
+  /** The routing for a load or a job (see `RunPreference.routing`). */
+  routing(): Promise<RoutingSettings> {
+    return this.run.routing();
   }
 
   /** Settings → Where to transcribe was saved: the link's per-load routing (`engine`, `where`) gives way to it. */
   dropRoutingOverrides(): void {
-    this.whereParam = null;
-    if (this.engineFromUrl) {
-      this.engineChoice = this.remembered.engine;
-      this.engineFromUrl = false;
-    }
+    this.run.dropLinkOverrides();
     this.changed();
   }
 
@@ -207,7 +143,7 @@ export class ModelChoice {
 
   /**
    * Load the chosen model (`storage` 'memory': without saving it; `ifStored`: only what this browser already holds,
-   * failing with NOT_STORED instead of downloading).  Progress and errors are on the engine.  A load already in
+   * failing with NOT_STORED instead of downloading).  Progress and errors are on the worker client.  A load already in
    * flight is joined, not doubled.
    */
   load(storage: StorageMode = 'store', ifStored = false): Promise<void> {
@@ -225,27 +161,26 @@ export class ModelChoice {
     this.consentUrl = routing.server?.url ?? '';
     this.changed();
     try {
-      await this.engine.loadModel(
+      await this.client.loadModel(
         this.modelUrl,
         this.variant,
-        this.deviceEngine,
+        this.run.deviceBackend,
         { storage, ...(ifStored ? { ifStored } : {}) },
         routing,
       );
       // Remember the user's own choices only: what a link set applies to this page load alone.
-      this.remembered = {
-        url: this.modelFromUrl ? this.remembered.url : this.modelUrl,
-        engine: this.engineFromUrl ? this.remembered.engine : this.engineChoice,
-      };
-      saveLast(this.remembered);
+      if (!this.modelFromUrl) this.rememberedUrl = this.modelUrl;
+      const backend = this.run.toRemember;
+      this.run.remember(backend);
+      saveRememberedModel({ url: this.rememberedUrl, backend });
     } catch {
-      /* shown from engine.modelError */
+      /* shown from the worker client's modelError */
     }
   }
 
   /** Reload with the current settings when a model was loaded or failed (after the routing settings changed). */
   reloadWithSettings(): void {
-    if (this.engine.modelState === 'none') return;
+    if (this.client.modelState === 'none') return;
     this.reloadPending = true;
     this.changed();
     this.reloadIfPending();
@@ -253,7 +188,7 @@ export class ModelChoice {
 
   /** Settings' *Load/Reload with these choices*: now, or once the model's current work ends. */
   apply(): void {
-    if (this.engine.modelState === 'none' || this.engine.modelState === 'error') void this.load();
+    if (this.client.modelState === 'none' || this.client.modelState === 'error') void this.load();
     else this.reloadWithSettings();
   }
 
@@ -263,7 +198,7 @@ export class ModelChoice {
   }
 
   private reloadIfPending(): void {
-    if (!this.reloadPending || this.held || this.loading || this.engine.modelState === 'loading') return;
+    if (!this.reloadPending || this.held || this.loading || this.client.modelState === 'loading') return;
     this.reloadPending = false;
     void this.load();
   }
@@ -278,12 +213,7 @@ export class ModelChoice {
 
   /** The user declined the server: on this device only (remembered), and load again. */
   keepOnDevice(): void {
-    saveRouting({ ...loadRouting(), where: 'device' });
-    this.whereParam = null;
-    if (this.engineChoice === 'server') {
-      this.engineChoice = 'auto';
-      this.engineFromUrl = false;
-    }
+    this.run.keepOnDevice();
     this.consentUrl = '';
     void this.load();
   }
@@ -321,7 +251,7 @@ export class ModelChoice {
     const urls = models.map((m) => m.glmasr!.url);
     const current = this.modelHref && new URL(this.modelHref).pathname;
     // Only before anything was loaded or asked for: the address must keep naming the model that is loaded.
-    const untouched = this.engine.modelState === 'none' && !this.loading;
+    const untouched = this.client.modelState === 'none' && !this.loading;
     if (untouched && this.modelUrl === DEFAULT_MODEL_URL && urls.length && !urls.includes(current))
       this.modelUrl = urls[0]!;
     this.changed();

@@ -3,11 +3,12 @@ import { customElement, property, state } from 'lit/decorators.js';
 import type { Variant } from '../../core/asr/contract.ts';
 import { VARIANTS } from '../../core/protocol.ts';
 import { EngineUpdates, type WorkerClient } from '../worker-client.ts';
-import { ChoiceUpdates, deviceOnly, type BackendMenu, type ModelChoice } from './model-choice.ts';
+import { ChoiceUpdates, type ModelChoice } from './model-choice.ts';
+import { deviceOnly, type BackendMenu } from './run-preference.ts';
 import { modelAddress } from './page-params.ts';
 import { settingsPanelStyles } from './settings-panel-styles.ts';
 
-const ENGINE_LABELS: Record<BackendMenu, string> = {
+const BACKEND_LABELS: Record<BackendMenu, string> = {
   auto: 'Best for this device',
   webgpu: 'WebGPU (graphics processor)',
   wasm: 'CPU (WASM)',
@@ -16,11 +17,11 @@ const ENGINE_LABELS: Record<BackendMenu, string> = {
 
 /**
  * Settings → Model: where the model comes from (any static host with Range and CORS, or this server's models), the
- * variant (the planner's choice by default) and the engine, with a button that loads it with these choices.
+ * variant (the planner's choice by default) and the backend, with a button that loads it with these choices.
  */
 @customElement('model-settings')
 export class ModelSettings extends LitElement {
-  @property({ attribute: false }) engine!: WorkerClient;
+  @property({ attribute: false }) client!: WorkerClient;
   @property({ attribute: false }) choice!: ModelChoice;
   /** The address typed is not one a model can be fetched from (said beside the field; the choice keeps the last good one). */
   @state() private invalidUrl = '';
@@ -48,7 +49,7 @@ export class ModelSettings extends LitElement {
 
   constructor() {
     super();
-    new EngineUpdates(this, () => this.engine);
+    new EngineUpdates(this, () => this.client);
     new ChoiceUpdates(this, () => this.choice);
   }
 
@@ -64,8 +65,8 @@ export class ModelSettings extends LitElement {
 
   override render() {
     const c = this.choice;
-    const loading = this.engine.modelState === 'loading';
-    // *Only on this device* is changed in Where to transcribe alone: the server is not an engine to pick meanwhile.
+    const loading = this.client.modelState === 'loading';
+    // *Only on this device* is changed in Where to transcribe alone: the server is not a backend to pick meanwhile.
     const onDevice = deviceOnly();
     return html`<details data-testid="model-settings">
       <summary>Model and engine</summary>
@@ -103,20 +104,20 @@ export class ModelSettings extends LitElement {
       <label for="engine">Engine</label>
       <select
         id="engine"
-        .value=${c.engineChoice}
-        @change=${(ev: Event) => c.set({ engineChoice: (ev.target as HTMLSelectElement).value as BackendMenu })}
+        .value=${c.run.backend}
+        @change=${(ev: Event) => c.set({ backend: (ev.target as HTMLSelectElement).value as BackendMenu })}
         data-testid="engine-choice"
       >
-        ${(Object.keys(ENGINE_LABELS) as BackendMenu[]).map(
+        ${(Object.keys(BACKEND_LABELS) as BackendMenu[]).map(
           (v) =>
-            html`<option value=${v} ?selected=${v === c.engineChoice} ?disabled=${v === 'server' && onDevice}>
-              ${ENGINE_LABELS[v]}${v === 'server' && onDevice ? ' (off: Where to transcribe is Only on this device)' : ''}
+            html`<option value=${v} ?selected=${v === c.run.backend} ?disabled=${v === 'server' && onDevice}>
+              ${BACKEND_LABELS[v]}${v === 'server' && onDevice ? ' (off: Where to transcribe is Only on this device)' : ''}
             </option>`,
         )}
       </select>
       <div>
         <button class="action" @click=${() => c.apply()} ?disabled=${loading || c.busy} data-testid="apply-model">
-          ${this.engine.modelState === 'ready' ? 'Reload with these choices' : 'Load with these choices'}
+          ${this.client.modelState === 'ready' ? 'Reload with these choices' : 'Load with these choices'}
         </button>
         ${
           c.reloadWaiting

@@ -11,8 +11,8 @@ export interface PageParams {
   /** `?model=`, resolved against the page; `crossOrigin`: served from another origin than the page's. */
   model?: { url: string; crossOrigin: boolean };
   variant?: Variant | 'auto';
-  /** The engine menu: an on-device engine, the planner's choice, or the server. */
-  engine?: BackendChoice | 'server';
+  /** The link's `engine=`: the backend menu's value (an on-device backend, the planner's choice, or the server). */
+  backend?: BackendChoice | 'server';
   where?: Where;
   /** What the link asked that could not be honoured, one sentence each (shown to the user). */
   problems: string[];
@@ -48,10 +48,11 @@ export function parsePageParams(search: string, page: string): PageParams {
     if (variant === 'auto' || (VARIANTS as string[]).includes(variant)) out.variant = variant as Variant | 'auto';
     else out.problems.push(`The link's variant "${variant.slice(0, 40)}" is not one this app knows; it was ignored.`);
   }
-  const engine = params.get('engine');
-  if (engine !== null) {
-    if (engine === 'auto' || engine === 'webgpu' || engine === 'wasm' || engine === 'server') out.engine = engine;
-    else out.problems.push(`The link's engine "${engine.slice(0, 40)}" is not one this app knows; it was ignored.`);
+  // The parameter keeps its name `engine` (links in the wild carry it); its value is a backend.
+  const backend = params.get('engine');
+  if (backend !== null) {
+    if (backend === 'auto' || backend === 'webgpu' || backend === 'wasm' || backend === 'server') out.backend = backend;
+    else out.problems.push(`The link's engine "${backend.slice(0, 40)}" is not one this app knows; it was ignored.`);
   }
   const where = params.get('where');
   if (where !== null) {

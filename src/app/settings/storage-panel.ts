@@ -15,7 +15,7 @@ import { settingsPanelStyles } from './settings-panel-styles.ts';
  */
 @customElement('storage-panel')
 export class StoragePanel extends LitElement {
-  @property({ attribute: false }) engine!: WorkerClient;
+  @property({ attribute: false }) client!: WorkerClient;
   @property({ attribute: false }) library: Library | undefined;
   @state() private error: ErrorInfo | null = null;
   @state() private busy = false;
@@ -54,14 +54,14 @@ export class StoragePanel extends LitElement {
 
   constructor() {
     super();
-    // The engine controller belongs to the app; re-render on every worker message it routes.
-    new EngineUpdates(this, () => this.engine);
+    // The worker client belongs to the app; re-render on every worker message it routes.
+    new EngineUpdates(this, () => this.client);
     new LibraryUpdates(this, () => this.library);
   }
 
   private async refresh(): Promise<void> {
     try {
-      await this.engine.refreshStorage();
+      await this.client.refreshStorage();
       this.error = null;
     } catch (err) {
       this.error = asErrorInfo(err);
@@ -70,10 +70,10 @@ export class StoragePanel extends LitElement {
   }
 
   private async deleteModel(m: StoredModel): Promise<void> {
-    if (this.engine.modelState === 'loading') return;
+    if (this.client.modelState === 'loading') return;
     this.busy = true;
     try {
-      await this.engine.deleteStored(m);
+      await this.client.deleteStored(m);
       this.error = null;
       this.requestUpdate();
     } catch (err) {
@@ -94,8 +94,8 @@ export class StoragePanel extends LitElement {
   }
 
   override render() {
-    const report = this.engine.storage;
-    const persisted = this.engine.persisted;
+    const report = this.client.storage;
+    const persisted = this.client.persisted;
     return html`<details
       data-testid="storage"
       @toggle=${(e: Event) => {
@@ -120,7 +120,7 @@ export class StoragePanel extends LitElement {
       ${
         persisted === false
           ? html`<button
-              @click=${() => this.engine.requestPersistence().then(() => this.requestUpdate())}
+              @click=${() => this.client.requestPersistence().then(() => this.requestUpdate())}
               data-testid="persist"
             >
               Ask to keep storage
@@ -153,7 +153,7 @@ export class StoragePanel extends LitElement {
                       <td>
                         <button
                           @click=${() => this.deleteModel(m)}
-                          ?disabled=${this.busy || this.engine.modelState === 'loading'}
+                          ?disabled=${this.busy || this.client.modelState === 'loading'}
                           aria-label=${`Delete ${m.modelId} ${m.variant}`}
                           data-testid="delete-model"
                         >
