@@ -16,11 +16,12 @@
  *
  * GLMASR_BENCH_UPLOAD_CLIENTS (default 8), GLMASR_BENCH_UPLOAD_PORT (default 4310).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { resolve } from 'node:path';
 import { ARTIFACTS } from '../tests/helpers/data.ts';
+import { type ListeningServer, rssMiB, startServerProcess } from '../tests/helpers/server-process.ts';
 import { ROOT, table } from './common.ts';
 
 const CLIENTS = Number(process.env['GLMASR_BENCH_UPLOAD_CLIENTS'] ?? 8);
@@ -48,46 +49,15 @@ function longOpus(): string {
   return out;
 }
 
-/** Resident and peak memory of `pid` in MB. */
-function memory(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
-}
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-}
-
-async function startServer(): Promise<Server> {
-  // node itself (not the tsx launcher, which would be a parent process): the pid is the server's.
-  const child = spawn(
-    process.execPath,
+/** The server's command line on PORT with the tiny test model (its pid is the server's, not a launcher's). */
+function startServer(): Promise<ListeningServer> {
+  return startServerProcess(
     [
-      '--import',
-      'tsx',
-      'server/server.ts',
-      ...['--port', String(PORT), '--models', MODELS, '--preload', 'tiny@fp32', '--threads', '1'],
+      ...['--models', MODELS, '--preload', 'tiny@fp32', '--threads', '1'],
       ...['--concurrency', '1', '--queue', '16', '--quiet', '--no-convert'],
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    { port: PORT },
   );
-  let log = '';
-  child.stdout!.on('data', (d) => (log += d.toString()));
-  child.stderr!.on('data', (d) => (log += d.toString()));
-  const url = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the server did not start:\n${log}`)), 60_000);
-    child.stdout!.on('data', () => {
-      const m = /web app on (http:\/\/[^/\s]+)\//.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        done(m[1]!);
-      }
-    });
-    child.on('exit', (code) => fail(new Error(`the server ended (${code}):\n${log}`)));
-  });
-  return { child, url };
 }
 
 interface Phase {
@@ -151,18 +121,16 @@ async function phase(file: Uint8Array, clients: number, answers: number): Promis
   try {
     return await measure(server, file, clients, answers);
   } finally {
-    const exited = new Promise((r) => server.child.once('exit', r));
-    server.child.kill('SIGTERM');
-    await exited;
+    await server.stop();
   }
 }
 
-async function measure(server: Server, file: Uint8Array, clients: number, answers: number): Promise<Phase> {
+async function measure(server: ListeningServer, file: Uint8Array, clients: number, answers: number): Promise<Phase> {
   const pid = server.child.pid!;
   await new Promise((r) => setTimeout(r, 1000));
-  const baseMb = memory(pid).rss;
+  const baseMb = rssMiB(pid).rss;
   let peakMb = baseMb;
-  const sampler = setInterval(() => (peakMb = Math.max(peakMb, memory(pid).rss)), 20);
+  const sampler = setInterval(() => (peakMb = Math.max(peakMb, rssMiB(pid).rss)), 20);
   const failures: string[] = [];
   const t0 = performance.now();
   const calls = Array.from({ length: clients }, (_, i) => post(server.url, file, `long-${i}.ogg`));
@@ -180,7 +148,7 @@ async function measure(server: Server, file: Uint8Array, clients: number, answer
     }
   });
   clearInterval(sampler);
-  peakMb = Math.max(peakMb, memory(pid).rss);
+  peakMb = Math.max(peakMb, rssMiB(pid).rss);
   return { clients, answered, wallS: (performance.now() - t0) / 1000, baseMb, peakMb, failures };
 }
 

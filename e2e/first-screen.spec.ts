@@ -5,46 +5,18 @@
  * path of the server's disk anywhere on the page.  Screenshots at 390×844 and 1280×800 in test-results/.
  */
 import { expect, test, type Browser } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
+import { type ServerProcess, spawnServer } from '../tests/helpers/server-process.ts';
 import { TEST_DIST } from './helpers/dist.ts';
 import { ROOT } from './helpers/paths.ts';
 
-/** `server/server.ts` on the test build with an empty models folder and no reachable hub; resolves its URL. */
-function firstStart(base: string, extra: string[]): { child: ChildProcess; url: Promise<string> } {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'server/server.ts',
-      '--port',
-      '0',
-      '--dist',
-      TEST_DIST,
-      '--models',
-      resolve(base, 'models'),
-    ].concat(extra),
-    { cwd: ROOT, env: { ...process.env, HF_ENDPOINT: 'http://127.0.0.1:9', HF_HUB_CACHE: resolve(base, 'hub') } },
-  );
-  let log = '';
-  const url = new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the server did not start:\n${log}`)), 60_000);
-    const onData = (d: Buffer) => {
-      log += d.toString();
-      const m = /GLM-ASR web app on (http:\/\/[^/\s]+)\//.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        done(m[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => fail(new Error(`the server exited (${code}):\n${log}`)));
+/** `server/server.ts` on the test build with an empty models folder and no reachable hub. */
+function firstStart(base: string, extra: string[]): ServerProcess {
+  return spawnServer(['--dist', TEST_DIST, '--models', resolve(base, 'models'), ...extra], {
+    env: { HF_ENDPOINT: 'http://127.0.0.1:9', HF_HUB_CACHE: resolve(base, 'hub') },
   });
-  return { child, url };
 }
 
 async function expectHonestCard(browser: Browser, url: string, base: string, state: string, shots: boolean) {
@@ -102,16 +74,16 @@ for (const [why, extra, state, message] of [
   }) => {
     test.setTimeout(120_000);
     const base = mkdtempSync(resolve(tmpdir(), 'first-screen-'));
-    const { child, url } = firstStart(base, [...extra]);
+    const server = firstStart(base, [...extra]);
     try {
-      const origin = await url;
+      const origin = await server.listening;
       await expectHonestCard(browser, origin, base, state, state === 'unavailable');
       const page = await browser.newPage();
       await page.goto(origin);
       await expect(page.getByTestId('preparing-message')).toContainText(message);
       await page.close();
     } finally {
-      child.kill('SIGTERM');
+      server.child.kill('SIGTERM');
     }
   });
 }

@@ -4,11 +4,10 @@
  * to run.
  */
 import { expect, test } from '@playwright/test';
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { ROOT } from './helpers/paths.ts';
+import { spawnServer } from '../tests/helpers/server-process.ts';
 
 test('the served models are listed with revision and sizes; Use loads one', async ({ page }) => {
   const errors: string[] = [];
@@ -35,27 +34,11 @@ test('the served models are listed with revision and sizes; Use loads one', asyn
 
 test('a first start without the hub: the app says why and what to run', async ({ page }) => {
   const base = mkdtempSync(resolve(tmpdir(), 'nohub-'));
-  const server = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'server/server.ts', '--port', '0', '--quiet', '--models', resolve(base, 'models')],
-    {
-      cwd: ROOT,
-      env: { ...process.env, HF_ENDPOINT: 'http://127.0.0.1:9', HF_HUB_CACHE: resolve(base, 'hub') },
-    },
-  );
+  const server = spawnServer(['--quiet', '--models', resolve(base, 'models')], {
+    env: { HF_ENDPOINT: 'http://127.0.0.1:9', HF_HUB_CACHE: resolve(base, 'hub') },
+  });
   try {
-    let log = '';
-    const url = await new Promise<string>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`server did not start:\n${log}`)), 60_000);
-      server.stdout.on('data', (d: Buffer) => {
-        log += d.toString();
-        const m = /GLM-ASR web app on (http:\/\/[^/\s]+)\//.exec(log);
-        if (m) {
-          clearTimeout(timer);
-          done(m[1]!);
-        }
-      });
-    });
+    const url = await server.listening;
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(url);
@@ -69,6 +52,6 @@ test('a first start without the hub: the app says why and what to run', async ({
     await expect(page.getByTestId('record')).toBeEnabled();
     expect(errors).toEqual([]);
   } finally {
-    server.kill('SIGTERM');
+    server.child.kill('SIGTERM');
   }
 });

@@ -4,27 +4,19 @@
  * stopped mid-conversion never serves a partial model and the next one resumes; an unreachable hub and
  * `--no-convert` give their paragraph and a working app.  The first start's wall time is printed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, relative, resolve } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { ModelList } from '../../src/core/remote/openai-api.ts';
 import { ARTIFACTS, ROOT } from '../helpers/data.ts';
+import { type ServerProcess, spawnServer } from '../helpers/server-process.ts';
 
 const CKPT = resolve(ARTIFACTS, 'ckpt/tiny');
 
-interface Run {
-  child: ChildProcess;
-  log: () => string;
-  url: Promise<string>;
-  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<void>;
-  exited: Promise<number | null>;
-}
-
-const running: ChildProcess[] = [];
+const running: ServerProcess[] = [];
 afterEach(() => {
-  for (const c of running.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const run of running.splice(0)) if (run.child.exitCode === null) run.child.kill('SIGKILL');
 });
 
 /**
@@ -43,36 +35,11 @@ async function expectShell(url: string): Promise<void> {
   expect(await res.text()).toBe(SHELL);
 }
 
-/** `node --import tsx server/server.ts ...` (signals reach the server itself, as from a terminal's npm start). */
-function serve(args: string[], env: Record<string, string> = {}): Run {
-  const argv = ['--import', 'tsx', 'server/server.ts', '--port', '0', '--quiet', '--dist', DIST, ...args];
-  const child = spawn(process.execPath, argv, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-  });
-  running.push(child);
-  let out = '';
-  const waiters: { pattern: RegExp; done: () => void }[] = [];
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const w of waiters.splice(0)) {
-      if (w.pattern.test(out)) w.done();
-      else waiters.push(w);
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const waitFor = (pattern: RegExp, timeoutMs = 120_000) =>
-    new Promise<void>((done, fail) => {
-      if (pattern.test(out)) return done();
-      const timer = setTimeout(() => fail(new Error(`no ${pattern} within ${timeoutMs} ms; log:\n${out}`)), timeoutMs);
-      waiters.push({ pattern, done: () => (clearTimeout(timer), done()) });
-    });
-  const url = waitFor(/GLM-ASR web app on (http:\/\/[^/\s]+)\//).then(
-    () => /GLM-ASR web app on (http:\/\/[^/\s]+)\//.exec(out)![1]!,
-  );
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { child, log: () => out, url, waitFor, exited };
+/** The server's command line on a stand-in app (signals reach the server itself, as from a terminal's npm start). */
+function serve(args: string[], env: Record<string, string> = {}): ServerProcess {
+  const run = spawnServer(['--quiet', '--dist', DIST, ...args], { env });
+  running.push(run);
+  return run;
 }
 
 async function models(url: string, headers: Record<string, string> = {}): Promise<ModelList> {
@@ -98,7 +65,7 @@ describe('first start', () => {
     const dir = resolve(mkdtempSync(resolve(tmpdir(), 'first-')), 'models');
     const t0 = performance.now();
     const first = serve(['--models', dir, '--model-source', CKPT, '--preload', 'none']);
-    const url = await first.url;
+    const url = await first.listening;
     // Served at once, while converting: the app shell, and /v1/models with the preparation.
     await expectShell(url);
     const during = await models(url);
@@ -125,10 +92,10 @@ describe('first start', () => {
     const manifest = (await (await fetch(`${url}/models/tiny/manifest.json`)).json()) as { revision: string };
     expect(tiny.glmasr!.revision).toBe(manifest.revision);
     first.child.kill('SIGTERM');
-    expect(await first.exited).toBe(0);
+    expect((await first.exited).code).toBe(0);
 
     const second = serve(['--models', dir, '--model-source', CKPT, '--preload', 'none']);
-    const url2 = await second.url;
+    const url2 = await second.listening;
     const again = await models(url2);
     expect(again.data[0]!.id).toBe('tiny');
     expect(again.preparing).toBeUndefined();
@@ -138,18 +105,18 @@ describe('first start', () => {
   test('stopped mid-conversion: nothing partial is served, and the next start resumes', async () => {
     const dir = resolve(mkdtempSync(resolve(tmpdir(), 'first-')), 'models');
     const first = serve(['--models', dir, '--model-source', CKPT, '--preload', 'none']);
-    const url = await first.url;
+    const url = await first.listening;
     await first.waitFor(/step 6\/15 .*variant/);
     const during = await models(url);
     expect(during.data).toEqual([]);
     expect(during.preparing!.progress).toBeGreaterThan(0.2);
     first.child.kill('SIGTERM');
-    expect(await first.exited).toBe(0);
+    expect((await first.exited).code).toBe(0);
     expect(existsSync(resolve(dir, 'tiny'))).toBe(false);
     expect(existsSync(resolve(dir, '.tiny.partial/steps.json'))).toBe(true);
 
     const second = serve(['--models', dir, '--model-source', CKPT, '--preload', 'none']);
-    const url2 = await second.url;
+    const url2 = await second.listening;
     await second.waitFor(/\[first start\] tiny is ready/);
     expect(second.log()).toMatch(/skip: llama \(done in an earlier run, verified\)/);
     expect(second.log()).toMatch(/skip: fused-fp16/);
@@ -165,7 +132,7 @@ describe('first start', () => {
       HF_HUB_CACHE: resolve(base, 'hub'),
       GLMASR_MODEL_SOURCE: 'zai-org/GLM-ASR-Nano-2512',
     });
-    const url = await run.url;
+    const url = await run.listening;
     await run.waitFor(/cannot be reached/, 30_000);
     expect(run.log()).toMatch(
       /The model hub \(http:\/\/127\.0\.0\.1:9\) cannot be reached \(.+\), and zai-org\/GLM-ASR-Nano-2512 is not in the hub cache/,
@@ -190,7 +157,7 @@ describe('first start', () => {
   test('--no-convert serves without a model and says how to add one', async () => {
     const dir = resolve(mkdtempSync(resolve(tmpdir(), 'first-')), 'models');
     const run = serve(['--models', dir, '--no-convert', '--model-source', CKPT]);
-    const url = await run.url;
+    const url = await run.listening;
     await run.waitFor(/--no-convert: nothing is downloaded or converted/);
     expect((await models(url)).preparing).toMatchObject({ state: 'skipped' });
     expect((await index(url)).preparing).toMatchObject({
@@ -204,7 +171,7 @@ describe('first start', () => {
   test('a server that wants an API key shows visitors no command; its key holders see it', async () => {
     const dir = resolve(mkdtempSync(resolve(tmpdir(), 'first-')), 'models');
     const run = serve(['--models', dir, '--no-convert', '--model-source', CKPT], { GLMASR_API_KEY: 'k-first' });
-    const url = await run.url;
+    const url = await run.listening;
     await run.waitFor(/--no-convert/);
     const card = await index(url);
     expect(card.preparing).toMatchObject({ state: 'skipped', id: 'tiny' });
@@ -222,7 +189,7 @@ describe('first start', () => {
     mkdirSync(broken);
     writeFileSync(resolve(broken, 'config.json'), 'not json');
     const run = serve(['--models', dir, '--model-source', broken, '--preload', 'none']);
-    const url = await run.url;
+    const url = await run.listening;
     await run.waitFor(/the conversion stopped|could not start/, 180_000);
     const card = await index(url);
     expect(card.data).toEqual([]);

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ARTIFACTS, missing, ROOT } from '../helpers/data.ts';
 import { audioCases, type Context, type FuzzCase, headerCases, multipartCases, urlCases } from './fuzz/cases.ts';
 import { rawRequest, type RawResult } from './fuzz/raw-http.ts';
-import { rssMiB, startServer, type ServerProcess } from './fuzz/server-process.ts';
+import { type ListeningServer, rssMiB, startServerProcess } from '../helpers/server-process.ts';
 
 const MODELS = resolve(ARTIFACTS, 'models');
 const MISSING = missing(resolve(MODELS, 'tiny/manifest.json'), 'built by scripts/test-artifacts.sh (npm test runs it)');
@@ -65,12 +65,17 @@ const ARGS = [
   '2',
 ];
 
-let server: ServerProcess;
+/** The server's command line with ARGS, its last 64 KiB of output kept for the report (`port`: a restart after a
+ *  crash takes the port it had, which its exit freed). */
+const startServer = (port = 0) =>
+  startServerProcess(ARGS, { env: { GLMASR_API_KEY: API_KEY }, port, keepChars: 65536 });
+
+let server: ListeningServer;
 /** RSS once started (the model preloaded), to read the run's figure against. */
 let rssAtStart = NaN;
 beforeAll(async () => {
   if (MISSING) return;
-  server = await startServer(ARGS, { GLMASR_API_KEY: API_KEY });
+  server = await startServer();
   rssAtStart = rssMiB(server.child.pid!).rss;
 });
 afterAll(async () => {
@@ -154,10 +159,10 @@ test.skipIf(!!MISSING)(
           if (server.exit) {
             crashes.push({
               label: c.label,
-              problem: `the server exited (${JSON.stringify(server.exit)}): ${server.output().slice(-1500)}`,
+              problem: `the server exited (${JSON.stringify(server.exit)}): ${server.log().slice(-1500)}`,
               request: show(c.bytes),
             });
-            server = await startServer(ARGS, { GLMASR_API_KEY: API_KEY }, ctx.port);
+            server = await startServer(ctx.port);
             continue;
           }
           const problem = judge(c, r);
@@ -167,7 +172,7 @@ test.skipIf(!!MISSING)(
         if (health) {
           crashes.push({ label: `${kind} batch at ${i}`, problem: health, request: '(the batch above)' });
           await server.stop();
-          server = await startServer(ARGS, { GLMASR_API_KEY: API_KEY }, ctx.port);
+          server = await startServer(ctx.port);
         }
       }
     }

@@ -2,7 +2,7 @@
  * The API tests' fixtures: the app's server started in-process on 127.0.0.1 (port 0) with the tiny test model, the
  * golden clips as upload files, and the reference decode of a file by the Node CLI (`npm run transcribe -- --json`).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
@@ -13,6 +13,7 @@ import { encodeWavFloat32 } from '../../src/core/dsp/wav.ts';
 import { GOLDENS_MISSING, missing, ROOT, SPEECH_MISSING, speechPath } from '../helpers/data.ts';
 import type { AppServer } from '../../server/server.ts';
 import { clipAudio, type GoldenClip, modelDir } from '../helpers/goldens.ts';
+import { type ListeningServer, startServerProcess } from '../helpers/server-process.ts';
 
 export { startTestServer } from '../helpers/server.ts';
 
@@ -132,75 +133,23 @@ export function part(b: string, name: string, body: string | Buffer, filename?: 
   ]);
 }
 
-export interface ChildServer {
-  url: string;
-  port: number;
-  child: ChildProcess;
-  /** Resolves with the exit code (or signal) when the process ends; a test that needs it alive checks `exitedWith`. */
-  exited: Promise<string>;
-  exitedWith: () => string | null;
-  log: () => string;
-  stop: () => Promise<void>;
-}
+export type ChildServer = ListeningServer;
 
 /**
- * The server's command line (`tsx server/server.ts`) as a child process on a free port, with the tiny test models:
- * where a request could crash the process, only another process can watch it die.
+ * The server's command line as a child process on a free port, with the tiny test models: where a request could
+ * crash the process, only another process can watch it die.
  */
-export async function startChildServer(args: string[] = []): Promise<ChildServer> {
-  const child = spawn(
-    resolve(ROOT, 'node_modules/.bin/tsx'),
-    [
-      'server/server.ts',
-      '--port',
-      '0',
-      '--models',
-      modelsRoot(),
-      '--preload',
-      'tiny@fp32',
-      '--threads',
-      '1',
-      '--no-convert',
-      ...args,
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let log = '';
-  let exit: string | null = null;
-  const exited = new Promise<string>((done) =>
-    child.on('exit', (code, signal) => {
-      exit = `exit ${code ?? signal}`;
-      done(exit);
-    }),
-  );
-  child.stdout.on('data', (d) => (log += d.toString()));
-  child.stderr.on('data', (d) => (log += d.toString()));
-  const url = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the server did not start in 60 s:\n${log}`)), 60_000);
-    const look = () => {
-      const m = /web app on (http:\/\/[^/\s]+)\//.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        done(m[1]!);
-      }
-    };
-    child.stdout.on('data', look);
-    void exited.then((why) => fail(new Error(`the server ended before listening (${why}):\n${log}`)));
-  });
-  return {
-    url,
-    port: Number(new URL(url).port),
-    child,
-    exited,
-    exitedWith: () => exit,
-    log: () => log,
-    stop: async () => {
-      if (exit === null) {
-        child.kill('SIGTERM');
-        await exited;
-      }
-    },
-  };
+export function startChildServer(args: string[] = []): Promise<ChildServer> {
+  return startServerProcess([
+    '--models',
+    modelsRoot(),
+    '--preload',
+    'tiny@fp32',
+    '--threads',
+    '1',
+    '--no-convert',
+    ...args,
+  ]);
 }
 
 /** The test models' parent directory (tiny, tiny-wide, ...). */

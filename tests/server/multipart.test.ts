@@ -28,7 +28,7 @@ describe.skipIf(Boolean(skip))('a multipart body cut short, against the server p
   afterAll(() => server?.stop());
 
   async function alive(what: string) {
-    expect(server.exitedWith(), `${what}: the server process ended\n${server.log()}`).toBeNull();
+    expect(server.exit, `${what}: the server process ended\n${server.log()}`).toBeNull();
     const h = await health(server);
     expect(h.ok, what).toBe(true);
   }

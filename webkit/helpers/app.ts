@@ -6,12 +6,8 @@
  * the service worker precaches the same pages through it.  The app's CSP admits the collector by its hash alone.
  */
 import { createHash } from 'node:crypto';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
-import { start, type AppServer } from '../../server/server.ts';
-import { TEST_DIST } from '../../e2e/helpers/dist.ts';
-import { ARTIFACTS } from '../../e2e/helpers/paths.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { passThrough, proxiedApp } from '../../e2e/helpers/proxied-app.ts';
 
 /** Collects into `window.__errors`; a classic script, first in <head>, before any module runs. */
 const COLLECTOR_JS = `(() => {
@@ -44,65 +40,29 @@ export interface ServedApp {
   close(): Promise<void>;
 }
 
-function listen(server: Server): Promise<number> {
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok((server.address() as AddressInfo).port)));
+/** HTML with the collector first in <head> (and the CSP admitting it); every other response as it is. */
+function withCollector(r: IncomingMessage, res: ServerResponse): void {
+  if (!(r.headers['content-type'] ?? '').startsWith('text/html')) return passThrough(r, res);
+  const chunks: Buffer[] = [];
+  r.on('data', (c: Buffer) => chunks.push(c));
+  r.on('end', () => {
+    const html = Buffer.concat(chunks).toString('utf8');
+    const body = Buffer.from(html.replace(/<head[^>]*>/i, (head) => head + COLLECTOR));
+    const headers: Record<string, string | string[] | undefined> = {
+      ...r.headers,
+      'content-length': String(body.length),
+    };
+    const csp = allowCollector(r.headers['content-security-policy']);
+    if (csp) headers['content-security-policy'] = csp;
+    delete headers['etag'];
+    delete headers['last-modified'];
+    res.writeHead(r.statusCode ?? 502, headers);
+    res.end(body);
+  });
 }
 
 export async function serveApp(): Promise<ServedApp> {
-  const app: AppServer = await start({
-    port: 0,
-    host: '127.0.0.1',
-    dist: TEST_DIST,
-    models: resolve(ARTIFACTS, 'models'),
-    quiet: true,
-  });
-  const target = app.port;
-  const proxy = createServer((req, res) => {
-    const upstream = request(
-      {
-        host: '127.0.0.1',
-        port: target,
-        path: req.url,
-        method: req.method,
-        headers: { ...req.headers, host: `127.0.0.1:${target}`, 'accept-encoding': 'identity' },
-      },
-      (r) => {
-        if (!(r.headers['content-type'] ?? '').startsWith('text/html')) {
-          res.writeHead(r.statusCode ?? 502, r.headers);
-          r.pipe(res);
-          return;
-        }
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('end', () => {
-          const html = Buffer.concat(chunks).toString('utf8');
-          const body = Buffer.from(html.replace(/<head[^>]*>/i, (head) => head + COLLECTOR));
-          const headers: Record<string, string | string[] | undefined> = {
-            ...r.headers,
-            'content-length': String(body.length),
-          };
-          const csp = allowCollector(r.headers['content-security-policy']);
-          if (csp) headers['content-security-policy'] = csp;
-          delete headers['etag'];
-          delete headers['last-modified'];
-          res.writeHead(r.statusCode ?? 502, headers);
-          res.end(body);
-        });
-      },
-    );
-    upstream.on('error', (e) => {
-      res.writeHead(502);
-      res.end(String(e));
-    });
-    req.pipe(upstream);
-  });
-  const port = await listen(proxy);
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async close() {
-      proxy.closeAllConnections();
-      await new Promise<void>((ok) => proxy.close(() => ok()));
-      await app.stop();
-    },
-  };
+  // identity: the collector is spliced into the HTML as text.
+  const app = await proxiedApp({ headers: { 'accept-encoding': 'identity' }, respond: withCollector });
+  return { url: app.origin, close: () => app.close() };
 }
