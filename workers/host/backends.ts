@@ -1,0 +1,200 @@
+/**
+ * Starting one plan: the window transcriber a job runs on, built for the plan's backend.  For 'server' that is the
+ * OpenAI-compatible client, connected to the model the page asked for when the server has it.  For 'webgpu' and
+ * 'wasm' it is the pipeline, loaded from this browser's storage (downloaded or resumed first) or from the network,
+ * and proven by its warm-up (on WebGPU inside GPU error scopes with a time limit); a stored file whose record is
+ * damaged is downloaded again once.  The pipeline is wrapped so that a lost GPU or an out-of-memory mid-job becomes
+ * `BackendUnavailable`, which moves the job's remaining windows to the next backend.
+ */
+import type { DeviceBackend, LoadProgress, ModelKey, ModelManifest, Variant } from '../../src/core/asr/contract.ts';
+import type { BackendInfo, ModelLoadOptions, RoutingSettings } from '../../src/core/protocol.ts';
+import { GlmAsrPipeline, type ModelSource } from '../../src/core/asr/pipeline.ts';
+import type { Plan } from '../../src/core/planner.ts';
+import { RemoteTranscriber } from '../../src/core/remote/remote-transcriber.ts';
+import { urlSource } from '../../src/core/asr/url-source.ts';
+import type { WindowTranscriber } from '../../src/core/asr/window-transcriber.ts';
+import { withTimeout } from '../../src/core/async.ts';
+import { ensureStored } from '../model-store/model-files.ts';
+import type { ModelStore } from '../model-store/model-store.ts';
+import { FileEvicted, storedSource } from '../model-store/stored-source.ts';
+import { withGpuErrorScopes } from '../ort/gpu-guard.ts';
+import { createWebRuntime } from '../ort/web.ts';
+import { wasmThreadsPossible } from './device-probe.ts';
+import { errorMessage, unavailableOrSelf } from './errors.ts';
+import type { GpuWatch } from './gpu-watch.ts';
+import { WorkerError } from './worker-error.ts';
+
+const DEFAULT_WARMUP_TIMEOUT_MS = 120_000;
+/** How long a failed load waits for its runtime's release (a run stuck on a dead GPU never lets it finish). */
+const RELEASE_WAIT_MS = 5_000;
+
+/** What a load decided, kept for failover. */
+export interface LoadContext {
+  base: string;
+  /** The variant the page asked for ('auto': the planner's). */
+  variant: Variant | 'auto';
+  manifest: ModelManifest | null;
+  store: ModelStore | null;
+  options: ModelLoadOptions;
+  routing: RoutingSettings;
+  adapter: string;
+  shaderF16: boolean;
+}
+
+/** A started plan: what jobs run on, what the UI shows, and the pipeline to release (null for the server). */
+export interface ActiveBackend {
+  transcriber: WindowTranscriber;
+  info: BackendInfo;
+  pipeline: GlmAsrPipeline | null;
+}
+
+/** Start one plan: the server client, or the pipeline on WebGPU/WASM (warm-up included). */
+export async function startBackend(
+  plan: Plan,
+  ctx: LoadContext,
+  gpu: GpuWatch,
+  progress: (p: LoadProgress) => void,
+  signal: AbortSignal,
+): Promise<ActiveBackend> {
+  const info = (extra: Partial<BackendInfo>): BackendInfo => ({
+    backend: plan.backend,
+    variant: plan.variant,
+    label: '',
+    reasons: plan.reasons,
+    fallbacks: [],
+    modelId: ctx.manifest?.model_id ?? '',
+    adapter: ctx.adapter,
+    shaderF16: ctx.shaderF16,
+    loadMs: 0,
+    storage: 'unsaved',
+    stageMs: {},
+    repaired: [],
+    ...extra,
+  });
+  if (plan.backend === 'server') {
+    const remote = await connectServer(ctx, progress, signal);
+    return {
+      transcriber: remote,
+      pipeline: null,
+      info: info({ label: remote.label, modelId: remote.model, storage: 'remote' }),
+    };
+  }
+  const { pipeline, repaired, label } = await loadPipeline(plan.backend, plan.variant, ctx, gpu, progress, signal);
+  return {
+    transcriber: deviceTranscriber(pipeline, label, gpu, ctx),
+    pipeline,
+    info: info({ label, storage: ctx.store ? 'stored' : 'unsaved', repaired, decoder: pipeline.decoderInfo }),
+  };
+}
+
+/** The server's client, on the model the page asked for when the server serves it under the app server's names. */
+async function connectServer(
+  ctx: LoadContext,
+  progress: (p: LoadProgress) => void,
+  signal: AbortSignal,
+): Promise<RemoteTranscriber> {
+  const server = ctx.routing.server!;
+  progress({ stage: 'config', loaded: 0, total: 0, detail: server.url });
+  const options = { ...(server.apiKey ? { apiKey: server.apiKey } : {}), signal };
+  const remote = await RemoteTranscriber.connect(server.url, options);
+  // The app server names a model by its directory, and a variant of it as directory@variant.
+  const dir = decodeURIComponent(new URL(ctx.base).pathname.split('/').filter(Boolean).pop() ?? '');
+  const wanted = [ctx.variant !== 'auto' ? `${dir}@${ctx.variant}` : '', dir, ctx.manifest?.model_id ?? ''];
+  const best = wanted.find((id) => id && remote.models.includes(id));
+  if (best && best !== remote.model) return RemoteTranscriber.connect(server.url, { ...options, model: best });
+  return remote;
+}
+
+/** The pipeline for a device plan, loaded and warmed up, with the stored pieces it repaired and its UI label. */
+async function loadPipeline(
+  backend: DeviceBackend,
+  variant: Variant | null,
+  ctx: LoadContext,
+  gpu: GpuWatch,
+  progress: (p: LoadProgress) => void,
+  signal: AbortSignal,
+): Promise<{ pipeline: GlmAsrPipeline; repaired: string[]; label: string }> {
+  const manifest = ctx.manifest;
+  if (!manifest || !variant) throw new WorkerError('MODEL_LOAD_FAILED', 'the model description is unavailable');
+  const threads = Math.min(4, Math.max(1, navigator.hardwareConcurrency || 2));
+  // Multi-threaded WASM needs SharedArrayBuffer (cross-origin isolation); web.ts falls back to one thread.
+  const wasmThreads = wasmThreadsPossible() ? threads : 1;
+  const repaired: string[] = [];
+  const key: ModelKey = { modelId: manifest.model_id, revision: manifest.revision, variant };
+  const timeout = ctx.routing.warmUpTimeoutMs ?? DEFAULT_WARMUP_TIMEOUT_MS;
+  for (let attempt = 0; ; attempt++) {
+    let source: ModelSource;
+    if (ctx.store) {
+      const record = await ensureStored(ctx.store, key, ctx.base, manifest, ctx.options, progress, signal);
+      source = storedSource(ctx.store, record, repaired);
+    } else {
+      source = urlSource(ctx.base);
+    }
+    const runtime = createWebRuntime(backend, threads);
+    try {
+      const pipeline = await GlmAsrPipeline.load(runtime, source, variant, {
+        onProgress: progress,
+        manifest,
+        signal,
+        // The device stores the planned variant only; an f16 overflow's float32 twin encoder comes from the network.
+        twinSource: urlSource(ctx.base),
+        ...(backend === 'webgpu'
+          ? {
+              guardWarmUp: (run: () => Promise<void>) =>
+                withGpuErrorScopes(run, timeout).catch((err: unknown) => {
+                  // A GPU that failed its self-test is not planned again in this tab.
+                  gpu.markGone(`the warm-up failed: ${errorMessage(err)}`);
+                  throw err;
+                }),
+            }
+          : {}),
+      });
+      const label =
+        backend === 'webgpu'
+          ? `WebGPU (${ctx.adapter || 'GPU'})`
+          : `CPU (WASM, ${wasmThreads} thread${wasmThreads === 1 ? '' : 's'})`;
+      return { pipeline, repaired, label };
+    } catch (err) {
+      // A run stuck on a dead GPU would hold release() forever: wait a little, then move on.
+      await withTimeout(
+        runtime.release().catch(() => undefined),
+        RELEASE_WAIT_MS,
+        () => undefined,
+      );
+      // A stored file whose record was damaged is gone now: download it again, once.
+      if (err instanceof FileEvicted && ctx.store && attempt === 0) {
+        repaired.push(`${err.path} (downloaded again: ${err.message})`);
+        continue;
+      }
+      throw err instanceof FileEvicted ? new WorkerError('INTEGRITY_FAILED', err.message) : err;
+    }
+  }
+}
+
+/** The pipeline as a window transcriber: GPU loss and out-of-memory become BackendUnavailable (failover). */
+function deviceTranscriber(
+  pipeline: GlmAsrPipeline,
+  label: string,
+  gpu: GpuWatch,
+  ctx: LoadContext,
+): WindowTranscriber {
+  const backend = pipeline.kind;
+  const onGpu = backend === 'webgpu';
+  return {
+    kind: backend,
+    label,
+    transcribeWindow: async (samples, span, opts) => {
+      if (onGpu && gpu.isLost) throw gpu.lostError();
+      let result;
+      try {
+        result = await pipeline.transcribeWindow(samples, span, opts);
+      } catch (err) {
+        if (opts.signal?.aborted) throw err;
+        if (onGpu && gpu.isLost) throw gpu.lostError(err);
+        throw unavailableOrSelf(err, backend);
+      }
+      if (onGpu) await gpu.windowDone(ctx.routing.loseGpuAfterWindows);
+      return result;
+    },
+  };
+}
