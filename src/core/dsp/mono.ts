@@ -1,0 +1,20 @@
+/**
+ * Down-mixing to mono: the average of the channels, sample by sample (what the model hears from a stereo file or a
+ * multi-channel microphone).  Allocation-free when given `out`, so the capture worklet can call it per render
+ * quantum; the file decoder lets it allocate.
+ */
+
+/** The mean of `channels` over their first `length` samples, written to `out` (a new array by default). */
+export function downmix(
+  channels: ArrayLike<Float32Array>,
+  length: number,
+  out: Float32Array = new Float32Array(length),
+): Float32Array {
+  out.fill(0, 0, length);
+  for (let c = 0; c < channels.length; c++) {
+    const ch = channels[c] as Float32Array;
+    for (let i = 0; i < length; i++) out[i] = (out[i] as number) + (ch[i] as number);
+  }
+  if (channels.length > 1) for (let i = 0; i < length; i++) out[i] = (out[i] as number) / channels.length;
+  return out;
+}
