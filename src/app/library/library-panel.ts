@@ -84,14 +84,6 @@ export class LibraryPanel extends LitElement {
         color: var(--fg);
         max-width: min(26rem, 90vw);
       }
-      .danger {
-        border-color: #d64541;
-        color: #d64541;
-      }
-      button.danger.primary {
-        background: #d64541;
-        color: white;
-      }
     `,
   ];
 

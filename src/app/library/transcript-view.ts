@@ -99,10 +99,6 @@ export class TranscriptView extends LitElement {
         color: var(--muted);
         font-size: 0.85rem;
       }
-      .danger {
-        border-color: #d64541;
-        color: #d64541;
-      }
     `,
   ];
 

@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import type { ModelList, ModelObject, PreparingStatus } from '../../core/remote/openai-api.ts';
 import { formatBytes, formatDuration } from '../shared/format.ts';
+import { buttonStyles } from '../shared/panel-styles.ts';
 
 /** What the card hands the panel when the user picks a served model. */
 export interface ModelPick {
@@ -54,8 +55,10 @@ export class ModelCard extends LitElement {
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   static override styles = css`
+    ${buttonStyles}
     :host {
       display: block;
+      --button-padding: 0.4rem 1rem;
     }
     .card {
       border: 1px solid var(--border);
@@ -124,20 +127,6 @@ export class ModelCard extends LitElement {
     }
     progress {
       width: 100%;
-    }
-    button {
-      font: inherit;
-      font-weight: 600;
-      padding: 0.4rem 1rem;
-      border-radius: 2rem;
-      border: 2px solid transparent;
-      background: var(--accent);
-      color: white;
-      cursor: pointer;
-    }
-    button:focus-visible {
-      outline: 3px solid var(--focus);
-      outline-offset: 2px;
     }
   `;
 
@@ -240,7 +229,14 @@ export class ModelCard extends LitElement {
               <span class="muted">revision ${g.revision}</span>
               <div class="muted">${sizes}</div>
             </div>
-            <button @click=${() => this.pick(m)} data-testid="use-model" aria-label=${`Use ${g.model_id}`}>Use</button>
+            <button
+              class="primary"
+              @click=${() => this.pick(m)}
+              data-testid="use-model"
+              aria-label=${`Use ${g.model_id}`}
+            >
+              Use
+            </button>
           </li>`;
         })}
       </ul>

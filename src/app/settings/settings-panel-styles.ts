@@ -1,13 +1,16 @@
 import { css } from 'lit';
+import { buttonStyles } from '../shared/panel-styles.ts';
 
 /**
  * The look of a collapsible settings panel (`<details>` with a `<summary>` title): model, where to transcribe,
- * storage; with its form fields and `button.action`.
+ * storage; with its form fields, the app's buttons and `button.action` (a form's action, set below its fields).
  */
 export const settingsPanelStyles = css`
+  ${buttonStyles}
   :host {
     display: block;
     margin-top: 1.5rem;
+    --button-padding: 0.4rem 1rem;
   }
   details {
     padding: 0.75rem 1rem;
@@ -20,7 +23,6 @@ export const settingsPanelStyles = css`
     cursor: pointer;
   }
   summary:focus-visible,
-  button:focus-visible,
   input:focus-visible,
   select:focus-visible {
     outline: 3px solid var(--focus);
@@ -41,17 +43,6 @@ export const settingsPanelStyles = css`
     color: var(--fg);
   }
   button.action {
-    font: inherit;
-    font-weight: 600;
-    padding: 0.4rem 1rem;
-    border-radius: 2rem;
-    border: 2px solid var(--border);
-    background: transparent;
-    color: var(--fg);
-    cursor: pointer;
     margin-top: 0.75rem;
-  }
-  button.action:disabled {
-    opacity: 0.5;
   }
 `;

@@ -36,15 +36,6 @@ export class StoragePanel extends LitElement {
         padding: 0.3rem 0.4rem;
         border-top: 1px solid var(--border);
       }
-      button {
-        font: inherit;
-        padding: 0.25rem 0.75rem;
-        border-radius: 1rem;
-        border: 2px solid var(--border);
-        background: transparent;
-        color: var(--fg);
-        cursor: pointer;
-      }
       .muted {
         color: var(--muted);
         font-size: 0.85rem;
@@ -120,6 +111,7 @@ export class StoragePanel extends LitElement {
       ${
         persisted === false
           ? html`<button
+              class="small"
               @click=${() => this.client.requestPersistence().then(() => this.requestUpdate())}
               data-testid="persist"
             >
@@ -152,6 +144,7 @@ export class StoragePanel extends LitElement {
                       </td>
                       <td>
                         <button
+                          class="small"
                           @click=${() => this.deleteModel(m)}
                           ?disabled=${this.busy || this.client.modelState === 'loading'}
                           aria-label=${`Delete ${m.modelId} ${m.variant}`}

@@ -1,7 +1,55 @@
 import { css } from 'lit';
 
+/**
+ * The app's one button look, for every panel (the main screen's and Settings'): a pill with a border; `.primary`
+ * filled with the accent; `.danger` for a delete (filled when `.primary` too: the confirmation); `.small` for a
+ * button inside a table row; `.file` is a file input's label dressed as a button.  A component sets
+ * `--button-padding` on its host for a tighter pill.
+ */
+export const buttonStyles = css`
+  button,
+  .file {
+    font: inherit;
+    font-weight: 600;
+    padding: var(--button-padding, 0.5rem 1rem);
+    border-radius: 2rem;
+    border: 2px solid var(--border);
+    cursor: pointer;
+    background: transparent;
+    color: var(--fg);
+  }
+  button.primary {
+    background: var(--accent);
+    color: white;
+    border-color: transparent;
+  }
+  button.danger {
+    border-color: #d64541;
+    color: #d64541;
+  }
+  button.danger.primary {
+    background: #d64541;
+    color: white;
+  }
+  button.small {
+    font-weight: normal;
+    padding: 0.25rem 0.75rem;
+    border-radius: 1rem;
+  }
+  button:focus-visible,
+  .file:focus-within {
+    outline: 3px solid var(--focus);
+    outline-offset: 2px;
+  }
+  button:disabled {
+    opacity: 0.5;
+    cursor: default;
+  }
+`;
+
 /** What the main screen's panels share: the card, rows of controls, buttons, muted text, progress bars. */
 export const panelStyles = css`
+  ${buttonStyles}
   :host {
     display: block;
   }
@@ -22,31 +70,9 @@ export const panelStyles = css`
     align-items: center;
     flex-wrap: wrap;
   }
-  button,
-  .file {
-    font: inherit;
-    font-weight: 600;
-    padding: 0.5rem 1rem;
-    border-radius: 2rem;
-    border: 2px solid var(--border);
-    cursor: pointer;
-    background: transparent;
-    color: var(--fg);
-  }
-  button.primary {
-    background: var(--accent);
-    color: white;
-    border-color: transparent;
-  }
-  button:focus-visible,
-  summary:focus-visible,
-  .file:focus-within {
+  summary:focus-visible {
     outline: 3px solid var(--focus);
     outline-offset: 2px;
-  }
-  button:disabled {
-    opacity: 0.5;
-    cursor: default;
   }
   summary {
     cursor: pointer;
