@@ -2,12 +2,14 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { TranscriptDocument } from '../../core/format/document.ts';
 import type { ErrorInfo } from '../../core/protocol.ts';
+import { SAMPLE_RATE_HZ } from '../../core/constants.ts';
 import { EngineUpdates, type WorkerClient } from '../worker-client.ts';
 import { LibraryUpdates, libraryError, type Library } from './library.ts';
 import { formatDuration } from '../shared/format.ts';
 import { errorAlert, errorAlertStyles } from '../shared/error-alert.ts';
 import { panelStyles } from '../shared/panel-styles.ts';
-import { displayTitle, statusText } from './transcript-view.ts';
+import { createdText, displayTitle, statusText } from './doc-labels.ts';
+import { storageProblemNotice, unfinishedNotices } from './library-notices.ts';
 import './transcript-view.ts';
 
 const PAGE_ROWS = 50;
@@ -135,83 +137,10 @@ export class LibraryPanel extends LitElement {
   }
 
   private finish(doc: TranscriptDocument): void {
-    const label = `${displayTitle(doc)} (${formatDuration(doc.audio.samples / 16000)})`;
+    const label = `${displayTitle(doc)} (${formatDuration(doc.audio.samples / SAMPLE_RATE_HZ)})`;
     this.dispatchEvent(
       new CustomEvent('transcribe-stored', { detail: { id: doc.id, label }, bubbles: true, composed: true }),
     );
-  }
-
-  private renderUnfinished() {
-    const ready = this.client.modelState === 'ready';
-    return this.library.unfinished.map(
-      (doc) =>
-        html`<div
-          class="unfinished"
-          role="status"
-          data-testid="unfinished"
-          data-id=${doc.id}
-          data-samples=${doc.audio.samples}
-        >
-          <strong>${doc.kind === 'recording' ? 'A recording' : 'A transcription'} did not finish</strong>
-          (${new Date(doc.createdAt).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}): the page
-          closed ${doc.status === 'recording' ? 'while recording' : 'while transcribing'}.
-          ${formatDuration(doc.audio.samples / 16000)} of audio
-          ${doc.segments.length ? `and ${doc.segments.length} segments ` : ''}were kept.
-          <div class="row" style="margin-top:.5rem">
-            <button
-              class="primary"
-              ?disabled=${!ready || doc.audio.samples === 0}
-              @click=${() => this.finish(doc)}
-              data-testid="finish-unfinished"
-            >
-              Finish transcription
-            </button>
-            <button
-              @click=${() => this.ask([doc.id], `Delete this unfinished ${doc.kind} and its audio?`)}
-              data-testid="delete-unfinished"
-            >
-              Delete
-            </button>
-            ${
-              doc.audio.samples === 0
-                ? html`<span class="muted">No audio was kept: there is nothing to transcribe.</span>`
-                : ready
-                  ? nothing
-                  : html`<span class="muted">Load the model to finish it.</span>`
-            }
-          </div>
-        </div>`,
-    );
-  }
-
-  /** A storage problem while keeping a document (its audio, or a change to it): what happened and what to do. */
-  private renderAudioProblem() {
-    const p = this.library.audioProblem;
-    if (!p) return nothing;
-    const full = p.error.code === 'STORAGE_FULL';
-    const [testId, title, body] =
-      p.what === 'document'
-        ? [
-            'library-doc-error',
-            'A transcript could not be saved in the library.',
-            `${full ? 'Storage is full: free space in Settings → Storage.' : 'This browser refused to store it.'} What is on screen is still there: save or copy it before you close the page.`,
-          ]
-        : [
-            'library-audio-error',
-            full ? 'Storage is full: the rest of this audio is not being kept' : 'The audio could not be kept',
-            `${p.keptSec >= 0 ? `${formatDuration(p.keptSec)} of audio were kept in the library` : 'What was written before is kept'}. The recording goes on in this page's memory: save it (Download recording) before you close the page, or free space in Settings.`,
-          ];
-    return html`<div class="alert" role="alert" data-testid=${testId} data-error-code=${p.error.code}>
-      <strong>${title}</strong>
-      ${body}
-      <details>
-        <summary>Details</summary>
-        ${p.error.code}: ${p.error.detail}
-      </details>
-      <div class="row" style="margin-top:.35rem">
-        <button @click=${() => this.library.dismissAudioProblem()}>OK</button>
-      </div>
-    </div>`;
   }
 
   private renderList() {
@@ -258,8 +187,7 @@ export class LibraryPanel extends LitElement {
                           <button @click=${() => this.open(doc.id)} data-testid="library-item" data-id=${doc.id}>
                             <span class="name">${displayTitle(doc)}</span>
                             <span class="muted"
-                              >${new Date(doc.createdAt).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}
-                              ·
+                              >${createdText(doc)} ·
                               ${formatDuration(doc.durationSec)}${unfinished.has(doc.id) ? ' · did not finish' : statusText(doc) ? ` · ${statusText(doc)}` : ''}</span
                             >
                             ${firstLine ? html`<span class="first">${firstLine}</span>` : nothing}
@@ -281,8 +209,12 @@ export class LibraryPanel extends LitElement {
     const doc = this.openId ? this.library.get(this.openId) : undefined;
     return html`<section aria-labelledby="lib-title" data-testid="library">
       <h2 id="lib-title">Transcripts</h2>
-      ${this.renderAudioProblem()} ${this.renderUnfinished()} ${errorAlert(this.library.error)}
-      ${errorAlert(this.error)}
+      ${storageProblemNotice(this.library)}
+      ${unfinishedNotices(this.library, this.client.modelState === 'ready', {
+        finish: (doc) => this.finish(doc),
+        askDelete: (doc) => this.ask([doc.id], `Delete this unfinished ${doc.kind} and its audio?`),
+      })}
+      ${errorAlert(this.library.error)} ${errorAlert(this.error)}
       ${
         doc
           ? html`<transcript-view

@@ -9,27 +9,7 @@ import { formatDuration } from '../shared/format.ts';
 import { errorAlert, errorAlertStyles } from '../shared/error-alert.ts';
 import './export-menu.ts';
 import { panelStyles } from '../shared/panel-styles.ts';
-
-const STATUS_TEXT: Record<TranscriptDocument['status'], string> = {
-  recording: 'recording',
-  transcribing: 'transcribing',
-  untranscribed: 'not transcribed yet',
-  done: '',
-  failed: 'transcription failed',
-};
-
-/** What the list and the open view say about a document's state ('' when it is done). */
-export function statusText(doc: TranscriptDocument): string {
-  if (doc.status === 'failed' && doc.error?.startsWith('CANCELLED')) return 'transcription cancelled';
-  return STATUS_TEXT[doc.status];
-}
-
-/** A document's display name: its title, else what it is and when. */
-export function displayTitle(doc: TranscriptDocument): string {
-  if (doc.title) return doc.title;
-  if (doc.source) return doc.source.fileName;
-  return `Recording, ${new Date(doc.createdAt).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}`;
-}
+import { createdText, displayTitle, statusText } from './doc-labels.ts';
 
 /**
  * One open transcript: its name (editable), when and with what it was made, its audio with the segment being played
@@ -182,8 +162,8 @@ export class TranscriptView extends LitElement {
 
   override render() {
     const doc = this.doc;
-    const engines = [...new Set(doc.segments.map((s) => s.engine).filter(Boolean))].join(', ');
-    const created = new Date(doc.createdAt).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    const backends = [...new Set(doc.segments.map((s) => s.engine).filter(Boolean))].join(', ');
+    const created = createdText(doc);
     const status = statusText(doc);
     return html`<div class="row" style="justify-content:space-between">
         <button
@@ -216,7 +196,7 @@ export class TranscriptView extends LitElement {
       <div class="muted meta" data-testid="doc-meta">
         ${created} · ${formatDuration(doc.durationSec)}${doc.source ? ` · ${doc.source.fileName}` : ''}
         ${doc.model ? ` · ${doc.model.id}${doc.model.variant ? ` (${doc.model.variant})` : ''}` : ''}
-        ${engines ? ` · on ${engines}` : ''}${status ? ` · ${status}` : ''}
+        ${backends ? ` · on ${backends}` : ''}${status ? ` · ${status}` : ''}
         ${doc.error ? html`<div>${doc.error}</div>` : nothing}
         ${
           doc.audio.error
