@@ -1,6 +1,6 @@
 /**
  * Numbers shared by the worklet, the worker, the pipeline and the UI.  Units are in the names.
- * Model-side values come from GLM-ASR's processor config (shared/docs/glm-asr.md §2).
+ * Model-side values come from GLM-ASR's processor config (docs/model.md, Pre-processing: the log-mel).
  */
 
 /** Sample rate of everything after the worklet's resampler, and of the model's features. */

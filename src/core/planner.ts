@@ -4,38 +4,24 @@
  * model's manifest and the user's settings, and say why in short user-facing sentences.  The plan's `fallbacks` are
  * the next plans to try, in order, when a warm-up or a job fails.  Pure and isomorphic: no DOM, worker or Node APIs.
  *
- * Rules (issue 9 §2):
+ * Rules:
  *  - A GPU counts only when it is real: an adapter with `isFallbackAdapter` or a known software renderer (SwiftShader,
  *    llvmpipe, lavapipe, softpipe, Microsoft Basic Render Driver, "software") runs WebGPU only for variants under
  *    `SOFTWARE_GPU_MAX_BYTES` (the tiny test models), unless the settings ask for WebGPU explicitly.
  *  - WebGPU needs every graph's largest initializer to fit both `maxStorageBufferBindingSize` and `maxBufferSize`.
  *  - f16 variants need `shader-f16` on WebGPU; an explicitly requested one is replaced by its float32 twin.
- *  - iPhone/iPad (every iOS browser is WebKit): the estimated peak must stay under `iosBudgetBytes` (default 1.2 GB,
- *    shared/docs/platform.md: jetsam kills the tab at ~1.5 GB, and WebGPU buffers count against the same budget).
+ *  - iPhone/iPad (every iOS browser is WebKit): the estimated peak must stay under `iosBudgetBytes` (default 1.2 GB:
+ *    iOS kills the tab at ~1.5 GB, and WebGPU buffers count against the same budget; docs/platforms.md, Memory).
  *  - `navigator.deviceMemory` (Chromium only, a power of two; older versions cap it at 8, Chromium 156 reports 16 on
  *    a 24 GiB machine): a peak over half of it prefers the server when one is usable.
  *  - Storage: a variant larger than the free quota still runs (it loads without being saved), with a reason.
  *  - The server is used only when configured and consented; `where: 'device'` never plans it, `where: 'server'`
  *    always does.
  *
- * Memory: `estimatePeakBytes` = RUNTIME_BYTES + WEIGHT_COPIES × Σ_graphs bytes(graph), the same for both engines;
- * on a first visit (the variant is not stored yet: downloaded and loaded in one go) FIRST_VISIT_COPIES instead.
- *  - pipeline.ts loads graph by graph: a graph's files are read into JS buffers, then its session is created.  On
- *    WASM, onnxruntime-web copies the .onnx into the wasm heap (parsed there) and copies external data from the JS
- *    buffers into the heap's initializers; the heap never shrinks.  On WebGPU the initializers are uploaded to GPU
- *    buffers, which on Apple GPUs and on iOS count against the same process budget.  So the weights live once where
- *    they run, plus transient copies: the JS file buffers (V8 frees large ArrayBuffers only at a later GC) and the
- *    heap's high-water mark of each graph's load.
- *  - Candidates against the one full-size measurement (3173 MB, below): weights + the largest graph once more
- *    (T + max_g + C) = 2603 MB, −18%; weights + the largest graph twice (T + 2·max_g + C) = 3432 MB, +8%; weights
- *    twice (2·T + C) = 3228 MB, +1.7%.  So WEIGHT_COPIES = 2: every graph's transient copy is still resident at the
- *    end of the load (the after-load figure, 2.17×, equals the peak), so loading graph by graph does not lower it.
- *  - RUNTIME_BYTES = C = 320 MB: the app page, its worker, onnxruntime's wasm module and threads above an idle
- *    browser, measured by `npm run bench -- load` on the tiny model (1.5 MB of weights): peaks of 312, 328, 321 MB.
- *  - The full-size figure: random-weight q4f16 (1454 MB) loaded in Chromium WASM peaked at 3173 MB above idle, 2.18×
- *    the model (issue 5's closing note, `npm run bench -- load`); measured again on 2026-11-27: 3172 MB from
- *    IndexedDB (formula +1.8%), 3369 MB by plain fetch without storing (−4.2%), 4831 MB on the first visit.  WebGPU and WebKit are unmeasured here (no GPU, no
- *    Safari on the test machine): the same formula is an assumption for them.
+ * Memory: `estimatePeakBytes` = RUNTIME_BYTES + WEIGHT_COPIES × Σ_graphs bytes(graph), the same for both device
+ * backends; on a first visit (the variant is not stored yet: downloaded and loaded in one go) FIRST_VISIT_COPIES
+ * instead.  Why this form, and the `npm run bench -- load` figures behind each constant: docs/measurements.md (The
+ * planner's memory model).
  */
 import {
   F16_VARIANTS,
@@ -90,7 +76,7 @@ export interface PlannerSettings {
   variant?: Variant | 'auto';
   /** The server to fall back to, null when none is configured; consented = the user agreed to send audio there. */
   server: { url: string; consented: boolean } | null;
-  /** Estimated-peak budget on iPhone/iPad Safari, default 1.2e9 bytes (platform.md: jetsam ~1.5 GB). */
+  /** Estimated-peak budget on iPhone/iPad Safari, default 1.2e9 bytes (iOS kills the tab at ~1.5 GB). */
   iosBudgetBytes?: number;
 }
 
@@ -104,7 +90,7 @@ export interface Plan {
 export interface PlanResult extends Plan {
   /** Next plans to try, in order, when this one fails (warm-up or mid-job). */
   fallbacks: Plan[];
-  /** No engine can run: the reasons say why and what to do (engine and variant are then not to be loaded). */
+  /** No backend can run: the reasons say why and what to do (backend and variant are then not to be loaded). */
   blocked?: boolean;
   /** The server would be used but the user has not agreed to send audio to this URL yet: ask, then plan again. */
   needsConsent?: { url: string };
@@ -113,13 +99,13 @@ export interface PlanResult extends Plan {
 export type Os = 'ios' | 'ipados' | 'macos' | 'android' | 'windows' | 'linux' | 'other';
 export type Browser = 'safari' | 'chrome' | 'firefox' | 'edge' | 'other';
 
-/** Default estimated-peak budget on iPhone/iPad (platform.md §6: the jetsam limit is ~1.5 GB). */
+/** Default estimated-peak budget on iPhone/iPad (iOS kills the tab at ~1.5 GB; docs/platforms.md, Memory). */
 export const IOS_BUDGET_BYTES = 1.2e9;
 /** A software WebGPU adapter may run variants smaller than this (the tiny test models are 0.5–4 MB). */
 export const SOFTWARE_GPU_MAX_BYTES = 64 * 2 ** 20;
-/** Fixed memory of a load above an idle browser (measured on the tiny model, see the header). */
+/** Fixed memory of a load above an idle browser (measured on the tiny model; docs/measurements.md). */
 export const RUNTIME_BYTES = 320e6;
-/** How many times the weights are resident at the peak (see the header). */
+/** How many times the weights are resident at the peak (docs/measurements.md). */
 export const WEIGHT_COPIES = 2;
 /**
  * The same on a first visit: downloaded into IndexedDB and loaded in one go.  `npm run bench -- load` (full-size
@@ -129,7 +115,7 @@ export const WEIGHT_COPIES = 2;
 export const FIRST_VISIT_COPIES = 3.1;
 
 /**
- * Variant preference per engine (the first one the manifest has and that fits wins).  On WASM q8 comes first: its
+ * Variant preference per backend (the first one the manifest has and that fits wins).  On WASM q8 comes first: its
  * MatMulInteger runs on WASM SIMD's int8 GEMM, while the WASM build's MatMulNBits (q4) dequantizes its whole weight
  * to float32 on every call (no int8 kernel for WASM in MLAS): the full-size model decoded 1.41 vs 0.24 tokens/s
  * (`npm run bench -- asr`).
@@ -157,7 +143,7 @@ export function estimatePeakBytes(
 ): number {
   const info = manifest.variants[variant];
   if (!info) throw new Error(`the manifest has no ${variant} variant`);
-  void engine; // same formula for both engines (header)
+  void engine; // same formula for both device backends (header)
   const weights = GRAPHS.reduce((sum, g) => sum + info.graphs[g].bytes, 0);
   return RUNTIME_BYTES + (firstVisit ? FIRST_VISIT_COPIES : WEIGHT_COPIES) * weights;
 }
@@ -199,7 +185,7 @@ interface Context {
 }
 
 interface Check {
-  /** Failures that rule the variant out on this engine. */
+  /** Failures that rule the variant out on this backend. */
   hard: string[];
   /** Failures that make the server preferable when it is usable (deviceMemory). */
   soft: string[];
@@ -293,7 +279,7 @@ interface Candidate {
   plan: Plan | null;
   /** True when the plan only passes the hard rules (a soft failure is in its reasons). */
   soft: boolean;
-  /** Why this engine (or its better variants) cannot be used. */
+  /** Why this backend (or its better variants) cannot be used. */
   rejected: string[];
 }
 

@@ -1,8 +1,8 @@
 /**
  * The device planner (src/core/planner.ts): table-driven, one realistic probe per row built from real-world values
  * (each commented with its source), against the full-size model's sizes and the tiny test model's real manifest.
- * Expected engines, variants and reasons follow the rules of issue 9 §2; the memory estimate is checked against the
- * formula computed by hand from the manifest's numbers.
+ * Expected backends, variants and reasons follow the rules in the planner's header; the memory estimate is checked
+ * against the formula computed by hand from the manifest's numbers.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -23,10 +23,10 @@ import { ARTIFACTS, missing } from '../helpers/data.ts';
 /* Manifests ------------------------------------------------------------------------------------------------------ */
 
 /**
- * The full-size model's q4f16 and q4 sizes: per-graph bytes as `npm run model:full-random` measured them (issue 10:
- * 384.06 / 68.27 / 830.5 MB with the 4-bit embedding, and 434.3 / 485.5 / 921.1 MB; shared/docs/glm-asr.md §7.3
+ * The full-size model's q4f16 and q4 sizes: per-graph bytes as `npm run model:full-random` measured them
+ * (384.06 / 68.27 / 830.5 MB with the 4-bit embedding, and 434.3 / 485.5 / 921.1 MB; docs/model.md (Sizes)
  * computes 380 / 243 (fp16 embedding) / 830 and 440 / 485 / 920).  Largest initializers from the architecture
- * (glm-asr.md §1): the embedding table 59264 × 2048 at 4 bits (q4f16) or fp32 (q4); the decoder's lm_head as
+ * (docs/model.md): the embedding table 59264 × 2048 at 4 bits (q4f16) or fp32 (q4); the decoder's lm_head as
  * MatMulNBits B = 59264 × (2048/32) × 16 bytes; the encoder's second conv 1280 × 1280 × 3 at fp16 / fp32.
  */
 function graphs(enc: number, embed: number, dec: number, encLi: number, embedLi: number, decLi: number) {
@@ -120,7 +120,7 @@ const UA = {
   androidChrome:
     'Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Mobile Safari/537.36',
   linuxFirefox: 'Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0',
-  // Debian Chromium 156 under Playwright (shared/docs/test-rig.md).
+  // Debian Chromium 156 under Playwright (docs/testing.md, The Chromium rig).
   headlessChromium:
     'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36',
   winEdge:
@@ -130,7 +130,7 @@ const UA = {
 };
 
 const DEVICES = {
-  // platform.md §6: iOS 26 reports maxBufferSize ≈ 1074 MB (WebKit caps it at 1 GB because jetsam is ~1.5 GB), no
+  // iOS 26 reports maxBufferSize ≈ 1074 MB (WebKit caps it near 1 GB because iOS kills the tab at ~1.5 GB), no
   // adapterInfo subgroup sizes (so vendor/architecture may be empty); Apple GPUs have shader-f16; no deviceMemory.
   iphone17Safari26: probe({
     userAgent: UA.iphoneSafari26,
@@ -158,7 +158,7 @@ const DEVICES = {
     deviceMemoryGB: 8,
     hardwareConcurrency: 10,
   }),
-  // Safari 26 on the same Mac: no deviceMemory, adapter.info without architecture (platform.md §5: ORT #26480).
+  // Safari 26 on the same Mac: no deviceMemory, adapter.info without architecture (docs/platforms.md, WebGPU).
   m4MacSafari26: probe({
     userAgent: UA.macSafari26,
     gpu: gpu({ vendor: 'apple', maxBufferSize: 4 * GiB, maxStorageBufferBindingSize: 4 * GiB }),
@@ -181,7 +181,7 @@ const DEVICES = {
     gpuUnavailableReason: 'navigator.gpu is missing',
     hardwareConcurrency: 4,
   }),
-  // test-rig.md §3: headless Chromium with --enable-unsafe-webgpu, no GPU: SwiftShader, isFallbackAdapter, 1 GiB
+  // docs/testing.md: headless Chromium with --enable-unsafe-webgpu, no GPU: SwiftShader, isFallbackAdapter, 1 GiB
   // limits, no shader-f16; deviceMemory 8 (24 GiB machine, capped).
   swiftShader: probe({
     userAgent: UA.headlessChromium,
@@ -208,7 +208,7 @@ const DEVICES = {
     }),
     deviceMemoryGB: 8,
   }),
-  // The WebGPU spec's default limits (platform.md §6: maxBufferSize 256 MiB, maxStorageBufferBindingSize 128 MiB).
+  // The WebGPU spec's default limits (maxBufferSize 256 MiB, maxStorageBufferBindingSize 128 MiB; docs/platforms.md).
   specDefaults: probe({
     userAgent: UA.winChrome,
     gpu: gpu({

@@ -4,7 +4,7 @@ The wrappers below only adapt calling conventions (flat KV tensors in and out, a
 slice); every layer that computes something is the official `GlmAsrForConditionalGeneration`'s own module, so the
 graphs inherit its partial RoPE, attention layout and projector exactly.
 
-Graph contracts (transformers.js AudioTextToText naming; shared/docs/glm-asr.md §7.1):
+Graph contracts (transformers.js AudioTextToText naming; docs/model.md, The graphs):
 
 audio_encoder   input_features f32 [W,128,3000], input_features_mask i64 [W,3000]
                 -> audio_features f32 [N,H] (valid rows of all windows, in window order),

@@ -1,4 +1,4 @@
-"""The real GLM-ASR-Nano-2512 configuration (shared/docs/glm-asr.md §1.1) with random weights, converted like the real
+"""The real GLM-ASR-Nano-2512 configuration (docs/model.md, Architecture) with random weights, converted like the real
 checkpoint.  Same graphs, same tensor shapes, same bytes per variant: the model the speed and memory benchmarks run.
 
 The weights are random, so the text is meaningless; the tokenizer is the tiny test BPE padded with unreachable
@@ -114,7 +114,7 @@ def build_full_random_checkpoint(out_dir: Path, seed: int = 0) -> Path:
     return out_dir
 
 
-# shared/docs/glm-asr.md §7.3, in bytes (GB = 1e9).
+# The per-graph sizes computed from the architecture (docs/model.md, Sizes), in bytes (GB = 1e9).
 SPEC_SIZES = {
     "q4f16": {"audio_encoder": 0.38e9, "decoder_model_merged": 0.83e9, "embed_tokens": 243e6},
     "q4": {"audio_encoder": 0.44e9, "decoder_model_merged": 0.92e9, "embed_tokens": 485e6},

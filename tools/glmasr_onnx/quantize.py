@@ -61,7 +61,7 @@ def _name_nodes(model: ModelProto) -> None:
 
 
 # MatMulNBits `accuracy_level` of the decoder per variant (the audio encoder always keeps 0: Whisper-style encoders
-# are the most quantization-sensitive part, shared/docs/glm-asr.md §7.2).  4 would let the CPU EP quantize the
+# are the most quantization-sensitive part; docs/model.md).  4 would let the CPU EP quantize the
 # activations to int8 per block and run int8 dot products (MLAS SQNBIT_CompInt8, x86 AVX2/AVX-512 and ARM NEON):
 # onnxruntime-node 1.30 decoded the full-size fused q4 decoder at 8.75 instead of 6.84 tokens/s with it.  It stays 0
 # for now: the int8 path is not the same computation in onnxruntime-node 1.30 (npm's latest) and the Python

@@ -1,4 +1,4 @@
-"""Cutting long audio into independent <=30 s windows (shared/docs/glm-asr.md §7.4), the reference for the TypeScript
+"""Cutting long audio into independent <=30 s windows (docs/model.md, Windows), the reference for the TypeScript
 pipeline's `planWindows` (src/core/asr/windows.ts).  Both must pick the same cut points on the same samples, so the
 rule is spelled out exactly and uses only sequential float64 sums, which are bit-identical in numpy and JS:
 

@@ -1,5 +1,5 @@
 /**
- * Whisper log-mel features with 128 bins, exactly as GLM-ASR's processor computes them (shared/docs/glm-asr.md §2):
+ * Whisper log-mel features with 128 bins, exactly as GLM-ASR's processor computes them (docs/model.md, Pre-processing):
  * 16 kHz, periodic Hann 400, hop 160, centred STFT with reflect padding over the window zero-padded to 30 s, power
  * spectrum, Slaney-scale Slaney-normalised filters 0-8 kHz, log10(max(x, 1e-10)), max(x, max-8), (x+4)/4, last
  * frame dropped (3001 -> 3000).
