@@ -5,7 +5,7 @@ import type { BackendInfo } from '../../core/protocol.ts';
 export function backendLine(info: BackendInfo) {
   const where = info.backend === 'server' ? 'the server' : info.backend === 'webgpu' ? 'WebGPU' : 'the CPU (WASM)';
   return html`<div
-    class="engine"
+    class="backend-line"
     data-testid="engine"
     data-provider=${info.backend}
     data-variant=${info.variant ?? ''}
@@ -60,19 +60,23 @@ export function switchNotice(change: { engine: BackendInfo; reason: string } | n
 }
 
 export const backendLineStyles = css`
-  .engine details.why summary {
+  .backend-line {
+    font-size: 0.85rem;
+    margin-top: 0.5rem;
+  }
+  .backend-line details.why summary {
     cursor: pointer;
     color: var(--muted);
     font-size: 0.8rem;
   }
-  .engine ul.reasons {
+  .backend-line ul.reasons {
     margin: 0.25rem 0 0;
     padding-left: 1.25rem;
     font-size: 0.8rem;
     color: var(--muted);
     display: block;
   }
-  .engine ul.reasons li {
+  .backend-line ul.reasons li {
     display: list-item;
     border: 0;
     padding: 0;

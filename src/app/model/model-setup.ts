@@ -38,7 +38,7 @@ export class ModelSetup extends LitElement {
       .ready {
         margin-top: 1rem;
       }
-      .ready .engine {
+      .ready .backend-line {
         margin: 0;
       }
       .notes {

@@ -91,7 +91,7 @@ export class RoutingPanel extends LitElement {
     const next = { ...this.settings, consented: this.settings.consented.filter((u) => u !== url) };
     saveRouting(next);
     this.settings = next;
-    // A loaded server engine must stop being used at once.
+    // A server backend that is loaded must stop being used at once.
     this.dispatchEvent(new CustomEvent('routing-changed', { detail: next, bubbles: true, composed: true }));
   }
 

@@ -106,8 +106,4 @@ export const panelStyles = css`
   ul.files progress {
     margin: 0;
   }
-  .engine {
-    font-size: 0.85rem;
-    margin-top: 0.5rem;
-  }
 `;
