@@ -1,8 +1,8 @@
 /**
- * The job runner's failover (src/core/asr/job.ts) with real engines: the tiny model on onnxruntime-node, fp32 and q4.
- * An engine that becomes unavailable after its first window (as a lost GPU does) hands the failed window and the rest
- * to the next engine: the finished windows stay, the switch is announced once, and the token ids equal the
- * official goldens.  A cancel or bad audio ends the job without a switch.
+ * The job runner's failover (src/core/asr/job.ts) with real window transcribers: the tiny model on onnxruntime-node,
+ * fp32 and q4.  A transcriber that becomes unavailable after its first window (as a lost GPU does) hands the failed
+ * window and the rest to the next one: the finished windows stay, the switch is announced once, and the token ids
+ * equal the official goldens.  A cancel or bad audio ends the job without a switch.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TranscribeEvent } from '../../src/core/asr/contract.ts';
@@ -16,15 +16,15 @@ import { clipAudio, goldens, modelDir } from '../helpers/goldens.ts';
 
 const skip = () => Boolean(SPEECH_MISSING() || GOLDENS_MISSING('tiny'));
 
-/** `engine`, failing with BackendUnavailable from its `failAt`-th window on (0-based count of calls). */
-function failingAfter(engine: WindowTranscriber, failAt: number): WindowTranscriber & { calls: number } {
+/** `transcriber`, failing with BackendUnavailable from its `failAt`-th window on (0-based count of calls). */
+function failingAfter(transcriber: WindowTranscriber, failAt: number): WindowTranscriber & { calls: number } {
   const wrapped = {
     kind: 'webgpu' as const,
     label: 'first engine',
     calls: 0,
     transcribeWindow: async (...args: Parameters<WindowTranscriber['transcribeWindow']>) => {
       if (wrapped.calls++ >= failAt) throw new BackendUnavailable('webgpu', 'device-lost', 'the GPU device was lost');
-      return engine.transcribeWindow(...args);
+      return transcriber.transcribeWindow(...args);
     },
   };
   return wrapped;
@@ -37,11 +37,11 @@ describe.skipIf(skip())('job failover with the tiny model on onnxruntime-node', 
   });
   afterAll(() => fp32?.release());
 
-  test('an engine lost after window 1 of the 40 s clip: window 2 on the next engine, ids equal the goldens', async () => {
+  test('a backend lost after window 1 of the 40 s clip: window 2 on the next one, ids equal the goldens', async () => {
     const g = goldens('tiny');
     const clip = g.clips.find((c) => c.windows.length === 2)!;
-    const first = failingAfter(fp32.asEngine('unused'), 1);
-    const second = { ...fp32.asEngine('second engine'), kind: 'wasm' as const };
+    const first = failingAfter(fp32.asTranscriber('unused'), 1);
+    const second = { ...fp32.asTranscriber('second engine'), kind: 'wasm' as const };
     const events: TranscribeEvent[] = [];
     const asked: number[] = [];
     const result = await runJob(clipAudio(clip), first, {
@@ -72,17 +72,20 @@ describe.skipIf(skip())('job failover with the tiny model on onnxruntime-node', 
     ]);
   });
 
-  test('no next engine: the failure ends the job; a cancel is never failed over', async () => {
+  test('no next transcriber: the failure ends the job; a cancel is never failed over', async () => {
     const clip = goldens('tiny').clips[0]!;
-    const lost = failingAfter(fp32.asEngine('x'), 0);
+    const lost = failingAfter(fp32.asTranscriber('x'), 0);
     await expect(runJob(clipAudio(clip), lost, { next: async () => null })).rejects.toBeInstanceOf(BackendUnavailable);
     const controller = new AbortController();
     controller.abort(new DOMException('cancelled by the user', 'AbortError'));
     let asked = 0;
     await expect(
-      runJob(clipAudio(clip), fp32.asEngine('x'), { signal: controller.signal, next: async () => (asked++, null) }),
+      runJob(clipAudio(clip), fp32.asTranscriber('x'), {
+        signal: controller.signal,
+        next: async () => (asked++, null),
+      }),
     ).rejects.toThrow('cancelled by the user');
     expect(asked).toBe(0);
-    await expect(runJob(new Float32Array(0), fp32.asEngine('x'))).rejects.toThrow('the audio is empty');
+    await expect(runJob(new Float32Array(0), fp32.asTranscriber('x'))).rejects.toThrow('the audio is empty');
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The contract between the converter (tools/glmasr_onnx) and the TypeScript pipeline: the model directory's files,
- * the three graphs' tensor names, shapes and dtypes (shared/docs/glm-asr.md §7.1), and the manifest's fields.
+ * the three graphs' tensor names, shapes and dtypes (the graphs' interface: docs/model.md), and the manifest's
+ * fields.
  * No runtime code beyond constants: this file is read by the worker, the Node CLI, the server and the tests.
  */
 
@@ -129,7 +130,7 @@ export const MODEL_JSON_FILES = [
 ] as const;
 export const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
 
-/** The transcription request of GLM-ASR's processor (`default_transcription_prompt`, §2). */
+/** The transcription request of GLM-ASR's processor (its `default_transcription_prompt`; docs/model.md). */
 export const TRANSCRIPTION_PROMPT = 'Please transcribe this audio into text';
 
 /* Results and progress the pipeline reports (also carried by the worker protocol). */
@@ -192,7 +193,7 @@ export type StopReason = 'eos' | 'max-tokens' | 'repetition' | 'no-audio';
 
 export interface WindowResult {
   index: number;
-  /** Which engine produced it (window-transcriber.ts Backend; set by the job runner, src/core/asr/job.ts). */
+  /** The backend that computed it (set by the job runner, job.ts); the field keeps its stored and sent name. */
   engine?: Backend;
   startSec: number;
   endSec: number;
@@ -225,9 +226,9 @@ export type TranscribeEvent =
   | { type: 'window-end'; result: WindowResult; count: number }
   /** Window `index`'s audio features overflowed in `from` (f16) and were computed again by its float32 twin `to`. */
   | { type: 'precision-fallback'; index: number; from: Variant; to: Variant }
-  /** The engine failed at window `index`; the next one is being started (loading it may take a while). */
+  /** The window transcriber failed at window `index`; the next one is being started (loading it may take a while). */
   | { type: 'engine-failed'; index: number; from: string; reason: string }
-  /** The engine failed before window `index`; it and the windows after it go to `to` (said once per switch). */
+  /** The transcriber failed before window `index`; it and the windows after it go to `to` (said once per switch). */
   | { type: 'engine-switch'; index: number; from: string; to: string; reason: string };
 
 /** Live dictation's events for one recording (src/core/live/live.ts), sent to the page as they happen. */

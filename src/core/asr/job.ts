@@ -1,9 +1,10 @@
 /**
- * One transcription job: 16 kHz PCM → ≤ 30 s windows (windows.ts) → each window on the current engine, in order.
- * When an engine cannot go on (BackendUnavailable: GPU device lost, out of memory, server gone after its retries),
- * the finished windows stay and the failed window and every later one go to the next engine the caller provides
- * (`next`), announced once by an `engine-switch` event.  Anything else (a cancel, bad audio) ends the job.
- * Isomorphic: the worker runs it with its planned engines, the CLI and the server with one pipeline.
+ * One transcription job: 16 kHz PCM → ≤ 30 s windows (windows.ts) → each window on the current window transcriber,
+ * in order.  When one cannot go on (BackendUnavailable: GPU device lost, out of memory, server gone after its
+ * retries), the finished windows stay and the failed window and every later one go to the next transcriber the
+ * caller provides (`next`), announced once by an `engine-switch` event (the event's name is part of the worker
+ * protocol).  Anything else (a cancel, bad audio) ends the job.  Isomorphic: the worker runs it with its planned
+ * backends, the CLI and the server with one pipeline.
  */
 import { SAMPLE_RATE_HZ } from '../constants.ts';
 import type { TranscribeEvent, Transcript, WindowResult } from './contract.ts';
@@ -24,7 +25,7 @@ export function checkPcm(pcm: Float32Array): void {
 
 export interface JobOptions extends WindowRunOptions {
   /**
-   * The engine to continue with after `failure` at window `index`, or null to end the job with that failure.  May
+   * The transcriber to continue with after `failure` at window `index`, or null to end the job with that failure.  May
    * take time (loading the model on the CPU); the signal still cancels.
    */
   next?: (failure: BackendUnavailable, index: number) => Promise<WindowTranscriber | null>;
@@ -57,33 +58,33 @@ export async function runJob(pcm: Float32Array, first: WindowTranscriber, opts: 
   const results: WindowResult[] = [];
   const switches: JobResult['switches'] = [];
   const emit = (e: TranscribeEvent) => opts.onEvent?.(e);
-  let engine = first;
+  let transcriber = first;
   for (const [index, w] of windows.entries()) {
     const span = { index, startSec: w.start / SAMPLE_RATE_HZ, endSec: w.end / SAMPLE_RATE_HZ };
     emit({ type: 'window-start', index, count: windows.length, startSec: span.startSec, endSec: span.endSec });
     for (;;) {
       opts.signal?.throwIfAborted();
       try {
-        const result = await engine.transcribeWindow(pcm.subarray(w.start, w.end), span, {
+        const result = await transcriber.transcribeWindow(pcm.subarray(w.start, w.end), span, {
           ...(opts.signal ? { signal: opts.signal } : {}),
           ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
           ...(opts.maxNewTokens ? { maxNewTokens: opts.maxNewTokens } : {}),
         });
-        result.engine = engine.kind;
+        result.engine = transcriber.kind; // the wire name of the window's backend (transcript documents)
         results.push(result);
         emit({ type: 'window-end', result, count: windows.length });
         break;
       } catch (err) {
         if (opts.signal?.aborted) throw opts.signal.reason;
         if (!(err instanceof BackendUnavailable) || !opts.next) throw err;
-        emit({ type: 'engine-failed', index, from: engine.label, reason: err.message });
-        // A cancel ends the job at once; the switch itself goes on (the next job gets its engine).
+        emit({ type: 'engine-failed', index, from: transcriber.label, reason: err.message });
+        // A cancel ends the job at once; the switch itself goes on (the next job gets its transcriber).
         const replacement = await abortable(opts.next(err, index), opts.signal);
         if (!replacement) throw err;
-        const change = { index, from: engine.label, to: replacement.label, reason: err.message };
+        const change = { index, from: transcriber.label, to: replacement.label, reason: err.message };
         switches.push(change);
         emit({ type: 'engine-switch', ...change });
-        engine = replacement;
+        transcriber = replacement;
       }
     }
   }

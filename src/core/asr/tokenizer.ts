@@ -1,8 +1,8 @@
 /**
- * GLM-ASR's prompt and detokenization with the tokenizer of `@huggingface/transformers` (shared/docs/glm-asr.md
- * §1.5, §3).  The prompt is the model's own chat template rendered by the library's Jinja engine, its single
- * `<|pad|>` expanded to one placeholder per audio token, encoded without added special tokens.  Every id is read
- * from the tokenizer; nothing is hard-coded.
+ * GLM-ASR's prompt and detokenization with the tokenizer of `@huggingface/transformers` (the model's tokenizer and
+ * chat template: docs/model.md).  The prompt is the model's own chat template rendered by the library's Jinja, its
+ * single `<|pad|>` expanded to one placeholder per audio token, encoded without added special tokens.  Every id is
+ * read from the tokenizer; nothing is hard-coded.
  */
 
 import { PreTrainedTokenizer } from '@huggingface/transformers';
@@ -43,7 +43,7 @@ export class AsrTokenizer {
     return ids;
   }
 
-  /** `decode(ids, skip_special_tokens=True).strip()` (§3.3; the tokenizer's ByteLevel decoder rebuilds UTF-8). */
+  /** `decode(ids, skip_special_tokens=True).strip()`, as the model's processor does (ByteLevel rebuilds UTF-8). */
   decode(ids: readonly number[]): string {
     return this.tok.decode(ids as number[], { skip_special_tokens: true }).trim();
   }

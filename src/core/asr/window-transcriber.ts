@@ -1,7 +1,7 @@
 /**
- * The one interface every transcription engine offers the job runner: transcribe one planned ≤ 30 s window.  The
+ * The window transcriber: the one interface the job runner needs, transcribe one planned ≤ 30 s window.  The
  * on-device pipeline (WebGPU or WASM, pipeline.ts) and the OpenAI-compatible server client (remote-transcriber.ts) both
- * implement it, so a job can move its remaining windows to another engine when one fails (job.ts).  Isomorphic.
+ * implement it, so a job can move its remaining windows to another backend when one fails (job.ts).  Isomorphic.
  */
 import type { Backend, TranscribeEvent, WindowResult } from './contract.ts';
 
@@ -29,9 +29,9 @@ export interface WindowTranscriber {
 }
 
 /**
- * Thrown by an engine when it cannot go on (GPU device lost, out of memory, server unreachable after its retries,
- * server error): the job runner moves the remaining windows to the next engine.  Anything else (a cancel, bad
- * audio) ends the job.
+ * Thrown by a window transcriber when it cannot go on (GPU device lost, out of memory, server unreachable after its
+ * retries, server error): the job runner moves the remaining windows to the next transcriber.  Anything else (a
+ * cancel, bad audio) ends the job.
  */
 export class BackendUnavailable extends Error {
   override name = 'BackendUnavailable';

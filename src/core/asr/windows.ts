@@ -1,8 +1,9 @@
 /**
- * Long audio → independent ≤ 30 s windows, cut at the quietest point of the last 2 s before each 30 s mark
- * (shared/docs/glm-asr.md §7.4).  Mirrors tools/glmasr_onnx/windows.py `plan_windows` exactly (the goldens' windows
- * come from it): sequential float64 prefix sums, candidates every 160 samples, energy over ±160 samples, ties go to
- * the later cut.  Also the processor's per-window counts (§1.3, §2).
+ * Long audio → independent ≤ 30 s windows (the model hears at most 30 s at once: docs/model.md), cut at the
+ * quietest point of the last 2 s before each 30 s mark.  Mirrors tools/glmasr_onnx/windows.py `plan_windows` exactly
+ * (the goldens' windows come from it): sequential float64 prefix sums, candidates every 160 samples, energy over
+ * ±160 samples, ties go to the later cut.  Also the processor's per-window counts: valid mel frames (ceil(n / 160), at most 3000) and audio
+ * tokens (two convolutions, then a 4× merge; docs/model.md).
  */
 
 import { HOP_SAMPLES, WINDOW_FRAMES, WINDOW_SAMPLES } from '../constants.ts';

@@ -1,7 +1,7 @@
 /**
  * OpenAI's audio transcription API as this project speaks it: the shapes the server (server/api/) answers with and
- * the app's fallback client (src/core/remote/remote-transcriber.ts) reads, from any OpenAI-compatible server (ours, vLLM,
- * SGLang, llama.cpp's server).  Types and constants only; isomorphic.
+ * the app's server client (src/core/remote/remote-transcriber.ts) reads, from any OpenAI-compatible server (ours,
+ * vLLM, SGLang, llama.cpp's server).  Types and constants only; isomorphic.
  *
  *   POST {base}/audio/transcriptions   multipart/form-data: file, model, response_format, stream, language, prompt,
  *                                      temperature
@@ -103,8 +103,8 @@ export interface ServedModelInfo {
  */
 export interface PreparingStatus {
   /**
-   * checking: probing the source; downloading/converting: under way; failed: stopped with an error (a restart resumes); unavailable: cannot start
-   * (hub unreachable, too little disk); skipped: `--no-convert`.
+   * checking: probing the source; downloading/converting: under way; failed: stopped with an error (a restart
+   * resumes); unavailable: cannot start (hub unreachable, too little disk); skipped: `--no-convert`.
    */
   state: 'checking' | 'downloading' | 'converting' | 'failed' | 'unavailable' | 'skipped';
   /** Checkpoint directory or hub id (with @revision when pinned). */

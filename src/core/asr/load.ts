@@ -1,0 +1,140 @@
+/**
+ * Loading a model for the pipeline: the model directory's small files (manifest, generation config, tokenizer, chat
+ * template), checked against each other, then one onnxruntime session per graph, with byte progress.  The files come
+ * from a ModelSource: fetch or the model store in the browser, the file system in Node.  Isomorphic.
+ */
+import {
+  CHAT_TEMPLATE_FILE,
+  type GenerationConfig,
+  type GraphName,
+  type LoadProgress,
+  type ModelManifest,
+  T,
+  type Variant,
+} from './contract.ts';
+import type { GraphSource, OrtRuntime, Session } from '../ort/runtime.ts';
+import { PipelineError } from './errors.ts';
+import { AsrTokenizer } from './tokenizer.ts';
+
+/** Where the model directory's files come from: fetch in the browser, the file system in Node. */
+export interface ModelSource {
+  readonly label: string;
+  /** How its bytes arrive, for progress: 'download' (network into memory) or 'read' (this device's storage). */
+  readonly stage?: 'download' | 'read';
+  text(path: string): Promise<string>;
+  /** A graph or external-data file: its bytes, or a path the runtime opens itself (Node). */
+  binary(path: string, onBytes?: (loaded: number) => void): Promise<Uint8Array | string>;
+}
+
+/** Bytes read so far of the `total` being loaded, reported through `onProgress`. */
+export interface LoadCounter {
+  done: number;
+  total: number;
+  onProgress: (p: LoadProgress) => void;
+}
+
+/** The model directory's small files, read and checked. */
+export interface ModelFiles {
+  manifest: ModelManifest;
+  generation: GenerationConfig;
+  tokenizer: AsrTokenizer;
+}
+
+/** The graphs in the order they are loaded (and their sessions returned by `loadSessions`). */
+const GRAPH_ORDER: readonly GraphName[] = ['audio_encoder', 'embed_tokens', 'decoder_model_merged'];
+
+/**
+ * Reads the manifest (unless given), the generation config and the tokenizer of `source` and checks that it has
+ * `variant` and that the tokenizer's audio placeholder is the model's audio token.  Rejects with
+ * PipelineError('MODEL_LOAD_FAILED').
+ */
+export async function readModelFiles(
+  source: ModelSource,
+  variant: Variant,
+  known?: ModelManifest,
+): Promise<ModelFiles> {
+  let manifest: ModelManifest, generation: GenerationConfig, tokenizer: AsrTokenizer;
+  try {
+    manifest = known ?? (JSON.parse(await source.text('manifest.json')) as ModelManifest);
+    generation = JSON.parse(await source.text('generation_config.json')) as GenerationConfig;
+    tokenizer = new AsrTokenizer(
+      JSON.parse(await source.text('tokenizer.json')),
+      JSON.parse(await source.text('tokenizer_config.json')),
+      await source.text(CHAT_TEMPLATE_FILE),
+    );
+  } catch (err) {
+    throw new PipelineError('MODEL_LOAD_FAILED', `${source.label}: ${err instanceof Error ? err.message : err}`);
+  }
+  if (!manifest.variants[variant]) {
+    const have = Object.keys(manifest.variants).join(', ');
+    throw new PipelineError('MODEL_LOAD_FAILED', `${source.label} has no ${variant} variant (it has ${have})`);
+  }
+  if (tokenizer.audioTokenId !== manifest.model.audio_token_id)
+    throw new PipelineError(
+      'MODEL_LOAD_FAILED',
+      `tokenizer's <|pad|> is ${tokenizer.audioTokenId} but the model's audio_token_id is ${manifest.model.audio_token_id}`,
+    );
+  return { manifest, generation, tokenizer };
+}
+
+/** The sessions of `variant`'s three graphs: audio encoder, token embedding, decoder. */
+export async function loadSessions(
+  runtime: OrtRuntime,
+  source: ModelSource,
+  manifest: ModelManifest,
+  variant: Variant,
+  onProgress: (p: LoadProgress) => void,
+  signal?: AbortSignal,
+): Promise<[encoder: Session, embed: Session, decoder: Session]> {
+  const progress: LoadCounter = { done: 0, total: manifest.variants[variant]!.bytes, onProgress };
+  const sessions: Session[] = [];
+  for (const graph of GRAPH_ORDER) {
+    signal?.throwIfAborted();
+    sessions.push(await loadGraph(runtime, source, manifest, variant, graph, progress, signal));
+  }
+  return sessions as [Session, Session, Session];
+}
+
+/** Read one graph of `variant` (and its external data) from `source` and create its session. */
+export async function loadGraph(
+  runtime: OrtRuntime,
+  source: ModelSource,
+  manifest: ModelManifest,
+  variant: Variant,
+  graph: GraphName,
+  progress: LoadCounter,
+  signal?: AbortSignal,
+): Promise<Session> {
+  const stage = source.stage ?? 'download';
+  const files = manifest.variants[variant]?.graphs[graph].files ?? [];
+  const [modelPath, ...dataPaths] = files;
+  if (!modelPath) throw new PipelineError('MODEL_LOAD_FAILED', `manifest lists no ${variant} file for ${graph}`);
+  const fetchOne = async (path: string) => {
+    const base = progress.done;
+    const data = await source.binary(path, (loaded) =>
+      progress.onProgress({ stage, loaded: base + loaded, total: progress.total, detail: path }),
+    );
+    const entry = manifest.files.find((f) => f.path === path);
+    progress.done += entry?.bytes ?? (typeof data === 'string' ? 0 : data.byteLength);
+    progress.onProgress({ stage, loaded: progress.done, total: progress.total, detail: path });
+    return data;
+  };
+  const model = await fetchOne(modelPath);
+  const graphSource: GraphSource = { graph, model };
+  if (typeof model !== 'string' && dataPaths.length) {
+    graphSource.externalData = [];
+    for (const p of dataPaths) {
+      graphSource.externalData.push({ path: p.split('/').pop() ?? p, data: await fetchOne(p) });
+    }
+  } else {
+    for (const p of dataPaths) progress.done += manifest.files.find((f) => f.path === p)?.bytes ?? 0;
+  }
+  signal?.throwIfAborted();
+  progress.onProgress({ stage: 'session', loaded: 0, total: 0, detail: graph });
+  // The decoder's present.* stay on the GPU where the runtime can (the KV cache, kv-cache.ts).
+  const onGpu =
+    graph === 'decoder_model_merged'
+      ? Array.from({ length: manifest.model.num_layers }, (_, i) => [T.presentKey(i), T.presentValue(i)]).flat()
+      : [];
+  return runtime.createSession(graphSource, { outputsOnGpu: onGpu });
+}
