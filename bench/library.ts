@@ -7,13 +7,11 @@
  *  - search: from a keystroke's input event until the narrowed list is rendered.
  * Each figure is the median and p95 of 20 runs, measured in the page with performance.now().
  */
-import { TEST_DIST } from '../e2e/helpers/dist.ts';
 import { chromium } from '@playwright/test';
-import { resolve } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
-import { start } from '../server/server.ts';
 import { sampleDocuments, seedLibrary } from '../e2e/helpers/library-docs.ts';
-import { median, percentile, ROOT, table } from './common.ts';
+import { startTestApp } from '../e2e/helpers/test-app.ts';
+import { median, percentile, table } from './common.ts';
 
 const PORT = 4394;
 const RUNS = 20;
@@ -21,13 +19,7 @@ const FRAME_MS = 1000 / 60;
 
 export async function benchLibrary(): Promise<void> {
   console.log('\n## library: 200 transcripts, list and search against one frame (16.7 ms)');
-  const server = await start({
-    port: PORT,
-    host: '127.0.0.1',
-    dist: TEST_DIST,
-    models: resolve(ROOT, 'build/test-artifacts/models'),
-    quiet: true,
-  });
+  const server = await startTestApp({ port: PORT });
   const browser = await chromium.launch({
     executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
     args: CHROMIUM_ARGS,

@@ -9,23 +9,10 @@
  *    goal is missed or any utterance has no final of its own; every utterance is listed, matched or not.
  *  - The VAD's cost per second of audio, and the longest a frame waited for it.
  */
-import { chromium } from '@playwright/test';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { CHROMIUM_ARGS } from '../playwright.config.ts';
-import { TEST_DIST } from '../e2e/helpers/dist.ts';
-import { start } from '../server/server.ts';
+import { launchWithFakeMic } from '../e2e/helpers/browser.ts';
+import { startTestApp } from '../e2e/helpers/test-app.ts';
 import { SEGMENTER_DEFAULTS } from '../src/core/live/segmenter.ts';
-import { decodeWav, toMono } from '../src/core/dsp/wav.ts';
-import {
-  locateUtterances,
-  matchUtterances,
-  shownFinals,
-  utteranceFixture,
-  vadStats,
-  watchFinals,
-} from '../e2e/helpers/live.ts';
-import { ARTIFACTS } from '../tests/helpers/data.ts';
+import * as live from '../e2e/helpers/live.ts';
 import { median, percentile, table } from './common.ts';
 
 const PORT = 4393;
@@ -44,36 +31,20 @@ const GAP_SEC = 1.5;
 
 function fixture() {
   // 1.5 s of silence before, between and (plus 1 s) after the utterances.
-  const fx = utteranceFixture('bench-live-utterances', CLIPS, GAP_SEC, GAP_SEC, GAP_SEC + 1);
-  const utterances = fx.truth.map((t) => ({ start: Math.round(t.start * RATE), end: Math.round(t.end * RATE) }));
-  return { path: fx.path, audio: fx.audio, utterances };
+  const fx = live.utteranceFixture('bench-live-utterances', CLIPS, GAP_SEC, GAP_SEC, GAP_SEC + 1);
+  return { path: fx.path, audio: fx.audio, utterances: fx.truthSamples };
 }
 
 export async function benchLive(): Promise<void> {
   console.log('\n## live: end of speech → final text, and the VAD’s cost (tiny model, WASM, fake microphone)');
   const fx = fixture();
   const seconds = fx.audio.length / RATE;
-  const server = await start({
-    port: PORT,
-    host: '127.0.0.1',
-    dist: TEST_DIST,
-    models: resolve(ARTIFACTS, 'models'),
-    quiet: true,
-  });
-  const browser = await chromium.launch({
-    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
-    args: [
-      ...CHROMIUM_ARGS,
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${fx.path}%noloop`,
-    ],
-    ignoreDefaultArgs: ['--mute-audio'],
-  });
+  const server = await startTestApp({ port: PORT });
+  const browser = await launchWithFakeMic(fx.path);
   try {
     const page = await browser.newPage({ acceptDownloads: true });
     // When each final appears on screen (wall clock, as the worker stamps its finals).
-    await watchFinals(page);
+    await live.watchFinals(page);
     await page.goto(`http://127.0.0.1:${PORT}/?model=/models/tiny/&variant=fp32&engine=wasm`);
     await page.getByTestId('engine').waitFor({ timeout: 120_000 });
     await page.getByTestId('record').click();
@@ -82,14 +53,13 @@ export async function benchLive(): Promise<void> {
     while ((await elapsed()) < (seconds + 0.5) * RATE) await page.waitForTimeout(200);
     await page.getByTestId('stop').click();
     await page.getByTestId('vad-stats').waitFor({ state: 'attached', timeout: 120_000 });
-    const finals = await shownFinals(page);
-    const vad = await vadStats(page);
+    const finals = await live.shownFinals(page);
+    const vad = await live.vadStats(page);
     await page.getByTestId('details').locator('summary').click();
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
-    const recording = toMono(decodeWav(new Uint8Array(readFileSync((await download.path())!))).channels);
+    const recording = await live.downloadRecording(page);
     // Where each utterance sits in the recording (the fake microphone starts playing before Record).
-    const utterances = locateUtterances(recording, fx.audio, fx.utterances);
-    const match = matchUtterances(utterances, finals);
+    const utterances = live.locateUtterances(recording, fx.audio, fx.utterances);
+    const match = live.matchUtterances(utterances, finals);
     const hangover = SEGMENTER_DEFAULTS.hangoverMs / 1000;
     const goal = hangover + 0.3;
     const ms = (s: number) => `${Math.round(s * 1000)} ms`;

@@ -7,10 +7,11 @@ import { expect, test, type Page } from '@playwright/test';
 import { Ajv } from 'ajv';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { decodeWav, encodeWavFloat32, toMono } from '../src/core/dsp/wav.ts';
+import { encodeWavFloat32 } from '../src/core/dsp/wav.ts';
 import { readMono } from './helpers/audio.ts';
 import { launchWithFakeMic } from './helpers/browser.ts';
 import { rawAudio, rawLibrary } from './helpers/library.ts';
+import { downloadRecording } from './helpers/live.ts';
 import { sampleDocuments, seedLibrary } from './helpers/library-docs.ts';
 import { ARTIFACTS, E2E_FIXTURES, ROOT, speechFile } from './helpers/paths.ts';
 import { cliFormat, clipWav, referenceDecode } from './helpers/reference.ts';
@@ -214,8 +215,7 @@ test('a full disk mid-recording: the audio written so far is kept and playable, 
       .poll(() => page.getByTestId('doc-audio').evaluate((a: HTMLAudioElement) => a.duration))
       .toBeCloseTo(2, 2);
     // The whole recording is still in the page's memory: Download gives all of it.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
-    const whole = toMono(decodeWav(new Uint8Array(readFileSync((await download.path())!))).channels);
+    const whole = await downloadRecording(page);
     expect(whole.length).toBeGreaterThanOrEqual(4 * RATE);
   } finally {
     await browser.close();
@@ -281,8 +281,7 @@ test('once kept, a recording leaves the worker’s memory: deleted from the libr
     // Kept whole: Download reads it back from the library, sample for sample.
     const id = (await rawLibrary(page)).docs[0]!['id'] as string;
     const kept = await rawAudio(page, id);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
-    expect(toMono(decodeWav(new Uint8Array(readFileSync((await download.path())!))).channels)).toEqual(kept);
+    expect(await downloadRecording(page)).toEqual(kept);
     // Deleted from the library: the worker holds no copy, so nothing is left to download.
     await items(page).first().click();
     await page.getByTestId('delete-doc').click();

@@ -4,11 +4,12 @@
  * never change, nothing from silence or pink noise, and ≤ 30 s segments covering continuous speech.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { decodeWav, encodeWav16, encodeWavFloat32, toMono } from '../src/core/dsp/wav.ts';
+import { encodeWav16, encodeWavFloat32 } from '../src/core/dsp/wav.ts';
 import { launchWithFakeMic } from './helpers/browser.ts';
 import {
+  downloadRecording,
   locateUtterances,
   matchUtterances,
   shownFinals,
@@ -70,8 +71,7 @@ async function recordLive(
     await expect(page.getByTestId('vad-stats')).toBeAttached({ timeout: 120_000 });
     await page.getByTestId('details').locator('summary').click();
     await expect(page.getByTestId('capture-stats')).toBeVisible();
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
-    const recording = toMono(decodeWav(new Uint8Array(readFileSync((await download.path())!))).channels);
+    const recording = await downloadRecording(page);
     return { page, browser, finals: await finals(page), shown: await shownFinals(page), recording };
   } catch (err) {
     await browser.close();
@@ -89,11 +89,7 @@ test('utterances with 1.5 s gaps: one final each, at the speech, equal to the No
   const { browser, finals: got, shown, recording } = await recordLive(fx.path, fx.seconds);
   try {
     // Where each utterance sits in the recording (the fake microphone starts before the recording does).
-    const utterances = locateUtterances(
-      recording,
-      fx.audio,
-      fx.truth.map((t) => ({ start: Math.round(t.start * RATE), end: Math.round(t.end * RATE) })),
-    );
+    const utterances = locateUtterances(recording, fx.audio, fx.truthSamples);
     const truth = utterances.map((u) => ({ start: u.start / RATE, end: u.end / RATE }));
     test.info().annotations.push({
       type: 'live',

@@ -6,36 +6,18 @@
  * an iPhone's interruption looks like to the page) is handled as in Chromium: a message, Resume, and a note in the
  * transcript where audio is missing.
  */
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { matchControl } from '../e2e/helpers/capture-compare.ts';
 import { installControlTap, readControl } from '../e2e/helpers/control-tap.ts';
 import { rawAudio, rawLibrary } from '../e2e/helpers/library.ts';
-import {
-  appUrl,
-  byTestId,
-  closeAll,
-  inBrowser,
-  openBrowser,
-  pageErrors,
-  until,
-  waitTestId,
-  type Browser,
-} from './helpers/driver.ts';
+import { appUrl, byTestId, browserPerTest, inBrowser, pageErrors, until, waitTestId } from './helpers/driver.ts';
 
 const RATE = 16_000;
 /** WebCore's mock audio source (MockRealtimeAudioSourceGStreamer.cpp: s_HumFrequency, s_NoiseFrequency). */
 const HUM_HZ = 150;
 const TONE_HZ = 3000;
 
-let b: Browser;
-let opened: Browser | undefined;
-beforeEach(async () => {
-  opened = undefined;
-  b = opened = await openBrowser();
-});
-afterEach(async () => {
-  await closeAll(opened);
-});
+const browser = browserPerTest();
 
 /** The frequency in [lo, hi] Hz with the largest DFT magnitude over `x` at `rateHz` (evaluated every 0.01 Hz). */
 function peakHz(x: Float32Array, lo: number, hi: number, rateHz = RATE): number {
@@ -88,6 +70,7 @@ const cycles = (a: number, b: number) => {
 };
 
 test('the mock microphone reaches the worker as 16 kHz audio: exactly the worklet arithmetic on what WebKit delivered, its tones within 1 Hz', async () => {
+  const b = browser();
   await b.url(appUrl('/'));
   const earlier = new Set((await rawLibrary(inBrowser(b))).docs.map((d) => d['id'] as string));
   await installControlTap(inBrowser(b));
@@ -174,6 +157,7 @@ test('the mock microphone reaches the worker as 16 kHz audio: exactly the workle
 });
 
 test('a suspended AudioContext is handled as an iPhone interruption: a message, Resume, and a note where audio is missing', async () => {
+  const b = browser();
   await b.url(appUrl('/'));
   await (await waitTestId(b, 'record')).click();
   await until(b, 'the recording did not start', async () => (await samples()) >= 1.5 * RATE, 30_000);
@@ -206,6 +190,7 @@ test('a suspended AudioContext is handled as an iPhone interruption: a message, 
 });
 
 test('with a model ready, dictation starts at once: the voice activity model is ready before Record, the worker keeps up', async () => {
+  const b = browser();
   await b.url(appUrl('/?model=/models/tiny/&variant=fp32&engine=wasm'));
   await waitTestId(b, 'engine', 90_000);
   await (await waitTestId(b, 'record')).click();

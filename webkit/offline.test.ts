@@ -5,24 +5,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { ARTIFACTS, speechFile } from '../e2e/helpers/paths.ts';
 import { serveApp, type ServedApp } from './helpers/app.ts';
-import { byTestId, closeAll, openBrowser, pageErrors, until, waitTestId, type Browser } from './helpers/driver.ts';
+import { browserPerTest, byTestId, pageErrors, until, waitTestId } from './helpers/driver.ts';
 
-let b: Browser;
-let opened: Browser | undefined;
 let app: ServedApp | null;
-beforeEach(async () => {
-  opened = undefined;
-  app = await serveApp();
-  b = opened = await openBrowser();
-});
-afterEach(async () => {
-  await closeAll(opened, async () => app?.close());
-});
+const browser = browserPerTest(
+  async () => {
+    app = await serveApp();
+  },
+  async () => app?.close(),
+);
 
 test('after one visit with a stored model, the app starts and transcribes with the server stopped', async () => {
+  const b = browser();
   const g = JSON.parse(readFileSync(resolve(ARTIFACTS, 'goldens', 'tiny', 'goldens.json'), 'utf8')) as {
     max_new_tokens: number;
     clips: { id: string; files: string[]; windows: { token_ids: number[] }[] }[];

@@ -5,31 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { ARTIFACTS } from '../e2e/helpers/paths.ts';
 import { clipWav } from '../e2e/helpers/reference.ts';
-import {
-  appUrl,
-  byTestId,
-  closeAll,
-  openBrowser,
-  pageErrors,
-  until,
-  waitTestId,
-  type Browser,
-} from './helpers/driver.ts';
+import { appUrl, byTestId, browserPerTest, pageErrors, until, waitTestId } from './helpers/driver.ts';
 
-let b: Browser;
-let opened: Browser | undefined;
-beforeEach(async () => {
-  opened = undefined;
-  b = opened = await openBrowser();
-});
-afterEach(async () => {
-  await closeAll(opened);
-});
+const browser = browserPerTest();
 
 test('the shell renders; the capability line and the planner say what this browser offers (the CPU, one thread) and why; no errors', async () => {
+  const b = browser();
   await b.url(appUrl('/?model=/models/tiny/&variant=fp32'));
   // What the browser has, asked directly.
   const facts = (await b.execute(() => ({
@@ -69,6 +53,7 @@ test(
   'every golden clip opened as a file decodes to the official token ids (WASM, fp32 tiny)',
   { timeout: 400_000 },
   async () => {
+    const b = browser();
     const g = JSON.parse(readFileSync(resolve(ARTIFACTS, 'goldens', 'tiny', 'goldens.json'), 'utf8')) as Goldens;
     await b.url(appUrl(`/?model=/models/tiny/&variant=fp32&engine=wasm&maxNewTokens=${g.max_new_tokens}`));
     await waitTestId(b, 'engine', 90_000);

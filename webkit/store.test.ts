@@ -6,20 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { ModelServer, type Interruption } from '../e2e/helpers/model-server.ts';
 import { ARTIFACTS } from '../e2e/helpers/paths.ts';
 import { storedFiles, storedSha256, tamper } from '../e2e/helpers/stored.ts';
-import {
-  appUrl,
-  byTestId,
-  closeAll,
-  inBrowser,
-  openBrowser,
-  pageErrors,
-  waitTestId,
-  type Browser,
-} from './helpers/driver.ts';
+import { appUrl, byTestId, browserPerTest, inBrowser, pageErrors, waitTestId } from './helpers/driver.ts';
 
 const MODEL_DIR = resolve(ARTIFACTS, 'models', 'tiny-wide');
 const CHUNK = 64 * 1024;
@@ -34,27 +25,25 @@ const owned = new Set(Object.values(manifest.variants).flatMap((v) => Object.val
 const fp32 = new Set(Object.values(manifest.variants['fp32']!.graphs).flatMap((g) => g.files));
 const FILES = manifest.files.filter((f) => fp32.has(f.path) || !owned.has(f.path));
 
-let b: Browser;
-let opened: Browser | undefined;
 let server: ModelServer;
-beforeEach(async () => {
-  opened = undefined;
-  server = new ModelServer(MODEL_DIR);
-  await server.start();
-  b = opened = await openBrowser();
-});
-afterEach(async () => {
-  await closeAll(opened, () => server.stop());
-});
+const browser = browserPerTest(
+  async () => {
+    server = new ModelServer(MODEL_DIR);
+    await server.start();
+  },
+  () => server.stop(),
+);
 
 const url = () => appUrl(`/?model=${encodeURIComponent(server.url)}&variant=fp32&engine=wasm&chunkKiB=64`);
 
 /** The model host is another origin: the app asks in a dialog before fetching from it; the test says yes. */
 async function allowModelHost() {
+  const b = browser();
   await (await waitTestId(b, 'model-origin-load', 30_000)).click();
 }
 
 async function expectStoredIntact() {
+  const b = browser();
   const stored = await storedFiles(inBrowser(b), ID);
   expect(stored.map((f) => f.path).sort()).toEqual(FILES.map((f) => f.path).sort());
   for (const f of stored) {
@@ -65,6 +54,7 @@ async function expectStoredIntact() {
 }
 
 test('a download dropped at four offsets and cut by a reload resumes each time; a damaged piece is repaired on reload', async () => {
+  const b = browser();
   const interruptions: Interruption[] = [
     { path: 'onnx/audio_encoder.onnx', offset: 1, mode: 'drop' },
     { path: 'onnx/audio_encoder.onnx', offset: 1_000_003, mode: 'drop' },
@@ -114,6 +104,7 @@ test('a download dropped at four offsets and cut by a reload resumes each time; 
 });
 
 test('storage estimate and persistence: shown when the browser answers, said to be unknown when it does not', async () => {
+  const b = browser();
   await b.url(url());
   await allowModelHost();
   await waitTestId(b, 'engine', 90_000);

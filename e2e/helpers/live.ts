@@ -13,7 +13,8 @@ const read = (f: string) => toMono(decodeWav(new Uint8Array(readFileSync(speechF
 
 /**
  * Clips (LJ Speech: trimmed to the voice) with `leadSec` of silence before the first, `gapSec` between them and
- * `tailSec` after the last, written to build/e2e-fixtures/<name>.wav; `truth` says where each clip is (seconds).
+ * `tailSec` after the last, written to build/e2e-fixtures/<name>.wav; `truth` says where each clip is (seconds),
+ * `truthSamples` the same in samples.
  */
 export function utteranceFixture(name: string, files: string[], gapSec: number, leadSec = 1, tailSec = 2) {
   const clips = files.map(read);
@@ -31,7 +32,14 @@ export function utteranceFixture(name: string, files: string[], gapSec: number, 
   mkdirSync(E2E_FIXTURES, { recursive: true });
   const path = resolve(E2E_FIXTURES, `${name}.wav`);
   writeFileSync(path, encodeWav16(audio, RATE));
-  return { path, audio, truth, seconds: audio.length / RATE };
+  const truthSamples = truth.map((t) => ({ start: Math.round(t.start * RATE), end: Math.round(t.end * RATE) }));
+  return { path, audio, truth, truthSamples, seconds: audio.length / RATE };
+}
+
+/** The recording as the app downloads it (Download under Details, which must be open), as mono samples. */
+export async function downloadRecording(page: Page): Promise<Float32Array> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
+  return toMono(decodeWav(new Uint8Array(readFileSync((await download.path())!))).channels);
 }
 
 /** The last live recording's voice-detection figures, from the `vad-stats` element under Details. */

@@ -4,7 +4,7 @@
  * all reach the app's origin through it — and the browser context's own request events for every other origin.
  */
 import type { BrowserContext } from '@playwright/test';
-import { proxiedApp } from './proxied-app.ts';
+import { proxiedApp } from './test-app.ts';
 
 export interface WitnessedApp {
   /** The origin the browser opens (the proxy's), without a trailing slash. */

@@ -187,11 +187,9 @@ def _graph(model_dir: Path, graph: str, variant: str) -> tuple[Path, onnx.ModelP
     return path, onnx.load(str(path))
 
 
-def _table(path: Path, vocab: int) -> np.ndarray:
-    """Every row of the embedding graph at `path`, as onnxruntime computes it."""
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+def _table(model_dir: Path, variant: str, vocab: int) -> np.ndarray:
+    """Every row of the variant's embedding graph, as onnxruntime computes it (the pipeline's own session)."""
+    session = OrtGlmAsr(model_dir, variant).embed
     return session.run(None, {"input_ids": np.arange(vocab, dtype=np.int64)[None]})[0][0]
 
 
@@ -206,7 +204,7 @@ def test_q4f16_embedding_is_exactly_its_numpy_dequantization(tiny):
     name, _ckpt, model_dir, _g = tiny
     model_info = json.loads((model_dir / "manifest.json").read_text())["model"]
     vocab, hidden = model_info["vocab_size"], model_info["hidden_size"]
-    path, model = _graph(model_dir, "embed_tokens", "q4f16")
+    _path, model = _graph(model_dir, "embed_tokens", "q4f16")
     (node,) = [n for n in model.graph.node if n.op_type == "GatherBlockQuantized"]
     attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
     assert attrs == {"block_size": 32, "gather_axis": 0, "quantize_axis": 1}, attrs
@@ -218,14 +216,14 @@ def test_q4f16_embedding_is_exactly_its_numpy_dequantization(tiny):
     codes = _unpack_int4(q.raw_data, (vocab, hidden))
     # The product of a code and its block's scale is exact in float32, rounded once to the table's float16.
     want = (codes.astype(np.float32) * np.repeat(scales.astype(np.float32), 32, axis=1)).astype(np.float16)
-    got = _table(path, vocab)
+    got = _table(model_dir, "q4f16", vocab)
     assert got.dtype == np.float32
     assert np.array_equal(got, want.astype(np.float32)), f"{np.count_nonzero(got != want)} entries differ"
     # And the codes are the fp16 table's quantization: a weight away from the clipped end (the symmetric range is
     # [-8, 7], the block's largest magnitude at -8) is within half a step of its value, plus the float16 rounding of
     # the scale and the product; at the clipped end, within one step.  Measured on tiny / tiny-wide: at most
     # 0.5035 / 0.5019 steps inside, 0.9986 / 1.0024 at +7.
-    fp16 = _table(_graph(model_dir, "embed_tokens", "fp16")[0], vocab)
+    fp16 = _table(model_dir, "fp16", vocab)
     steps = np.abs(want.astype(np.float32) - fp16) / np.repeat(scales.astype(np.float32), 32, axis=1)
     inner, edge = steps[codes < 7].max(), steps[codes == 7].max(initial=0.0)
     print(f"\n{name}: q4f16 table vs fp16 table: at most {inner:.4f} steps inside, {edge:.4f} at +7")
@@ -236,7 +234,7 @@ def test_q4f16_embedding_is_exactly_its_numpy_dequantization(tiny):
 def test_q8_embedding_is_exactly_its_numpy_dequantization(tiny):
     _name, _ckpt, model_dir, _g = tiny
     vocab = json.loads((model_dir / "manifest.json").read_text())["model"]["vocab_size"]
-    path, model = _graph(model_dir, "embed_tokens", "q8")
+    _path, model = _graph(model_dir, "embed_tokens", "q8")
     (gather,) = [n for n in model.graph.node if n.op_type == "Gather"]
     (deq,) = [n for n in model.graph.node if n.op_type == "DequantizeLinear"]
     assert deq.input[0] == gather.output[0]
@@ -244,7 +242,7 @@ def test_q8_embedding_is_exactly_its_numpy_dequantization(tiny):
     q, scale, zero = inits[gather.input[0]], inits[deq.input[1]], inits[deq.input[2]]
     assert q.dtype == np.uint8 and scale.shape == () and zero.shape == ()
     want = (q.astype(np.int32) - int(zero)).astype(np.float32) * scale.astype(np.float32)
-    got = _table(path, vocab)
+    got = _table(model_dir, "q8", vocab)
     assert np.array_equal(got, want), f"{np.count_nonzero(got != want)} entries differ"
 
 

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { passThrough, proxiedApp } from '../../e2e/helpers/proxied-app.ts';
+import { passThrough, proxiedApp } from '../../e2e/helpers/test-app.ts';
 
 /** Collects into `window.__errors`; a classic script, first in <head>, before any module runs. */
 const COLLECTOR_JS = `(() => {

@@ -3,7 +3,7 @@
  * MiniBrowser with the mock capture devices on (a microphone that plays a tone).  Every session starts with an empty
  * profile.  Elements inside the app's shadow roots are reached with webdriverio's deep selector (`>>>`).
  */
-import { inject } from 'vitest';
+import { afterEach, beforeEach, inject } from 'vitest';
 import { remote } from 'webdriverio';
 import type { InPage } from '../../e2e/helpers/stored.ts';
 import { MINIBROWSER, driverLog } from './rig.ts';
@@ -36,6 +36,23 @@ export async function closeAll(b: Browser | undefined, ...rest: (() => Promise<u
   } finally {
     for (const close of rest) await close();
   }
+}
+
+/**
+ * A fresh browser for each test of the file, after `setup` (e.g. a server of the test's own); closed after the test,
+ * then `cleanup`.  Returns the current test's browser.
+ */
+export function browserPerTest(setup?: () => Promise<void>, cleanup?: () => Promise<unknown>): () => Browser {
+  let opened: Browser | undefined;
+  beforeEach(async () => {
+    opened = undefined;
+    await setup?.();
+    opened = await openBrowser();
+  });
+  afterEach(async () => {
+    await closeAll(opened, ...(cleanup ? [cleanup] : []));
+  });
+  return () => opened!;
 }
 
 /** The app's URL (behind the error collector) with `path` (e.g. '/?model=/models/tiny/&variant=fp32'). */

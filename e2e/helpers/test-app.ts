@@ -1,13 +1,13 @@
 /**
- * The app server (server/server.ts in-process, the test build, the tiny test models) behind a proxy of the suite's
- * own on 127.0.0.1: the e2e network witness logs what it forwards, the WebKit suite puts an error collector into
+ * The app server in-process on the test build with the test models (`startTestApp`: the live and library benches),
+ * and the same behind a proxy of the suite's own on 127.0.0.1 (`proxiedApp`): the e2e network witness logs what it forwards, the WebKit suite puts an error collector into
  * every HTML page.  The browser opens the proxy's origin; each request goes on to the app unchanged except for the
  * host header and the caller's `headers`.
  */
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { start } from '../../server/server.ts';
+import { type AppServer, type ServerOptions, start } from '../../server/server.ts';
 import { TEST_DIST } from './dist.ts';
 import { ARTIFACTS } from './paths.ts';
 
@@ -33,14 +33,20 @@ export function passThrough(upstream: IncomingMessage, res: ServerResponse): voi
   upstream.pipe(res);
 }
 
-export async function proxiedApp(options: ProxyOptions = {}): Promise<ProxiedApp> {
-  const app = await start({
+/** server/server.ts on 127.0.0.1 (any free port unless `options` say), the test build, the test models, quiet. */
+export function startTestApp(options: Partial<ServerOptions> = {}): Promise<AppServer> {
+  return start({
     port: 0,
     host: '127.0.0.1',
     dist: TEST_DIST,
     models: resolve(ARTIFACTS, 'models'),
     quiet: true,
+    ...options,
   });
+}
+
+export async function proxiedApp(options: ProxyOptions = {}): Promise<ProxiedApp> {
+  const app = await startTestApp();
   const target = app.port;
   const respond = options.respond ?? passThrough;
   const proxy = createServer((req, res) => {
