@@ -3,7 +3,7 @@
  *  - models: the op-by-op export (`npm run model:full-random -- --unfused --out ~/.cache/glm-asr-web/full-random-unfused`,
  *    or GLMASR_BENCH_REFERENCE) and the converter's fused build (`npm run model:full-random`), each with its decoder's
  *    node count (kernels per generated token);
- *  - one 30 s window through the app's pipeline in onnxruntime-node and in Chromium's WASM provider (the real app,
+ *  - one 30 s window through the app's pipeline in onnxruntime-node and in Chromium's WASM backend (the real app,
  *    served by the real server): encoder ms, prefill ms, decode tokens/s, and the browser/Node ratio;
  *  - this machine's memory bandwidth (a large copy) and the decode bound it implies: every decode step streams the
  *    decoder's weights once, so tokens/s <= bandwidth / decoder bytes.
@@ -24,7 +24,7 @@ import { decoderNodes, FULL_MODEL, fullModelManifest, REFERENCE_MODEL, ROOT, spe
 
 /**
  * A q8 build of the same checkpoint (`npm run model:full-random -- --variants q8 --out …/full-random-q8`) or the
- * full model itself when it has q8: the WASM engine's variant (MatMulInteger runs on WASM SIMD's int8 GEMM, where
+ * full model itself when it has q8: the WASM backend's variant (MatMulInteger runs on WASM SIMD's int8 GEMM, where
  * MatMulNBits dequantizes its whole weight to float32 on every call).
  */
 const Q8_MODEL = resolve(process.env['GLMASR_BENCH_Q8'] ?? resolve(homedir(), '.cache/glm-asr-web/full-random-q8'));
@@ -80,9 +80,9 @@ async function browserRun(model: string, variant: Variant, wav: string): Promise
     await page.goto(
       `http://127.0.0.1:4391/?model=/models/${basename(model)}/&variant=${variant}&engine=wasm&storage=memory&maxNewTokens=${TOKENS}`,
     );
-    const engine = page.getByTestId('engine');
+    const backendLine = page.getByTestId('engine');
     const error = page.locator('[role=alert]');
-    await Promise.race([engine.waitFor({ timeout: 1_800_000 }), error.first().waitFor({ timeout: 1_800_000 })]);
+    await Promise.race([backendLine.waitFor({ timeout: 1_800_000 }), error.first().waitFor({ timeout: 1_800_000 })]);
     if (await error.count())
       throw new Error(`the browser could not load the model: ${await error.first().innerText()}`);
     const loadMs = performance.now() - t0;
@@ -144,7 +144,7 @@ export async function benchAsr(): Promise<void> {
     }
     runs.push({ label: m.label, nodes, decoderBytes, node, web });
   }
-  // The WASM engine's own variant, q8, on the fused build.
+  // The WASM backend's own variant, q8, on the fused build.
   const q8Dir = [FULL_MODEL, Q8_MODEL].find((d) => {
     const file = resolve(d, 'manifest.json');
     return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as ModelManifest).variants.q8;
@@ -166,17 +166,17 @@ export async function benchAsr(): Promise<void> {
   } else console.log(`(no q8 build at ${Q8_MODEL}: the WASM q8 row is left out)`);
   console.log(`memory copy bandwidth ${bandwidth.toFixed(1)} GB/s (read+write)`);
   const rows: (string | number)[][] = [
-    ['model', 'decoder nodes', 'engine', 'load s', 'encoder ms', 'prefill ms', 'tokens/s', 'of bound'],
+    ['model', 'decoder nodes', 'backend', 'load s', 'encoder ms', 'prefill ms', 'tokens/s', 'of bound'],
   ];
   for (const r of runs) {
     const bound = (bandwidth * 1e9) / r.decoderBytes;
-    const row = (engine: string, t: ModelRuns['web']) =>
+    const row = (backend: string, t: ModelRuns['web']) =>
       typeof t === 'string'
-        ? [r.label, r.nodes, engine, `failed: ${t}`]
+        ? [r.label, r.nodes, backend, `failed: ${t}`]
         : [
             r.label,
             r.nodes,
-            engine,
+            backend,
             (t.loadMs / 1000).toFixed(1),
             t.encoderMs.toFixed(0),
             t.prefillMs.toFixed(0),

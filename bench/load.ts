@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- load`: the full-size random-weight model (q4, 1.84 GB) in Chromium on the WASM engine:
+ * `npm run bench -- load`: the full-size random-weight model (q4, 1.84 GB) in Chromium on the WASM backend:
  *  1. downloaded by the app from the local server into IndexedDB (16 MiB records), q4;
  *  2. loaded from IndexedDB into onnxruntime sessions: time, and the browser's peak memory above its idle level as
  *     a ratio to the model's bytes (goal ≤ 1.15);
@@ -14,10 +14,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import { start } from '../server/server.ts';
+import type { DeviceBackend } from '../src/core/asr/contract.ts';
 import { FULL_MODEL, fullModelManifest, table } from './common.ts';
 
 const MODEL = FULL_MODEL;
-// q4: the variant both engines run (q4f16's 4-bit embedding has no WASM kernel; SwiftShader lacks shader-f16).
+// q4: the variant both backends run (q4f16's 4-bit embedding has no WASM kernel; SwiftShader lacks shader-f16).
 const VARIANT = process.env['GLMASR_BENCH_LOAD_VARIANT'] ?? 'q4';
 const PORT = 4392;
 
@@ -113,7 +114,7 @@ async function loadOnce(
   browser: Browser,
   page: Page,
   sampler: Sampler,
-  provider: 'wasm' | 'webgpu',
+  backend: DeviceBackend,
   query: string,
 ): Promise<LoadRun> {
   await page.goto('about:blank');
@@ -123,18 +124,18 @@ async function loadOnce(
   sampler.start();
   const t0 = performance.now();
   await page.goto(
-    `http://127.0.0.1:${PORT}/?model=/models/${basename(MODEL)}/&variant=${VARIANT}&engine=${provider}${query}`,
+    `http://127.0.0.1:${PORT}/?model=/models/${basename(MODEL)}/&variant=${VARIANT}&engine=${backend}${query}`,
   );
-  const engine = page.getByTestId('engine');
+  const backendLine = page.getByTestId('engine');
   const error = page.locator('model-setup [role=alert]');
-  await Promise.race([engine.waitFor({ timeout: 3_600_000 }), error.first().waitFor({ timeout: 3_600_000 })]);
+  await Promise.race([backendLine.waitFor({ timeout: 3_600_000 }), error.first().waitFor({ timeout: 3_600_000 })]);
   const totalMs = performance.now() - t0;
   const peak = sampler.stop();
   if (await error.count())
     throw new Error(`the browser could not load the model: ${await error.first().textContent()}`);
   await new Promise((ok) => setTimeout(ok, 1000));
   const after = sampler.now();
-  const stageMs = JSON.parse((await engine.getAttribute('data-stage-ms')) ?? '{}') as Record<string, number>;
+  const stageMs = JSON.parse((await backendLine.getAttribute('data-stage-ms')) ?? '{}') as Record<string, number>;
   void browser;
   return { totalMs, stageMs, base, peak, after, baseRenderer, peakRenderer: sampler.peakRenderer };
 }

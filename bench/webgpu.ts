@@ -3,7 +3,7 @@
  * This machine's WebGPU is SwiftShader (a software GPU on the CPU), so only the ratios mean something: the fused
  * graph's win on a real GPU comes from launching ~12 kernels per layer instead of ~230.
  *
- * Decoder only (the graph this issue changed): a 16-token prefill of random embeddings, then N single-token steps fed
+ * Decoder only (the graph the fused build changes): a 16-token prefill of random embeddings, then N single-token steps fed
  * from the returned cache, through onnxruntime-web's WebGPU EP in a page of its own.  Rows per model:
  *   - op-by-op export: a new `present` per step (as the app runs it);
  *   - fused, a new `present` per step;

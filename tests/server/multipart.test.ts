@@ -36,7 +36,7 @@ describe.skipIf(Boolean(skip))('a multipart body cut short, against the server p
   test('each truncated body is a 400 invalid_multipart and the process lives', async () => {
     const head = (body: Buffer) => [postHead(server.port, { 'Content-Type': TYPE, 'Content-Length': body.length })];
     const chunkedHead = [postHead(server.port, { 'Content-Type': TYPE, 'Transfer-Encoding': 'chunked' })];
-    // The issue's body: a file part whose data runs to the end of the body.
+    // The body that once crashed the server: a file part whose data runs to the end of the body.
     const cut = Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\nRIFF....`);
     const cutOther = Buffer.from(
       `--${B}\r\nContent-Disposition: form-data; name="audio"; filename="x.wav"\r\n\r\nRIFF....`,

@@ -6,7 +6,7 @@ import { decodeWav } from '../../src/core/dsp/wav.ts';
 import { libraryFeatureExtractor } from '../helpers/oracles.ts';
 import { ARTIFACTS, GOLDENS_MISSING, SPEECH_MISSING, loadSafetensors, speechPath } from '../helpers/data.ts';
 
-const TOLERANCE = 1e-4; // max |difference| over all 128 x 3000 values (the bound)
+const TOLERANCE = 1e-4; // max |difference| over all 128 x 3000 values (the log-mel's acceptance bound)
 
 function maxAbsDiff(a: Float32Array, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);

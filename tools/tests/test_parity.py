@@ -9,7 +9,7 @@ from conftest import load_goldens, need_goldens
 from glmasr_onnx.ort_pipeline import OrtGlmAsr
 from glmasr_onnx.windows import WINDOW
 
-LOGITS_ATOL = 1e-4  # first-step logits, fp32 graphs vs PyTorch (the bound; never loosened)
+LOGITS_ATOL = 1e-4  # first-step logits, fp32 graphs vs PyTorch (the conversion's acceptance bound; never loosened)
 
 
 def test_fp32_graphs_match_official_goldens(tiny):

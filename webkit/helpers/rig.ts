@@ -1,8 +1,8 @@
 /**
  * The WebKit suite's machinery, started and stopped by the test run itself (vitest's globalSetup, webkit/setup.ts):
  * Xvfb (MiniBrowser has no headless mode), WebKitWebDriver (WebKitGTK's WebDriver, Debian's webkit2gtk-driver), and
- * a HOME whose ALSA default is a null sink (without an audio device WebKit's first AudioContext never starts).
- * shared/docs/test-rig.md §6 has what was measured.  Each process runs in its own process group, so stopping it also
+ * a HOME whose ALSA default is a null sink (without an audio device WebKit's first AudioContext never starts; a
+ * session hung there).  docs/testing.md describes the rig, docs/platforms.md what WebKitGTK offers.  Each process runs in its own process group, so stopping it also
  * stops what it started (MiniBrowser and WebKit's web processes); their output goes to build/webkit-home/*.log.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
