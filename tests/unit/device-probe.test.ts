@@ -1,8 +1,8 @@
 /**
  * device-probe.ts in real Chromium (Debian's, headless, `--enable-unsafe-webgpu`, no GPU on this machine): the probe
- * gathered inside a module Web Worker, as the ASR worker does, is checked against the adapter facts measured in
- * shared/docs/test-rig.md §3 (SwiftShader: vendor google, architecture swiftshader, isFallbackAdapter, 1 GiB
- * limits, no shader-f16), and the planner's answer for that real probe.  Vite (no config, no plugins) serves the
+ * gathered inside a module Web Worker, as the ASR worker does, is checked against the adapter facts of the Chromium
+ * rig (docs/testing.md; SwiftShader: vendor google, architecture swiftshader, isFallbackAdapter, 1 GiB limits, no
+ * shader-f16), and the planner's answer for that real probe.  Vite (no config, no plugins) serves the
  * TypeScript sources on 127.0.0.1 with COOP/COEP so the page is cross-origin isolated.
  */
 import { readFileSync } from 'node:fs';
@@ -75,7 +75,7 @@ async function probeInWorker(): Promise<DeviceProbe> {
 }
 
 test.skipIf(NO_CHROMIUM)(
-  'in a worker of headless Chromium: the SwiftShader adapter as test-rig.md §3 measured it',
+  'in a worker of headless Chromium: the SwiftShader adapter as the Chromium rig has it (docs/testing.md)',
   async () => {
     const probe = await probeInWorker();
     expect(probe.gpu).toEqual({
@@ -124,7 +124,7 @@ test.skipIf(NO_CHROMIUM)('without WebGPU (flag off): no adapter, and the reason 
   try {
     const probe = await probeInWorker();
     expect(probe.gpu).toBeNull();
-    // test-rig.md §3: navigator.gpu is present but requestAdapter() gives null without the flag.
+    // The Chromium rig (docs/testing.md): navigator.gpu is present but requestAdapter() gives null without the flag.
     expect(probe.gpuUnavailableReason).toBe('no WebGPU adapter');
   } finally {
     browser = saved;

@@ -2,15 +2,16 @@
  * Gathers the device planner's `DeviceProbe` (planner.ts) in the ASR worker: the WebGPU adapter (info, limits,
  * shader-f16), `navigator.userAgent`, `maxTouchPoints`, `deviceMemory`, `hardwareConcurrency`,
  * `navigator.storage.estimate()` and `crossOriginIsolated`.  Every field is read defensively (Safari 26 lacks some
- * `adapter.info` fields, older engines lack `info`, WebKitGTK lacks `storage.estimate`): a missing API gives
+ * `adapter.info` fields, older browsers lack `info`, WebKitGTK lacks `storage.estimate`): a missing API gives
  * null/0/false/'', never a throw.  It reads `globalThis` through structural types, so it compiles in the worker and
  * in Node, and it never imports onnxruntime.  ModelHost asks `requestGpu` once per worker; the app's capability line
  * (`describeDevice`) and every load's plan read that one answer.
  */
+import { withTimeout } from '../../src/core/async.ts';
 import { describeGpu, type DeviceProbe, type GpuProbe } from '../../src/core/planner.ts';
 
 /** The parts of a GPUAdapter read here (structural, so no WebGPU types are needed). */
-export interface AdapterLike {
+interface AdapterLike {
   info?: unknown;
   isFallbackAdapter?: unknown;
   features?: { has(name: string): boolean };
@@ -43,7 +44,7 @@ function field(obj: unknown, key: string): unknown {
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** What the planner needs from an adapter; missing fields read as '' / false / 0. */
-export function readAdapter(adapter: AdapterLike): GpuProbe {
+function readAdapter(adapter: AdapterLike): GpuProbe {
   const info = field(adapter, 'info');
   // `isFallbackAdapter` moved from GPUAdapter to GPUAdapterInfo (Chrome 136); read both.
   const fallback = field(info, 'isFallbackAdapter') ?? field(adapter, 'isFallbackAdapter');
@@ -65,9 +66,9 @@ export function readAdapter(adapter: AdapterLike): GpuProbe {
   };
 }
 
-export interface GpuRequest<A = AdapterLike> {
+interface GpuRequest {
   /** The adapter itself (ORT may be handed it), null when there is none. */
-  adapter: A | null;
+  adapter: AdapterLike | null;
   gpu: GpuProbe | null;
   /** The adapter's description, or why there is none. */
   description: string;
@@ -95,19 +96,13 @@ async function storageEstimate(nav: ProbeNavigator, timeoutMs: number): Promise<
   const storage = field(nav, 'storage') as ProbeNavigator['storage'];
   const estimate = storage?.estimate;
   if (typeof estimate !== 'function') return null;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const e = await Promise.race([
-      estimate.call(storage),
-      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs))),
-    ]);
+    const e = await withTimeout(estimate.call(storage), timeoutMs, () => null);
     const quota = num(e?.quota);
     const usage = num(e?.usage);
     return quota === null || usage === null ? null : { quota, usage };
   } catch {
     return null;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

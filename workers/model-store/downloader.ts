@@ -5,6 +5,7 @@
  * A file whose sha256 or length disagrees with the manifest is never kept.
  */
 import { createSHA256, createXXHash64, type IHasher } from 'hash-wasm';
+import { sleep } from '../../src/core/async.ts';
 import type { DownloadStatus, FileProgress, FileState, ManifestFile } from '../../src/core/asr/contract.ts';
 import type { FileRecord, ModelStore } from './model-store.ts';
 
@@ -47,21 +48,7 @@ async function hashers(record: FileRecord): Promise<{ sha: IHasher; xxh: IHasher
   return { sha, xxh: await createXXHash64() };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
-}
-
-export function emptyRecord(file: ManifestFile): FileRecord {
+function emptyRecord(file: ManifestFile): FileRecord {
   return { ...file, offset: 0, sizes: [], checksums: [], hashState: null, done: false };
 }
 

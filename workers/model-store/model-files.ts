@@ -1,6 +1,7 @@
 /**
  * A model's files for the worker: its manifest (from the network, or from a complete stored copy when offline) and
- * the stored copy of a variant, downloaded or resumed first when incomplete (store/).  Used by the model host.
+ * the stored copy of a variant, downloaded or resumed first when incomplete (downloader.ts, into model-store.ts).
+ * Used by the model host.
  */
 import type { ModelLoadOptions } from '../../src/core/protocol.ts';
 import type { LoadProgress, ModelKey, ModelManifest, Variant } from '../../src/core/asr/contract.ts';

@@ -12,8 +12,8 @@
 import { KeyedStore, StoreError, range } from '../../src/storage/idb.ts';
 import type { ManifestFile, ModelKey, ModelManifest, StoredModel, Variant } from '../../src/core/asr/contract.ts';
 
-export const DB_NAME = 'glm-asr-models';
-export const STORE_NAME = 'records';
+const DB_NAME = 'glm-asr-models';
+const STORE_NAME = 'records';
 export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
 export const MIN_CHUNK_BYTES = 4096;
 export const MAX_CHUNK_BYTES = 32 * 1024 * 1024;
@@ -76,8 +76,8 @@ export class ModelStore {
     this.written = 0;
   }
 
-  constructor(dbName = DB_NAME) {
-    this.db = new KeyedStore(dbName, STORE_NAME);
+  constructor() {
+    this.db = new KeyedStore(DB_NAME, STORE_NAME);
   }
 
   private run<T>(mode: IDBTransactionMode, body: (s: IDBObjectStore) => IDBRequest<T> | Promise<T>): Promise<T> {

@@ -1,13 +1,14 @@
 /**
  * onnxruntime-web for the ASR worker: the native WebGPU bundle (which also carries the WASM CPU EP).  Its .wasm is
  * served from our own origin (never a CDN).  The WebGPU adapter is probed once per worker by ModelHost
- * (../device-probe.ts, read by the planner); ORT requests its own device.  See runtime.ts.
+ * (../host/device-probe.ts, read by the planner); ORT requests its own device.  See src/core/ort/runtime.ts.
  */
 
 import * as ort from 'onnxruntime-web/webgpu';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import mjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
-import { OrtRuntime, type OrtModule, type LocalBackend } from '../../src/core/ort/runtime.ts';
+import type { DeviceBackend } from '../../src/core/asr/contract.ts';
+import { OrtRuntime, type OrtModule } from '../../src/core/ort/runtime.ts';
 import { wasmThreadsPossible } from '../host/device-probe.ts';
 
 let wasmConfigured = false;
@@ -24,13 +25,13 @@ function configureWasm(threads: number): void {
   wasmConfigured = true;
 }
 
-export function createWebRuntime(provider: Exclude<LocalBackend, 'cpu'>, threads: number): OrtRuntime {
+export function createWebRuntime(backend: DeviceBackend, threads: number): OrtRuntime {
   configureWasm(threads);
-  return new OrtRuntime(ort as unknown as OrtModule, provider);
+  return new OrtRuntime(ort as unknown as OrtModule, backend);
 }
 
 /**
- * The voice-activity model's runtime: the same onnxruntime instance (one module owns it), the WASM provider with one
+ * The voice-activity model's runtime: the same onnxruntime instance (one module owns it), the WASM backend with one
  * intra-op thread, and its own run queue (a VAD frame does not queue behind a whole decode; on WASM it still waits
  * out the decoder step that holds the worker's thread).  It leaves the WASM
  * thread count to the model's load when that came first (ORT reads it once, when its WASM starts).
