@@ -1,4 +1,4 @@
-/** onnxruntime-node for the server and the CLI (CPU EP).  See runtime.ts. */
+/** onnxruntime-node for the server and the CLI (CPU EP).  See src/core/ort/runtime.ts. */
 
 import * as ort from 'onnxruntime-node';
 import { OrtRuntime, type OrtModule } from '../../src/core/ort/runtime.ts';

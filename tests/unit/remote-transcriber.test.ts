@@ -139,7 +139,7 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
-/** 1 s of a 440 Hz tone at 16 kHz: audible, so the engine sends it. */
+/** 1 s of a 440 Hz tone at 16 kHz: audible, so the client sends it. */
 function tone(seconds = 1): Float32Array {
   const out = new Float32Array(Math.round(seconds * SAMPLE_RATE_HZ));
   for (let i = 0; i < out.length; i++) out[i] = 0.3 * Math.sin((2 * Math.PI * 440 * i) / SAMPLE_RATE_HZ);
@@ -196,11 +196,11 @@ describe.skipIf(skipGoldens())('our server (server/server.ts, tiny@fp32)', () =>
   afterAll(() => stop());
 
   test('connect: lists the models, takes a URL without /v1', async () => {
-    const engine = await RemoteTranscriber.connect(root, { model: 'tiny@fp32' });
-    expect(engine.baseUrl).toBe(base);
-    expect(engine.models).toContain('tiny@fp32');
-    expect(engine.label).toBe(`server ${base} (tiny@fp32)`);
-    expect(engine.kind).toBe('server');
+    const remote = await RemoteTranscriber.connect(root, { model: 'tiny@fp32' });
+    expect(remote.baseUrl).toBe(base);
+    expect(remote.models).toContain('tiny@fp32');
+    expect(remote.label).toBe(`server ${base} (tiny@fp32)`);
+    expect(remote.kind).toBe('server');
   });
 
   test('with --api-key: a wrong or missing key is named (401)', async () => {
@@ -211,22 +211,22 @@ describe.skipIf(skipGoldens())('our server (server/server.ts, tiny@fp32)', () =>
       expect((wrong as Error).message).toMatch(/401.*the API key is wrong/);
       const none = await rejection(RemoteTranscriber.connect(`${keyed.url}/v1`));
       expect((none as Error).message).toMatch(/401.*the API key is missing/);
-      const engine = await RemoteTranscriber.connect(`${keyed.url}/v1`, { apiKey: 'right-key' });
-      expect(engine.models).toContain('tiny@fp32');
+      const remote = await RemoteTranscriber.connect(`${keyed.url}/v1`, { apiKey: 'right-key' });
+      expect(remote.models).toContain('tiny@fp32');
     } finally {
       await keyed.stop();
     }
   });
 
   test('stream: every golden window gives the goldens text, tokens arrive as they are decoded', async () => {
-    const engine = await RemoteTranscriber.connect(base, { model: 'tiny@fp32' });
+    const remote = await RemoteTranscriber.connect(base, { model: 'tiny@fp32' });
     let windows = 0;
     let events = 0;
     for (const clip of g!.clips) {
       const { pcm, spans } = clipWindows(clip);
       for (const span of spans) {
         const received: TranscribeEvent[] = [];
-        const r = await engine.transcribeWindow(pcm.subarray(span.start, span.end), span, {
+        const r = await remote.transcribeWindow(pcm.subarray(span.start, span.end), span, {
           maxNewTokens: g!.max_new_tokens,
           onEvent: (e) => received.push(e),
         });
@@ -250,16 +250,16 @@ describe.skipIf(skipGoldens())('our server (server/server.ts, tiny@fp32)', () =>
         windows++;
       }
     }
-    expect(engine.mode).toBe('stream');
+    expect(remote.mode).toBe('stream');
     console.log(`[our server] stream: ${windows} windows equal the goldens' text (${events} token events)`);
   });
 
   test('verbose_json: the goldens text and token ids per window', async () => {
-    const engine = await RemoteTranscriber.connect(base, { model: 'tiny@fp32', mode: 'verbose_json' });
+    const remote = await RemoteTranscriber.connect(base, { model: 'tiny@fp32', mode: 'verbose_json' });
     for (const clip of g!.clips) {
       const { pcm, spans } = clipWindows(clip);
       for (const span of spans) {
-        const r = await engine.transcribeWindow(pcm.subarray(span.start, span.end), span, {
+        const r = await remote.transcribeWindow(pcm.subarray(span.start, span.end), span, {
           maxNewTokens: g!.max_new_tokens,
         });
         const golden = clip.windows[span.index]!;
@@ -268,7 +268,7 @@ describe.skipIf(skipGoldens())('our server (server/server.ts, tiny@fp32)', () =>
         expect(r.stopReason).toBe(golden.token_ids.length >= g!.max_new_tokens ? 'max-tokens' : 'eos');
       }
     }
-    expect(engine.mode).toBe('verbose_json');
+    expect(remote.mode).toBe('verbose_json');
   });
 });
 
@@ -314,13 +314,13 @@ describe.skipIf(skipGoldens())('a server that only speaks plain json', () => {
   });
 
   test('the client falls back to json (detected once) and gives the goldens text per window', async () => {
-    const engine = await RemoteTranscriber.connect(srv.base);
-    expect(engine.model).toBe('zai-org/GLM-ASR-Nano-2512'); // /glm-?asr/i over the first listed
+    const remote = await RemoteTranscriber.connect(srv.base);
+    expect(remote.model).toBe('zai-org/GLM-ASR-Nano-2512'); // /glm-?asr/i over the first listed
     let windows = 0;
     for (const clip of g!.clips) {
       const { pcm, spans } = clipWindows(clip);
       for (const span of spans) {
-        const r = await engine.transcribeWindow(pcm.subarray(span.start, span.end), span, {
+        const r = await remote.transcribeWindow(pcm.subarray(span.start, span.end), span, {
           maxNewTokens: g!.max_new_tokens,
         });
         expect(r.text, `${clip.id}/${span.index}`).toBe(clip.windows[span.index]!.text);
@@ -329,7 +329,7 @@ describe.skipIf(skipGoldens())('a server that only speaks plain json', () => {
         windows++;
       }
     }
-    expect(engine.mode).toBe('json');
+    expect(remote.mode).toBe('json');
     // stream → 400, verbose_json → 400, then json; every later window asks for json at once.
     const asked = srv.posts.map((p) =>
       p.fields['stream'] === 'true' ? 'stream' : (p.fields['response_format'] ?? ''),
@@ -371,8 +371,8 @@ describe('faults', () => {
   test('a URL without /v1 is found under /v1; bad URLs and non-API answers are named', async () => {
     const srv = await serve(ok);
     try {
-      const engine = await RemoteTranscriber.connect(`${srv.root}/`);
-      expect(engine.baseUrl).toBe(srv.base);
+      const remote = await RemoteTranscriber.connect(`${srv.root}/`);
+      expect(remote.baseUrl).toBe(srv.base);
       const err = await rejection(RemoteTranscriber.connect(`${srv.root}/api`));
       expect(err).toBeInstanceOf(BackendUnavailable);
       expect((err as BackendUnavailable).reason).toBe('server-error');
@@ -391,9 +391,9 @@ describe('faults', () => {
       else ok(res);
     });
     try {
-      const engine = await RemoteTranscriber.connect(srv.base);
+      const remote = await RemoteTranscriber.connect(srv.base);
       const t0 = performance.now();
-      const r = await engine.transcribeWindow(tone(), SPAN, {});
+      const r = await remote.transcribeWindow(tone(), SPAN, {});
       const ms = performance.now() - t0;
       expect(r.text).toBe('hello');
       expect(srv.posts.length).toBe(3);
@@ -413,9 +413,9 @@ describe('faults', () => {
       sendJson(res, 503, { error: { message: 'overloaded', type: 'server_error', code: null } }),
     );
     try {
-      const engine = await RemoteTranscriber.connect(srv.base);
+      const remote = await RemoteTranscriber.connect(srv.base);
       const t0 = performance.now();
-      const err = await rejection(engine.transcribeWindow(tone(), SPAN, {}));
+      const err = await rejection(remote.transcribeWindow(tone(), SPAN, {}));
       const ms = performance.now() - t0;
       console.log(`[503] ${srv.posts.length} attempts, gave up after ${ms.toFixed(0)} ms: ${(err as Error).message}`);
       expect(err).toBeInstanceOf(BackendUnavailable);
@@ -439,8 +439,8 @@ describe('faults', () => {
       else ok(res);
     });
     try {
-      const engine = await RemoteTranscriber.connect(srv.base, { maxRetryAfterMs: 300 });
-      // maxRetryAfterMs 300 would cap a 1 s Retry-After: use a second engine with the default cap for the first case.
+      const remote = await RemoteTranscriber.connect(srv.base, { maxRetryAfterMs: 300 });
+      // maxRetryAfterMs 300 would cap a 1 s Retry-After: use a second client with the default cap for the first case.
       const plain = await RemoteTranscriber.connect(srv.base);
       let t0 = performance.now();
       expect((await plain.transcribeWindow(tone(), SPAN, {})).text).toBe('hello');
@@ -452,7 +452,7 @@ describe('faults', () => {
       expect(waited).toBeGreaterThanOrEqual(990);
       expect(waited).toBeLessThan(1300);
       t0 = performance.now();
-      expect((await engine.transcribeWindow(tone(), SPAN, {})).text).toBe('hello');
+      expect((await remote.transcribeWindow(tone(), SPAN, {})).text).toBe('hello');
       const capped = srv.posts[3]!.at - srv.posts[2]!.at;
       console.log(`[429 Retry-After: 3600, cap 300 ms] waited ${capped.toFixed(0)} ms`);
       expect(capped).toBeGreaterThanOrEqual(290);
@@ -475,11 +475,11 @@ describe('faults', () => {
 
     // A server that goes away between windows.
     const srv = await serve(ok);
-    const engine = await RemoteTranscriber.connect(srv.base, { retryDelaysMs: [100, 200] });
-    expect((await engine.transcribeWindow(tone(), SPAN, {})).text).toBe('hello');
+    const remote = await RemoteTranscriber.connect(srv.base, { retryDelaysMs: [100, 200] });
+    expect((await remote.transcribeWindow(tone(), SPAN, {})).text).toBe('hello');
     await srv.close();
     t0 = performance.now();
-    const gone = await rejection(engine.transcribeWindow(tone(), { ...SPAN, index: 1 }, {}));
+    const gone = await rejection(remote.transcribeWindow(tone(), { ...SPAN, index: 1 }, {}));
     const goneMs = performance.now() - t0;
     console.log(
       `[closed port] connect failed in ${connectMs.toFixed(0)} ms; mid-job gave up in ${goneMs.toFixed(0)} ms`,
@@ -499,8 +499,8 @@ describe('faults', () => {
       expect((wrong as Error).message).toMatch(/401.*the API key is wrong.*Incorrect API key provided/);
       const none = await rejection(RemoteTranscriber.connect(srv.base));
       expect((none as Error).message).toMatch(/the API key is missing/);
-      const engine = await RemoteTranscriber.connect(srv.base, { apiKey: 'right-key' });
-      expect((await engine.transcribeWindow(tone(), SPAN, {})).text).toBe('hello');
+      const remote = await RemoteTranscriber.connect(srv.base, { apiKey: 'right-key' });
+      expect((await remote.transcribeWindow(tone(), SPAN, {})).text).toBe('hello');
       expect(srv.posts[0]!.auth).toBe('Bearer right-key');
     } finally {
       await srv.close();
@@ -510,10 +510,10 @@ describe('faults', () => {
   test('abort mid-request rejects at once with the reason and is never retried', async () => {
     const srv = await serve(() => {}); // never answers
     try {
-      const engine = await RemoteTranscriber.connect(srv.base);
+      const remote = await RemoteTranscriber.connect(srv.base);
       const controller = new AbortController();
       const reason = new Error('cancelled by the test');
-      const pending = rejection(engine.transcribeWindow(tone(), SPAN, { signal: controller.signal }));
+      const pending = rejection(remote.transcribeWindow(tone(), SPAN, { signal: controller.signal }));
       while (srv.posts.length === 0) await new Promise((r) => setTimeout(r, 10));
       const t0 = performance.now();
       controller.abort(reason);
@@ -538,11 +538,11 @@ describe('faults', () => {
       // … and then nothing more
     });
     try {
-      const engine = await RemoteTranscriber.connect(srv.base);
+      const remote = await RemoteTranscriber.connect(srv.base);
       const controller = new AbortController();
       const events: TranscribeEvent[] = [];
       const pending = rejection(
-        engine.transcribeWindow(tone(), SPAN, {
+        remote.transcribeWindow(tone(), SPAN, {
           signal: controller.signal,
           maxNewTokens: 7,
           onEvent: (e) => {
@@ -564,9 +564,9 @@ describe('faults', () => {
   test('a server that never answers: the request time limit, retried, then server-unreachable', async () => {
     const srv = await serve(() => {});
     try {
-      const engine = await RemoteTranscriber.connect(srv.base, { timeoutMs: 300, retryDelaysMs: [50] });
+      const remote = await RemoteTranscriber.connect(srv.base, { timeoutMs: 300, retryDelaysMs: [50] });
       const t0 = performance.now();
-      const err = await rejection(engine.transcribeWindow(tone(), SPAN, {}));
+      const err = await rejection(remote.transcribeWindow(tone(), SPAN, {}));
       const ms = performance.now() - t0;
       console.log(`[hang, 300 ms limit] ${srv.posts.length} attempts, ${ms.toFixed(0)} ms: ${(err as Error).message}`);
       expect(err).toBeInstanceOf(BackendUnavailable);
@@ -593,13 +593,13 @@ describe('faults', () => {
       res.end(`data: ${JSON.stringify({ type: 'transcript.text.done', text: 'hello', usage: {} })}\n\n`);
     });
     try {
-      const engine = await RemoteTranscriber.connect(srv.base, { retryDelaysMs: [50] });
+      const remote = await RemoteTranscriber.connect(srv.base, { retryDelaysMs: [50] });
       const events: TranscribeEvent[] = [];
-      const r = await engine.transcribeWindow(tone(), SPAN, { onEvent: (e) => events.push(e) });
+      const r = await remote.transcribeWindow(tone(), SPAN, { onEvent: (e) => events.push(e) });
       expect(r.text).toBe('hello');
       expect(srv.posts.length).toBe(2);
       expect(events.map((e) => (e.type === 'token' ? e.text : ''))).toEqual(['he', 'he', 'hello']);
-      expect(engine.mode).toBe('stream');
+      expect(remote.mode).toBe('stream');
     } finally {
       await srv.close();
     }
@@ -620,12 +620,12 @@ describe('faults', () => {
       } else sendJson(res, 200, { text: 'from json', segments: [{ tokens: [5, 6] }] });
     });
     try {
-      const engine = await RemoteTranscriber.connect(vllm.base);
+      const remote = await RemoteTranscriber.connect(vllm.base);
       const events: TranscribeEvent[] = [];
-      const r = await engine.transcribeWindow(tone(), SPAN, { onEvent: (e) => events.push(e) });
+      const r = await remote.transcribeWindow(tone(), SPAN, { onEvent: (e) => events.push(e) });
       expect(r.text).toBe('hello');
       expect(events.map((e) => (e.type === 'token' ? e.text : ''))).toEqual(['he', 'hello']);
-      expect(engine.mode).toBe('stream');
+      expect(remote.mode).toBe('stream');
       expect(vllm.posts.length).toBe(1);
       const other = await RemoteTranscriber.connect(odd.base, { retryDelaysMs: [10] });
       const r2 = await other.transcribeWindow(tone(), SPAN, {});
@@ -676,8 +676,8 @@ describe('faults', () => {
       else res.end(`data: ${JSON.stringify({ type: 'transcript.text.done', text: 'ok', usage: {} })}\n\n`);
     });
     try {
-      const engine = await RemoteTranscriber.connect(srv.base, { retryDelaysMs: [10] });
-      const r = await engine.transcribeWindow(tone(), SPAN, {});
+      const remote = await RemoteTranscriber.connect(srv.base, { retryDelaysMs: [10] });
+      const r = await remote.transcribeWindow(tone(), SPAN, {});
       expect(r.text).toBe('ok');
       expect(srv.posts.length).toBe(2);
     } finally {
@@ -692,8 +692,8 @@ describe('faults', () => {
       }),
     );
     try {
-      const engine = await RemoteTranscriber.connect(srv.base);
-      const err = await rejection(engine.transcribeWindow(tone(), SPAN, {}));
+      const remote = await RemoteTranscriber.connect(srv.base);
+      const err = await rejection(remote.transcribeWindow(tone(), SPAN, {}));
       expect(err).not.toBeInstanceOf(BackendUnavailable);
       expect((err as Error).message).toMatch(/400.*the audio is truncated/);
       expect(srv.posts.length).toBe(1);
@@ -713,10 +713,10 @@ describe('faults', () => {
       }),
     );
     try {
-      const engine = await RemoteTranscriber.connect(srv.base);
-      const r = await engine.transcribeWindow(tone(), SPAN, {});
+      const remote = await RemoteTranscriber.connect(srv.base);
+      const r = await remote.transcribeWindow(tone(), SPAN, {});
       expect(r).toMatchObject({ text: 'hi', tokenIds: [5, 6, 7], stopReason: 'eos', index: 0, promptTokens: 0 });
-      await engine.transcribeWindow(tone(), { ...SPAN, index: 1 }, {});
+      await remote.transcribeWindow(tone(), { ...SPAN, index: 1 }, {});
       expect(srv.posts.map((p) => [p.fields['stream'], p.fields['response_format']])).toEqual([
         ['true', undefined],
         [undefined, 'verbose_json'],
@@ -730,14 +730,14 @@ describe('faults', () => {
   test('silence and too-short windows give an empty result without a request; NaN is refused', async () => {
     const srv = await serve(ok);
     try {
-      const engine = await RemoteTranscriber.connect(srv.base);
-      const silent = await engine.transcribeWindow(new Float32Array(16000), SPAN, {});
+      const remote = await RemoteTranscriber.connect(srv.base);
+      const silent = await remote.transcribeWindow(new Float32Array(16000), SPAN, {});
       expect(silent).toMatchObject({ text: '', tokenIds: [], stopReason: 'no-audio', audioTokens: 12 });
-      const short = await engine.transcribeWindow(tone(0.004), SPAN, {});
+      const short = await remote.transcribeWindow(tone(0.004), SPAN, {});
       expect(short).toMatchObject({ text: '', stopReason: 'no-audio', audioTokens: 0 });
       const bad = tone();
       bad[10] = Number.NaN;
-      expect(((await rejection(engine.transcribeWindow(bad, SPAN, {}))) as Error).message).toMatch(
+      expect(((await rejection(remote.transcribeWindow(bad, SPAN, {}))) as Error).message).toMatch(
         /sample 10 is not a finite/,
       );
       expect(srv.posts.length).toBe(0);

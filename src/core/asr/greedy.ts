@@ -80,7 +80,8 @@ export function decoderLayout(runtime: OrtRuntime, session: Session, hidden: num
     takes,
     // onnxruntime-web 1.30's WebGPU GroupQueryAttention returns wrong attention for a prefill of 32 tokens or more
     // (measured under SwiftShader: 1..31 match the CPU to 1e-6, 32+ do not, packed or split q/k/v); a prompt of
-    // chunks of 16 with the KV cache in between gives the CPU's logits.  The unfused graph takes it whole.
+    // chunks of 16 with the KV cache in between gives the CPU's logits (docs/platforms.md).  The unfused graph takes
+    // it whole.
     prefillChunk: webgpuFused ? WEBGPU_GQA_PREFILL_CHUNK : Number.POSITIVE_INFINITY,
     // GroupQueryAttention writes into its past buffer in place only in the fused graph, and only on WebGPU is there
     // a GPU buffer to share.

@@ -1,8 +1,8 @@
 /**
  * The one owner of onnxruntime.  Everything that creates sessions, tensors or runs graphs goes through `OrtRuntime`;
- * the pipeline never imports onnxruntime.  The concrete module is injected by `./web.ts` (onnxruntime-web, the native
- * WebGPU bundle with its WASM CPU path) or `./node.ts` (onnxruntime-node); both are pinned to the same version and
- * share onnxruntime-common's types, so this file is isomorphic.
+ * the pipeline never imports onnxruntime.  The concrete module is injected by workers/ort/web.ts (onnxruntime-web,
+ * the native WebGPU bundle with its WASM CPU path) or server/ort/node.ts (onnxruntime-node); both are pinned to the
+ * same version and share onnxruntime-common's types, so this file is isomorphic.
  *
  * Rules kept here:
  *  - runs are serialized (one queue per runtime): ORT's WebGPU EP is not re-entrant and the KV chain is sequential;
@@ -25,7 +25,7 @@ export interface OrtModule {
   env: Env;
 }
 
-/** What a session runs: one of GLM-ASR's graphs, or Silero's voice-activity model (../vad/silero.ts). */
+/** What a session runs: one of GLM-ASR's graphs, or Silero's voice-activity model (../live/silero.ts). */
 export type GraphId = GraphName | 'silero_vad';
 
 /** One graph's bytes (browser) or path (Node), with its external-data files. */
