@@ -2,8 +2,8 @@
  * The device planner: before anything is downloaded, decide where a transcription runs (its backend: WebGPU, WASM on
  * the CPU or the server) and with which variant, from what the device reports (`DeviceProbe`, gathered by
  * workers/host/device-probe.ts), the model's manifest and the user's settings, and say why in short user-facing
- * sentences.  The plan's `fallbacks` are
- * the next plans to try, in order, when a warm-up or a job fails.  Pure and isomorphic: no DOM, worker or Node APIs.
+ * sentences.  The plan's `fallbacks` are the next plans to try, in order, when a warm-up or a job fails.  Pure and
+ * isomorphic: no DOM, worker or Node APIs.
  *
  * Rules:
  *  - A GPU counts only when it is real: an adapter with `isFallbackAdapter` or a known software renderer (SwiftShader,
