@@ -29,14 +29,13 @@ class CaptureProcessor extends AudioWorkletProcessor {
   private peak = 0;
   private poolMisses = 0;
   private port2: MessagePort | null = null;
-  private sessionId = 0;
-  private state: 'idle' | 'running' | 'paused' = 'idle';
+  private recordingId = '';
+  private running = false;
 
   constructor() {
     super();
     for (let i = 0; i < FRAME_POOL_SIZE; i++) this.pool.push(new Float32Array(FRAME_SAMPLES));
     this.port.onmessage = (event: MessageEvent) => this.onControl(event.data);
-    this.post({ type: 'ready' });
   }
 
   private post(message: WorkletToMain): void {
@@ -54,18 +53,12 @@ class CaptureProcessor extends AudioWorkletProcessor {
             this.pool.push(new Float32Array(msg.buffer));
           }
         };
-        this.sessionId = data.sessionId;
+        this.recordingId = data.recordingId;
         if (this.seq > 0) this.resampler = new Resampler(sampleRate, SAMPLE_RATE_HZ, RENDER_QUANTUM);
         this.seq = 0;
         this.poolMisses = 0;
-        this.state = 'running';
-        this.port2.postMessage({ type: 'capture-started', sessionId: this.sessionId, inputRateHz: sampleRate });
-        break;
-      case 'pause':
-        if (this.state === 'running') this.state = 'paused';
-        break;
-      case 'resume':
-        if (this.state === 'paused') this.state = 'running';
+        this.running = true;
+        this.port2.postMessage({ type: 'capture-started', recordingId: this.recordingId, inputRateHz: sampleRate });
         break;
       case 'stop':
         this.finish();
@@ -74,18 +67,18 @@ class CaptureProcessor extends AudioWorkletProcessor {
   }
 
   process(inputs: Float32Array[][]): boolean {
-    if (this.state !== 'running') return true;
+    if (!this.running) return true;
     const channels = inputs[0];
     if (!channels || channels.length === 0) return true; // source gone or not connected yet: nothing to record
     const first = channels[0] as Float32Array;
     const length = first.length;
     let block = first;
     if (channels.length > 1) {
+      // The mean of the channels, as src/core/dsp/mono.ts's downmix (which the worklet's import rule does not admit).
       const mono = this.mono;
       mono.fill(0, 0, length);
       for (const ch of channels) for (let i = 0; i < length; i++) mono[i] = (mono[i] as number) + (ch[i] as number);
-      const scale = 1 / channels.length;
-      for (let i = 0; i < length; i++) mono[i] = (mono[i] as number) * scale;
+      for (let i = 0; i < length; i++) mono[i] = (mono[i] as number) / channels.length;
       block = mono;
     }
     for (let i = 0; i < length; i++) {
@@ -139,18 +132,18 @@ class CaptureProcessor extends AudioWorkletProcessor {
 
   /** Drain the resampler, send the partial last frame as `tail`, and tell both sides we stopped. */
   private finish(): void {
-    if (this.state === 'idle') {
-      this.post({ type: 'stopped', sessionId: this.sessionId });
+    if (!this.running) {
+      this.post({ type: 'stopped', recordingId: this.recordingId });
       return;
     }
-    this.state = 'idle';
+    this.running = false;
     for (let n = this.resampler.flush(); n > 0; n = this.resampler.flush()) this.emit(n);
     const tail = this.frame ? this.frame.slice(0, this.fill) : new Float32Array(0);
     this.frame = null;
     this.fill = 0;
     this.port2?.postMessage({
       type: 'capture-stopped',
-      sessionId: this.sessionId,
+      recordingId: this.recordingId,
       tail,
       frames: this.seq,
       inputSamples: this.resampler.counts.input,
@@ -158,7 +151,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
     });
     this.port2?.close();
     this.port2 = null;
-    this.post({ type: 'stopped', sessionId: this.sessionId });
+    this.post({ type: 'stopped', recordingId: this.recordingId });
   }
 }
 

@@ -1,10 +1,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
-import { SAMPLE_RATE_HZ } from '../core/constants.ts';
 import { WorkerClient } from './worker-client.ts';
 import { ModelChoice } from './settings/model-choice.ts';
 import { Library } from './library/library.ts';
-import { recordingDocId } from '../core/format/document.ts';
 import { formatDuration } from './shared/format.ts';
 import { registerServiceWorker, type UpdateHandle } from './service-worker.ts';
 import './dictation/dictation-panel.ts';
@@ -18,19 +16,19 @@ import './settings/storage-panel.ts';
 
 /**
  * The application shell, top to bottom: the model (first-run card, then one line), dictation (the main action),
- * files, and Settings (model source and engine, where to transcribe, storage).  Portrait phone first.
+ * files, and Settings (model source and backend, where to transcribe, storage).  Portrait phone first.
  */
 @customElement('asr-app')
 export class AsrApp extends LitElement {
-  private readonly engine = new WorkerClient(this);
-  private readonly choice = new ModelChoice(this.engine);
+  private readonly client = new WorkerClient(this);
+  private readonly choice = new ModelChoice(this.client);
   /** Every recording and transcribed file, kept on this device. */
-  private readonly library = new Library(this.engine);
+  private readonly library = new Library(this.client);
 
   /** A new service worker is waiting: the update prompt. */
   @state() private pendingUpdate: UpdateHandle | null = null;
   @query('file-panel') private files!: FilePanel | null;
-  private unsubscribeFinished: (() => void) | null = null;
+  private unsubscribeOffers: (() => void) | null = null;
 
   static override styles = css`
     :host {
@@ -93,7 +91,7 @@ export class AsrApp extends LitElement {
   }
 
   override disconnectedCallback(): void {
-    this.unsubscribeFinished?.();
+    this.unsubscribeOffers?.();
     super.disconnectedCallback();
   }
 
@@ -104,18 +102,10 @@ export class AsrApp extends LitElement {
 
   override firstUpdated(): void {
     void this.library.refresh();
-    // A recording made while no model was ready has no live text: transcribe it whole once it ends, if one is now.
-    this.unsubscribeFinished = this.engine.on((m) => {
-      if (
-        m.type === 'capture-finished' &&
-        this.engine.modelState === 'ready' &&
-        m.stats.samples > 0 &&
-        !this.engine.live.liveSessions.has(m.stats.sessionId)
-      )
-        this.transcribeStored(
-          recordingDocId(m.stats.sessionId),
-          `Recording (${formatDuration(m.stats.samples / SAMPLE_RATE_HZ)})`,
-        );
+    // The worker offers a recording no model transcribed while it was made: transcribe it whole if one is ready.
+    this.unsubscribeOffers = this.client.on((m) => {
+      if (m.type === 'recording-offer' && this.client.modelState === 'ready')
+        this.transcribeStored(m.recordingId, `Recording (${formatDuration(m.seconds)})`);
     });
   }
 
@@ -132,32 +122,32 @@ export class AsrApp extends LitElement {
             </div>`
           : nothing
       }
-      <model-setup .engine=${this.engine} .choice=${this.choice}></model-setup>
+      <model-setup .client=${this.client} .choice=${this.choice}></model-setup>
       <dictation-panel
-        .engine=${this.engine}
+        .client=${this.client}
         .choice=${this.choice}
         .library=${this.library}
         @transcribe-stored=${(e: CustomEvent<{ id: string; label: string }>) =>
           this.transcribeStored(e.detail.id, e.detail.label)}
       ></dictation-panel>
-      <file-panel .engine=${this.engine} .choice=${this.choice} .library=${this.library}></file-panel>
+      <file-panel .client=${this.client} .choice=${this.choice} .library=${this.library}></file-panel>
       <library-panel
         .library=${this.library}
-        .engine=${this.engine}
+        .client=${this.client}
         @transcribe-stored=${(e: CustomEvent<{ id: string; label: string }>) =>
           this.transcribeStored(e.detail.id, e.detail.label)}
       ></library-panel>
       <section class="settings" aria-labelledby="settings-title" data-testid="settings">
         <h2 id="settings-title">Settings</h2>
-        <model-settings .engine=${this.engine} .choice=${this.choice}></model-settings>
+        <model-settings .client=${this.client} .choice=${this.choice}></model-settings>
         <routing-panel
           @routing-changed=${() => {
-            // The saved setting is what counts from now on: the link's engine/where for this load give way to it.
+            // The saved setting is what counts from now on: the link's backend/where for this load give way to it.
             this.choice.dropRoutingOverrides();
             this.choice.reloadWithSettings();
           }}
         ></routing-panel>
-        <storage-panel .engine=${this.engine} .library=${this.library}></storage-panel>
+        <storage-panel .client=${this.client} .library=${this.library}></storage-panel>
       </section>`;
   }
 }

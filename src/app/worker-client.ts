@@ -1,15 +1,21 @@
 /**
- * Owns the ASR worker: creates it when the host connects, terminates it when the host goes away, routes its typed
- * messages to listeners and turns request/response pairs into promises.
+ * The worker client: the page's handle on the ASR worker.  It creates the worker when the app connects and
+ * terminates it when the app goes away, makes the worker's calls (worker-client/calls.ts: one table of calls and
+ * results, ids matched in one place), and keeps what the page shows about the worker: the model's state, its load
+ * progress and backend, storage (worker-client/storage-state.ts), the live transcript, and the running recording's
+ * statistics (worker-client/capture-feed.ts, for the few components that show them).
  */
 
 import { SAMPLE_RATE_HZ } from '../core/constants.ts';
 import { LiveTranscript } from './dictation/live-transcript.ts';
-import { UpdatesFrom } from './shared/updates.ts';
+import { Listeners, UpdatesFrom } from './shared/updates.ts';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { LoadProgress, ModelKey, TranscribeEvent, Transcript, Variant } from '../core/asr/contract.ts';
 import { knobs, workerKnobs } from './knobs.ts';
 import { asErrorInfo } from './shared/messages.ts';
+import { Calls } from './worker-client/calls.ts';
+import { CaptureFeed } from './worker-client/capture-feed.ts';
+import { StorageState } from './worker-client/storage-state.ts';
 import {
   isWorkerToMain,
   type CaptureStats,
@@ -18,17 +24,19 @@ import {
   type BackendInfo,
   type ErrorInfo,
   type MainToWorker,
-  type MelColumns,
   type ModelLoadOptions,
+  type Notice,
+  type RecordingId,
   type RoutingSettings,
   type StorageReport,
   type TranscribeSource,
-  type WorkerToMain,
+  type WorkerEvent,
 } from '../core/protocol.ts';
 
 export type ModelState = 'none' | 'loading' | 'ready' | 'error';
 
 export interface TranscriptionJob {
+  /** The transcription call's id. */
   requestId: number;
   /** The transcript, and the library document it was kept in (null when storage refused it). */
   done: Promise<{ transcript: Transcript; docId: string | null }>;
@@ -40,40 +48,55 @@ export interface FinishedCapture {
   poolMisses: number;
 }
 
-type Listener = (message: WorkerToMain) => void;
+/** The worker's events the page re-renders for (the high-rate ones go to the capture feed only). */
+export type ClientEvent = Exclude<WorkerEvent, { type: 'capture-stats' | 'mel-columns' | 'transcribe-event' }>;
 
 export class WorkerClient implements ReactiveController {
-  /** Latest stats of the running capture (level meter, elapsed time). */
-  captureStats: CaptureStats | null = null;
-  /** Final stats per finished capture session. */
-  readonly finished = new Map<number, FinishedCapture>();
-  /** Errors the worker reported without a request id. */
+  /** The running recording's statistics and log-mel columns (subscribe there; they do not re-render the app). */
+  readonly capture = new CaptureFeed();
+  /** Final stats per finished recording. */
+  readonly finished = new Map<RecordingId, FinishedCapture>();
+  /** Errors the worker reported outside any call. */
   lastError: ErrorInfo | null = null;
   /** Live dictation's transcript (recordings made while a model is ready). */
   readonly live = new LiveTranscript();
 
-  private worker: Worker | null = null;
-  private readonly listeners = new Set<Listener>();
-  private readonly melListeners = new Set<(mel: MelColumns) => void>();
-  private readonly pending = new Map<number, { resolve: (m: WorkerToMain) => void; reject: (e: ErrorInfo) => void }>();
-  private nextRequestId = 1;
-  private readonly eventHandlers = new Map<number, (event: TranscribeEvent) => void>();
-
-  /** The model: state, load progress, what it runs on, and the load error. */
+  /** The model: state, load progress, the backend it runs on, and the load error. */
   modelState: ModelState = 'none';
   loadProgress: LoadProgress | null = null;
-  engineInfo: BackendInfo | null = null;
+  backend: BackendInfo | null = null;
   modelError: ErrorInfo | null = null;
-  /** The last failover: the engine that took over and why (shown once, until the next load). */
-  engineChange: { engine: BackendInfo; reason: string } | null = null;
-  /** The running load's request id (to pause or cancel its download). */
-  private loadRequestId: number | null = null;
-  /** What storage holds (refreshed after loads and deletes) and whether the browser made it persistent. */
-  storage: StorageReport | null = null;
-  persisted: boolean | null = null;
+  /** The last failover: the backend that took over and why (shown once, until the next load). */
+  backendChange: { engine: BackendInfo; reason: string } | null = null;
+  /** What storage holds and whether the browser made it persistent. */
+  private readonly storageState: StorageState;
+
+  private worker: Worker | null = null;
+  private readonly calls = new Calls((message, transfer) => this.send(message, transfer));
+  private readonly events = new Listeners<ClientEvent>();
+  private readonly transcribeEvents = new Map<number, (event: TranscribeEvent) => void>();
+  /** The running load's call id (to pause or cancel its download). */
+  private loadId: number | null = null;
 
   constructor(private readonly host: ReactiveControllerHost) {
     host.addController(this);
+    this.storageState = new StorageState(this.calls, () => this.host.requestUpdate());
+  }
+
+  /** @deprecated the backend the model runs on: use `backend`. */
+  get engineInfo(): BackendInfo | null {
+    return this.backend;
+  }
+  /** @deprecated the last failover: use `backendChange`. */
+  get engineChange(): { engine: BackendInfo; reason: string } | null {
+    return this.backendChange;
+  }
+
+  get storage(): StorageReport | null {
+    return this.storageState.report;
+  }
+  get persisted(): boolean | null {
+    return this.storageState.persisted;
   }
 
   hostConnected(): void {
@@ -84,8 +107,7 @@ export class WorkerClient implements ReactiveController {
     });
     this.worker.onmessage = (event: MessageEvent) => this.onMessage(event.data);
     // A test build's knobs, before any other message (a production build has none: the branch is not compiled in).
-    if (__TEST_BUILD__)
-      this.worker.postMessage({ type: 'test-knobs', knobs: workerKnobs(knobs) } satisfies MainToWorker);
+    if (__TEST_BUILD__) this.post({ type: 'test-knobs', knobs: workerKnobs(knobs) });
     this.worker.onerror = (event: ErrorEvent) => {
       this.lastError = { code: 'INTERNAL', detail: `worker failed: ${event.message}` };
       this.host.requestUpdate();
@@ -95,82 +117,67 @@ export class WorkerClient implements ReactiveController {
   hostDisconnected(): void {
     this.worker?.terminate();
     this.worker = null;
-    for (const { reject } of this.pending.values()) reject({ code: 'CANCELLED', detail: 'worker terminated' });
-    this.pending.clear();
+    this.calls.rejectAll({ code: 'CANCELLED', detail: 'worker terminated' });
   }
 
-  post(message: MainToWorker, transfer: Transferable[] = []): void {
+  /** Send a notice (no answer; `transfer` moves what it lists, e.g. a recording's port). */
+  post(notice: Notice, transfer: Transferable[] = []): void {
+    this.send(notice, transfer);
+  }
+
+  private send(message: MainToWorker, transfer: Transferable[]): void {
     if (!this.worker) throw new Error('the ASR worker is not running');
     this.worker.postMessage(message, transfer);
   }
 
-  onMel(listener: (mel: MelColumns) => void): () => void {
-    this.melListeners.add(listener);
-    return () => this.melListeners.delete(listener);
+  /** The worker's events (not the high-rate ones); returns the unsubscribe function. */
+  on(listener: (event: ClientEvent) => void): () => void {
+    return this.events.add(listener);
   }
 
-  on(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** What a recording recorded, as a 32-bit float WAV file (a copy: exactly the transcribed samples). */
+  recordingWav(recordingId: RecordingId): Promise<Uint8Array> {
+    return this.calls.call('recording-wav', { recordingId });
   }
 
-  /** What a capture session recorded, as a 32-bit float WAV file (a copy: exactly the transcribed samples). */
-  recordingWav(sessionId: number): Promise<Uint8Array> {
-    const requestId = this.nextRequestId++;
-    return new Promise<WorkerToMain>((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject });
-      this.post({ type: 'recording-get', requestId, sessionId, format: 'wavf32' });
-    }).then((message) => {
-      if (message.type !== 'recording' || message.format !== 'wavf32') throw new Error('unexpected reply');
-      return message.data;
-    });
+  /** Forget a recording's audio in the worker's memory (the library's copy stays). */
+  discardRecording(recordingId: RecordingId): void {
+    this.post({ type: 'recording-discard', recordingId });
   }
 
-  private request<T extends WorkerToMain>(build: (requestId: number) => MainToWorker, transfer: Transferable[] = []) {
-    const requestId = this.nextRequestId++;
-    const promise = new Promise<WorkerToMain>((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject });
-      this.post(build(requestId), transfer);
-    }) as Promise<T>;
-    return { requestId, promise };
-  }
-
-  /** Load (or replace) the model from a URL; progress and state are on this controller. */
+  /** Load (or replace) the model from a URL; progress and state are on this client. */
   async loadModel(
     baseUrl: string,
     variant: Variant | 'auto',
-    engine: BackendChoice,
+    backend: BackendChoice,
     options: ModelLoadOptions = { storage: 'store' },
     routing: RoutingSettings = { where: 'device', server: null },
   ): Promise<BackendInfo> {
     this.modelState = 'loading';
     this.modelError = null;
-    this.engineInfo = null;
-    this.engineChange = null;
+    this.backend = null;
+    this.backendChange = null;
     this.loadProgress = null;
     this.host.requestUpdate();
     if (options.storage === 'store') void this.requestPersistence();
     try {
-      const { requestId, promise } = this.request<Extract<WorkerToMain, { type: 'model-ready' }>>((requestId) => ({
-        type: 'model-load',
-        requestId,
+      const load = this.calls.start('model-load', {
         baseUrl: new URL(baseUrl, location.href).href,
         variant,
-        engine,
+        backend,
         options,
         routing,
-      }));
-      this.loadRequestId = requestId;
-      const ready = await promise;
-      this.engineInfo = ready.engine;
+      });
+      this.loadId = load.id;
+      this.backend = await load.result;
       this.modelState = 'ready';
-      return ready.engine;
+      return this.backend;
     } catch (err) {
       this.modelError = asErrorInfo(err);
       this.modelState = 'error';
       throw this.modelError;
     } finally {
-      this.loadRequestId = null;
+      this.loadId = null;
       this.host.requestUpdate();
       this.refreshStorage().catch(() => undefined); // the settings panel refreshes itself when opened
     }
@@ -178,57 +185,31 @@ export class WorkerClient implements ReactiveController {
 
   /** Pause (keep what is stored) or cancel (delete it) the running download. */
   stopDownload(mode: 'pause' | 'discard'): void {
-    if (this.loadRequestId !== null) this.post({ type: 'download-stop', requestId: this.loadRequestId, mode });
+    if (this.loadId !== null) this.post({ type: 'download-stop', id: this.loadId, mode });
   }
 
-  /** Ask the browser to keep our storage under pressure (Window-only API); the answer is shown in settings. */
-  async requestPersistence(): Promise<boolean | null> {
-    try {
-      const s = navigator.storage;
-      if (!s?.persist) return (this.persisted = null);
-      this.persisted = (await s.persisted()) || (await s.persist());
-    } catch {
-      this.persisted = null;
-    }
-    this.host.requestUpdate();
-    return this.persisted;
+  /** Ask the browser to keep our storage under pressure; the answer is shown in settings. */
+  requestPersistence(): Promise<boolean | null> {
+    return this.storageState.requestPersistence();
   }
 
-  async refreshStorage(): Promise<StorageReport> {
-    const { promise } = this.request<Extract<WorkerToMain, { type: 'storage-report' }>>((requestId) => ({
-      type: 'storage-list',
-      requestId,
-    }));
-    this.storage = (await promise).report;
-    if (this.persisted === null) this.persisted = (await navigator.storage?.persisted?.().catch(() => null)) ?? null;
-    this.host.requestUpdate();
-    return this.storage;
+  refreshStorage(): Promise<StorageReport> {
+    return this.storageState.refresh();
+  }
+
+  deleteStored(key: ModelKey): Promise<void> {
+    return this.storageState.delete(key);
   }
 
   /** What this device offers the model: the worker's probe (the one the planner uses) and its summary line. */
-  async deviceReport(): Promise<DeviceReport> {
-    const { promise } = this.request<Extract<WorkerToMain, { type: 'device-report' }>>((requestId) => ({
-      type: 'device-probe',
-      requestId,
-    }));
-    return (await promise).report;
-  }
-
-  async deleteStored(key: ModelKey): Promise<void> {
-    const { promise } = this.request<Extract<WorkerToMain, { type: 'storage-report' }>>((requestId) => ({
-      type: 'storage-delete',
-      requestId,
-      key,
-    }));
-    this.storage = (await promise).report;
-    this.host.requestUpdate();
+  deviceReport(): Promise<DeviceReport> {
+    return this.calls.call('device-probe', {});
   }
 
   async releaseModel(): Promise<void> {
-    const { promise } = this.request((requestId) => ({ type: 'model-release', requestId }));
-    await promise;
+    await this.calls.call('model-release', {});
     this.modelState = 'none';
-    this.engineInfo = null;
+    this.backend = null;
     this.host.requestUpdate();
   }
 
@@ -238,95 +219,74 @@ export class WorkerClient implements ReactiveController {
     onEvent: (event: TranscribeEvent) => void,
     routing?: RoutingSettings,
   ): TranscriptionJob {
+    // The samples are moved to the worker, not copied.
     const transfer = source.kind === 'pcm' ? [source.samples.buffer as ArrayBuffer] : [];
-    const { requestId, promise } = this.request<Extract<WorkerToMain, { type: 'transcribe-done' }>>(
-      (requestId) => ({
-        type: 'transcribe',
-        requestId,
-        source,
-        ...(routing ? { routing } : {}),
-      }),
-      transfer,
-    );
+    const { id, result } = this.calls.start('transcribe', { source, ...(routing ? { routing } : {}) }, transfer);
     // Replies arrive as later tasks, so registering after posting misses no event.
-    this.eventHandlers.set(requestId, onEvent);
-    const done = promise
-      .then((m) => ({ transcript: m.transcript, docId: m.docId }))
-      .finally(() => this.eventHandlers.delete(requestId));
-    return { requestId, done, cancel: () => this.post({ type: 'cancel', requestId }) };
+    this.transcribeEvents.set(id, onEvent);
+    const done = result.finally(() => this.transcribeEvents.delete(id));
+    return { requestId: id, done, cancel: () => this.post({ type: 'cancel', id }) };
   }
 
   private onMessage(data: unknown): void {
     if (!isWorkerToMain(data)) return;
     switch (data.type) {
+      case 'result':
+        this.calls.resolve(data.id, data.res);
+        return;
       case 'capture-stats':
-        this.captureStats = data.stats;
+        this.capture.pushStats(data.stats);
+        return;
+      case 'mel-columns':
+        this.capture.pushMel(data.mel);
+        return;
+      case 'transcribe-event':
+        this.transcribeEvents.get(data.id)?.(data.event);
+        return; // the job's view re-renders itself
+      case 'error':
+        if (data.id === undefined || !this.calls.reject(data.id, data.error)) this.lastError = data.error;
         break;
       case 'capture-finished':
-        this.captureStats = data.stats;
-        this.finished.set(data.stats.sessionId, { stats: data.stats, poolMisses: data.poolMisses });
-        this.live.recordingEnded(data.stats.sessionId, data.stats.samples / SAMPLE_RATE_HZ);
+        this.capture.pushStats(data.stats);
+        this.finished.set(data.stats.recordingId, { stats: data.stats, poolMisses: data.poolMisses });
+        this.live.recordingEnded(data.stats.recordingId, data.stats.samples / SAMPLE_RATE_HZ);
         break;
       case 'live-event':
-        this.live.apply(data.sessionId, data.event);
+        this.live.apply(data.recordingId, data.event);
         break;
-      case 'mel-columns':
-        for (const listener of this.melListeners) listener(data.mel);
-        return; // no re-render for mel columns: the canvas draws them itself
-      case 'error':
-        if (data.requestId !== undefined && this.pending.has(data.requestId)) {
-          this.pending.get(data.requestId)?.reject(data.error);
-          this.pending.delete(data.requestId);
-        } else {
-          this.lastError = data.error;
-        }
-        break;
-      case 'recording':
-      case 'storage-report':
-      case 'device-report':
-      case 'model-ready':
-      case 'model-released':
-      case 'transcribe-done': {
-        const entry = this.pending.get(data.requestId);
-        this.pending.delete(data.requestId);
-        entry?.resolve(data);
-        break;
-      }
       case 'model-progress':
         this.loadProgress = data.progress;
         break;
-      case 'engine-lost':
-        // The active engine failed and nothing could take over: the model must be loaded again.
+      case 'backend-lost':
+        // The active backend failed and nothing could take over: the model must be loaded again.
         this.modelState = 'error';
         this.modelError = data.error;
-        this.engineInfo = null;
+        this.backend = null;
         break;
-      case 'engine-changed':
-        this.engineInfo = data.engine;
+      case 'backend-changed':
+        this.backend = data.backend;
         // A switch during a job is told by the job itself (its engine-switch event): say it once.
-        if (!data.inJob) this.engineChange = { engine: data.engine, reason: data.reason };
+        if (!data.inJob) this.backendChange = { engine: data.backend, reason: data.reason };
         this.modelState = 'ready';
         this.modelError = null;
         break;
-      case 'transcribe-event':
-        this.eventHandlers.get(data.requestId)?.(data.event);
-        return; // the panel re-renders itself
       case 'ready':
+      case 'recording-offer':
       case 'library-changed':
       case 'library-error':
         break;
     }
-    for (const listener of this.listeners) listener(data);
+    this.events.emit(data);
     this.host.requestUpdate();
   }
 }
 
-/**
- * For a component that is handed the app's WorkerClient as a property: re-render it on every worker message the
- * controller routes.
- */
-export class EngineUpdates extends UpdatesFrom<WorkerClient> {
+/** For a component handed the app's worker client as a property: re-render it on every event the client routes. */
+export class ClientUpdates extends UpdatesFrom<WorkerClient> {
   constructor(host: ReactiveControllerHost, current: () => WorkerClient | undefined) {
-    super(host, current, (engine, onChange) => engine.on(onChange));
+    super(host, current, (client, onChange) => client.on(onChange));
   }
 }
+
+/** @deprecated the feature folders move to `ClientUpdates`. */
+export const EngineUpdates = ClientUpdates;

@@ -17,7 +17,7 @@ function setup() {
   const channel = new MessageChannel();
   channels.push(channel);
   const finished: { stats: CaptureStats; poolMisses: number }[] = [];
-  const sink = new CaptureSink(7, channel.port1 as never, new LogMel(), {
+  const sink = new CaptureSink('rec-7', channel.port1 as never, new LogMel(), {
     onFinished: (stats, poolMisses) => finished.push({ stats, poolMisses }),
   });
   const recycled: ArrayBuffer[] = [];
@@ -34,11 +34,11 @@ function setup() {
 
 test('frames are stored in order, recycled, and the tail completes the recording', async () => {
   const { sink, worklet, frame, finished, recycled, settle } = setup();
-  worklet.postMessage({ type: 'capture-started', sessionId: 7, inputRateHz: 48000 });
+  worklet.postMessage({ type: 'capture-started', recordingId: 'rec-7', inputRateHz: 48000 });
   for (let i = 0; i < 5; i++) frame(i, i / 10);
   worklet.postMessage({
     type: 'capture-stopped',
-    sessionId: 7,
+    recordingId: 'rec-7',
     tail: new Float32Array(100).fill(9),
     frames: 5,
     inputSamples: 7980,
@@ -70,7 +70,7 @@ test('a gap or a repeated sequence number is counted, and a repeat is not stored
   frame(4, 0.4);
   worklet.postMessage({
     type: 'capture-stopped',
-    sessionId: 7,
+    recordingId: 'rec-7',
     tail: new Float32Array(0),
     frames: 5,
     inputSamples: 0,

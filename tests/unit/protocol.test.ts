@@ -10,14 +10,20 @@ import {
 
 test('receivers accept well-formed messages', () => {
   expect(isWorkletToWorker({ type: 'frame', seq: 3, samples: new Float32Array(512), rms: 0, peak: 0 })).toBe(true);
-  expect(isWorkletToWorker({ type: 'capture-started', sessionId: 1, inputRateHz: 48000 })).toBe(true);
+  expect(isWorkletToWorker({ type: 'capture-started', recordingId: 'rec-1', inputRateHz: 48000 })).toBe(true);
   expect(
-    isWorkletToWorker({ type: 'capture-stopped', sessionId: 1, tail: new Float32Array(3), frames: 2, inputSamples: 9 }),
+    isWorkletToWorker({
+      type: 'capture-stopped',
+      recordingId: 'rec-1',
+      tail: new Float32Array(3),
+      frames: 2,
+      inputSamples: 9,
+    }),
   ).toBe(true);
   expect(isWorkerToWorklet({ type: 'recycle', buffer: new ArrayBuffer(2048) })).toBe(true);
   expect(isMainToWorklet({ type: 'stop' })).toBe(true);
-  expect(isWorkletToMain({ type: 'stopped', sessionId: 1 })).toBe(true);
-  expect(isMainToWorker({ type: 'recording-get', requestId: 1, sessionId: 2, format: 'f32' })).toBe(true);
+  expect(isWorkletToMain({ type: 'stopped', recordingId: 'rec-1' })).toBe(true);
+  expect(isMainToWorker({ type: 'call', call: 'recording-wav', id: 1, req: { recordingId: 'rec-2' } })).toBe(true);
   expect(isWorkerToMain({ type: 'error', error: { code: 'INTERNAL', detail: 'x' } })).toBe(true);
 });
 

@@ -1,5 +1,5 @@
 /**
- * The worker's end of a capture session: receives frames from the worklet's MessagePort, keeps every sample
+ * The worker's end of a recording: receives frames from the worklet's MessagePort, keeps every sample
  * (SampleStore), checks the sequence for lost or repeated frames, returns each buffer to the worklet's pool, and
  * computes log-mel columns for the live view as audio arrives.
  */
@@ -41,7 +41,7 @@ export class CaptureSink {
   private melCount = 0;
 
   constructor(
-    readonly sessionId: number,
+    readonly recordingId: string,
     private readonly port: PortLike,
     private readonly logMel: LogMel,
     private readonly events: CaptureSinkEvents,
@@ -93,7 +93,7 @@ export class CaptureSink {
   /** Statistics, resetting the level peak-hold. */
   stats(): CaptureStats {
     const stats: CaptureStats = {
-      sessionId: this.sessionId,
+      recordingId: this.recordingId,
       samples: this.store.length,
       inputSamples: this.inputSamples,
       frames: this.frames,

@@ -1,45 +1,39 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property, query, state } from 'lit/decorators.js';
+import { customElement, property, state } from 'lit/decorators.js';
 import { SAMPLE_RATE_HZ } from '../../core/constants.ts';
-import type { DeviceReport, ErrorInfo } from '../../core/protocol.ts';
-import { EngineUpdates, type WorkerClient } from '../worker-client.ts';
+import type { ErrorInfo } from '../../core/protocol.ts';
+import { ClientUpdates, type WorkerClient } from '../worker-client.ts';
 import { MicController } from './mic-controller.ts';
 import type { ModelChoice } from '../settings/model-choice.ts';
 import { LibraryUpdates, type Library } from '../library/library.ts';
 import { formatDuration } from '../shared/format.ts';
-import { recordingDocId } from '../../core/format/document.ts';
 import { asErrorInfo } from '../shared/messages.ts';
 import { errorAlert, errorAlertStyles } from '../shared/error-alert.ts';
 import '../library/export-menu.ts';
-import './level-meter.ts';
+import './capture-meter.ts';
+import './dictation-details.ts';
 import './live-transcript-view.ts';
-import './mel-view.ts';
-import type { MelView } from './mel-view.ts';
 import { panelStyles } from '../shared/panel-styles.ts';
 
 /** Keys that start and stop recording, unless focus is in a control that uses them. */
 const TOGGLE_KEYS = new Set([' ', 'r', 'R']);
 
 /**
- * Dictation, the main screen: one large Record/Stop button (also Space and R), the level meter and elapsed time,
- * the live transcript, and what happens to the recording afterwards.  Diagnostics (the device line, the live
- * log-mel, capture statistics) sit behind *Details*.  Asks `transcribe-stored` (bubbling, `{id, label}`) for a
- * whole-recording transcription.
+ * Dictation, the main screen: one large Record/Stop button (also Space and R), the elapsed time and level meter
+ * (capture-meter.ts: the only part that follows the capture statistics), the live transcript, and what happens to
+ * the recording afterwards.  Diagnostics sit behind *Details* (dictation-details.ts).  Asks `transcribe-stored`
+ * (bubbling, `{id, label}`) for a whole-recording transcription.
  */
 @customElement('dictation-panel')
 export class DictationPanel extends LitElement {
-  @property({ attribute: false }) engine!: WorkerClient;
+  @property({ attribute: false }) client!: WorkerClient;
   /** Told while dictation uses the model, so a reload with new settings waits for it. */
   @property({ attribute: false }) choice: ModelChoice | undefined;
   /** Where recordings are kept (the finished one's document gives *Save JSON*). */
   @property({ attribute: false }) library: Library | undefined;
   /** The microphone belongs to this screen: its state changes re-render it. */
-  readonly mic = new MicController(this, () => this.engine);
-  @state() private device: DeviceReport | null = null;
-  @state() private deviceError: string | null = null;
+  readonly mic = new MicController(this, () => this.client);
   @state() private downloadError: ErrorInfo | null = null;
-  @query('mel-view') private melView!: MelView | null;
-  private unsubscribeMel: (() => void) | null = null;
 
   static override styles = [
     panelStyles,
@@ -79,20 +73,6 @@ export class DictationPanel extends LitElement {
         font-size: 1.6rem;
         line-height: 1;
       }
-      .elapsed {
-        font-variant-numeric: tabular-nums;
-        font-size: 1.6rem;
-        font-weight: 600;
-      }
-      .meter-row {
-        display: flex;
-        gap: 0.75rem;
-        align-items: center;
-        flex-wrap: wrap;
-      }
-      level-meter {
-        width: min(12rem, 40vw);
-      }
       .status {
         margin-top: 0.75rem;
         min-height: 1.5em;
@@ -101,45 +81,12 @@ export class DictationPanel extends LitElement {
       .interrupted {
         margin-top: 0.5rem;
       }
-      kbd {
-        font-size: 0.75rem;
-        border: 1px solid var(--border);
-        border-radius: 0.25rem;
-        padding: 0 0.3rem;
-      }
-      details.diagnostics {
-        margin-top: 1rem;
-        font-size: 0.9rem;
-      }
-      details.diagnostics[open] summary {
-        margin-bottom: 0.5rem;
-      }
-      .capability {
-        font-size: 0.85rem;
-        color: var(--muted);
-        margin-bottom: 0.5rem;
-        overflow-wrap: anywhere;
-      }
-      dl {
-        display: grid;
-        grid-template-columns: max-content 1fr;
-        gap: 0.15rem 1rem;
-        margin: 0.75rem 0 0;
-        font-size: 0.85rem;
-      }
-      dt {
-        color: var(--muted);
-      }
-      dd {
-        margin: 0;
-        font-variant-numeric: tabular-nums;
-      }
     `,
   ];
 
   constructor() {
     super();
-    new EngineUpdates(this, () => this.engine);
+    new ClientUpdates(this, () => this.client);
     new LibraryUpdates(this, () => this.library);
   }
 
@@ -150,21 +97,11 @@ export class DictationPanel extends LitElement {
 
   override disconnectedCallback(): void {
     document.removeEventListener('keydown', this.onKey);
-    this.unsubscribeMel?.();
-    this.unsubscribeMel = null;
     super.disconnectedCallback();
   }
 
-  override firstUpdated(): void {
-    this.unsubscribeMel = this.engine.onMel((mel) => this.melView?.push(mel));
-    this.engine.deviceReport().then(
-      (report) => (this.device = report),
-      (err: unknown) => (this.deviceError = asErrorInfo(err).detail),
-    );
-  }
-
   protected override updated(): void {
-    this.choice?.hold('dictation', this.mic.state !== 'idle' || this.engine.live.active);
+    this.choice?.hold('dictation', this.mic.state !== 'idle' || this.client.live.active);
   }
 
   private readonly onKey = (event: KeyboardEvent): void => {
@@ -191,11 +128,11 @@ export class DictationPanel extends LitElement {
   private async downloadWav(): Promise<void> {
     this.downloadError = null;
     try {
-      const wav = await this.engine.recordingWav(this.mic.sessionId);
+      const wav = await this.client.recordingWav(this.mic.recordingId);
       const url = URL.createObjectURL(new Blob([wav as Uint8Array<ArrayBuffer>], { type: 'audio/wav' }));
       const a = document.createElement('a');
       a.href = url;
-      a.download = `recording-${new Date(this.mic.sessionId).toISOString().replace(/[:.]/g, '-')}.wav`;
+      a.download = `recording-${new Date(this.mic.startedAt).toISOString().replace(/[:.]/g, '-')}.wav`;
       a.click();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
     } catch (error) {
@@ -204,14 +141,14 @@ export class DictationPanel extends LitElement {
   }
 
   private transcribeWhole(seconds: number): void {
-    const detail = { id: recordingDocId(this.mic.sessionId), label: `Recording (${formatDuration(seconds)})` };
+    const detail = { id: this.mic.recordingId, label: `Recording (${formatDuration(seconds)})` };
     this.dispatchEvent(new CustomEvent('transcribe-stored', { detail, bubbles: true, composed: true }));
   }
 
   private status(): string {
     const mic = this.mic;
-    const finished = this.engine.finished.get(mic.sessionId);
-    const ready = this.engine.modelState === 'ready';
+    const finished = this.client.finished.get(mic.recordingId);
+    const ready = this.client.modelState === 'ready';
     switch (mic.state) {
       case 'starting':
         return 'Starting the microphone…';
@@ -229,93 +166,14 @@ export class DictationPanel extends LitElement {
     }
   }
 
-  /** What voice activity detection cost in the last live recording (a VAD frame is 32 ms of audio). */
-  private renderVadStats() {
-    const v = this.engine.live.stats;
-    if (!v || !v.vadFrames) return nothing;
-    // Its own cost from the frames run with no decode in flight (during one, a call also waits for the decoder).
-    const perSecond = v.idleFrames ? v.idleVadMs / ((v.idleFrames * 512) / SAMPLE_RATE_HZ) : null;
-    return html`<dl
-      data-testid="vad-stats"
-      data-vad-frames=${v.vadFrames}
-      data-vad-ms=${v.vadMs.toFixed(1)}
-      data-idle-frames=${v.idleFrames}
-      data-idle-vad-ms=${v.idleVadMs.toFixed(1)}
-      data-max-lag-ms=${v.maxVadLagMs.toFixed(1)}
-      data-while-decoding=${v.framesWhileDecoding}
-      data-decodes=${v.decodes}
-    >
-      <dt>Voice detection</dt>
-      <dd>
-        ${perSecond === null ? '' : `${perSecond.toFixed(1)} ms per second of audio · `}longest wait
-        ${Math.round(v.maxVadLagMs)} ms · ${v.framesWhileDecoding} of ${v.vadFrames} frames while the model decoded
-        (${v.decodes} decodes)
-      </dd>
-    </dl>`;
-  }
-
-  private renderDiagnostics() {
-    const finished = this.engine.finished.get(this.mic.sessionId);
-    const mic = this.mic;
-    return html`<details class="diagnostics" data-testid="details">
-      <summary>Details</summary>
-      <div class="capability" data-testid="capability">
-        ${this.device?.summary ?? (this.deviceError ? `Device check failed: ${this.deviceError}` : 'Checking this device…')}
-      </div>
-      <mel-view></mel-view>
-      <dl>
-        <dt>Input rate</dt>
-        <dd>${mic.inputRateHz ? `${mic.inputRateHz} Hz → 16 kHz` : '—'}</dd>
-        <dt>Screen kept on</dt>
-        <dd data-wake-lock=${mic.wakeLock}>
-          ${
-            mic.wakeLock === 'held'
-              ? 'yes, while recording'
-              : mic.wakeLock === 'unsupported'
-                ? 'not supported by this browser'
-                : mic.wakeLock === 'denied'
-                  ? 'refused by the browser'
-                  : 'while recording'
-          }
-        </dd>
-      </dl>
-      ${this.renderVadStats()}
-      ${
-        finished
-          ? html`<dl data-testid="capture-stats">
-              <dt>Duration</dt>
-              <dd data-samples=${finished.stats.samples}>${formatDuration(finished.stats.samples / SAMPLE_RATE_HZ)}</dd>
-              <dt>Input rate</dt>
-              <dd data-input-rate=${finished.stats.inputRateHz}>${finished.stats.inputRateHz} Hz</dd>
-              <dt>Input samples → 16 kHz samples</dt>
-              <dd data-input-samples=${finished.stats.inputSamples}>
-                ${finished.stats.inputSamples} → ${finished.stats.samples}
-              </dd>
-              <dt>Frames</dt>
-              <dd data-frames=${finished.stats.frames}>${finished.stats.frames}</dd>
-              <dt>Lost / duplicated frames</dt>
-              <dd data-lost=${finished.stats.lostFrames} data-duplicated=${finished.stats.duplicateFrames}>
-                ${finished.stats.lostFrames} / ${finished.stats.duplicateFrames}
-              </dd>
-              <dt>Buffer pool misses</dt>
-              <dd data-pool-misses=${finished.poolMisses}>${finished.poolMisses}</dd>
-            </dl>`
-          : nothing
-      }
-    </details>`;
-  }
-
   override render() {
     const mic = this.mic;
-    const live = this.engine.live;
-    const stats = this.engine.captureStats;
-    const current = stats && stats.sessionId === mic.sessionId ? stats : null;
-    const samples = current?.samples ?? 0;
+    const live = this.client.live;
     const busy = mic.state === 'starting' || mic.state === 'stopping';
     const recording = mic.state === 'recording' || mic.state === 'interrupted';
-    const finished = this.engine.finished.get(mic.sessionId);
+    const finished = this.client.finished.get(mic.recordingId);
     const showTranscript =
-      live.lines.length > 0 || live.active || this.engine.modelState === 'ready' || live.liveSessions.size > 0;
+      live.lines.length > 0 || live.active || this.client.modelState === 'ready' || live.liveRecordings.size > 0;
     return html`<section aria-labelledby="rec-title">
       <h2 id="rec-title">Dictation</h2>
       <div class="recorder">
@@ -329,13 +187,7 @@ export class DictationPanel extends LitElement {
         >
           <span class="icon" aria-hidden="true">${recording ? '■' : '●'}</span>${recording ? 'Stop' : 'Record'}
         </button>
-        <span class="elapsed" data-testid="elapsed" data-elapsed-samples=${samples} aria-label="Elapsed time"
-          >${formatDuration(samples / SAMPLE_RATE_HZ)}</span
-        >
-        <div class="meter-row">
-          <level-meter .rms=${current?.rms ?? 0} .peak=${current?.peak ?? 0}></level-meter>
-          <span class="muted">Shortcut <kbd>Space</kbd> or <kbd>R</kbd></span>
-        </div>
+        <capture-meter .client=${this.client} .recordingId=${mic.recordingId}></capture-meter>
       </div>
       <div class="status" role="status" data-testid="status">${this.status()}</div>
       ${
@@ -346,7 +198,7 @@ export class DictationPanel extends LitElement {
             </div>`
           : nothing
       }
-      ${errorAlert(mic.error)} ${errorAlert(this.engine.lastError)} ${errorAlert(this.downloadError)}
+      ${errorAlert(mic.error)} ${errorAlert(this.client.lastError)} ${errorAlert(this.downloadError)}
       ${
         showTranscript
           ? html`<live-transcript-view
@@ -362,14 +214,14 @@ export class DictationPanel extends LitElement {
                 .segments=${live.segments}
                 .doc=${
                   // The JSON is one recording's document: offered when the transcript on screen is that recording.
-                  live.sessionCount <= 1 ? (this.library?.get(recordingDocId(mic.sessionId)) ?? null) : null
+                  live.recordingCount <= 1 ? (this.library?.get(mic.recordingId) ?? null) : null
                 }
-                .name=${`dictation-${new Date(mic.sessionId).toISOString().replace(/[:.]/g, '-')}`}
+                .name=${`dictation-${new Date(mic.startedAt).toISOString().replace(/[:.]/g, '-')}`}
               ></export-menu>
               <div class="row" style="margin-top:.75rem">
                 <button @click=${() => this.downloadWav()} data-testid="download">Download recording (WAV)</button>
                 ${
-                  this.engine.modelState === 'ready' && !live.active
+                  this.client.modelState === 'ready' && !live.active
                     ? html`<button
                         @click=${() => this.transcribeWhole(finished.stats.samples / SAMPLE_RATE_HZ)}
                         data-testid="transcribe-recording"
@@ -381,7 +233,12 @@ export class DictationPanel extends LitElement {
               </div>`
           : nothing
       }
-      ${this.renderDiagnostics()}
+      <dictation-details
+        .client=${this.client}
+        .recordingId=${mic.recordingId}
+        .inputRateHz=${mic.inputRateHz}
+        .wakeLock=${mic.wakeLock}
+      ></dictation-details>
     </section>`;
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { LiveEvent, LiveStats } from '../../core/asr/contract.ts';
 import type { Segment } from '../../core/format/export.ts';
+import type { RecordingId } from '../../core/protocol.ts';
 
 export interface LiveLine {
   id: string;
@@ -33,24 +34,25 @@ export class LiveTranscript {
   /** A recording is being transcribed (until its `done`). */
   active = false;
   /** Recordings the worker transcribes live (they need no whole-recording pass). */
-  readonly liveSessions = new Set<number>();
+  readonly liveRecordings = new Set<RecordingId>();
   private offset = 0;
-  private sessionOffsets = new Map<number, number>();
+  /** Where each recording starts in the transcript (seconds). */
+  private readonly recordingOffsets = new Map<RecordingId, number>();
 
   /** Call when a recording's capture finished: later recordings' times continue after it. */
-  recordingEnded(sessionId: number, seconds: number): void {
-    const base = this.sessionOffsets.get(sessionId) ?? this.offset;
+  recordingEnded(recordingId: RecordingId, seconds: number): void {
+    const base = this.recordingOffsets.get(recordingId) ?? this.offset;
     this.offset = Math.max(this.offset, base + seconds);
   }
 
-  apply(sessionId: number, e: LiveEvent): void {
-    if (!this.sessionOffsets.has(sessionId)) this.sessionOffsets.set(sessionId, this.offset);
-    const base = this.sessionOffsets.get(sessionId)!;
-    const key = (id: number) => `${sessionId}:${id}`;
+  apply(recordingId: RecordingId, e: LiveEvent): void {
+    if (!this.recordingOffsets.has(recordingId)) this.recordingOffsets.set(recordingId, this.offset);
+    const base = this.recordingOffsets.get(recordingId)!;
+    const key = (id: number) => `${recordingId}:${id}`;
     const partialIndex = (id: number) => this.lines.findIndex((l) => !l.final && l.id === key(id));
     switch (e.type) {
       case 'listening':
-        this.liveSessions.add(sessionId);
+        this.liveRecordings.add(recordingId);
         break;
       case 'speech-start':
         this.active = true;
@@ -102,12 +104,12 @@ export class LiveTranscript {
     this.lines = [...this.lines];
   }
 
-  /** The system paused recording `sessionId` at `atSec` (of that recording) for `missingSec`: say so in place. */
-  noteGap(sessionId: number, atSec: number, missingSec: number): void {
-    if (!this.sessionOffsets.has(sessionId)) this.sessionOffsets.set(sessionId, this.offset);
-    const start = this.sessionOffsets.get(sessionId)! + atSec;
+  /** The system paused recording `recordingId` at `atSec` (of that recording) for `missingSec`: say so in place. */
+  noteGap(recordingId: RecordingId, atSec: number, missingSec: number): void {
+    if (!this.recordingOffsets.has(recordingId)) this.recordingOffsets.set(recordingId, this.offset);
+    const start = this.recordingOffsets.get(recordingId)! + atSec;
     const line: LiveLine = {
-      id: `${sessionId}:gap:${start}`,
+      id: `${recordingId}:gap:${start}`,
       start,
       end: start,
       text: '',
@@ -124,12 +126,12 @@ export class LiveTranscript {
     this.lines = [];
     this.error = null;
     this.offset = 0;
-    this.sessionOffsets.clear();
+    this.recordingOffsets.clear();
   }
 
   /** Recordings in the transcript on screen (Stop and Record again continue it). */
-  get sessionCount(): number {
-    return this.sessionOffsets.size;
+  get recordingCount(): number {
+    return this.recordingOffsets.size;
   }
 
   /** The finals as timed segments (for Save as TXT/SRT/VTT); notes and failed parts are not speech. */

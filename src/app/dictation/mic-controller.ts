@@ -5,8 +5,8 @@
  */
 
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { ErrorInfo } from '../../core/protocol.ts';
-import { isWorkletToMain } from '../../core/protocol.ts';
+import { isWorkletToMain, type ErrorInfo, type MainToWorklet, type RecordingId } from '../../core/protocol.ts';
+import { recordingDocId } from '../../core/format/document.ts';
 import workletUrl from '../../../workers/capture.worklet.ts?worker&url';
 import { SAMPLE_RATE_HZ } from '../../core/constants.ts';
 import { knobs } from '../knobs.ts';
@@ -49,8 +49,9 @@ function micError(error: unknown): ErrorInfo {
 export class MicController implements ReactiveController {
   state: MicState = 'idle';
   error: ErrorInfo | null = null;
-  /** Session of the current or latest recording (0: none yet). */
-  sessionId = 0;
+  /** The current or latest recording ('' before the first), and when its Record was pressed (ms since 1970). */
+  recordingId: RecordingId = '';
+  startedAt = 0;
   /** The AudioContext's real rate while recording. */
   inputRateHz = 0;
   wakeLock: WakeLockState = null;
@@ -70,8 +71,8 @@ export class MicController implements ReactiveController {
 
   constructor(
     private readonly host: ReactiveControllerHost,
-    /** The app's engine (a getter: the host may receive it as a property after construction). */
-    private readonly engineOf: () => WorkerClient,
+    /** The app's worker client (a getter: the host may receive it as a property after construction). */
+    private readonly clientOf: () => WorkerClient,
   ) {
     host.addController(this);
   }
@@ -87,8 +88,12 @@ export class MicController implements ReactiveController {
     void this.stop();
   }
 
-  private get engine(): WorkerClient {
-    return this.engineOf();
+  private get client(): WorkerClient {
+    return this.clientOf();
+  }
+
+  private toWorklet(message: MainToWorklet, transfer: Transferable[] = []): void {
+    this.node?.port.postMessage(message, transfer);
   }
 
   private set(state: MicState, error: ErrorInfo | null = this.error): void {
@@ -148,21 +153,15 @@ export class MicController implements ReactiveController {
         const data: unknown = event.data;
         if (isWorkletToMain(data) && data.type === 'stopped') this.stopped?.();
       };
-      this.sessionId = Date.now();
+      this.startedAt = Date.now();
+      this.recordingId = recordingDocId(this.startedAt);
       this.inputRateHz = context.sampleRate;
       const channel = new MessageChannel();
       // With a model ready, the worker transcribes while recording (live dictation).
-      const live = this.engine.modelState === 'ready';
-      this.engine.post(
-        {
-          type: 'capture-attach',
-          sessionId: this.sessionId,
-          port: channel.port1,
-          live,
-        },
-        [channel.port1],
-      );
-      node.port.postMessage({ type: 'start', sessionId: this.sessionId, port: channel.port2 }, [channel.port2]);
+      const live = this.client.modelState === 'ready';
+      const { recordingId, startedAt } = this;
+      this.client.post({ type: 'capture-attach', recordingId, startedAt, port: channel.port1, live }, [channel.port1]);
+      this.toWorklet({ type: 'start', recordingId, port: channel.port2 }, [channel.port2]);
       this.source = context.createMediaStreamSource(this.stream);
       this.source.connect(node);
       // The node must reach the destination to be pulled in every browser; it only ever outputs silence.
@@ -192,7 +191,7 @@ export class MicController implements ReactiveController {
       });
       // A suspended context never runs the worklet's message handler; wake it to flush.
       if (this.context && this.context.state !== 'running') await this.context.resume().catch(() => undefined);
-      this.node.port.postMessage({ type: 'stop' });
+      this.toWorklet({ type: 'stop' });
       await flushed;
       this.stopped = null;
     }
@@ -269,7 +268,7 @@ export class MicController implements ReactiveController {
     this.interruption = null;
     if (!gap) return;
     const missing = (performance.now() - gap.at) / 1000;
-    this.engine.live.noteGap(this.sessionId, gap.sample / SAMPLE_RATE_HZ, missing);
+    this.client.live.noteGap(this.recordingId, gap.sample / SAMPLE_RATE_HZ, missing);
   }
 
   private async teardown(): Promise<void> {
@@ -304,8 +303,8 @@ export class MicController implements ReactiveController {
     const state = this.context?.state as string | undefined;
     if (this.state === 'recording' && state !== 'running') {
       // 'suspended' by the system or WebKit's 'interrupted' (lock screen, phone call)
-      const stats = this.engine.captureStats;
-      const sample = stats?.sessionId === this.sessionId ? stats.samples : 0;
+      const stats = this.client.capture.latest;
+      const sample = stats?.recordingId === this.recordingId ? stats.samples : 0;
       this.interruption = { at: performance.now(), sample };
       this.set('interrupted', { code: 'CAPTURE_INTERRUPTED', detail: `AudioContext state ${state}` });
     } else if (this.state === 'interrupted' && state === 'running') {
@@ -329,7 +328,7 @@ export class MicController implements ReactiveController {
     if (this.state === 'idle') return;
     // The page may be frozen or gone before anything async runs: tell the worklet to flush and let go of the
     // microphone and the wake lock now; stop() then finishes what it can.
-    this.node?.port.postMessage({ type: 'stop' });
+    this.toWorklet({ type: 'stop' });
     for (const track of this.stream?.getTracks() ?? []) track.stop();
     void this.lock?.release().catch(() => undefined);
     void this.stop();

@@ -1,9 +1,26 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
 /**
+ * A set of listeners: `add` returns the unsubscribe function, `emit` calls each.  The worker client, the library
+ * and the model choice announce their changes this way.
+ */
+export class Listeners<T = void> {
+  private readonly listeners = new Set<(value: T) => void>();
+
+  add(listener: (value: T) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(value: T): void {
+    for (const listener of this.listeners) listener(value);
+  }
+}
+
+/**
  * Re-render a component whenever a source it is handed as a property announces a change: subscribes to the current
- * source, follows the property when it changes, and stops when the component leaves the page.  The app's engine
- * (EngineUpdates) and model choice (ChoiceUpdates) are followed this way.
+ * source, follows the property when it changes, and stops when the component leaves the page.  The worker client
+ * (ClientUpdates), the library (LibraryUpdates) and the model choice (ChoiceUpdates) are followed this way.
  */
 export class UpdatesFrom<T> implements ReactiveController {
   private source: T | undefined;

@@ -1,7 +1,7 @@
 /**
- * Down-mixing to mono: the average of the channels, sample by sample (what the model hears from a stereo file or a
- * multi-channel microphone).  Allocation-free when given `out`, so the capture worklet can call it per render
- * quantum; the file decoder lets it allocate.
+ * Down-mixing to mono: the mean of the channels, sample by sample (what the model hears from a stereo file).
+ * Allocation-free when given `out`.  The capture worklet writes the same mean inline: its import rule admits only
+ * the resampler from dsp/.
  */
 
 /** The mean of `channels` over their first `length` samples, written to `out` (a new array by default). */

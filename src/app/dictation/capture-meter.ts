@@ -1,0 +1,74 @@
+import { LitElement, css, html } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import { SAMPLE_RATE_HZ } from '../../core/constants.ts';
+import type { RecordingId } from '../../core/protocol.ts';
+import { formatDuration } from '../shared/format.ts';
+import type { WorkerClient } from '../worker-client.ts';
+import { CaptureStatsUpdates } from '../worker-client/capture-feed.ts';
+import './level-meter.ts';
+
+/**
+ * The running recording's elapsed time and input level: the only part of the dictation screen that re-renders for
+ * the capture statistics (ten times a second).  Its host is `display: contents`, so the time and the meter row sit
+ * in the recorder's grid beside the Record button.
+ */
+@customElement('capture-meter')
+export class CaptureMeter extends LitElement {
+  @property({ attribute: false }) client: WorkerClient | undefined;
+  /** The recording whose statistics are shown (others' are ignored). */
+  @property({ attribute: false }) recordingId: RecordingId = '';
+
+  static override styles = css`
+    :host {
+      display: contents;
+    }
+    .elapsed {
+      font-variant-numeric: tabular-nums;
+      font-size: 1.6rem;
+      font-weight: 600;
+    }
+    .meter-row {
+      display: flex;
+      gap: 0.75rem;
+      align-items: center;
+      flex-wrap: wrap;
+    }
+    level-meter {
+      width: min(12rem, 40vw);
+    }
+    .muted {
+      color: var(--muted);
+      font-size: 0.85rem;
+    }
+    kbd {
+      font-size: 0.75rem;
+      border: 1px solid var(--border);
+      border-radius: 0.25rem;
+      padding: 0 0.3rem;
+    }
+  `;
+
+  constructor() {
+    super();
+    new CaptureStatsUpdates(this, () => this.client?.capture);
+  }
+
+  override render() {
+    const stats = this.client?.capture.latest;
+    const current = stats && stats.recordingId === this.recordingId ? stats : null;
+    const samples = current?.samples ?? 0;
+    return html`<span class="elapsed" data-testid="elapsed" data-elapsed-samples=${samples} aria-label="Elapsed time"
+        >${formatDuration(samples / SAMPLE_RATE_HZ)}</span
+      >
+      <div class="meter-row">
+        <level-meter .rms=${current?.rms ?? 0} .peak=${current?.peak ?? 0}></level-meter>
+        <span class="muted">Shortcut <kbd>Space</kbd> or <kbd>R</kbd></span>
+      </div>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'capture-meter': CaptureMeter;
+  }
+}
