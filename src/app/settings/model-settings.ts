@@ -34,16 +34,6 @@ export class ModelSettings extends LitElement {
         margin: 0.6rem 0 0.2rem;
         font-size: 0.9rem;
       }
-      .hint {
-        color: var(--muted);
-        font-size: 0.85rem;
-      }
-      .invalid {
-        color: var(--alert-fg);
-        background: var(--alert-bg);
-        padding: 0.4rem 0.6rem;
-        border-radius: 0.4rem;
-      }
     `,
   ];
 

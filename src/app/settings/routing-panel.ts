@@ -35,19 +35,7 @@ export class RoutingPanel extends LitElement {
         margin: 0.35rem 0;
       }
       .hint {
-        color: var(--muted);
-        font-size: 0.85rem;
         margin-left: 1.6rem;
-      }
-      .muted {
-        color: var(--muted);
-        font-size: 0.85rem;
-      }
-      .invalid {
-        color: var(--alert-fg);
-        background: var(--alert-bg);
-        padding: 0.4rem 0.6rem;
-        border-radius: 0.4rem;
       }
       .visually-hidden {
         position: absolute;

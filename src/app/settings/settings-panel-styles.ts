@@ -45,4 +45,16 @@ export const settingsPanelStyles = css`
   button.action {
     margin-top: 0.75rem;
   }
+  /* Quiet text, a field's hint, and a typed value the panel refused (said beside the field). */
+  .muted,
+  .hint {
+    color: var(--muted);
+    font-size: 0.85rem;
+  }
+  .invalid {
+    color: var(--alert-fg);
+    background: var(--alert-bg);
+    padding: 0.4rem 0.6rem;
+    border-radius: 0.4rem;
+  }
 `;

@@ -36,10 +36,6 @@ export class StoragePanel extends LitElement {
         padding: 0.3rem 0.4rem;
         border-top: 1px solid var(--border);
       }
-      .muted {
-        color: var(--muted);
-        font-size: 0.85rem;
-      }
     `,
   ];
 
