@@ -1,4 +1,4 @@
-import { LitElement, css, html } from 'lit';
+import { LitElement, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { SAMPLE_RATE_HZ } from '../../core/constants.ts';
 import type { RecordingId } from '../../core/protocol.ts';
@@ -9,8 +9,8 @@ import './level-meter.ts';
 
 /**
  * The running recording's elapsed time and input level: the only part of the dictation screen that re-renders for
- * the capture statistics (ten times a second).  Its host is `display: contents`, so the time and the meter row sit
- * in the recorder's grid beside the Record button.
+ * the capture statistics (ten times a second).  The panel gives it `display: contents`, so the time and the meter
+ * row sit in the recorder's grid beside the Record button.
  */
 @customElement('capture-meter')
 export class CaptureMeter extends LitElement {
@@ -18,35 +18,11 @@ export class CaptureMeter extends LitElement {
   /** The recording whose statistics are shown (others' are ignored). */
   @property({ attribute: false }) recordingId: RecordingId = '';
 
-  static override styles = css`
-    :host {
-      display: contents;
-    }
-    .elapsed {
-      font-variant-numeric: tabular-nums;
-      font-size: 1.6rem;
-      font-weight: 600;
-    }
-    .meter-row {
-      display: flex;
-      gap: 0.75rem;
-      align-items: center;
-      flex-wrap: wrap;
-    }
-    level-meter {
-      width: min(12rem, 40vw);
-    }
-    .muted {
-      color: var(--muted);
-      font-size: 0.85rem;
-    }
-    kbd {
-      font-size: 0.75rem;
-      border: 1px solid var(--border);
-      border-radius: 0.25rem;
-      padding: 0 0.3rem;
-    }
-  `;
+  /** Rendered into the panel's own tree (no shadow root): the panel styles it, and the elapsed time stays where the
+   *  tests and the panel's layout find it. */
+  protected override createRenderRoot(): HTMLElement {
+    return this;
+  }
 
   constructor() {
     super();

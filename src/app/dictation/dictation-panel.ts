@@ -73,6 +73,29 @@ export class DictationPanel extends LitElement {
         font-size: 1.6rem;
         line-height: 1;
       }
+      capture-meter {
+        display: contents;
+      }
+      .elapsed {
+        font-variant-numeric: tabular-nums;
+        font-size: 1.6rem;
+        font-weight: 600;
+      }
+      .meter-row {
+        display: flex;
+        gap: 0.75rem;
+        align-items: center;
+        flex-wrap: wrap;
+      }
+      level-meter {
+        width: min(12rem, 40vw);
+      }
+      kbd {
+        font-size: 0.75rem;
+        border: 1px solid var(--border);
+        border-radius: 0.25rem;
+        padding: 0 0.3rem;
+      }
       .status {
         margin-top: 0.75rem;
         min-height: 1.5em;
