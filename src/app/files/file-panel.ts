@@ -1,6 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { EngineUpdates, type WorkerClient } from '../worker-client.ts';
+import { ClientUpdates, type WorkerClient } from '../worker-client.ts';
 import type { ModelChoice } from '../settings/model-choice.ts';
 import { LibraryUpdates, type Library } from '../library/library.ts';
 import { AUDIO_ACCEPT } from './audio-file.ts';
@@ -75,7 +75,7 @@ export class FilePanel extends LitElement {
   constructor() {
     super();
     // The worker client belongs to the app; re-render on every worker message it routes.
-    new EngineUpdates(this, () => this.client);
+    new ClientUpdates(this, () => this.client);
     new LibraryUpdates(this, () => this.library);
   }
 

@@ -3,7 +3,7 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import type { TranscriptDocument } from '../../core/format/document.ts';
 import type { ErrorInfo } from '../../core/protocol.ts';
 import { SAMPLE_RATE_HZ } from '../../core/constants.ts';
-import { EngineUpdates, type WorkerClient } from '../worker-client.ts';
+import { ClientUpdates, type WorkerClient } from '../worker-client.ts';
 import { LibraryUpdates, libraryError, type Library } from './library.ts';
 import { formatDuration } from '../shared/format.ts';
 import { errorAlert, errorAlertStyles } from '../shared/error-alert.ts';
@@ -92,7 +92,7 @@ export class LibraryPanel extends LitElement {
   constructor() {
     super();
     new LibraryUpdates(this, () => this.library);
-    new EngineUpdates(this, () => this.client);
+    new ClientUpdates(this, () => this.client);
   }
 
   /** Open a document; focus moves to its name. */

@@ -8,7 +8,7 @@ import { documentText, recordingSessionOf, withSegments, type TranscriptDocument
 import { LibraryStore, writingLockName, type LibrarySize } from '../../storage/library-store.ts';
 import type { ErrorInfo } from '../../core/protocol.ts';
 import type { WorkerClient } from '../worker-client.ts';
-import { UpdatesFrom } from '../shared/updates.ts';
+import { Listeners, UpdatesFrom } from '../shared/updates.ts';
 import type { ReactiveControllerHost } from 'lit';
 
 export interface LibraryEntry {
@@ -51,7 +51,7 @@ export class Library {
   /** Documents whose writer is gone (the page closed while recording or transcribing): offered to finish. */
   unfinished: TranscriptDocument[] = [];
   readonly store = new LibraryStore();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Listeners();
   private refreshing: Promise<void> | null = null;
   /** Documents this page's worker has written: never abandoned, even where Web Locks are missing. */
   private readonly alive = new Set<string>();
@@ -74,12 +74,11 @@ export class Library {
   }
 
   subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   private changed(): void {
-    for (const l of this.listeners) l();
+    this.listeners.emit();
   }
 
   /** Read every document again (coalesced: changes that arrive meanwhile cause one more read). */
@@ -206,8 +205,7 @@ export class Library {
   /** A deleted recording may still be in the worker's memory (not completely stored): let it go there too. */
   private forget(ids: string[]): void {
     // A recording's document id is its recording id; a file's document has no recording behind it.
-    for (const id of ids)
-      if (recordingSessionOf(id) !== null) this.client.post({ type: 'recording-discard', recordingId: id });
+    for (const id of ids) if (recordingSessionOf(id) !== null) this.client.discardRecording(id);
   }
 
   audio(id: string): Promise<Float32Array> {

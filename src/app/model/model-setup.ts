@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
-import { EngineUpdates, type WorkerClient } from '../worker-client.ts';
+import { ClientUpdates, type WorkerClient } from '../worker-client.ts';
 import { ChoiceUpdates, type ModelChoice } from '../settings/model-choice.ts';
 import { formatBytes } from '../shared/format.ts';
 import { backendLine, backendLineStyles, switchNotice } from './backend-line.ts';
@@ -69,7 +69,7 @@ export class ModelSetup extends LitElement {
 
   constructor() {
     super();
-    new EngineUpdates(this, () => this.client);
+    new ClientUpdates(this, () => this.client);
     new ChoiceUpdates(this, () => this.choice);
   }
 
@@ -191,10 +191,10 @@ export class ModelSetup extends LitElement {
     const pending = this.choice.pendingModel;
     const dialog = pending ? this.renderOriginDialog(pending) : nothing;
     const client = this.client;
-    const info = client.engineInfo;
+    const info = client.backend;
     if (client.modelState === 'ready' && info)
       return html`<div class="ready">
-          ${this.renderNotes()} ${backendLine(info)} ${switchNotice(client.engineChange)}
+          ${this.renderNotes()} ${backendLine(info)} ${switchNotice(client.backendChange)}
         </div>
         ${dialog}`;
     const code = client.modelError?.code;

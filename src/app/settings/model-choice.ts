@@ -10,7 +10,7 @@
  * anything is fetched from it.
  */
 import type { ReactiveControllerHost } from 'lit';
-import { UpdatesFrom } from '../shared/updates.ts';
+import { Listeners, UpdatesFrom } from '../shared/updates.ts';
 import type { Variant } from '../../core/asr/contract.ts';
 import type { ModelObject, PreparingStatus } from '../../core/remote/openai-api.ts';
 import type { RoutingSettings, StorageMode } from '../../core/protocol.ts';
@@ -53,7 +53,7 @@ export class ModelChoice {
   private readonly holds = new Set<string>();
   /** The load in flight (a second request joins it instead of starting another). */
   private loading: Promise<void> | null = null;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Listeners();
 
   constructor(
     private readonly client: WorkerClient,
@@ -99,12 +99,11 @@ export class ModelChoice {
   }
 
   subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   private changed(): void {
-    for (const l of this.listeners) l();
+    this.listeners.emit();
   }
 
   /** Settings' own changes: these are the user's choices, remembered once a load with them succeeds. */

@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Variant } from '../../core/asr/contract.ts';
 import { VARIANTS } from '../../core/protocol.ts';
-import { EngineUpdates, type WorkerClient } from '../worker-client.ts';
+import { ClientUpdates, type WorkerClient } from '../worker-client.ts';
 import { ChoiceUpdates, type ModelChoice } from './model-choice.ts';
 import { deviceOnly, type BackendMenu } from './run-preference.ts';
 import { modelAddress } from './page-params.ts';
@@ -39,7 +39,7 @@ export class ModelSettings extends LitElement {
 
   constructor() {
     super();
-    new EngineUpdates(this, () => this.client);
+    new ClientUpdates(this, () => this.client);
     new ChoiceUpdates(this, () => this.choice);
   }
 

@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { StoredModel } from '../../core/asr/contract.ts';
-import { EngineUpdates, type WorkerClient } from '../worker-client.ts';
+import { ClientUpdates, type WorkerClient } from '../worker-client.ts';
 import { LibraryUpdates, type Library } from '../library/library.ts';
 import { formatBytes } from '../shared/format.ts';
 import { asErrorInfo } from '../shared/messages.ts';
@@ -42,7 +42,7 @@ export class StoragePanel extends LitElement {
   constructor() {
     super();
     // The worker client belongs to the app; re-render on every worker message it routes.
-    new EngineUpdates(this, () => this.client);
+    new ClientUpdates(this, () => this.client);
     new LibraryUpdates(this, () => this.library);
   }
 
