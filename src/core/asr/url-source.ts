@@ -1,5 +1,5 @@
 /** A model directory served over HTTP(S) (same origin, or a URL a user points to) as a pipeline `ModelSource`. */
-import type { ModelSource } from './pipeline.ts';
+import type { ModelSource } from './load.ts';
 
 export function urlSource(baseUrl: string): ModelSource {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
