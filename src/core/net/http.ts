@@ -5,7 +5,7 @@
  * AbortController and timers only.
  */
 
-/** HTTP statuses worth retrying: the server or a proxy may recover (timeout, too early, rate limit, 5xx of a gateway). */
+/** HTTP statuses worth retrying: the server or a proxy may recover (timeout, too early, rate limit, overload). */
 export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 export function isTransientStatus(status: number): boolean {
