@@ -83,15 +83,6 @@ export class WorkerClient implements ReactiveController {
     this.storageState = new StorageState(this.calls, () => this.host.requestUpdate());
   }
 
-  /** @deprecated the backend the model runs on: use `backend`. */
-  get engineInfo(): BackendInfo | null {
-    return this.backend;
-  }
-  /** @deprecated the last failover: use `backendChange`. */
-  get engineChange(): { engine: BackendInfo; reason: string } | null {
-    return this.backendChange;
-  }
-
   get storage(): StorageReport | null {
     return this.storageState.report;
   }
@@ -287,6 +278,3 @@ export class ClientUpdates extends UpdatesFrom<WorkerClient> {
     super(host, current, (client, onChange) => client.on(onChange));
   }
 }
-
-/** @deprecated the feature folders move to `ClientUpdates`. */
-export const EngineUpdates = ClientUpdates;
