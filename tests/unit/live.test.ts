@@ -33,7 +33,7 @@ async function simulate(probs: number[], decodeMs: number, partialEveryMs = 1000
             throw signal.reason;
           }
         }
-        return { text: `${kind}:${samples.length}`, engine: 'fake' };
+        return { text: `${kind}:${samples.length}`, backend: 'fake' };
       },
     },
     emit: (e) => events.push(e),
@@ -134,7 +134,7 @@ describe('live session', () => {
         if (++calls > 40) throw new Error('wasm trap');
         return calls > 10 ? 0.9 : 0.02;
       },
-      decoder: { decode: async (samples, kind) => ({ text: `${kind}:${samples.length}`, engine: 'fake' }) },
+      decoder: { decode: async (samples, kind) => ({ text: `${kind}:${samples.length}`, backend: 'fake' }) },
       emit: (e) => events.push(e),
     });
     for (let i = 0; i < 60; i++) {

@@ -147,7 +147,12 @@ export class Recordings {
     const session = new LiveSession({
       probability: async (frame) => (await stream).probability(frame),
       // The host decodes partials and finals alike.
-      decoder: { decode: (samples, _kind, signal) => host.decodeSegment(samples, signal) },
+      decoder: {
+        decode: async (samples, _kind, signal) => {
+          const { text, engine: backend } = await host.decodeSegment(samples, signal);
+          return { text, backend };
+        },
+      },
       emit,
     });
     emit({ type: 'listening' });

@@ -117,7 +117,7 @@ export class LiveTranscriptView extends LitElement {
                     data-end=${(l.end ?? l.start).toFixed(2)}
                     data-start-sample=${Math.round(l.start * 16_000)}
                     data-end-sample=${Math.round((l.end ?? l.start) * 16_000)}
-                    data-engine=${l.engine ?? ''}
+                    data-engine=${l.backend ?? ''}
                     data-at-sample=${l.atSample ?? ''}
                     data-at-ms=${l.atMs ?? ''}
                   >

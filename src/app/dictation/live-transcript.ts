@@ -15,7 +15,7 @@ export interface LiveLine {
   text: string;
   final: boolean;
   /** Where the final was decoded ('webgpu', 'wasm', 'server'). */
-  engine?: string;
+  backend?: string;
   error?: string;
   /** A note, not speech: the system paused the microphone here for this many seconds (nothing was heard). */
   gapSec?: number;
@@ -78,7 +78,7 @@ export class LiveTranscript {
           end: base + e.end,
           text: e.text,
           final: true,
-          engine: e.engine,
+          backend: e.engine,
           atSample: e.atSample,
           atMs: e.atMs,
           ...(e.error ? { error: e.error } : {}),

@@ -3,13 +3,13 @@
  *
  *  - A closed segment's final decode is queued; finals run in order and never change once sent.
  *  - While a segment is open, its audio so far is decoded again as a partial at most every `partialEveryMs`, only
- *    when nothing else is decoding and no final is waiting (partials stop first when the engine falls behind;
+ *    when nothing else is decoding and no final is waiting (partials stop first when the backend falls behind;
  *    finals are never dropped) and only when at least `partialMinNewMs` of audio came since the last one.  A partial
  *    still decoding when its segment closes is stopped: the final decode starts without waiting for it.
  *  - `backlog` events say how far behind the finals are.  `finish()` (Stop) flushes the open segment and resolves
  *    once every final has been decoded.
  *
- * Isomorphic and engine-agnostic: the worker injects the VAD and the decoder (the model host's planned engine, on
+ * Isomorphic and backend-agnostic: the worker injects the VAD and the decoder (the model host's planned backend, on
  * the device or the server); the tests inject fakes.
  */
 import { SAMPLE_RATE_HZ } from '../constants.ts';
@@ -22,12 +22,14 @@ export interface Source {
   view(start: number, end: number): Float32Array;
 }
 
+/** Decodes a segment's audio; `kind` says whether it is an open segment's partial or a closed one's final (the
+ * model host decodes both alike; the tests tell them apart by it).  `backend`: where it was decoded. */
 export interface LiveDecoder {
   decode(
     samples: Float32Array,
     kind: 'partial' | 'final',
     signal: AbortSignal,
-  ): Promise<{ text: string; engine: string }>;
+  ): Promise<{ text: string; backend: string }>;
 }
 
 export interface LiveOptions {
@@ -237,13 +239,13 @@ export class LiveSession {
     }
     try {
       const r = await this.o.decoder.decode(segment.audio, kind, signal);
-      if (kind === 'final') this.emitFinal(segment, { text: r.text, engine: r.engine });
+      if (kind === 'final') this.emitFinal(segment, { text: r.text, backend: r.backend });
       else if (this.openId === segment.id) {
         this.o.emit({ type: 'partial', id: segment.id, start: sec(segment.start), text: r.text });
       }
     } catch (err) {
       if (kind === 'final' && !this.controller.signal.aborted)
-        this.emitFinal(segment, { text: '', engine: '', error: err instanceof Error ? err.message : String(err) });
+        this.emitFinal(segment, { text: '', backend: '', error: err instanceof Error ? err.message : String(err) });
     } finally {
       if (kind === 'partial') {
         this.partial?.detach();
@@ -255,13 +257,18 @@ export class LiveSession {
   }
 
   /** A segment's final (its text, or why it failed), stamped with the capture position and clock at sending. */
-  private emitFinal(segment: Segment, outcome: { text: string; engine: string; error?: string }): void {
+  private emitFinal(
+    segment: Segment,
+    { text, backend, error }: { text: string; backend: string; error?: string },
+  ): void {
     this.o.emit({
       type: 'final',
       id: segment.id,
       start: sec(segment.start),
       end: sec(segment.end),
-      ...outcome,
+      text,
+      engine: backend,
+      ...(error === undefined ? {} : { error }),
       atSample: this.source?.length ?? segment.end,
       atMs: Date.now(),
     });
