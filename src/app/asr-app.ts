@@ -4,6 +4,7 @@ import { WorkerClient } from './worker-client.ts';
 import { ModelChoice } from './settings/model-choice.ts';
 import { Library } from './library/library.ts';
 import { formatDuration } from './shared/format.ts';
+import { buttonStyles } from './shared/panel-styles.ts';
 import { registerServiceWorker, type UpdateHandle } from './service-worker.ts';
 import './dictation/dictation-panel.ts';
 import './files/file-panel.ts';
@@ -30,60 +31,53 @@ export class AsrApp extends LitElement {
   @query('file-panel') private files!: FilePanel | null;
   private unsubscribeOffers: (() => void) | null = null;
 
-  static override styles = css`
-    :host {
-      display: block;
-      max-width: 56rem;
-      margin: 0 auto;
-      padding: max(1rem, env(safe-area-inset-top)) 1rem 3rem;
-      color: var(--fg);
-      font:
-        16px/1.5 system-ui,
-        -apple-system,
-        'Segoe UI',
-        sans-serif;
-    }
-    header h1 {
-      font-size: 1.4rem;
-      margin: 0;
-    }
-    header p {
-      margin: 0.15rem 0 0;
-      color: var(--muted);
-    }
-    .update {
-      margin-top: 1rem;
-      padding: 0.6rem 1rem;
-      border-radius: 0.75rem;
-      background: var(--panel);
-      border: 2px solid var(--accent);
-      display: flex;
-      gap: 1rem;
-      align-items: center;
-      flex-wrap: wrap;
-    }
-    .update button {
-      font: inherit;
-      font-weight: 600;
-      padding: 0.4rem 1rem;
-      border-radius: 2rem;
-      border: 0;
-      background: var(--accent);
-      color: white;
-      cursor: pointer;
-    }
-    .update button:focus-visible {
-      outline: 3px solid var(--focus);
-      outline-offset: 2px;
-    }
-    section.settings {
-      margin-top: 2rem;
-    }
-    section.settings h2 {
-      font-size: 1.1rem;
-      margin: 0;
-    }
-  `;
+  static override styles = [
+    buttonStyles,
+    css`
+      :host {
+        display: block;
+        max-width: 56rem;
+        margin: 0 auto;
+        padding: max(1rem, env(safe-area-inset-top)) 1rem 3rem;
+        color: var(--fg);
+        font:
+          16px/1.5 system-ui,
+          -apple-system,
+          'Segoe UI',
+          sans-serif;
+      }
+      header h1 {
+        font-size: 1.4rem;
+        margin: 0;
+      }
+      header p {
+        margin: 0.15rem 0 0;
+        color: var(--muted);
+      }
+      .update {
+        margin-top: 1rem;
+        padding: 0.6rem 1rem;
+        border-radius: 0.75rem;
+        background: var(--panel);
+        border: 2px solid var(--accent);
+        display: flex;
+        gap: 1rem;
+        align-items: center;
+        flex-wrap: wrap;
+      }
+      .update button {
+        --button-padding: 0.4rem 1rem;
+        border: 0;
+      }
+      section.settings {
+        margin-top: 2rem;
+      }
+      section.settings h2 {
+        font-size: 1.1rem;
+        margin: 0;
+      }
+    `,
+  ];
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -118,7 +112,9 @@ export class AsrApp extends LitElement {
         this.pendingUpdate
           ? html`<div class="update" role="status" data-testid="update-ready">
               A new version of the app is ready.
-              <button @click=${() => this.pendingUpdate?.apply()} data-testid="apply-update">Reload to update</button>
+              <button class="primary" @click=${() => this.pendingUpdate?.apply()} data-testid="apply-update">
+                Reload to update
+              </button>
             </div>`
           : nothing
       }
