@@ -41,7 +41,7 @@ function peakHz(x: Float32Array, lo: number, hi: number, rateHz = RATE): number 
   return best;
 }
 
-const samples = async () => Number(await byTestId(b, 'elapsed').getAttribute('data-elapsed-samples'));
+const samples = async () => Number(await byTestId(browser(), 'elapsed').getAttribute('data-elapsed-samples'));
 
 /**
  * The hum's phase, in cycles, in each 0.5 s block (exactly 75 of its cycles) of `x` at `rateHz`, from `first`; time
