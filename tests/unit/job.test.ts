@@ -19,7 +19,7 @@ const skip = () => Boolean(SPEECH_MISSING() || GOLDENS_MISSING('tiny'));
 /** `transcriber`, failing with BackendUnavailable from its `failAt`-th window on (0-based count of calls). */
 function failingAfter(transcriber: WindowTranscriber, failAt: number): WindowTranscriber & { calls: number } {
   const wrapped = {
-    kind: 'webgpu' as const,
+    backend: 'webgpu' as const,
     label: 'first engine',
     calls: 0,
     transcribeWindow: async (...args: Parameters<WindowTranscriber['transcribeWindow']>) => {
@@ -41,7 +41,7 @@ describe.skipIf(skip())('job failover with the tiny model on onnxruntime-node', 
     const g = goldens('tiny');
     const clip = g.clips.find((c) => c.windows.length === 2)!;
     const first = failingAfter(fp32.asTranscriber('unused'), 1);
-    const second = { ...fp32.asTranscriber('second engine'), kind: 'wasm' as const };
+    const second = { ...fp32.asTranscriber('second engine'), backend: 'wasm' as const };
     const events: TranscribeEvent[] = [];
     const asked: number[] = [];
     const result = await runJob(clipAudio(clip), first, {

@@ -200,7 +200,7 @@ describe.skipIf(skipGoldens())('our server (server/server.ts, tiny@fp32)', () =>
     expect(remote.baseUrl).toBe(base);
     expect(remote.models).toContain('tiny@fp32');
     expect(remote.label).toBe(`server ${base} (tiny@fp32)`);
-    expect(remote.kind).toBe('server');
+    expect(remote.backend).toBe('server');
   });
 
   test('with --api-key: a wrong or missing key is named (401)', async () => {

@@ -178,10 +178,10 @@ function deviceTranscriber(
   gpu: GpuWatch,
   ctx: LoadContext,
 ): WindowTranscriber {
-  const backend = pipeline.kind;
+  const backend = pipeline.backend;
   const onGpu = backend === 'webgpu';
   return {
-    kind: backend,
+    backend: backend,
     label,
     transcribeWindow: async (samples, span, opts) => {
       if (onGpu && gpu.isLost) throw gpu.lostError();

@@ -8,6 +8,7 @@ import { createSHA256, createXXHash64, type IHasher } from 'hash-wasm';
 import { sleep } from '../../src/core/async.ts';
 import type { DownloadStatus, FileProgress, FileState, ManifestFile } from '../../src/core/asr/contract.ts';
 import type { FileRecord, ModelStore } from './model-store.ts';
+import { isTransientStatus } from '../../src/core/net/http.ts';
 
 export class DownloadError extends Error {
   override name = 'DownloadError';
@@ -19,8 +20,6 @@ export class DownloadError extends Error {
   }
 }
 
-/** HTTP statuses worth retrying: the server or a proxy may recover. */
-const TRANSIENT = new Set([408, 425, 429, 500, 502, 503, 504]);
 const MAX_ATTEMPTS_WITHOUT_PROGRESS = 5;
 const PARALLEL_FILES = 2;
 const PROGRESS_INTERVAL_MS = 200;
@@ -235,7 +234,7 @@ async function fetchFrom(
     if (signal.aborted) throw signal.reason;
     throw new RetryableError(`network error (${err instanceof Error ? err.message : String(err)})`);
   }
-  if (TRANSIENT.has(res.status)) {
+  if (isTransientStatus(res.status)) {
     await res.body?.cancel().catch(() => undefined);
     throw new RetryableError(`HTTP ${res.status} ${res.statusText}`.trim());
   }

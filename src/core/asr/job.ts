@@ -70,7 +70,7 @@ export async function runJob(pcm: Float32Array, first: WindowTranscriber, opts: 
           ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
           ...(opts.maxNewTokens ? { maxNewTokens: opts.maxNewTokens } : {}),
         });
-        result.engine = transcriber.kind; // the wire name of the window's backend (transcript documents)
+        result.engine = transcriber.backend; // the wire name of the window's backend (transcript documents)
         results.push(result);
         emit({ type: 'window-end', result, count: windows.length });
         break;

@@ -223,14 +223,14 @@ export class GlmAsrPipeline {
   }
 
   /** Where this pipeline runs, the backend the job runner records per window. */
-  get kind(): Backend {
+  get backend(): Backend {
     return this.runtime.backend;
   }
 
   /** This pipeline as a window transcriber (for the job runner), with `defaults` applied to every window. */
   asTranscriber(label: string, defaults: TranscribeOptions = {}): WindowTranscriber {
     return {
-      kind: this.kind,
+      backend: this.backend,
       label,
       transcribeWindow: (samples, span, opts) => this.transcribeWindow(samples, span, { ...defaults, ...opts }),
     };

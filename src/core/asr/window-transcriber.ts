@@ -22,7 +22,7 @@ export interface WindowRunOptions {
 }
 
 export interface WindowTranscriber {
-  readonly kind: Backend;
+  readonly backend: Backend;
   /** Human-readable: "WebGPU (Apple M4)", "CPU (WASM, 4 threads)", "server http://127.0.0.1:8080/v1". */
   readonly label: string;
   transcribeWindow(samples: Float32Array, span: WindowSpan, opts: WindowRunOptions): Promise<WindowResult>;

@@ -70,7 +70,7 @@ function isAllZero(samples: Float32Array): boolean {
 }
 
 export class RemoteTranscriber implements WindowTranscriber {
-  readonly kind = 'server' as const;
+  readonly backend = 'server' as const;
   readonly label: string;
   private modeNow: RemoteMode;
   private readonly fetchImpl: typeof fetch;
