@@ -74,13 +74,15 @@ export class WorkerClient implements ReactiveController {
   private worker: Worker | null = null;
   private readonly calls = new Calls((message, transfer) => this.send(message, transfer));
   private readonly events = new Listeners<ClientEvent>();
+  /** Anything shown about the worker changed (an event, a call's answer, a load's end): ClientUpdates follow it. */
+  private readonly changes = new Listeners();
   private readonly transcribeEvents = new Map<number, (event: TranscribeEvent) => void>();
   /** The running load's call id (to pause or cancel its download). */
   private loadId: number | null = null;
 
   constructor(private readonly host: ReactiveControllerHost) {
     host.addController(this);
-    this.storageState = new StorageState(this.calls, () => this.host.requestUpdate());
+    this.storageState = new StorageState(this.calls, () => this.changed());
   }
 
   get storage(): StorageReport | null {
@@ -101,7 +103,7 @@ export class WorkerClient implements ReactiveController {
     if (__TEST_BUILD__) this.post({ type: 'test-knobs', knobs: workerKnobs(knobs) });
     this.worker.onerror = (event: ErrorEvent) => {
       this.lastError = { code: 'INTERNAL', detail: `worker failed: ${event.message}` };
-      this.host.requestUpdate();
+      this.changed();
     };
   }
 
@@ -119,6 +121,17 @@ export class WorkerClient implements ReactiveController {
   private send(message: MainToWorker, transfer: Transferable[]): void {
     if (!this.worker) throw new Error('the ASR worker is not running');
     this.worker.postMessage(message, transfer);
+  }
+
+  /** Re-render the app, and tell the components that follow the client (ClientUpdates). */
+  private changed(): void {
+    this.host.requestUpdate();
+    this.changes.emit();
+  }
+
+  /** Called on every change shown about the worker (not the high-rate statistics); returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    return this.changes.add(listener);
   }
 
   /** The worker's events (not the high-rate ones); returns the unsubscribe function. */
@@ -149,7 +162,7 @@ export class WorkerClient implements ReactiveController {
     this.backend = null;
     this.backendChange = null;
     this.loadProgress = null;
-    this.host.requestUpdate();
+    this.changed();
     if (options.storage === 'store') void this.requestPersistence();
     try {
       const load = this.calls.start('model-load', {
@@ -169,7 +182,7 @@ export class WorkerClient implements ReactiveController {
       throw this.modelError;
     } finally {
       this.loadId = null;
-      this.host.requestUpdate();
+      this.changed();
       this.refreshStorage().catch(() => undefined); // the settings panel refreshes itself when opened
     }
   }
@@ -201,7 +214,7 @@ export class WorkerClient implements ReactiveController {
     await this.calls.call('model-release', {});
     this.modelState = 'none';
     this.backend = null;
-    this.host.requestUpdate();
+    this.changed();
   }
 
   /** Start a transcription; events stream to `onEvent`, the result (or an ErrorInfo) comes from `done`. */
@@ -223,7 +236,9 @@ export class WorkerClient implements ReactiveController {
     if (!isWorkerToMain(data)) return;
     switch (data.type) {
       case 'result':
+        // The caller's continuation runs before the next render: it shows the state the answer left.
         this.calls.resolve(data.id, data.res);
+        this.changed();
         return;
       case 'capture-stats':
         this.capture.pushStats(data.stats);
@@ -268,13 +283,14 @@ export class WorkerClient implements ReactiveController {
         break;
     }
     this.events.emit(data);
-    this.host.requestUpdate();
+    this.changed();
   }
 }
 
-/** For a component handed the app's worker client as a property: re-render it on every event the client routes. */
+/** For a component handed the app's worker client as a property: re-render it whenever what the client shows
+ * changes (every event but the high-rate ones, every call's answer, a load's start and end). */
 export class ClientUpdates extends UpdatesFrom<WorkerClient> {
   constructor(host: ReactiveControllerHost, current: () => WorkerClient | undefined) {
-    super(host, current, (client, onChange) => client.on(onChange));
+    super(host, current, (client, onChange) => client.onChange(onChange));
   }
 }
