@@ -78,7 +78,7 @@ export default tseslint.config(
   },
   {
     // app: the page.  It talks to the worker through the protocol; from the core it takes types, the protocol's guards,
-    // the constants, the formats and the WAV writer (playback); never the pipeline, the planner or onnxruntime.
+    // the constants, the formats, the WAV writer (playback) and the down-mix; never the pipeline, the planner or onnxruntime.
     files: ['src/app/**/*.ts', 'src/main.ts'],
     rules: {
       'no-restricted-imports': [
@@ -99,10 +99,11 @@ export default tseslint.config(
                 '**/core/planner.ts',
                 '**/core/dsp/*',
                 '!**/core/dsp/wav.ts',
+                '!**/core/dsp/mono.ts',
               ],
               allowTypeImports: true,
               message:
-                'The page imports only types from the engine side of the core (values: protocol, constants, format/, dsp/wav.ts).',
+                'The page imports only types from the model side of the core (values: protocol, constants, format/, dsp/wav.ts, dsp/mono.ts).',
             },
           ],
         },
@@ -126,7 +127,7 @@ export default tseslint.config(
     },
   },
   {
-    // worklet: the audio thread -- the protocol, the constants and the resampler, nothing else.
+    // worklet: the audio thread -- the protocol, the constants, the resampler and the down-mix, nothing else.
     files: ['workers/capture.worklet.ts'],
     rules: {
       'no-restricted-imports': [
@@ -134,8 +135,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(?!\\.\\./src/core/(protocol|constants|dsp/resampler)\\.ts$)',
-              message: 'The worklet imports only src/core/protocol.ts, constants.ts and dsp/resampler.ts.',
+              regex: '^(?!\\.\\./src/core/(protocol|constants|dsp/resampler|dsp/mono)\\.ts$)',
+              message: 'The worklet imports only src/core/protocol.ts, constants.ts, dsp/resampler.ts and dsp/mono.ts.',
             },
           ],
         },

@@ -12,6 +12,7 @@
 import { FRAME_POOL_SIZE, FRAME_SAMPLES, SAMPLE_RATE_HZ } from '../src/core/constants.ts';
 import { Resampler } from '../src/core/dsp/resampler.ts';
 import { isMainToWorklet, isWorkerToWorklet, type FrameMessage, type WorkletToMain } from '../src/core/protocol.ts';
+import { downmix } from '../src/core/dsp/mono.ts';
 
 const RENDER_QUANTUM = 128;
 
@@ -72,15 +73,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
     if (!channels || channels.length === 0) return true; // source gone or not connected yet: nothing to record
     const first = channels[0] as Float32Array;
     const length = first.length;
-    let block = first;
-    if (channels.length > 1) {
-      // The mean of the channels, as src/core/dsp/mono.ts's downmix (which the worklet's import rule does not admit).
-      const mono = this.mono;
-      mono.fill(0, 0, length);
-      for (const ch of channels) for (let i = 0; i < length; i++) mono[i] = (mono[i] as number) + (ch[i] as number);
-      for (let i = 0; i < length; i++) mono[i] = (mono[i] as number) / channels.length;
-      block = mono;
-    }
+    const block = channels.length > 1 ? downmix(channels, length, this.mono) : first;
     for (let i = 0; i < length; i++) {
       const v = block[i] as number;
       this.sumSquares += v * v;

@@ -4,6 +4,7 @@
  */
 import { SAMPLE_RATE_HZ } from '../../core/constants.ts';
 import type { ErrorInfo } from '../../core/protocol.ts';
+import { downmix } from '../../core/dsp/mono.ts';
 
 export const AUDIO_ACCEPT = 'audio/*,video/mp4,video/webm,.wav,.mp3,.m4a,.aac,.ogg,.oga,.opus,.webm,.mp4,.flac';
 
@@ -22,13 +23,8 @@ export async function decodeAudioFile(file: Blob & { name?: string }): Promise<F
     } satisfies ErrorInfo;
   }
   if (audio.length === 0) throw { code: 'EMPTY_FILE', detail: `${name} decodes to 0 samples` } satisfies ErrorInfo;
-  const mono = new Float32Array(audio.length);
-  for (let c = 0; c < audio.numberOfChannels; c++) {
-    const ch = audio.getChannelData(c);
-    for (let i = 0; i < mono.length; i++) mono[i] = (mono[i] as number) + (ch[i] as number);
-  }
-  if (audio.numberOfChannels > 1)
-    for (let i = 0; i < mono.length; i++) mono[i] = (mono[i] as number) / audio.numberOfChannels;
+  const channels = Array.from({ length: audio.numberOfChannels }, (_, c) => audio.getChannelData(c));
+  const mono = downmix(channels, audio.length);
   let peak = 0;
   for (let i = 0; i < mono.length; i++) peak = Math.max(peak, Math.abs(mono[i] as number));
   if (peak === 0)

@@ -1,7 +1,6 @@
 /**
  * Down-mixing to mono: the mean of the channels, sample by sample (what the model hears from a stereo file).
- * Allocation-free when given `out`.  The capture worklet writes the same mean inline: its import rule admits only
- * the resampler from dsp/.
+ * Allocation-free when given `out` (the capture worklet passes its own buffer); decoded files use it too.
  */
 
 /** The mean of `channels` over their first `length` samples, written to `out` (a new array by default). */
