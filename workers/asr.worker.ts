@@ -57,8 +57,8 @@ let fileDocs = 0;
 let knobs: WorkerKnobs = {};
 /** Running model loads, by call id, so a download can be paused or cancelled. */
 const loads = new Map<number, AbortController>();
-host.onEngineLost = (code, detail) => send({ type: 'backend-lost', error: { code, detail } });
-host.onEngineChanged = (backend, reason, inJob) => send({ type: 'backend-changed', backend, reason, inJob });
+host.onBackendLost = (code, detail) => send({ type: 'backend-lost', error: { code, detail } });
+host.onBackendChanged = (backend, reason, inJob) => send({ type: 'backend-changed', backend, reason, inJob });
 
 /** A load's options with the knobs applied (unchanged in a production build). */
 function withLoadKnobs(options: ModelLoadOptions): ModelLoadOptions {

@@ -35,7 +35,7 @@ import {
 
 export type ModelState = 'none' | 'loading' | 'ready' | 'error';
 
-export interface TranscriptionJob {
+export interface TranscribeCall {
   /** The transcription call's id. */
   requestId: number;
   /** The transcript, and the library document it was kept in (null when storage refused it). */
@@ -67,7 +67,7 @@ export class WorkerClient implements ReactiveController {
   backend: BackendInfo | null = null;
   modelError: ErrorInfo | null = null;
   /** The last failover: the backend that took over and why (shown once, until the next load). */
-  backendChange: { engine: BackendInfo; reason: string } | null = null;
+  backendChange: { backend: BackendInfo; reason: string } | null = null;
   /** What storage holds and whether the browser made it persistent. */
   private readonly storageState: StorageState;
 
@@ -222,7 +222,7 @@ export class WorkerClient implements ReactiveController {
     source: TranscribeSource,
     onEvent: (event: TranscribeEvent) => void,
     routing?: RoutingSettings,
-  ): TranscriptionJob {
+  ): TranscribeCall {
     // The samples are moved to the worker, not copied.
     const transfer = source.kind === 'pcm' ? [source.samples.buffer as ArrayBuffer] : [];
     const { id, result } = this.calls.start('transcribe', { source, ...(routing ? { routing } : {}) }, transfer);
@@ -272,7 +272,7 @@ export class WorkerClient implements ReactiveController {
       case 'backend-changed':
         this.backend = data.backend;
         // A switch during a job is told by the job itself (its engine-switch event): say it once.
-        if (!data.inJob) this.backendChange = { engine: data.backend, reason: data.reason };
+        if (!data.inJob) this.backendChange = { backend: data.backend, reason: data.reason };
         this.modelState = 'ready';
         this.modelError = null;
         break;

@@ -1,8 +1,7 @@
 /**
  * The device planner: before anything is downloaded, decide where a transcription runs (its backend: WebGPU, WASM on
- * the CPU or the server) and with which variant, from what the device reports (`DeviceProbe`, gathered by
- * workers/host/device-probe.ts), the model's manifest and the user's settings, and say why in short user-facing
- * sentences.  The plan's `fallbacks` are the next plans to try, in order, when a warm-up or a job fails.  Pure and
+ * the CPU or the server) and with which variant, from what the device reports (`DeviceProbe`, ./device.ts), the
+ * model's manifest and the user's settings, and say why in short user-facing sentences.  The plan's `fallbacks` are the next plans to try, in order, when a warm-up or a job fails.  Pure and
  * isomorphic: no DOM, worker or Node APIs.
  *
  * Rules:
@@ -19,10 +18,7 @@
  *  - The server is used only when configured and consented; `where: 'device'` never plans it, `where: 'server'`
  *    always does.
  *
- * Memory: `estimatePeakBytes` = RUNTIME_BYTES + WEIGHT_COPIES × Σ_graphs bytes(graph), the same for both device
- * backends; on a first visit (the variant is not stored yet: downloaded and loaded in one go) FIRST_VISIT_COPIES
- * instead.  Why this form, and the `npm run bench -- load` figures behind each constant: docs/measurements.md (The
- * planner's memory model).
+ * Memory: the estimated peak of a load (`estimatePeakBytes`, ./memory-model.ts) against the iOS budget.
  */
 import {
   F16_VARIANTS,
@@ -35,45 +31,14 @@ import {
   type ModelManifest,
   type Variant,
 } from './asr/contract.ts';
-
-export interface GpuProbe {
-  vendor: string;
-  architecture: string;
-  description: string;
-  isFallbackAdapter: boolean;
-  shaderF16: boolean;
-  maxBufferSize: number;
-  maxStorageBufferBindingSize: number;
-}
-
-export interface DeviceProbe {
-  gpu: GpuProbe | null;
-  /** Why there is no adapter ("navigator.gpu is missing", "no WebGPU adapter"), when `gpu` is null. */
-  gpuUnavailableReason?: string;
-  userAgent: string;
-  maxTouchPoints: number;
-  /** `navigator.deviceMemory` in GiB (Chromium only, a power of two, capped), null where the browser has none. */
-  deviceMemoryGB: number | null;
-  /** `navigator.storage.estimate()`, null where it is missing or failed. */
-  storage: { quota: number; usage: number } | null;
-  crossOriginIsolated: boolean;
-  /** SharedArrayBuffer exists (WebKitGTK is cross-origin isolated without it): WASM threads are possible only with
-   *  both.  Absent: assumed to follow `crossOriginIsolated`. */
-  sharedMemory?: boolean;
-  hardwareConcurrency: number;
-  /**
-   * Variants of this model completely stored on this device (the model host fills it in).  A variant not stored
-   * yet is a first visit, whose download and load in one go peak higher (FIRST_VISIT_COPIES).  Absent: unknown,
-   * estimated as stored.
-   */
-  storedVariants?: Variant[];
-}
+import { detectPlatform, softwareRenderer, type DeviceProbe } from './device.ts';
+import { estimatePeakBytes, IOS_BUDGET_BYTES, SOFTWARE_GPU_MAX_BYTES } from './memory-model.ts';
 
 export type Where = 'auto' | 'device' | 'server';
 
 export interface PlannerSettings {
   where: Where;
-  engine?: 'auto' | DeviceBackend;
+  backend?: 'auto' | DeviceBackend;
   variant?: Variant | 'auto';
   /** The server to fall back to, null when none is configured; consented = the user agreed to send audio there. */
   server: { url: string; consented: boolean } | null;
@@ -97,24 +62,6 @@ export interface PlanResult extends Plan {
   needsConsent?: { url: string };
 }
 
-export type Os = 'ios' | 'ipados' | 'macos' | 'android' | 'windows' | 'linux' | 'other';
-export type Browser = 'safari' | 'chrome' | 'firefox' | 'edge' | 'other';
-
-/** Default estimated-peak budget on iPhone/iPad (iOS kills the tab at ~1.5 GB; docs/platforms.md, Memory). */
-export const IOS_BUDGET_BYTES = 1.2e9;
-/** A software WebGPU adapter may run variants smaller than this (the tiny test models are 0.5–4 MB). */
-export const SOFTWARE_GPU_MAX_BYTES = 64 * 2 ** 20;
-/** Fixed memory of a load above an idle browser (measured on the tiny model; docs/measurements.md). */
-export const RUNTIME_BYTES = 320e6;
-/** How many times the weights are resident at the peak (docs/measurements.md). */
-export const WEIGHT_COPIES = 2;
-/**
- * The same on a first visit: downloaded into IndexedDB and loaded in one go.  `npm run bench -- load` (full-size
- * q4f16, Chromium WASM, 2026-11-27): 4831 MB peak above idle = 320 MB + 3.10 × 1454 MB (the download's buffers are
- * still resident when the load peaks).
- */
-export const FIRST_VISIT_COPIES = 3.1;
-
 /**
  * Variant preference per backend (the first one the manifest has and that fits wins).  On WASM q8 comes first: its
  * MatMulInteger runs on WASM SIMD's int8 GEMM, while the WASM build's MatMulNBits (q4) dequantizes its whole weight
@@ -132,41 +79,6 @@ export const VARIANT_ORDER = {
  * graphs use one (manifest `op_types`) is never planned on WASM.  q4f16's 4-bit embedding is the case.
  */
 export const WASM_MISSING_OPS: ReadonlySet<string> = new Set(['com.microsoft.GatherBlockQuantized']);
-
-const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|software/i;
-
-/** Estimated peak memory of loading `variant` on `engine`: the formula in this file's header. */
-export function estimatePeakBytes(
-  manifest: ModelManifest,
-  variant: Variant,
-  engine: DeviceBackend,
-  firstVisit = false,
-): number {
-  const info = manifest.variants[variant];
-  if (!info) throw new Error(`the manifest has no ${variant} variant`);
-  void engine; // same formula for both device backends (header)
-  const weights = GRAPHS.reduce((sum, g) => sum + info.graphs[g].bytes, 0);
-  return RUNTIME_BYTES + (firstVisit ? FIRST_VISIT_COPIES : WEIGHT_COPIES) * weights;
-}
-
-export function detectPlatform(userAgent: string, maxTouchPoints: number): { os: Os; browser: Browser } {
-  const ua = userAgent;
-  let os: Os = 'other';
-  if (/iPhone|iPod/.test(ua)) os = 'ios';
-  else if (/iPad/.test(ua)) os = 'ipados';
-  // iPadOS Safari asks for desktop sites with a Mac user agent; only the touch screen tells them apart.
-  else if (/Macintosh|Mac OS X/.test(ua)) os = maxTouchPoints > 1 ? 'ipados' : 'macos';
-  else if (/Android/.test(ua)) os = 'android';
-  else if (/Windows/.test(ua)) os = 'windows';
-  else if (/Linux|X11|CrOS/.test(ua)) os = 'linux';
-  let browser: Browser = 'other';
-  if (/Edg(e|A|iOS)?\//.test(ua)) browser = 'edge';
-  else if (/Firefox\/|FxiOS\//.test(ua)) browser = 'firefox';
-  else if (/OPR\/|SamsungBrowser\//.test(ua)) browser = 'other';
-  else if (/Chrome\/|CriOS\/|Chromium\//.test(ua)) browser = 'chrome';
-  else if (/Safari\//.test(ua) && /Version\//.test(ua)) browser = 'safari';
-  return { os, browser };
-}
 
 /* ------------------------------------------------------------------------------------------------------------- */
 
@@ -197,21 +109,6 @@ interface Check {
   overBudget?: string;
 }
 
-/** The software renderer's name ("SwiftShader"), or null for a real GPU. */
-function softwareRenderer(gpu: GpuProbe): string | null {
-  const m = SOFTWARE_RENDERER.exec(`${gpu.vendor} ${gpu.architecture} ${gpu.description}`);
-  const name = m?.[0].toLowerCase();
-  if (name === 'swiftshader') return 'SwiftShader';
-  if (name?.startsWith('microsoft')) return 'Microsoft Basic Render Driver';
-  if (name) return name === 'software' ? describeGpu(gpu) : name;
-  return gpu.isFallbackAdapter ? `the fallback adapter (${describeGpu(gpu)})` : null;
-}
-
-/** "vendor architecture description" of an adapter. */
-export function describeGpu(gpu: GpuProbe): string {
-  return [gpu.vendor, gpu.architecture, gpu.description].filter(Boolean).join(' ') || 'WebGPU adapter';
-}
-
 /** The first op of `variant`'s graphs that the WASM build lacks (manifest op_types), or null when it runs there. */
 export function wasmMissingOp(manifest: ModelManifest, variant: Variant): { graph: GraphName; op: string } | null {
   const info = manifest.variants[variant];
@@ -223,19 +120,19 @@ export function wasmMissingOp(manifest: ModelManifest, variant: Variant): { grap
   return null;
 }
 
-function check(ctx: Context, engine: DeviceBackend, variant: Variant, explicitWebGpu: boolean): Check {
+function check(ctx: Context, backend: DeviceBackend, variant: Variant, explicitWebGpu: boolean): Check {
   const { probe, manifest } = ctx;
   const info = manifest.variants[variant]!;
   // Decisions use the stored estimate: a first visit's higher peak (the download's buffers still resident) would
   // otherwise keep a variant from ever being stored, and so from ever reaching its lower peak.  It is reported.
   const firstVisit = probe.storedVariants !== undefined && !probe.storedVariants.includes(variant);
-  const peak = estimatePeakBytes(manifest, variant, engine);
+  const peak = estimatePeakBytes(manifest, variant, backend);
   const out: Check = { hard: [], soft: [], notes: [], peak };
   if (firstVisit)
     out.notes.push(
-      `the first load also downloads ${variant}: expect a peak near ${gb(estimatePeakBytes(manifest, variant, engine, true))} this once`,
+      `the first load also downloads ${variant}: expect a peak near ${gb(estimatePeakBytes(manifest, variant, backend, true))} this once`,
     );
-  if (engine === 'webgpu') {
+  if (backend === 'webgpu') {
     const gpu = probe.gpu!;
     const software = softwareRenderer(gpu);
     if (software && info.bytes >= SOFTWARE_GPU_MAX_BYTES && !explicitWebGpu)
@@ -255,13 +152,13 @@ function check(ctx: Context, engine: DeviceBackend, variant: Variant, explicitWe
       }
     }
   }
-  if (engine === 'wasm') {
+  if (backend === 'wasm') {
     const missing = wasmMissingOp(manifest, variant);
     if (missing) out.hard.push(`${variant}'s ${GRAPH_LABEL[missing.graph]} uses ${missing.op}, which WASM lacks`);
   }
   if (ctx.iosDevice && peak > ctx.budget)
     out.hard.push(
-      (out.overBudget = `the estimated peak ${gb(peak)} of ${variant} on ${engine === 'webgpu' ? 'WebGPU' : 'WASM'} is over this ${ctx.iosDevice}'s ${gb(ctx.budget)} budget`),
+      (out.overBudget = `the estimated peak ${gb(peak)} of ${variant} on ${backend === 'webgpu' ? 'WebGPU' : 'WASM'} is over this ${ctx.iosDevice}'s ${gb(ctx.budget)} budget`),
     );
   const mem = probe.deviceMemoryGB;
   if (mem && peak > (mem * 2 ** 30) / 2)
@@ -284,39 +181,39 @@ interface Candidate {
   rejected: string[];
 }
 
-function deviceCandidate(ctx: Context, engine: DeviceBackend): Candidate {
+function deviceCandidate(ctx: Context, backend: DeviceBackend): Candidate {
   const { probe, manifest, settings } = ctx;
-  const wantEngine = settings.engine ?? 'auto';
-  const label = engine === 'webgpu' ? 'WebGPU' : 'WASM';
-  if (wantEngine !== 'auto' && wantEngine !== engine)
+  const wantedBackend = settings.backend ?? 'auto';
+  const label = backend === 'webgpu' ? 'WebGPU' : 'WASM';
+  if (wantedBackend !== 'auto' && wantedBackend !== backend)
     return {
       plan: null,
       soft: false,
-      rejected: [`${label} is off (the settings ask for ${wantEngine === 'webgpu' ? 'WebGPU' : 'WASM'})`],
+      rejected: [`${label} is off (the settings ask for ${wantedBackend === 'webgpu' ? 'WebGPU' : 'WASM'})`],
     };
-  if (engine === 'webgpu' && !probe.gpu)
+  if (backend === 'webgpu' && !probe.gpu)
     return {
       plan: null,
       soft: false,
       rejected: [`WebGPU is unavailable (${probe.gpuUnavailableReason ?? 'no adapter'})`],
     };
-  const explicitWebGpu = engine === 'webgpu' && wantEngine === 'webgpu';
+  const explicitWebGpu = backend === 'webgpu' && wantedBackend === 'webgpu';
   const have = VARIANTS.filter((v) => manifest.variants[v]);
   const pre: string[] = [];
   let order: readonly Variant[];
   const wanted = settings.variant ?? 'auto';
   if (wanted === 'auto') {
     order =
-      engine === 'wasm' ? VARIANT_ORDER.wasm : probe.gpu!.shaderF16 ? VARIANT_ORDER.webgpuF16 : VARIANT_ORDER.webgpu;
+      backend === 'wasm' ? VARIANT_ORDER.wasm : probe.gpu!.shaderF16 ? VARIANT_ORDER.webgpuF16 : VARIANT_ORDER.webgpu;
     order = order.filter((v) => have.includes(v));
-    const f16 = engine === 'webgpu' && !probe.gpu!.shaderF16 ? have.find((v) => F16_VARIANTS.has(v)) : undefined;
+    const f16 = backend === 'webgpu' && !probe.gpu!.shaderF16 ? have.find((v) => F16_VARIANTS.has(v)) : undefined;
     if (f16) pre.push(`${f16} needs shader-f16, which this GPU lacks`);
     if (!order.length)
       return { plan: null, soft: false, rejected: [...pre, `the model has no variant ${label} can run`] };
   } else {
     let v: Variant = wanted;
     const twin = F32_TWIN[v];
-    if (engine === 'webgpu' && F16_VARIANTS.has(v) && !probe.gpu!.shaderF16 && twin && have.includes(twin)) {
+    if (backend === 'webgpu' && F16_VARIANTS.has(v) && !probe.gpu!.shaderF16 && twin && have.includes(twin)) {
       pre.push(`${v} needs shader-f16; using ${twin}`);
       v = twin;
     }
@@ -330,7 +227,7 @@ function deviceCandidate(ctx: Context, engine: DeviceBackend): Candidate {
   const rejectedWithBudget = () => (overBudget ? [...rejected, overBudget.overBudget!] : rejected);
   let softPick: { variant: Variant; c: Check } | null = null;
   for (const v of order) {
-    const c = check(ctx, engine, v, explicitWebGpu);
+    const c = check(ctx, backend, v, explicitWebGpu);
     if (c.hard.length) {
       rejected.push(...c.hard.filter((h) => h !== c.overBudget));
       if (c.overBudget && (!overBudget || c.peak < overBudget.peak)) overBudget = c;
@@ -340,13 +237,13 @@ function deviceCandidate(ctx: Context, engine: DeviceBackend): Candidate {
       softPick ??= { variant: v, c };
       continue;
     }
-    return { plan: makePlan(engine, v, c, [...pre, ...c.notes]), soft: false, rejected: rejectedWithBudget() };
+    return { plan: makePlan(backend, v, c, [...pre, ...c.notes]), soft: false, rejected: rejectedWithBudget() };
   }
   if (softPick) {
     const { variant, c } = softPick;
     // An explicit WebGPU setting keeps WebGPU even when the server would be preferable.
     return {
-      plan: makePlan(engine, variant, c, [...pre, ...c.soft, ...c.notes]),
+      plan: makePlan(backend, variant, c, [...pre, ...c.soft, ...c.notes]),
       soft: !explicitWebGpu,
       rejected: rejectedWithBudget(),
     };
@@ -354,17 +251,17 @@ function deviceCandidate(ctx: Context, engine: DeviceBackend): Candidate {
   if (explicitWebGpu) {
     // The settings ask for WebGPU and there is an adapter: try it anyway (the fallbacks catch a failure).
     const v = order[0]!;
-    const c = check(ctx, engine, v, true);
+    const c = check(ctx, backend, v, true);
     const warn = c.hard.map((h) => `${h}; trying WebGPU as the settings ask`);
-    return { plan: makePlan(engine, v, c, [...pre, ...warn, ...c.soft, ...c.notes]), soft: false, rejected: [] };
+    return { plan: makePlan(backend, v, c, [...pre, ...warn, ...c.soft, ...c.notes]), soft: false, rejected: [] };
   }
   return { plan: null, soft: false, rejected: [...pre, ...rejectedWithBudget()] };
 }
 
-function makePlan(engine: DeviceBackend, variant: Variant, c: Check, reasons: string[]): Plan {
-  const what = engine === 'webgpu' ? 'WebGPU' : 'WASM (CPU)';
+function makePlan(backend: DeviceBackend, variant: Variant, c: Check, reasons: string[]): Plan {
+  const what = backend === 'webgpu' ? 'WebGPU' : 'WASM (CPU)';
   return {
-    backend: engine,
+    backend,
     variant,
     estimatedPeakBytes: c.peak,
     reasons: [...reasons, `${variant} on ${what}, estimated peak ${gb(c.peak)}`],
@@ -379,9 +276,9 @@ function dedupe(list: string[]): string[] {
   return [...new Set(list)];
 }
 
-function blocked(engine: Plan['backend'], reasons: string[], needsConsent?: { url: string }): PlanResult {
+function blocked(backend: Plan['backend'], reasons: string[], needsConsent?: { url: string }): PlanResult {
   return {
-    backend: engine,
+    backend,
     variant: null,
     estimatedPeakBytes: null,
     reasons: dedupe(reasons),
@@ -396,7 +293,7 @@ function withReasons(plan: Plan, before: string[]): Plan {
 }
 
 /** Decide where and how to transcribe.  `manifest` null: the model description could not be fetched. */
-export function planEngine(probe: DeviceProbe, manifest: ModelManifest | null, settings: PlannerSettings): PlanResult {
+export function planBackend(probe: DeviceProbe, manifest: ModelManifest | null, settings: PlannerSettings): PlanResult {
   const server = settings.server;
   const serverUsable = !!server && server.consented;
   const consent = server && !server.consented ? { url: server.url } : undefined;
@@ -431,9 +328,9 @@ export function planEngine(probe: DeviceProbe, manifest: ModelManifest | null, s
   const auto = settings.where === 'auto';
   const serverFallback = auto && serverUsable ? [serverPlan(`the server ${server.url}`)] : [];
   const onDevice = [gpu, wasm].filter((c) => c.plan).map((c) => c.plan!);
-  const fallbacksAfter = (engine: Plan['backend']): Plan[] => {
-    if (engine === 'webgpu') return [...serverFallback, ...(wasm.plan ? [wasm.plan] : [])];
-    if (engine === 'wasm') return serverFallback;
+  const fallbacksAfter = (backend: Plan['backend']): Plan[] => {
+    if (backend === 'webgpu') return [...serverFallback, ...(wasm.plan ? [wasm.plan] : [])];
+    if (backend === 'wasm') return serverFallback;
     return onDevice;
   };
   const result = (plan: Plan, before: string[]): PlanResult => ({
@@ -454,9 +351,9 @@ export function planEngine(probe: DeviceProbe, manifest: ModelManifest | null, s
   const soft = gpu.plan ? gpu : wasm.plan ? wasm : null;
   if (soft?.plan) return result(soft.plan, soft === gpu ? gpu.rejected : rejected);
   // 4. Nothing can run.
-  const engine: Plan['backend'] = probe.gpu && settings.engine !== 'wasm' ? 'webgpu' : 'wasm';
-  if (!auto) return blocked(engine, [...rejected, 'nothing fits on this device; choose Automatic to use a server']);
+  const backend: Plan['backend'] = probe.gpu && settings.backend !== 'wasm' ? 'webgpu' : 'wasm';
+  if (!auto) return blocked(backend, [...rejected, 'nothing fits on this device; choose Automatic to use a server']);
   if (consent)
-    return blocked(engine, [...rejected, `agree to send audio to ${consent.url} to transcribe there`], consent);
-  return blocked(engine, [...rejected, 'nothing fits on this device and no server is configured: enter a server URL']);
+    return blocked(backend, [...rejected, `agree to send audio to ${consent.url} to transcribe there`], consent);
+  return blocked(backend, [...rejected, 'nothing fits on this device and no server is configured: enter a server URL']);
 }

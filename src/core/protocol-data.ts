@@ -5,7 +5,7 @@
  */
 
 import type { Backend, DeviceBackend, LoadProgress, StoredModel, Variant } from './asr/contract.ts';
-import type { DeviceProbe } from './planner.ts';
+import type { DeviceProbe } from './device.ts';
 
 /**
  * One live-dictation take has one id from the moment Record is pressed: its library document's id, `rec-<ms>`

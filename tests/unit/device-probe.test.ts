@@ -12,7 +12,8 @@ import { chromium, type Browser } from '@playwright/test';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { ModelManifest } from '../../src/core/asr/contract.ts';
-import { planEngine, type DeviceProbe } from '../../src/core/planner.ts';
+import { planBackend } from '../../src/core/planner.ts';
+import { type DeviceProbe } from '../../src/core/device.ts';
 import { CHROMIUM_ARGS } from '../../playwright.config.ts';
 import { ARTIFACTS, missing, ROOT } from '../helpers/data.ts';
 
@@ -104,11 +105,11 @@ test.skipIf(NO_CHROMIUM)(
     if (missing(TINY, 'built by scripts/test-artifacts.sh (npm test runs it)')) return;
     const tiny = JSON.parse(readFileSync(TINY, 'utf8')) as ModelManifest;
     const settings = { where: 'auto', server: null } as const;
-    const small = planEngine(probe, tiny, settings);
+    const small = planBackend(probe, tiny, settings);
     expect([small.backend, small.variant]).toEqual(['webgpu', 'q4']);
     const big: ModelManifest = structuredClone(tiny);
     for (const v of Object.values(big.variants)) v.bytes *= 1000;
-    const large = planEngine(probe, big, settings);
+    const large = planBackend(probe, big, settings);
     expect([large.backend, large.variant]).toEqual(['wasm', 'q8']);
     expect(large.reasons).toContain('SwiftShader is a software renderer, not a GPU');
   },

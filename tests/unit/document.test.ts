@@ -11,7 +11,7 @@ import {
   formatDocument,
   newDocument,
   recordingDocId,
-  recordingSessionOf,
+  recordingStartOf,
   titleFrom,
   windowSegments,
   withSegments,
@@ -52,8 +52,8 @@ describe('the document', () => {
 
   test('a new document validates and says what it is', () => {
     expect(base.id).toBe('rec-1764240000000');
-    expect(recordingSessionOf(base.id)).toBe(1764240000000);
-    expect(recordingSessionOf('file-1764240000000-1')).toBeNull();
+    expect(recordingStartOf(base.id)).toBe(1764240000000);
+    expect(recordingStartOf('file-1764240000000-1')).toBeNull();
     expect(base.createdAt).toBe('2026-11-27T10:00:00.000Z');
     expect(validate(base), JSON.stringify(validate.errors)).toBe(true);
   });

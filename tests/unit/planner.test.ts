@@ -8,16 +8,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { ModelManifest, Variant } from '../../src/core/asr/contract.ts';
-import {
-  detectPlatform,
-  estimatePeakBytes,
-  planEngine,
-  type DeviceProbe,
-  type GpuProbe,
-  type PlannerSettings,
-  type PlanResult,
-  wasmMissingOp,
-} from '../../src/core/planner.ts';
+import { planBackend, type PlannerSettings, type PlanResult, wasmMissingOp } from '../../src/core/planner.ts';
+import { detectPlatform, type DeviceProbe, type GpuProbe } from '../../src/core/device.ts';
+import { estimatePeakBytes } from '../../src/core/memory-model.ts';
 import { ARTIFACTS, missing } from '../helpers/data.ts';
 
 /* Manifests ------------------------------------------------------------------------------------------------------ */
@@ -252,7 +245,7 @@ interface Row {
 
 const FULL_ROWS: Row[] = [
   {
-    name: 'iPhone 17 Safari 26: the full model is over the budget on both engines, so the server',
+    name: 'iPhone 17 Safari 26: the full model is over the budget on both backends, so the server',
     probe: DEVICES.iphone17Safari26,
     settings: auto,
     plan: 'server',
@@ -326,9 +319,9 @@ const FULL_ROWS: Row[] = [
     reasons: [/^SwiftShader is a software renderer, not a GPU$/],
   },
   {
-    name: 'SwiftShader with engine=webgpu in the settings: WebGPU anyway (q4: no shader-f16)',
+    name: 'SwiftShader with backend=webgpu in the settings: WebGPU anyway (q4: no shader-f16)',
     probe: DEVICES.swiftShader,
-    settings: { ...auto, engine: 'webgpu' },
+    settings: { ...auto, backend: 'webgpu' },
     plan: 'webgpu q4',
     fallbacks: ['server'],
     reasons: [/SwiftShader is a software renderer; WebGPU is used for this 1\.8 GB model anyway/],
@@ -399,16 +392,16 @@ const FULL_ROWS: Row[] = [
     fallbacks: ['wasm q4'],
   },
   {
-    name: 'engine=wasm in the settings (M4 Chrome): WASM only',
+    name: 'backend=wasm in the settings (M4 Chrome): WASM only',
     probe: DEVICES.m4MacChrome,
-    settings: { ...auto, engine: 'wasm' },
+    settings: { ...auto, backend: 'wasm' },
     plan: 'wasm q4',
     fallbacks: ['server'],
   },
   {
-    name: 'variant=q4f16 asked on SwiftShader with engine=webgpu: the float32 twin',
+    name: 'variant=q4f16 asked on SwiftShader with backend=webgpu: the float32 twin',
     probe: DEVICES.swiftShader,
-    settings: { ...auto, engine: 'webgpu', variant: 'q4f16' },
+    settings: { ...auto, backend: 'webgpu', variant: 'q4f16' },
     plan: 'webgpu q4',
     fallbacks: ['server'],
     reasons: [/^q4f16 needs shader-f16; using q4$/],
@@ -436,7 +429,7 @@ function expectRow(r: Row, got: PlanResult) {
 }
 
 describe('planEngine, full-size model (q4f16 1.28 GB, q4 1.84 GB)', () => {
-  test.each(FULL_ROWS)('$name', (r) => expectRow(r, planEngine(r.probe, FULL, r.settings)));
+  test.each(FULL_ROWS)('$name', (r) => expectRow(r, planBackend(r.probe, FULL, r.settings)));
 });
 
 describe.skipIf(TINY_MISSING)("planEngine, the tiny test model's real manifest (0.5–1.5 MB)", () => {
@@ -486,7 +479,7 @@ describe.skipIf(TINY_MISSING)("planEngine, the tiny test model's real manifest (
       fallbacks: ['server'],
     },
   ];
-  test.each(rows)('$name', (r) => expectRow(r, planEngine(r.probe, TINY!, r.settings)));
+  test.each(rows)('$name', (r) => expectRow(r, planBackend(r.probe, TINY!, r.settings)));
 });
 
 describe('software renderers never count as a GPU for the full model', () => {
@@ -499,7 +492,7 @@ describe('software renderers never count as a GPU for the full model', () => {
     [gpu({ vendor: 'x', description: 'Software Adapter' }), /^x Software Adapter is a software renderer/],
     [gpu({ vendor: 'x', isFallbackAdapter: true }), /^the fallback adapter \(x\) is a software renderer/],
   ])('%o', (adapter, reason) => {
-    const p = planEngine(probe({ userAgent: UA.winChrome, gpu: adapter }), FULL, autoNoServer);
+    const p = planBackend(probe({ userAgent: UA.winChrome, gpu: adapter }), FULL, autoNoServer);
     expect(brief(p)).toBe('wasm q4');
     expect(
       p.reasons.some((r) => reason.test(r)),
@@ -510,39 +503,39 @@ describe('software renderers never count as a GPU for the full model', () => {
 
 describe('where and server settings', () => {
   test('Server without a configured server: blocked, says to enter one', () => {
-    const p = planEngine(DEVICES.m4MacChrome, FULL, { where: 'server', server: null });
+    const p = planBackend(DEVICES.m4MacChrome, FULL, { where: 'server', server: null });
     expect(p.blocked).toBe(true);
     expect(p.reasons.join(' ')).toMatch(/no server is configured/);
   });
   test('Server without consent: blocked until the user agrees to that URL', () => {
-    const p = planEngine(DEVICES.m4MacChrome, null, { where: 'server', server: { url: SERVER, consented: false } });
+    const p = planBackend(DEVICES.m4MacChrome, null, { where: 'server', server: { url: SERVER, consented: false } });
     expect(p.blocked).toBe(true);
     expect(p.needsConsent).toEqual({ url: SERVER });
     expect(p.reasons.join(' ')).toContain(SERVER);
   });
   test('Server-only mode without a manifest: the server', () => {
-    expect(brief(planEngine(DEVICES.iphone17Safari26, null, serverOnly))).toBe('server');
+    expect(brief(planBackend(DEVICES.iphone17Safari26, null, serverOnly))).toBe('server');
   });
   test('Automatic, no manifest, consented server: the server, no on-device fallback', () => {
-    const p = planEngine(DEVICES.m4MacChrome, null, auto);
+    const p = planBackend(DEVICES.m4MacChrome, null, auto);
     expect(brief(p)).toBe('server');
     expect(p.fallbacks).toEqual([]);
     expect(p.reasons).toContain('the model description could not be fetched');
   });
   test('Automatic, nothing fits, consent missing: blocked and asks for consent', () => {
-    const p = planEngine(DEVICES.iphone17Safari26, FULL, autoNoConsent);
+    const p = planBackend(DEVICES.iphone17Safari26, FULL, autoNoConsent);
     expect(p.blocked).toBe(true);
     expect(p.needsConsent).toEqual({ url: SERVER });
   });
-  test('engine=webgpu without any adapter: no WebGPU plan (server in Automatic, blocked on device)', () => {
-    const s: PlannerSettings = { ...auto, engine: 'webgpu' };
-    expect(brief(planEngine(DEVICES.firefoxNoWebGpu, FULL, s))).toBe('server');
-    const p = planEngine(DEVICES.firefoxNoWebGpu, FULL, { ...s, where: 'device' });
+  test('backend=webgpu without any adapter: no WebGPU plan (server in Automatic, blocked on device)', () => {
+    const s: PlannerSettings = { ...auto, backend: 'webgpu' };
+    expect(brief(planBackend(DEVICES.firefoxNoWebGpu, FULL, s))).toBe('server');
+    const p = planBackend(DEVICES.firefoxNoWebGpu, FULL, { ...s, where: 'device' });
     expect(p.blocked).toBe(true);
     expect(p.reasons).toContain('WebGPU is unavailable (navigator.gpu is missing)');
   });
   test('a variant the model lacks: the reason names what it has', () => {
-    const p = planEngine(DEVICES.firefoxNoWebGpu, FULL, { ...device, variant: 'fp16' });
+    const p = planBackend(DEVICES.firefoxNoWebGpu, FULL, { ...device, variant: 'fp16' });
     expect(p.blocked).toBe(true);
     expect(p.reasons.join(' ')).toMatch(/the model has no fp16 variant \(it has q4, q4f16\)/);
   });
@@ -614,11 +607,11 @@ describe('first visit: a variant not stored yet is estimated with the download s
   });
   test('M4 Chrome: a first visit plans on the stored estimate (else the model could never be stored) and says so', () => {
     const probe = (storedVariants: Variant[]) => ({ ...DEVICES.m4MacChrome, storedVariants });
-    const stored = planEngine(probe(['q4f16']), FULL, auto);
+    const stored = planBackend(probe(['q4f16']), FULL, auto);
     expect(brief(stored)).toBe('webgpu q4f16');
     expect(stored.estimatedPeakBytes).toBeCloseTo(2885.66e6, -4);
     expect(stored.reasons.join(' ')).not.toContain('first load');
-    const first = planEngine(probe([]), FULL, auto);
+    const first = planBackend(probe([]), FULL, auto);
     expect(brief(first)).toBe('webgpu q4f16');
     expect(first.estimatedPeakBytes).toBeCloseTo(2885.66e6, -4);
     expect(first.reasons.join(' ')).toContain(

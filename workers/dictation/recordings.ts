@@ -149,7 +149,7 @@ export class Recordings {
       // The host decodes partials and finals alike.
       decoder: {
         decode: async (samples, _kind, signal) => {
-          const { text, engine: backend } = await host.decodeSegment(samples, signal);
+          const { text, backend } = await host.decodeSegment(samples, signal);
           return { text, backend };
         },
       },

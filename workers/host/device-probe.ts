@@ -8,7 +8,7 @@
  * (`describeDevice`) and every load's plan read that one answer.
  */
 import { withTimeout } from '../../src/core/async.ts';
-import { describeGpu, type DeviceProbe, type GpuProbe } from '../../src/core/planner.ts';
+import { describeGpu, type DeviceProbe, type GpuProbe } from '../../src/core/device.ts';
 
 /** The parts of a GPUAdapter read here (structural, so no WebGPU types are needed). */
 interface AdapterLike {

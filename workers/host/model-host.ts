@@ -16,7 +16,8 @@ import type {
 } from '../../src/core/protocol.ts';
 import type { LoadProgress, ModelKey, ModelManifest, TranscribeEvent, Variant } from '../../src/core/asr/contract.ts';
 import { runJob, type JobOptions, type JobResult } from '../../src/core/asr/job.ts';
-import type { DeviceProbe, GpuProbe, Plan } from '../../src/core/planner.ts';
+import type { Plan } from '../../src/core/planner.ts';
+import type { DeviceProbe, GpuProbe } from '../../src/core/device.ts';
 import type { BackendUnavailable, WindowTranscriber } from '../../src/core/asr/window-transcriber.ts';
 import { fetchManifest } from '../model-store/model-files.ts';
 import { ModelStore, modelId } from '../model-store/model-store.ts';
@@ -46,9 +47,9 @@ export class ModelHost {
   /** Aborts an idle failover when a load or release starts. */
   private switchAbort = new AbortController();
   /** The active on-device backend failed and nothing could take over (the UI leaves 'ready'). */
-  onEngineLost: (code: ErrorCode, detail: string) => void = () => {};
+  onBackendLost: (code: ErrorCode, detail: string) => void = () => {};
   /** The active backend changed by failover (mid-job or idle). */
-  onEngineChanged: (info: BackendInfo, reason: string, inJob: boolean) => void = () => {};
+  onBackendChanged: (info: BackendInfo, reason: string, inJob: boolean) => void = () => {};
 
   /** The WebGPU adapter's answer, asked once per worker: the capability line and every load's plan share it. */
   private gpuAnswer: Promise<{ gpu: GpuProbe | null; description: string }> | null = null;
@@ -188,10 +189,10 @@ export class ModelHost {
       started.info.reasons = [`${failed.info.label} stopped: ${reason}`, ...plan.reasons];
       started.info.fallbacks = this.remaining.map(describePlan);
       this.active = started;
-      this.onEngineChanged(started.info, reason, !this.jobs.idle);
+      this.onBackendChanged(started.info, reason, !this.jobs.idle);
       return started.transcriber;
     }
-    if (current() && failed.pipeline && !signal.aborted) this.onEngineLost(toErrorInfo(failure).code, why);
+    if (current() && failed.pipeline && !signal.aborted) this.onBackendLost(toErrorInfo(failure).code, why);
     return null;
   }
 
@@ -253,11 +254,11 @@ export class ModelHost {
    * One live-dictation segment (≤ 30 s) on the active backend, with the same failover as a job.  Jobs and live
    * decodes take turns (they share the model's state): each waits for the one before it.
    */
-  async decodeSegment(pcm: Float32Array, signal: AbortSignal): Promise<{ text: string; engine: string }> {
+  async decodeSegment(pcm: Float32Array, signal: AbortSignal): Promise<{ text: string; backend: string }> {
     if (this.switching) await this.switching;
     if (!this.active) throw new WorkerError('NOT_LOADED', 'no model is loaded');
     const r = await this.jobs.run(this.jobs.liveId(), (s) => this.runOnActive(pcm, s), signal);
-    return { text: r.text, engine: r.windows[0]?.engine ?? this.active?.info.backend ?? '' };
+    return { text: r.text, backend: r.windows[0]?.engine ?? this.active?.info.backend ?? '' };
   }
 
   /** The loaded model as a library document names it (null when none is loaded). */

@@ -6,7 +6,8 @@
  */
 import type { ModelManifest, Variant } from '../../src/core/asr/contract.ts';
 import type { BackendChoice, RoutingSettings } from '../../src/core/protocol.ts';
-import { planEngine, wasmMissingOp, type DeviceProbe, type Plan } from '../../src/core/planner.ts';
+import { planBackend, wasmMissingOp, type Plan, type PlannerSettings } from '../../src/core/planner.ts';
+import { type DeviceProbe } from '../../src/core/device.ts';
 import type { ActiveBackend, LoadContext } from './backends.ts';
 import { errorMessage, isBackendFailure, toErrorInfo } from './errors.ts';
 import { WorkerError } from './worker-error.ts';
@@ -39,13 +40,13 @@ export interface LoadRequest {
  */
 export function plansFor(probe: DeviceProbe, manifest: ModelManifest | null, request: LoadRequest): Plan[] {
   const { routing, choice } = request;
-  const settings = {
+  const settings: PlannerSettings = {
     where: routing.where,
-    engine: choice,
+    backend: choice,
     variant: request.wanted,
     server: routing.server ? { url: routing.server.url, consented: routing.server.consented } : null,
   };
-  const plan = planEngine(probe, manifest, settings);
+  const plan = planBackend(probe, manifest, settings);
   if (plan.blocked)
     throw new WorkerError(plan.needsConsent ? 'CONSENT_REQUIRED' : 'NO_ENGINE', plan.reasons.join('; '));
   if (
@@ -59,7 +60,7 @@ export function plansFor(probe: DeviceProbe, manifest: ModelManifest | null, req
   const plans = [plan as Plan, ...plan.fallbacks];
   // An explicit WebGPU choice still keeps the CPU as its way out (nothing lost when the GPU fails).
   if (choice === 'webgpu' && !plans.some((p) => p.backend === 'wasm')) {
-    const cpu = planEngine(probe, manifest, { ...settings, engine: 'wasm' });
+    const cpu = planBackend(probe, manifest, { ...settings, backend: 'wasm' });
     if (!cpu.blocked && cpu.backend === 'wasm') plans.push(cpu);
   }
   return plans;
@@ -100,9 +101,9 @@ export async function startFirst(
   }
   if (firstError && failed.length > 1) {
     const { code } = toErrorInfo(firstError);
-    throw new WorkerError(code, `every engine failed: ${failed.join('; ')}`);
+    throw new WorkerError(code, `every backend failed: ${failed.join('; ')}`);
   }
-  throw firstError ?? new WorkerError('NO_ENGINE', 'no engine could start');
+  throw firstError ?? new WorkerError('NO_ENGINE', 'no backend could start');
 }
 
 /**

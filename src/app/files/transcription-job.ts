@@ -7,7 +7,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { SAMPLE_RATE_HZ } from '../../core/constants.ts';
 import type { TranscribeEvent, Transcript, WindowResult } from '../../core/asr/contract.ts';
 import type { ErrorInfo, TranscribeSource } from '../../core/protocol.ts';
-import type { WorkerClient, TranscriptionJob as RunningRequest } from '../worker-client.ts';
+import type { WorkerClient, TranscribeCall as RunningRequest } from '../worker-client.ts';
 import type { ModelChoice } from '../settings/model-choice.ts';
 import { decodeAudioFile } from './audio-file.ts';
 import { formatDuration } from '../shared/format.ts';

@@ -4,7 +4,7 @@
  * unfinished by a reload or a crash.  Reads and edits go straight to the library's IndexedDB store (the worker writes
  * recordings and transcriptions to the same store and announces each change with `library-changed`).
  */
-import { documentText, recordingSessionOf, withSegments, type TranscriptDocument } from '../../core/format/document.ts';
+import { documentText, recordingStartOf, withSegments, type TranscriptDocument } from '../../core/format/document.ts';
 import { LibraryStore, writingLockName, type LibrarySize } from '../../storage/library-store.ts';
 import type { ErrorInfo } from '../../core/protocol.ts';
 import type { WorkerClient } from '../worker-client.ts';
@@ -205,7 +205,7 @@ export class Library {
   /** A deleted recording may still be in the worker's memory (not completely stored): let it go there too. */
   private forget(ids: string[]): void {
     // A recording's document id is its recording id; a file's document has no recording behind it.
-    for (const id of ids) if (recordingSessionOf(id) !== null) this.client.discardRecording(id);
+    for (const id of ids) if (recordingStartOf(id) !== null) this.client.discardRecording(id);
   }
 
   audio(id: string): Promise<Float32Array> {

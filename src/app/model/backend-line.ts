@@ -52,10 +52,10 @@ export function backendLine(info: BackendInfo) {
 }
 
 /** Said once after a failover outside a job (the GPU was lost while idle). */
-export function switchNotice(change: { engine: BackendInfo; reason: string } | null) {
+export function switchNotice(change: { backend: BackendInfo; reason: string } | null) {
   if (!change) return nothing;
   return html`<div class="note switch" role="status" data-testid="engine-changed">
-    Now running on <strong>${change.engine.label}</strong>: ${change.reason}.
+    Now running on <strong>${change.backend.label}</strong>: ${change.reason}.
   </div>`;
 }
 

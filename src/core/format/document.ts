@@ -63,7 +63,7 @@ export interface TranscriptDocument {
 export const recordingDocId = (sessionId: number) => `rec-${sessionId}`;
 
 /** The capture session of a recording's document (null for a file's). */
-export function recordingSessionOf(docId: string): number | null {
+export function recordingStartOf(docId: string): number | null {
   const session = /^rec-(\d+)$/.exec(docId)?.[1];
   return session === undefined ? null : Number(session);
 }
