@@ -8,7 +8,6 @@ failed run never leaves a directory that looks like a model (the app also requir
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import os
 import shutil
@@ -23,12 +22,11 @@ from . import __version__
 from .checkpoint import PASSTHROUGH_FILES, Checkpoint, resolve, validate
 from .errors import ConversionError
 from .fused import op_counts
-from .steps import OutputLock, Steps, files_under, sha256_file, with_data
+from .manifest import build_manifest, checkpoint_digest, summary_table  # noqa: F401 (summary_table: the CLI's)
+from .steps import OutputLock, Steps, files_under, with_data
 from .quantize import (
     ACCURACY_LEVEL,
     ALL_VARIANTS,
-    F16_AUDIO_PATH,
-    F32_TWIN,
     VARIANT_SUFFIX,
     initializer_bytes,
     inline_initializer_identities,
@@ -42,7 +40,6 @@ GRAPHS = ("audio_encoder", "embed_tokens", "decoder_model_merged")
 # Graphs whose weights exceed this are saved with external data (required above protobuf's 2 GiB; below it, a
 # separate weights file lets the browser hand ORT the weights without a protobuf parse of a huge buffer).
 EXTERNAL_DATA_THRESHOLD = 256 * 1024 * 1024
-MANIFEST_FORMAT = "glm-asr-onnx/1"
 
 
 @dataclass
@@ -380,70 +377,3 @@ def _convert_steps(ckpt, resolved, out: Path, work: Path, steps: Steps, variants
     shutil.rmtree(work, ignore_errors=True)
     report("done", f"{out}")
     return manifest
-
-
-def checkpoint_digest(ckpt) -> str:
-    """The checkpoint's identity for the manifest's revision and for resuming: config bytes + weight file sizes."""
-    digest = hashlib.sha256()
-    digest.update((ckpt.path / "config.json").read_bytes())
-    for wf in ckpt.weight_files:
-        digest.update(f"{wf.name}:{wf.stat().st_size}".encode())
-    return digest.hexdigest()
-
-
-def build_manifest(ckpt, stage: Path, graphs: dict, tokens: dict, eos: list[int], model_id: str, report) -> dict:
-    import onnxruntime
-    import torch
-    import transformers
-
-    files = []
-    for path in sorted(p for p in stage.rglob("*") if p.is_file()):
-        report("hash", path.relative_to(stage).as_posix())
-        files.append({"path": path.relative_to(stage).as_posix(), "bytes": path.stat().st_size, "sha256": sha256_file(path)})
-    audio, text = ckpt.config["audio_config"], ckpt.config["text_config"]
-    head_dim = text.get("head_dim") or text["hidden_size"] // text["num_attention_heads"]
-    return {
-        "format": MANIFEST_FORMAT,
-        "model_id": model_id,
-        "revision": checkpoint_digest(ckpt)[:16],
-        "created_by": (
-            f"glmasr_onnx {__version__} (transformers {transformers.__version__}, torch {torch.__version__}, "
-            f"onnx {onnx.__version__}, onnxruntime {onnxruntime.__version__})"
-        ),
-        "model": {
-            "audio_token_id": ckpt.config.get("audio_token_id"),
-            "audio_hidden_size": audio.get("hidden_size"),
-            "hidden_size": text["hidden_size"],
-            "vocab_size": text["vocab_size"],
-            "num_layers": text["num_hidden_layers"],
-            "num_key_value_heads": text["num_key_value_heads"],
-            "head_dim": head_dim,
-            "max_position_embeddings": text.get("max_position_embeddings"),
-            "eos_token_ids": eos,
-        },
-        "special_tokens": tokens,
-        "variants": {
-            v: {
-                "bytes": sum(g["bytes"] for g in gs.values()),
-                **({"f16_audio_path": F16_AUDIO_PATH, "float32_twin": F32_TWIN[v]} if v in F32_TWIN else {}),
-                "graphs": gs,
-            }
-            for v, gs in graphs.items()
-        },
-        "files": files,
-    }
-
-
-def summary_table(manifest: dict) -> str:
-    rows = [("variant", "graph", "files", "MB", "largest initializer (MB)")]
-    for variant, info in manifest["variants"].items():
-        for graph, g in info["graphs"].items():
-            li = g["largest_initializer"]
-            rows.append(
-                (variant, graph, str(len(g["files"])), f"{g['bytes'] / 1e6:.2f}", f"{li['bytes'] / 1e6:.2f} {li['name']}")
-            )
-        rows.append((variant, "TOTAL", "", f"{info['bytes'] / 1e6:.2f}", ""))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)

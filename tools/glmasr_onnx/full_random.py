@@ -149,7 +149,7 @@ def build_full_random(out: Path, variants: tuple[str, ...], keep_checkpoint: boo
         str(ckpt), out, variants, model_id="glm-asr-nano-2512-random", overwrite=True, fused=fused, report=Reporter()
     )
     print(summary_table(manifest))
-    print("\nper-graph sizes against shared/docs/glm-asr.md §7.3:")
+    print("\nper-graph sizes against docs/model.md (Sizes):")
     print(size_report(manifest))
     if not keep_checkpoint:
         shutil.rmtree(ckpt, ignore_errors=True)
