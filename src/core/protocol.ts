@@ -237,13 +237,14 @@ const CALL_NAMES: Record<CallName, true> = {
   transcribe: true,
   'recording-wav': true,
 };
-const NOTICES: Record<Notice['type'], boolean> = {
+const NOTICES: Record<Exclude<Notice['type'], 'test-knobs'>, true> & { 'test-knobs'?: true } = {
   'download-stop': true,
   cancel: true,
   'capture-attach': true,
   'recording-discard': true,
-  // A production build does not know the test knobs' message at all (`typeof`: Node's tests have no define).
-  'test-knobs': typeof __TEST_BUILD__ !== 'undefined' && __TEST_BUILD__,
+  // A production build does not know the test knobs' message at all: not even its name is in the bundle
+  // (`typeof`: Node's tests have no define).
+  ...(typeof __TEST_BUILD__ !== 'undefined' && __TEST_BUILD__ ? { 'test-knobs': true as const } : {}),
 };
 export function isMainToWorker(value: unknown): value is MainToWorker {
   if (!hasType(value) || typeof value.type !== 'string') return false;
@@ -251,7 +252,7 @@ export function isMainToWorker(value: unknown): value is MainToWorker {
     return (
       typeof value['id'] === 'number' && typeof value['call'] === 'string' && Object.hasOwn(CALL_NAMES, value['call'])
     );
-  return Object.hasOwn(NOTICES, value.type) && NOTICES[value.type as Notice['type']];
+  return Object.hasOwn(NOTICES, value.type);
 }
 
 const WORKER_EVENTS: Record<WorkerEvent['type'], true> = {
