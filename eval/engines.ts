@@ -46,12 +46,12 @@ export interface EvalEngine {
   close(): Promise<void>;
 }
 
-export class WorkerError extends Error {
-  override name = 'WorkerError';
+export class EvalSetupError extends Error {
+  override name = 'EvalSetupError';
 }
 
 function variantOf(options: EngineOptions): Variant {
-  if (!isVariant(options.variant)) throw new WorkerError(`unknown variant ${options.variant}`);
+  if (!isVariant(options.variant)) throw new EvalSetupError(`unknown variant ${options.variant}`);
   return options.variant;
 }
 
@@ -70,7 +70,7 @@ class NodeEngine implements EvalEngine {
   ) {}
 
   static async open(options: EngineOptions): Promise<NodeEngine> {
-    if (!options.model) throw new WorkerError('--engine node needs --model');
+    if (!options.model) throw new EvalSetupError('--engine node needs --model');
     const pipeline = await GlmAsrPipeline.load(
       createNodeRuntime(options.threads),
       directorySource(options.model),
@@ -118,11 +118,11 @@ class WasmEngine implements EvalEngine {
   ) {}
 
   static async open(options: EngineOptions): Promise<WasmEngine> {
-    if (!options.model) throw new WorkerError('--engine wasm needs --model');
+    if (!options.model) throw new EvalSetupError('--engine wasm needs --model');
     // The test build: the only one that honours the link's storage=memory and maxNewTokens (src/app/knobs.ts).
     const dist = resolve(options.root, 'build/dist-test');
     if (!existsSync(resolve(dist, 'index.html')))
-      throw new WorkerError(`--engine wasm serves the built app from ${dist}: run npm run build:test first`);
+      throw new EvalSetupError(`--engine wasm serves the built app from ${dist}: run npm run build:test first`);
     const model = resolve(options.model);
     const server = await start({ port: 0, host: '127.0.0.1', dist, models: dirname(model), quiet: true });
     const { chromium } = await import('@playwright/test');
@@ -144,7 +144,7 @@ class WasmEngine implements EvalEngine {
         alert.first().waitFor({ timeout: PAGE_TIMEOUT_MS }),
       ]);
       if (await alert.count())
-        throw new WorkerError(`the app could not load the model: ${await alert.first().innerText()}`);
+        throw new EvalSetupError(`the app could not load the model: ${await alert.first().innerText()}`);
       return new WasmEngine(server, browser, page);
     } catch (err) {
       await browser?.close();
@@ -174,7 +174,7 @@ class WasmEngine implements EvalEngine {
     rmSync(copy, { force: true });
     if (await alert.count()) {
       const message = await alert.first().innerText();
-      throw new WorkerError(message.replace(/\s+/g, ' ').trim());
+      throw new EvalSetupError(message.replace(/\s+/g, ' ').trim());
     }
     const items = job.locator('[data-testid=windows] > li');
     const windows: number[][] = [];
@@ -218,18 +218,19 @@ class ServerEngine implements EvalEngine {
   ) {}
 
   static async open(options: EngineOptions): Promise<ServerEngine> {
-    if (!options.serverUrl) throw new WorkerError('--engine server needs its URL: --engine server http://host:port/v1');
+    if (!options.serverUrl)
+      throw new EvalSetupError('--engine server needs its URL: --engine server http://host:port/v1');
     const base = options.serverUrl.replace(/\/+$/, '');
     const model =
       options.serverModel ?? (options.model ? `${basename(resolve(options.model))}@${options.variant}` : undefined);
-    if (!model) throw new WorkerError('--engine server needs --server-model NAME (or --model DIR to name it)');
+    if (!model) throw new EvalSetupError('--engine server needs --server-model NAME (or --model DIR to name it)');
     let res: Response;
     try {
       res = await fetch(`${base}/models`, { headers: headers(options) });
     } catch (err) {
-      throw new WorkerError(`cannot reach ${base}/models (${(err as Error).message})`);
+      throw new EvalSetupError(`cannot reach ${base}/models (${(err as Error).message})`);
     }
-    if (!res.ok) throw new WorkerError(`${base}/models answered ${res.status} ${res.statusText}`);
+    if (!res.ok) throw new EvalSetupError(`${base}/models answered ${res.status} ${res.statusText}`);
     return new ServerEngine(base, model, options, `${base} (model ${model})`);
   }
 
@@ -255,7 +256,7 @@ class ServerEngine implements EvalEngine {
       } catch {
         // not OpenAI's error shape: the raw body
       }
-      throw new WorkerError(`the server answered ${res.status}: ${message}`);
+      throw new EvalSetupError(`the server answered ${res.status}: ${message}`);
     }
     const r = JSON.parse(body) as Partial<TranscriptionVerbose>;
     const segments = r.segments ?? [];
@@ -278,7 +279,7 @@ function readAudio(path: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
   } catch (err) {
-    throw new WorkerError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new EvalSetupError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
 }
 

@@ -37,7 +37,7 @@ export type ModelState = 'none' | 'loading' | 'ready' | 'error';
 
 export interface TranscribeCall {
   /** The transcription call's id. */
-  requestId: number;
+  id: number;
   /** The transcript, and the library document it was kept in (null when storage refused it). */
   done: Promise<{ transcript: Transcript; docId: string | null }>;
   cancel(): void;
@@ -229,7 +229,7 @@ export class WorkerClient implements ReactiveController {
     // Replies arrive as later tasks, so registering after posting misses no event.
     this.transcribeEvents.set(id, onEvent);
     const done = result.finally(() => this.transcribeEvents.delete(id));
-    return { requestId: id, done, cancel: () => this.post({ type: 'cancel', id }) };
+    return { id: id, done, cancel: () => this.post({ type: 'cancel', id }) };
   }
 
   private onMessage(data: unknown): void {

@@ -25,7 +25,7 @@ export interface JobWindow {
  * A file job's windows: times, the backend badge, the precision fallback badge, and the text.  Test hooks per window:
  * `data-window`, `data-done`, `data-engine`, `data-token-ids`, `data-timings`, and `data-text` once done.
  */
-export function windowList(windows: readonly JobWindow[]) {
+function windowList(windows: readonly JobWindow[]) {
   return html`<ol data-testid="windows">
     ${windows.map(
       (w) =>

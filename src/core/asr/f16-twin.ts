@@ -10,7 +10,7 @@ import type { OrtRuntime, Session } from '../ort/runtime.ts';
 import { PipelineError } from './errors.ts';
 import { loadGraph, type ModelSource } from './load.ts';
 
-export function allFinite(data: Float32Array): boolean {
+function allFinite(data: Float32Array): boolean {
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i] as number)) return false;
   return true;
 }

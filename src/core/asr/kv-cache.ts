@@ -17,7 +17,7 @@ import type { OrtRuntime, Outputs, Tensor } from '../ort/runtime.ts';
 export type Kv = Record<string, Tensor>;
 
 /** Free the GPU buffers among `tensors` (the KV cache on WebGPU); CPU tensors are left to the garbage collector. */
-export function disposeGpuTensors(tensors: Record<string, Tensor>): void {
+function disposeGpuTensors(tensors: Record<string, Tensor>): void {
   for (const t of Object.values(tensors)) if (t.location === 'gpu-buffer') t.dispose();
 }
 

@@ -27,7 +27,7 @@ export interface ModelSource {
 }
 
 /** Bytes read so far of the `total` being loaded, reported through `onProgress`. */
-export interface LoadCounter {
+interface LoadCounter {
   done: number;
   total: number;
   onProgress: (p: LoadProgress) => void;

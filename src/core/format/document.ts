@@ -59,13 +59,13 @@ export interface TranscriptDocument {
   segments: DocumentSegment[];
 }
 
-/** The library document of capture session `sessionId`. */
-export const recordingDocId = (sessionId: number) => `rec-${sessionId}`;
+/** A recording's id, which is also its library document's id: `rec-` and the time Record was pressed (ms). */
+export const recordingDocId = (startedAt: number) => `rec-${startedAt}`;
 
-/** The capture session of a recording's document (null for a file's). */
+/** When a recording started, from its document's id (null for a file's document). */
 export function recordingStartOf(docId: string): number | null {
-  const session = /^rec-(\d+)$/.exec(docId)?.[1];
-  return session === undefined ? null : Number(session);
+  const startedAt = /^rec-(\d+)$/.exec(docId)?.[1];
+  return startedAt === undefined ? null : Number(startedAt);
 }
 
 const TITLE_WORDS = 8;

@@ -5,11 +5,13 @@
  * AbortController and timers only.
  */
 
-/** HTTP statuses worth retrying: the server or a proxy may recover (timeout, too early, rate limit, overload). */
-export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504]);
-
+/**
+ * HTTP statuses worth another attempt: a timeout (408), too early (425), a rate limit (429), or any server error
+ * (5xx: an overloaded or restarting server, or a proxy in front of one, may recover).  Other 4xx are the request's own
+ * fault and are not retried.
+ */
 export function isTransientStatus(status: number): boolean {
-  return TRANSIENT_STATUSES.has(status);
+  return status === 408 || status === 425 || status === 429 || (status >= 500 && status <= 599);
 }
 
 /**
