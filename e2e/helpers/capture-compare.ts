@@ -60,11 +60,11 @@ function workletOnControl(control: Float32Array, offset: number, count: number, 
 
 /**
  * Which stretch of the control is the app's input: the app's worklet saw `inputSamples` samples, starting at a whole
- * quantum of the control: tried exactly (on 1024 samples of ours, the best then on 4096) from 64 quanta before the
- * control's first to 512 after (WebKit under load starts the app's processor that much later), then, if none fits,
- * near where ours correlates with the worklet arithmetic on the whole control (within a second).  The best is
- * compared over everything the control covers.  Past the first output samples that depend on input the control does not have (the
- * resampler's filter reaches 64 output samples back at most), the comparison is exact.
+ * quantum of the control: tried exactly (on 1024 samples of ours from its first sound, the best then on 4096) from
+ * 64 quanta before the control's first to 512 after (WebKit under load starts the app's processor that much later),
+ * then, if none fits, near where ours correlates with the worklet arithmetic on the whole control (within a second).
+ * The best is compared over everything the control covers.  Past the first output samples that depend on input the
+ * control does not have (the resampler's filter reaches 64 output samples back at most), the comparison is exact.
  */
 export function matchControl(
   ours: Float32Array,
@@ -88,12 +88,16 @@ export function matchControl(
     }
     return err;
   };
+  // Probe where ours has sound: over leading silence (WebKit's mock source may start a quarter second late) every
+  // candidate start matches exactly, and the first of them would win.
+  let sound = 0;
+  while (sound < ours.length && ours[sound] === 0) sound++;
   let best = { offset: 0, err: Infinity };
   for (let offset = -64 * QUANTUM; offset <= 512 * QUANTUM; offset += QUANTUM) {
-    const err = errorAt(offset, 0, 1024);
+    const err = errorAt(offset, sound, 1024);
     if (err < best.err) best = { offset, err };
   }
-  best.err = errorAt(best.offset, 0);
+  best.err = errorAt(best.offset, sound);
   if (best.err > 0) {
     // Further away: near where ours correlates with the worklet arithmetic on the whole control (speech has one
     // such place; a steady tone has many, so this comes second).
