@@ -73,3 +73,52 @@ export async function time(fn: () => unknown, runs: number, warmup = 1): Promise
   }
   return median(times);
 }
+
+/** One closed-loop run: `requests` calls from `clients` callers. */
+export interface Level {
+  clients: number;
+  requests: number;
+  wallMs: number;
+  latencies: number[];
+  errors: number;
+  firstError?: string;
+}
+
+/** `total` requests from `clients` callers, each starting its next request when its last one ended. */
+export async function closedLoop(clients: number, total: number, one: () => Promise<string | null>): Promise<Level> {
+  const latencies: number[] = [];
+  let issued = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (issued < total) {
+        issued++;
+        const start = performance.now();
+        let error: string | null;
+        try {
+          error = await one();
+        } catch (err) {
+          error = err instanceof Error ? err.message : String(err);
+        }
+        latencies.push(performance.now() - start);
+        if (error !== null) {
+          errors++;
+          firstError ??= error;
+        }
+      }
+    }),
+  );
+  return { clients, requests: total, wallMs: performance.now() - t0, latencies, errors, firstError };
+}
+
+/** Calls run one at a time in arrival order (what `--concurrency 1` does on the server). */
+export function oneAtATime(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>) => {
+    const result = tail.then(fn);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+}
