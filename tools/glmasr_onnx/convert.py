@@ -190,7 +190,7 @@ def build_variant(variant: str, graph: str, base: Path, out_onnx: Path, work: Pa
         return save_graph(onnx.load(str(tmp)), target)
     model = onnx.load(str(base))
     if variant in ("q4", "q4f16") and graph != "embed_tokens":
-        model = to_q4(model, ACCURACY_LEVEL[variant] if graph == "decoder_model_merged" else 0)
+        model = to_q4(model, ACCURACY_LEVEL[variant])
     # The embedding table: 4-bit (GatherBlockQuantized) in q4f16, the WebGPU variant; q4 runs on WASM too, whose
     # onnxruntime-web build lacks that op, so it keeps the float32 table (sizes: docs/model.md).
     if variant == "q4f16" and graph == "embed_tokens":

@@ -84,7 +84,12 @@ interface SparseFilter {
   weights: Float64Array;
 }
 
-export class LogMel {
+/** What the pipeline asks of a log-mel front end: one ≤ 30 s window as [128 × 3000] features. */
+export interface MelFrontEnd {
+  window30s(samples: Float32Array): { features: Float32Array; validFrames: number };
+}
+
+export class LogMel implements MelFrontEnd {
   readonly bins = N_FFT / 2 + 1;
   private readonly fft = new RealFft(N_FFT);
   private readonly window = hannWindow(N_FFT);
