@@ -1,8 +1,9 @@
 /**
  * Parity of the TypeScript pipeline (src/core/asr/pipeline.ts on onnxruntime-node) with the official implementation:
  * for every golden clip of both tiny models, the same windows, the same prompt ids, encoder rows within 1e-4 and
- * exactly the greedy token ids of transformers' `generate()`; on the q4 graphs (int8 activations), exactly what onnxruntime-Python
- * decodes from the same graphs and the same log-mel.  The goldens were computed by tools/glmasr_onnx/goldens.py (PyPI transformers).
+ * exactly the greedy token ids of transformers' `generate()`; on the q4 graphs (int8 activations), exactly what
+ * onnxruntime-Python decodes from the same graphs and the same log-mel.  The goldens were computed by
+ * tools/glmasr_onnx/goldens.py (PyPI transformers).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createNodeRuntime } from '../../server/ort/node.ts';
