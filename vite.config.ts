@@ -7,6 +7,20 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/**
+ * GLMASR_WASM_BUILD=asyncify (the WASM-build bench, bench/load.ts, only): the WASM backend and the voice-activity
+ * model run on the WebGPU bundle's asyncify build, as they did before the plain build took over (one ORT instance),
+ * so both builds can be measured on the same graphs.  Never set for the app.
+ */
+const wasmOnAsyncify = process.env['GLMASR_WASM_BUILD'] === 'asyncify';
+const ASYNCIFY_FOR_WASM = [
+  { find: /^onnxruntime-web\/wasm$/, replacement: 'onnxruntime-web/webgpu' },
+  {
+    find: /^onnxruntime-web\/ort-wasm-simd-threaded\.(wasm|mjs)\?url$/,
+    replacement: 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.$1?url',
+  },
+];
+
 export default defineConfig(({ mode }) => ({
   // The test knobs (src/app/knobs.ts) are compiled only into a test build (`vite build --mode test --outDir
   // build/dist-test`, what the e2e and WebKit suites serve); `npm run build` (dist/, what `npm start` serves) has
@@ -48,9 +62,12 @@ export default defineConfig(({ mode }) => ({
       },
     }),
   ],
-  // onnxruntime-web without its Emscripten module inlined (ort.webgpu.min.mjs): the module is a separate asset, so
-  // its WASM threads load it instead of re-running the ASR worker bundle.
-  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'development|production'] },
+  // onnxruntime-web without its Emscripten module inlined (ort.webgpu.min.mjs, ort.wasm.min.mjs): the module is a
+  // separate asset, so its WASM threads load it instead of re-running the ASR worker bundle.
+  resolve: {
+    conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'development|production'],
+    alias: wasmOnAsyncify ? ASYNCIFY_FOR_WASM : [],
+  },
   server: { host: '127.0.0.1', port: 5173, strictPort: true, headers: isolation },
   preview: { host: '127.0.0.1', port: 4173, strictPort: true, headers: isolation },
 }));

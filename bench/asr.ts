@@ -10,6 +10,7 @@
  */
 import { TEST_DIST } from '../e2e/helpers/dist.ts';
 import { chromium } from '@playwright/test';
+import { build } from 'vite';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
@@ -20,6 +21,7 @@ import type { ModelManifest, Variant } from '../src/core/asr/contract.ts';
 import { createNodeRuntime } from '../server/ort/node.ts';
 import { GlmAsrPipeline } from '../src/core/asr/pipeline.ts';
 import { encodeWavFloat32 } from '../src/core/dsp/wav.ts';
+import { ARTIFACTS } from '../tests/helpers/data.ts';
 import { decoderNodes, FULL_MODEL, fullModelManifest, REFERENCE_MODEL, ROOT, speech, table } from './common.ts';
 
 /**
@@ -39,6 +41,15 @@ interface Timing {
   tokens: number;
 }
 const tokPerSec = (t: Timing) => ((t.tokens - 1) * 1000) / t.decodeMs;
+
+/** 30 s of real speech as a WAV file under build/bench. */
+function speech30Wav(): string {
+  const dir = resolve(ROOT, 'build/bench');
+  mkdirSync(dir, { recursive: true });
+  const wav = resolve(dir, 'speech-30s.wav');
+  writeFileSync(wav, encodeWavFloat32(speech(30).samples, 16_000));
+  return wav;
+}
 
 /** Copy bandwidth in GB/s (bytes read + bytes written per second), best of 5 over a 512 MiB buffer. */
 function copyBandwidth(): number {
@@ -68,8 +79,14 @@ async function nodeRun(model: string, pcm: Float32Array): Promise<Timing & { loa
   }
 }
 
-async function browserRun(model: string, variant: Variant, wav: string): Promise<Timing & { loadMs: number }> {
-  const server = await start({ port: 4391, host: '127.0.0.1', dist: TEST_DIST, models: dirname(model) });
+async function browserRun(
+  model: string,
+  variant: Variant,
+  wav: string,
+  dist = TEST_DIST,
+  tokens = TOKENS,
+): Promise<Timing & { loadMs: number; ids: number[] }> {
+  const server = await start({ port: 4391, host: '127.0.0.1', dist, models: dirname(model) });
   const browser = await chromium.launch({
     executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
     args: [...CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'), '--js-flags=--max-old-space-size=8192'],
@@ -78,7 +95,7 @@ async function browserRun(model: string, variant: Variant, wav: string): Promise
     const page = await browser.newPage();
     const t0 = performance.now();
     await page.goto(
-      `http://127.0.0.1:4391/?model=/models/${basename(model)}/&variant=${variant}&engine=wasm&storage=memory&maxNewTokens=${TOKENS}`,
+      `http://127.0.0.1:4391/?model=/models/${basename(model)}/&variant=${variant}&engine=wasm&storage=memory&maxNewTokens=${tokens}`,
     );
     const backendLine = page.getByTestId('engine');
     const error = page.locator('[role=alert]');
@@ -92,10 +109,26 @@ async function browserRun(model: string, variant: Variant, wav: string): Promise
       error.first().waitFor({ timeout: 1_800_000 }),
     ]);
     if (await error.count()) throw new Error(`the browser failed: ${await error.first().innerText()}`);
-    const timings = JSON.parse(
-      (await page.locator('li[data-window="0"]').getAttribute('data-timings')) ?? '{}',
-    ) as Timing;
-    return { loadMs, ...timings };
+    // Every window's timings, summed (one window for a 30 s clip).
+    await page.locator('[data-testid=windows] li[data-done=true]').first().waitFor({ timeout: 1_800_000 });
+    const windows = await page
+      .locator('[data-testid=windows] li')
+      .evaluateAll((lis) =>
+        lis.map((li) => ({
+          t: li.getAttribute('data-timings') ?? '{}',
+          ids: li.getAttribute('data-token-ids') ?? '[]',
+        })),
+      );
+    const sum: Timing = { encoderMs: 0, prefillMs: 0, decodeMs: 0, tokens: 0 };
+    for (const w of windows) {
+      const t = JSON.parse(w.t) as Timing;
+      sum.encoderMs += t.encoderMs;
+      sum.prefillMs += t.prefillMs;
+      sum.decodeMs += t.decodeMs;
+      // Each window's first token comes from the prefill (tokPerSec counts tokens - 1 over decodeMs).
+      sum.tokens += t.tokens - (sum.tokens ? 1 : 0);
+    }
+    return { loadMs, ...sum, ids: windows.flatMap((w) => JSON.parse(w.ids) as number[]) };
   } finally {
     await browser.close();
     server.close();
@@ -110,7 +143,97 @@ interface ModelRuns {
   web: (Timing & { loadMs: number }) | string;
 }
 
+/** The test build with the WASM backend on the asyncify build (vite.config.ts, GLMASR_WASM_BUILD), built here. */
+async function asyncifyDist(): Promise<string> {
+  const outDir = resolve(ROOT, 'build/dist-test-wasm-asyncify');
+  const before = process.env['GLMASR_WASM_BUILD'];
+  process.env['GLMASR_WASM_BUILD'] = 'asyncify';
+  try {
+    await build({ root: ROOT, mode: 'test', logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  } finally {
+    if (before === undefined) delete process.env['GLMASR_WASM_BUILD'];
+    else process.env['GLMASR_WASM_BUILD'] = before;
+  }
+  return outDir;
+}
+
+/**
+ * The WASM backend on onnxruntime-web's two CPU-capable builds, the same graphs in one run: the plain build the app
+ * uses (`onnxruntime-web/wasm`) and the WebGPU bundle's asyncify build it used before (its Asyncify instrumentation
+ * may cost time).  The tiny model always (its per-run overhead dominates), the full-size model's q8/q4/q4f16 when
+ * present (GLMASR_BENCH_BUILD_TOKENS tokens, default 8).  q4f16 needs GatherBlockQuantized, which only the plain
+ * build has.  Same tokens on both builds, or the row says so.
+ */
+export async function benchWasmBuilds(wav30: string): Promise<void> {
+  console.log(
+    '\n== Chromium WASM backend: plain build (onnxruntime-web/wasm) vs asyncify build (onnxruntime-web/webgpu)',
+  );
+  if (!existsSync(resolve(TEST_DIST, 'index.html'))) {
+    console.log('SKIPPED: the test build of the app is missing (npm run build:test).');
+    return;
+  }
+  const asyncify = await asyncifyDist();
+  const tiny = resolve(ARTIFACTS, 'models/tiny');
+  const { samples } = speech(120);
+  mkdirSync(resolve(ROOT, 'build/bench'), { recursive: true });
+  const wav120 = resolve(ROOT, 'build/bench/speech-120s.wav');
+  writeFileSync(wav120, encodeWavFloat32(samples, 16_000));
+  const cases: { label: string; dir: string; variant: Variant; wav: string; tokens: number }[] = [];
+  const tinyVariants = existsSync(resolve(tiny, 'manifest.json')) ? (['q8', 'q4', 'q4f16', 'fp32'] as const) : [];
+  for (const v of tinyVariants) cases.push({ label: 'tiny, 120 s', dir: tiny, variant: v, wav: wav120, tokens: 200 });
+  if (existsSync(resolve(FULL_MODEL, 'manifest.json'))) {
+    const manifest = JSON.parse(readFileSync(resolve(FULL_MODEL, 'manifest.json'), 'utf8')) as ModelManifest;
+    const tokens = Number(process.env['GLMASR_BENCH_BUILD_TOKENS'] ?? 8);
+    for (const v of ['q8', 'q4', 'q4f16'] as const)
+      if (manifest.variants[v])
+        cases.push({ label: 'full-size, 30 s', dir: FULL_MODEL, variant: v, wav: wav30, tokens });
+  } else console.log(`(no full-size model at ${FULL_MODEL}: its rows are left out)`);
+  const rows: (string | number)[][] = [
+    ['model', 'variant', 'build', 'encoder ms', 'prefill ms', 'decode steps', 'tokens/s', 'plain/asyncify'],
+  ];
+  for (const c of cases) {
+    const runs: Record<string, Awaited<ReturnType<typeof browserRun>> | string> = {};
+    for (const [name, dist] of [
+      ['plain', TEST_DIST],
+      ['asyncify', asyncify],
+    ] as const) {
+      try {
+        runs[name] = await browserRun(c.dir, c.variant, c.wav, dist, c.tokens);
+      } catch (err) {
+        runs[name] = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 100);
+      }
+    }
+    const [p, a] = [runs['plain']!, runs['asyncify']!];
+    const ratio =
+      typeof p !== 'string' && typeof a !== 'string'
+        ? `${(tokPerSec(p) / tokPerSec(a)).toFixed(2)}x` +
+          (JSON.stringify(p.ids) === JSON.stringify(a.ids) ? '' : ' (tokens differ)')
+        : '';
+    for (const [name, t] of [
+      ['plain', p],
+      ['asyncify', a],
+    ] as const)
+      rows.push(
+        typeof t === 'string'
+          ? [c.label, c.variant, name, `failed: ${t}`]
+          : [
+              c.label,
+              c.variant,
+              name,
+              t.encoderMs.toFixed(0),
+              t.prefillMs.toFixed(0),
+              t.tokens - 1,
+              tokPerSec(t).toFixed(2),
+              name === 'plain' ? ratio : '',
+            ],
+      );
+    console.log(`${c.label} ${c.variant}: plain/asyncify decode ${ratio || 'n/a'}`);
+  }
+  console.log(table(rows));
+}
+
 export async function benchAsr(): Promise<void> {
+  await benchWasmBuilds(speech30Wav());
   console.log('\n== GLM-ASR, full-size random weights, one 30 s window: op-by-op export vs fused decoder');
   if (!fullModelManifest()) return;
   const models = [
@@ -122,10 +245,7 @@ export async function benchAsr(): Promise<void> {
     return ok;
   });
   const { samples, source } = speech(30);
-  const dir = resolve(ROOT, 'build/bench');
-  mkdirSync(dir, { recursive: true });
-  const wav = resolve(dir, 'speech-30s.wav');
-  writeFileSync(wav, encodeWavFloat32(samples, 16_000));
+  const wav = speech30Wav();
   console.log(`variant ${VARIANT}, audio: ${source}, ${TOKENS} generated tokens per run (greedy, no early stop)`);
 
   const bandwidth = copyBandwidth();

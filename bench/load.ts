@@ -18,7 +18,7 @@ import type { DeviceBackend } from '../src/core/asr/contract.ts';
 import { FULL_MODEL, fullModelManifest, table } from './common.ts';
 
 const MODEL = FULL_MODEL;
-// q4: the variant both backends run (q4f16's 4-bit embedding has no WASM kernel; SwiftShader lacks shader-f16).
+// q4: the variant both backends run (SwiftShader lacks shader-f16, which q4f16 needs on WebGPU).
 const VARIANT = process.env['GLMASR_BENCH_LOAD_VARIANT'] ?? 'q4';
 const PORT = 4392;
 

@@ -75,10 +75,12 @@ export const VARIANT_ORDER = {
 } as const satisfies Record<string, readonly Variant[]>;
 
 /**
- * Ops onnxruntime-web's WASM build (the asyncify bundle the app loads, 1.30) has no CPU kernel for: a variant whose
- * graphs use one (manifest `op_types`) is never planned on WASM.  q4f16's 4-bit embedding is the case.
+ * Ops the app's WASM backend has no CPU kernel for: a variant whose graphs use one (manifest `op_types`) is never
+ * planned on WASM.  None today: the WASM backend runs on onnxruntime-web's plain CPU build (workers/ort/web.ts), which
+ * has every contrib op the converter emits, GatherBlockQuantized (q4f16's 4-bit embedding) included; the WebGPU
+ * bundle's asyncify build, which the WASM backend used before, lacks that one.
  */
-export const WASM_MISSING_OPS: ReadonlySet<string> = new Set(['com.microsoft.GatherBlockQuantized']);
+export const WASM_MISSING_OPS: ReadonlySet<string> = new Set<string>();
 
 /* ------------------------------------------------------------------------------------------------------------- */
 
@@ -110,11 +112,15 @@ interface Check {
 }
 
 /** The first op of `variant`'s graphs that the WASM build lacks (manifest op_types), or null when it runs there. */
-export function wasmMissingOp(manifest: ModelManifest, variant: Variant): { graph: GraphName; op: string } | null {
+export function wasmMissingOp(
+  manifest: ModelManifest,
+  variant: Variant,
+  missingOps: ReadonlySet<string> = WASM_MISSING_OPS,
+): { graph: GraphName; op: string } | null {
   const info = manifest.variants[variant];
   if (!info) return null;
   for (const g of GRAPHS) {
-    const op = Object.keys(info.graphs[g].op_types ?? {}).find((o) => WASM_MISSING_OPS.has(o));
+    const op = Object.keys(info.graphs[g].op_types ?? {}).find((o) => missingOps.has(o));
     if (op) return { graph: g, op: op.replace(/^com\.microsoft\./, '') };
   }
   return null;

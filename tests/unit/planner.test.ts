@@ -62,7 +62,8 @@ const FULL: ModelManifest = {
   },
   files: [],
 };
-// q4f16's embedding is GatherBlockQuantized (as the converter records in op_types), which the WASM build lacks.
+// q4f16's embedding is GatherBlockQuantized (as the converter records in op_types), which only onnxruntime-web's plain
+// WASM build has (the app's WASM backend runs on it; the WebGPU bundle's asyncify build lacks it).
 FULL.variants.q4f16!.graphs.embed_tokens.op_types = { 'com.microsoft.GatherBlockQuantized': 1, Cast: 1 };
 
 const TINY_DIR = resolve(ARTIFACTS, 'models', 'tiny');
@@ -464,12 +465,11 @@ describe.skipIf(TINY_MISSING)("planEngine, the tiny test model's real manifest (
       fallbacks: ['server', 'wasm q8'],
     },
     {
-      name: 'variant q4f16 asked on WASM: its 4-bit embedding has no WASM kernel, so the server',
+      name: "variant q4f16 asked on WASM: as asked (the plain WASM build has its 4-bit embedding's kernel)",
       probe: DEVICES.firefoxNoWebGpu,
       settings: { ...auto, variant: 'q4f16' },
-      plan: 'server',
-      fallbacks: [],
-      reasons: [/q4f16's embedding uses GatherBlockQuantized, which WASM lacks/],
+      plan: 'wasm q4f16',
+      fallbacks: ['server'],
     },
     {
       name: 'variant fp16 asked on WASM: as asked',
@@ -563,14 +563,23 @@ describe('estimatePeakBytes: 320 MB + 2 × Σ graph bytes', () => {
 });
 
 describe('wasmMissingOp: ops the WASM build lacks, from the manifest', () => {
-  test('full-size q4f16: its 4-bit embedding; q4 runs', () => {
-    expect(wasmMissingOp(FULL, 'q4f16')).toEqual({ graph: 'embed_tokens', op: 'GatherBlockQuantized' });
-    expect(wasmMissingOp(FULL, 'q4')).toBeNull();
+  test("the app's WASM build (the plain one) runs every variant, q4f16's GatherBlockQuantized included", () => {
+    for (const v of ['q4f16', 'q4'] as const) expect(wasmMissingOp(FULL, v), v).toBeNull();
   });
-  test.skipIf(TINY_MISSING)("the tiny model's real manifest: q4f16 only", () => {
-    for (const v of ['fp32', 'fp16', 'q8', 'q4'] as const) expect(wasmMissingOp(TINY!, v), v).toBeNull();
-    expect(wasmMissingOp(TINY!, 'q4f16')).toEqual({ graph: 'embed_tokens', op: 'GatherBlockQuantized' });
+  test('a build without GatherBlockQuantized (the asyncify one): full-size q4f16 is out by its embedding', () => {
+    const asyncify = new Set(['com.microsoft.GatherBlockQuantized']);
+    expect(wasmMissingOp(FULL, 'q4f16', asyncify)).toEqual({ graph: 'embed_tokens', op: 'GatherBlockQuantized' });
+    expect(wasmMissingOp(FULL, 'q4', asyncify)).toBeNull();
   });
+  test.skipIf(TINY_MISSING)(
+    "the tiny model's real manifest: every variant on the app's build; q4f16 only out on one without the kernel",
+    () => {
+      for (const v of ['fp32', 'fp16', 'q8', 'q4', 'q4f16'] as const) expect(wasmMissingOp(TINY!, v), v).toBeNull();
+      const asyncify = new Set(['com.microsoft.GatherBlockQuantized']);
+      for (const v of ['fp32', 'fp16', 'q8', 'q4'] as const) expect(wasmMissingOp(TINY!, v, asyncify), v).toBeNull();
+      expect(wasmMissingOp(TINY!, 'q4f16', asyncify)).toEqual({ graph: 'embed_tokens', op: 'GatherBlockQuantized' });
+    },
+  );
 });
 
 describe('detectPlatform', () => {

@@ -1,50 +1,72 @@
 /**
- * onnxruntime-web for the ASR worker: the native WebGPU bundle (which also carries the WASM CPU EP).  Its .wasm is
- * served from our own origin (never a CDN).  The WebGPU adapter is probed once per worker by ModelHost
- * (../host/device-probe.ts, read by the planner); ORT requests its own device.  See src/core/ort/runtime.ts.
+ * onnxruntime-web for the ASR worker, two builds, each its own module instance (its own `env`, WASM heap and thread
+ * pool), both served from our own origin (never a CDN):
+ *  - the WebGPU backend runs on the native WebGPU bundle (`onnxruntime-web/webgpu`, the 28.7 MB asyncify .wasm);
+ *  - the WASM backend and Silero VAD run on the plain CPU bundle (`onnxruntime-web/wasm`, 14.8 MB), which has the CPU
+ *    kernels the WebGPU bundle drops, GatherBlockQuantized among them (q4f16's 4-bit embedding), and runs faster
+ *    without Asyncify's instrumentation (`npm run bench -- asr`, the WASM build rows: tiny q8 decode 1.44x, encoder
+ *    0.68x the time).
+ * So a device on WASM never loads the asyncify build; a WebGPU device loads it for the model and the plain build for
+ * the voice-activity model (which also keeps a GPU-loss failover's WASM instance warm).  The WebGPU adapter is probed
+ * once per worker by ModelHost (../host/device-probe.ts, read by the planner); ORT requests its own device.  See
+ * src/core/ort/runtime.ts.
  */
 
-import * as ort from 'onnxruntime-web/webgpu';
-import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import mjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import * as ortGpu from 'onnxruntime-web/webgpu';
+import * as ortCpu from 'onnxruntime-web/wasm';
+import gpuWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import gpuMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import cpuWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import cpuMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import type { DeviceBackend } from '../../src/core/asr/contract.ts';
 import { OrtRuntime, type OrtModule } from '../../src/core/ort/runtime.ts';
 import { wasmThreadsPossible } from '../host/device-probe.ts';
 
-let wasmConfigured = false;
+interface Build {
+  ort: OrtModule;
+  wasm: string;
+  mjs: string;
+  configured: boolean;
+}
 
-function configureWasm(threads: number): void {
-  // The non-bundled ORT build (vite.config.ts resolves the "use-extern-wasm" condition) loads its Emscripten module
+const gpuBuild: Build = { ort: ortGpu as unknown as OrtModule, wasm: gpuWasmUrl, mjs: gpuMjsUrl, configured: false };
+const cpuBuild: Build = { ort: ortCpu as unknown as OrtModule, wasm: cpuWasmUrl, mjs: cpuMjsUrl, configured: false };
+
+function configure(build: Build, threads: number): OrtModule {
+  const { env } = build.ort;
+  // The non-bundled ORT builds (vite.config.ts resolves the "use-extern-wasm" condition) load their Emscripten module
   // from `mjs`: WASM threads then start that file, not a copy of this worker.
-  ort.env.wasm.wasmPaths = {
-    wasm: new URL(wasmUrl, self.location.href).href,
-    mjs: new URL(mjsUrl, self.location.href).href,
+  env.wasm.wasmPaths = {
+    wasm: new URL(build.wasm, self.location.href).href,
+    mjs: new URL(build.mjs, self.location.href).href,
   };
-  ort.env.wasm.numThreads = wasmThreadsPossible() ? Math.max(1, threads) : 1;
-  ort.env.logLevel = 'error';
-  wasmConfigured = true;
+  // Read once, when this build's WASM starts: the first runtime of a build sets its thread count.
+  env.wasm.numThreads = wasmThreadsPossible() ? Math.max(1, threads) : 1;
+  env.logLevel = 'error';
+  build.configured = true;
+  return build.ort;
 }
 
 export function createWebRuntime(backend: DeviceBackend, threads: number): OrtRuntime {
-  configureWasm(threads);
-  return new OrtRuntime(ort as unknown as OrtModule, backend);
+  const build = backend === 'webgpu' ? gpuBuild : cpuBuild;
+  return new OrtRuntime(configure(build, threads), backend);
 }
 
 /**
- * The voice-activity model's runtime: the same onnxruntime instance (one module owns it), the WASM backend with one
- * intra-op thread, and its own run queue (a VAD frame does not queue behind a whole decode; on WASM it still waits
- * out the decoder step that holds the worker's thread).  It leaves the WASM
- * thread count to the model's load when that came first (ORT reads it once, when its WASM starts).
+ * The voice-activity model's runtime: the plain build (CPU only, whatever the model's backend), the WASM backend with
+ * one intra-op thread, and its own run queue (a VAD frame does not queue behind a whole decode; on WASM it still waits
+ * out the decoder step that holds the worker's thread).  It leaves the build's thread count to a WASM model load that
+ * came first.
  */
 export function createVadRuntime(): OrtRuntime {
-  if (!wasmConfigured) configureWasm(navigator.hardwareConcurrency || 1);
-  return new OrtRuntime(ort as unknown as OrtModule, 'wasm', { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const ort = cpuBuild.configured ? cpuBuild.ort : configure(cpuBuild, navigator.hardwareConcurrency || 1);
+  return new OrtRuntime(ort, 'wasm', { intraOpNumThreads: 1, interOpNumThreads: 1 });
 }
 
 /** The GPUDevice ORT created (to destroy it on release), once a WebGPU session exists. */
 export async function ortGpuDevice(): Promise<GPUDevice | undefined> {
   try {
-    return (await ort.env.webgpu.device) as GPUDevice | undefined;
+    return (await ortGpu.env.webgpu.device) as GPUDevice | undefined;
   } catch {
     return undefined;
   }
