@@ -111,14 +111,12 @@ async function browserRun(
     if (await error.count()) throw new Error(`the browser failed: ${await error.first().innerText()}`);
     // Every window's timings, summed (one window for a 30 s clip).
     await page.locator('[data-testid=windows] li[data-done=true]').first().waitFor({ timeout: 1_800_000 });
-    const windows = await page
-      .locator('[data-testid=windows] li')
-      .evaluateAll((lis) =>
-        lis.map((li) => ({
-          t: li.getAttribute('data-timings') ?? '{}',
-          ids: li.getAttribute('data-token-ids') ?? '[]',
-        })),
-      );
+    const windows = await page.locator('[data-testid=windows] li').evaluateAll((lis) =>
+      lis.map((li) => ({
+        t: li.getAttribute('data-timings') ?? '{}',
+        ids: li.getAttribute('data-token-ids') ?? '[]',
+      })),
+    );
     const sum: Timing = { encoderMs: 0, prefillMs: 0, decodeMs: 0, tokens: 0 };
     for (const w of windows) {
       const t = JSON.parse(w.t) as Timing;
@@ -164,7 +162,7 @@ async function asyncifyDist(): Promise<string> {
  * present (GLMASR_BENCH_BUILD_TOKENS tokens, default 8).  q4f16 needs GatherBlockQuantized, which only the plain
  * build has.  Same tokens on both builds, or the row says so.
  */
-export async function benchWasmBuilds(wav30: string): Promise<void> {
+export async function benchWasmBuilds(): Promise<void> {
   console.log(
     '\n== Chromium WASM backend: plain build (onnxruntime-web/wasm) vs asyncify build (onnxruntime-web/webgpu)',
   );
@@ -173,6 +171,7 @@ export async function benchWasmBuilds(wav30: string): Promise<void> {
     return;
   }
   const asyncify = await asyncifyDist();
+  const wav30 = speech30Wav();
   const tiny = resolve(ARTIFACTS, 'models/tiny');
   const { samples } = speech(120);
   mkdirSync(resolve(ROOT, 'build/bench'), { recursive: true });
@@ -233,7 +232,7 @@ export async function benchWasmBuilds(wav30: string): Promise<void> {
 }
 
 export async function benchAsr(): Promise<void> {
-  await benchWasmBuilds(speech30Wav());
+  await benchWasmBuilds();
   console.log('\n== GLM-ASR, full-size random weights, one 30 s window: op-by-op export vs fused decoder');
   if (!fullModelManifest()) return;
   const models = [

@@ -7,12 +7,14 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { start } from '../server/server.ts';
+import { TEST_DIST } from './helpers/dist.ts';
 import { ARTIFACTS } from './helpers/paths.ts';
 import { clipWav, referenceDecode } from './helpers/reference.ts';
 
 interface Goldens {
   max_new_tokens: number;
-  clips: { id: string; files: string[]; windows: unknown[] }[];
+  clips: { id: string; files: string[]; windows: { token_ids: number[] }[] }[];
 }
 const goldens = () =>
   JSON.parse(readFileSync(resolve(ARTIFACTS, 'goldens', 'tiny', 'goldens.json'), 'utf8')) as Goldens;
@@ -68,4 +70,38 @@ test('WebGPU: the model on the asyncify build, the voice-activity model on the p
   await expect(page.getByTestId('engine')).toHaveAttribute('data-provider', 'webgpu', { timeout: 240_000 });
   // The VAD loads with the model (workers/dictation/recordings.ts), on the CPU-only build.
   await expect.poll(() => [...new Set(wasm)].sort(), { timeout: 60_000 }).toEqual(['asyncify', 'plain']);
+});
+
+test.describe('offline', () => {
+  test.use({ serviceWorkers: 'allow' });
+
+  test('after one visit, both builds come from the precache: WebGPU and WASM each transcribe with the network off', async ({
+    page,
+  }) => {
+    test.setTimeout(400_000);
+    const g = goldens();
+    const clip = g.clips[0]!;
+    const wav = clipWav(clip.id, clip.files);
+    const app = await start({ port: 0, host: '127.0.0.1', dist: TEST_DIST, models: resolve(ARTIFACTS, 'models') });
+    const query = (engine: string) =>
+      `http://127.0.0.1:${app.port}/?model=/models/tiny/&variant=fp32&engine=${engine}&maxNewTokens=${g.max_new_tokens}`;
+    try {
+      await page.goto(query('webgpu'));
+      // Controlled once installed, and installed once everything is precached.
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 });
+      await expect(page.getByTestId('engine')).toHaveAttribute('data-provider', 'webgpu', { timeout: 240_000 });
+      await app.stop();
+      await page.context().setOffline(true);
+      for (const engine of ['webgpu', 'wasm']) {
+        await page.goto(query(engine));
+        const line = page.getByTestId('engine');
+        await expect(line).toHaveAttribute('data-provider', engine, { timeout: 240_000 });
+        await expect(line).toHaveAttribute('data-storage', 'stored');
+        expect(await transcribeFile(page, wav), engine).toEqual(clip.windows.map((w) => w.token_ids));
+      }
+    } finally {
+      await page.context().setOffline(false);
+      await app.stop().catch(() => undefined);
+    }
+  });
 });
