@@ -15,7 +15,7 @@
  *    real speech gives a 30 s window; 0 leaves the row out) with the repetition guard off on both sides, every
  *    window's token count checked.  Its RTF is the RTF per window, explained by the in-process windows' encoder ms,
  *    prefill ms and decode tok/s.
- * Ends with one JSON summary line.
+ * GLMASR_BENCH_SERVER_ROWS ("short,window" by default) picks the rows.  Ends with one JSON summary line.
  */
 import { TEST_DIST } from '../e2e/helpers/dist.ts';
 import { existsSync, readFileSync } from 'node:fs';
@@ -50,6 +50,7 @@ const AUDIO = process.env['GLMASR_BENCH_SERVER_AUDIO'] ?? 'en/jfk.wav';
 const FULL_TOKENS = Number(process.env['GLMASR_BENCH_TOKENS'] ?? 8);
 const WINDOW_TOKENS = Number(process.env['GLMASR_BENCH_WINDOW_TOKENS'] ?? 150);
 const WINDOW_SEC = 30;
+const ROWS = new Set((process.env['GLMASR_BENCH_SERVER_ROWS'] ?? 'short,window').split(','));
 /**
  * Full-size model: requests per level at least this (and one per client).  A short request takes ~19 s on 2 cores
  * (the encoder ~15 s of it) and a 150-token window ~30 s, so the default 1 (1+2+4+8 per side and row) keeps the
@@ -268,15 +269,18 @@ export async function benchServer(): Promise<void> {
   );
 
   const models: Model[] = [];
+  const shortRow = (row: Omit<Row, 'audio'>): Row[] => (ROWS.has('short') ? [{ audio: short, ...row }] : []);
   const windowRow = (requests: number, warmups: number): Row[] =>
-    WINDOW_TOKENS > 0 ? [{ audio: window, requests, warmups, maxNewTokens: WINDOW_TOKENS, fixed: true }] : [];
+    WINDOW_TOKENS > 0 && ROWS.has('window')
+      ? [{ audio: window, requests, warmups, maxNewTokens: WINDOW_TOKENS, fixed: true }]
+      : [];
   const tiny = resolve(ROOT, 'build/test-artifacts/models/tiny');
   if (existsSync(resolve(tiny, 'manifest.json')))
     models.push({
       name: 'tiny fp32',
       dir: tiny,
       variant: 'fp32',
-      rows: [{ audio: short, requests: 24, warmups: 3 }, ...windowRow(8, 2)],
+      rows: [...shortRow({ requests: 24, warmups: 3 }), ...windowRow(8, 2)],
     });
   else console.log(`SKIPPED (tiny): ${tiny} is absent (scripts/test-artifacts.sh builds it)`);
   if (fullModelManifest(false))
@@ -285,13 +289,13 @@ export async function benchServer(): Promise<void> {
       dir: FULL_MODEL,
       variant: 'q4',
       rows: [
-        { audio: short, requests: FULL_REQUESTS, warmups: 1, maxNewTokens: FULL_TOKENS },
+        ...shortRow({ requests: FULL_REQUESTS, warmups: 1, maxNewTokens: FULL_TOKENS }),
         ...windowRow(FULL_REQUESTS, 1),
       ],
     });
 
   const results: RowResult[] = [];
-  for (const model of models) results.push(...(await benchModel(model)));
+  for (const model of models) if (model.rows.length) results.push(...(await benchModel(model)));
   if (!results.length) return;
 
   const head = ['model', 'audio', 'tokens', 'N', 'reqs', 'server req/s', 'p50 s', 'p95 s', 'in-proc req/s', 'p50 s'];
