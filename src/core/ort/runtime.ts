@@ -75,6 +75,12 @@ function classify(err: unknown): OrtError['code'] {
 export class OrtRuntime {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly sessions = new Set<SessionImpl>();
+  /**
+   * `session.run` calls started so far, per graph (benchmarks and tests read it).  Counted because each run on WebGPU
+   * is one more command submission on long-lived buffers (the KV cache, the weights), and WebKit has been seen to
+   * leak per submission and onnxruntime-web to crash after some hundreds of runs on iOS.
+   */
+  readonly runs = new Map<GraphId, number>();
 
   constructor(
     readonly ort: OrtModule,
@@ -129,6 +135,7 @@ export class OrtRuntime {
    */
   run(session: Session, feeds: Feeds, fetches?: readonly string[] | Record<string, Tensor | null>): Promise<Outputs> {
     const impl = session as SessionImpl;
+    this.runs.set(impl.graph, (this.runs.get(impl.graph) ?? 0) + 1);
     const next = this.queue.then(async () => {
       try {
         return (await (Array.isArray(fetches)
