@@ -1,0 +1,68 @@
+/**
+ * Serves kv-page.ts (bundled here by esbuild; the page imports onnxruntime-web's WebGPU bundle and starts it),
+ * onnxruntime-web's dist under /ort/ and the test models under /models/, on a port of its own (127.0.0.1, any free
+ * port).  Used by e2e/webgpu-kv.spec.ts and bench/webgpu.ts.
+ */
+import { build } from 'esbuild';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+const ORT_DIST = resolve(ROOT, 'node_modules/onnxruntime-web/dist');
+
+const PAGE = `<!doctype html>
+<script type="module">
+import * as ort from '/ort/ort.webgpu.min.mjs';
+import { start } from '/kv-page.js';
+start(ort);
+</script>`;
+
+export interface KvPageServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Bundle the page and serve it with `models` (a directory of model directories) under /models/. */
+export async function startKvPage(models = resolve(ROOT, 'build/test-artifacts/models')): Promise<KvPageServer> {
+  const bundle = await build({
+    entryPoints: [resolve(ROOT, 'e2e/helpers/kv-page.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'error',
+  });
+  const script = bundle.outputFiles[0]!.text;
+  const roots: Record<string, string> = { ort: ORT_DIST, models };
+  const server: Server = createServer((req, res) => {
+    const url = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    if (url === '/' || url === '/kv-page.js') {
+      res.writeHead(200, { 'content-type': url === '/' ? 'text/html' : 'text/javascript' });
+      res.end(url === '/' ? PAGE : script);
+      return;
+    }
+    const [, prefix, ...rest] = url.split('/');
+    const root = roots[prefix ?? ''];
+    const file = root ? resolve(root, rest.join('/')) : '';
+    if (!root || !file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    const type =
+      { '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' }[extname(file)] ??
+      'application/octet-stream';
+    res.writeHead(200, { 'content-type': type, 'content-length': statSync(file).size });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}
