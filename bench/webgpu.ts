@@ -11,6 +11,12 @@
  *     runs it on WebGPU.
  * Models: the tiny test model (its unfused build is made here with the converter's --unfused) and, when present, the
  * full-size q4 model and its op-by-op reference (bench/asr.ts).
+ *
+ * Then `session.run` calls on WebGPU per 30 s window and per live utterance (`benchRunCounts`): each run is one more
+ * submission on long-lived GPU buffers, which is what WebKit's per-submission leak and onnxruntime's crash after some
+ * hundreds of runs on iOS scale with.  Counted by the runtime layer (OrtRuntime.runs) around the app's own decode loop
+ * (greedy.ts, kv-cache.ts) in a page of its own (e2e/helpers/kv-page.ts), prompt chunks of 16 (before) and of the
+ * decoder layout's chunk (after).
  */
 import { chromium } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
@@ -19,6 +25,12 @@ import { createServer } from 'node:http';
 import { extname, resolve } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import type { ModelManifest } from '../src/core/asr/contract.ts';
+import { WEBGPU_GQA_PREFILL_CHUNK } from '../src/core/asr/greedy.ts';
+import { AsrTokenizer } from '../src/core/asr/tokenizer.ts';
+import { audioTokenCount } from '../src/core/asr/windows.ts';
+import { SAMPLE_RATE_HZ } from '../src/core/constants.ts';
+import type { KvRequest, KvResult, KvWindow } from '../e2e/helpers/kv-page.ts';
+import { startKvPage } from '../e2e/helpers/kv-page-server.ts';
 import { decoderNodes, FULL_MODEL, REFERENCE_MODEL, ROOT, table } from './common.ts';
 
 export const PORT = 4393;
@@ -198,4 +210,75 @@ export async function benchWebGpu(): Promise<void> {
     server.close();
   }
   console.log(table(rows));
+  await benchRunCounts();
+}
+
+/** Generated tokens of a real 30 s window (speech decodes 4–6 tokens per second; the random models never stop). */
+const WINDOW_TOKENS = 150;
+/** A live utterance of 5 s: a partial after each 1 s of speech (live.ts's defaults), then the final. */
+const UTTERANCE_DECODES_S = [1, 2, 3, 4, 5];
+const TOKENS_PER_S = 5;
+
+async function benchRunCounts(): Promise<void> {
+  console.log('\n== WebGPU session.run calls per 30 s window and per live utterance (tiny fp32, the app decode loop)');
+  const read = (f: string) => readFileSync(resolve(TINY, f), 'utf8');
+  const tokenizer = new AsrTokenizer(
+    JSON.parse(read('tokenizer.json')),
+    JSON.parse(read('tokenizer_config.json')),
+    read('chat_template.jinja'),
+  );
+  const promptOf = (seconds: number) => tokenizer.prompt(audioTokenCount(seconds * SAMPLE_RATE_HZ)).length;
+  const window30: KvWindow[] = [{ prompt: promptOf(30), cap: WINDOW_TOKENS, seed: 1 }];
+  const utterance: KvWindow[] = UTTERANCE_DECODES_S.map((s, i) => ({
+    prompt: promptOf(s),
+    cap: s * TOKENS_PER_S + 1,
+    seed: 2 + i,
+  }));
+  const server = await startKvPage();
+  const browser = await chromium.launch({
+    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+  const rows: (string | number)[][] = [
+    ['what', 'prompt chunk', 'decoder runs', 'embed_tokens runs', 'encoder runs', 'all runs'],
+  ];
+  try {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => (globalThis as unknown as { ready?: boolean }).ready === true);
+    const decode = (windows: KvWindow[], prefillChunk?: number) => {
+      const r: KvRequest = { model: 'tiny', variant: 'fp32', backend: 'webgpu', cache: 'in-place', windows };
+      if (prefillChunk) r.prefillChunk = prefillChunk;
+      return page.evaluate(
+        (x) => (globalThis as unknown as { decodeWindows: (q: KvRequest) => Promise<KvResult> }).decodeWindows(x),
+        r,
+      );
+    };
+    for (const [what, windows] of [
+      [`30 s window (${window30[0]!.prompt}-token prompt, ${WINDOW_TOKENS} tokens)`, window30],
+      [`live utterance of 5 s (${UTTERANCE_DECODES_S.length} decodes: partials at 1-4 s, final)`, utterance],
+    ] as const) {
+      for (const [label, chunk] of [
+        ['before', 16],
+        ['after', undefined],
+      ] as const) {
+        const r = await decode([...windows], chunk);
+        const decoder = r.windows.reduce((n, w) => n + w.runs.decoder, 0);
+        const embedRuns = r.windows.reduce((n, w) => n + w.runs.embed, 0);
+        // Before, every generated id but the last was embedded by a run of its own (no reuse within a window).
+        const embed = label === 'before' ? windows.reduce((n, w) => n + w.cap, 0) : embedRuns;
+        // The pipeline runs audio_encoder once per decode (pipeline.ts), outside this loop.
+        const encoder = windows.length;
+        rows.push([`${what}: ${label}`, r.prefillChunk, decoder, embed, encoder, decoder + embed + encoder]);
+        console.log(rows[rows.length - 1]!.join(' | '));
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  console.log(table(rows));
+  console.log(
+    `decoder runs per window = ceil(prompt / chunk) + tokens - 1; chunk ${WEBGPU_GQA_PREFILL_CHUNK} after (greedy.ts)`,
+  );
 }

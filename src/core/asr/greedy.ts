@@ -9,8 +9,11 @@ import type { StopReason } from './contract.ts';
 import { cpuFloat32, type OrtRuntime, type Outputs, type Session, type Tensor } from '../ort/runtime.ts';
 import type { Kv, WindowKv } from './kv-cache.ts';
 
-/** Prompt tokens per decoder run for the fused decoder on WebGPU (see `decoderLayout`). */
-const WEBGPU_GQA_PREFILL_CHUNK = 16;
+/**
+ * Prompt tokens per decoder run for the fused decoder on WebGPU: the longest correct one (see `decoderLayout`).
+ * Exported for the benchmark that counts decoder runs per window.
+ */
+export const WEBGPU_GQA_PREFILL_CHUNK = 31;
 
 /**
  * True when the tail of `ids` is one n-gram (n ≤ 16) repeated back to back: at least 4 times and covering at least
@@ -78,10 +81,12 @@ export function decoderLayout(runtime: OrtRuntime, session: Session, hidden: num
     session,
     hidden,
     takes,
-    // onnxruntime-web 1.30's WebGPU GroupQueryAttention returns wrong attention for a prefill of 32 tokens or more
-    // (measured under SwiftShader: 1..31 match the CPU to 1e-6, 32+ do not, packed or split q/k/v); a prompt of
-    // chunks of 16 with the KV cache in between gives the CPU's logits (docs/platforms.md).  The unfused graph takes
-    // it whole.
+    // onnxruntime-web's WebGPU GroupQueryAttention (1.30 and 1.31.1) returns wrong attention for a prefill of 32
+    // tokens or more under SwiftShader (subgroups of 4): 32 new tokens is where it switches to its FlashAttention
+    // prefill, whose rows from the subgroup size on are wrong; below 32 it takes the split-reduce path, which matches
+    // the CPU to 1e-6 (docs/onnxruntime-1.31.md).  So chunks of 31, the longest below that switch, are correct on
+    // every adapter, whatever its subgroup size, in 13 prompt runs per 30 s window instead of 25 with chunks of 16.
+    // The unfused graph takes the prompt whole.
     prefillChunk: webgpuFused ? WEBGPU_GQA_PREFILL_CHUNK : Number.POSITIVE_INFINITY,
     // GroupQueryAttention writes into its past buffer in place only in the fused graph, and only on WebGPU is there
     // a GPU buffer to share.
@@ -150,6 +155,9 @@ export async function greedyDecode(
   let stopReason: StopReason = 'max-tokens';
   let prefilledAt = 0;
   let inputs: Tensor | null = null;
+  // Each generated id's embedding is one embed_tokens run; an id seen before in this window reuses its row (a
+  // gather: the same bytes), which saves a run for every repeated token.
+  const embedded = new Map<number, Tensor>();
   let pastLen = 0;
   let seq = promptTokens;
   for (let step = 0; step < cap; step++) {
@@ -187,7 +195,8 @@ export async function greedyDecode(
     if (step + 1 === cap) break;
     pastLen += seq;
     seq = 1;
-    inputs = await run.embed([best]);
+    inputs = embedded.get(best) ?? (await run.embed([best]));
+    embedded.set(best, inputs);
   }
   return { ids: generated, stopReason, prefilledAt };
 }
