@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- section ...]`: speed and memory goals, each measured side by side in one run and printed as
- * ratios.  Sections: mel, long, load, asr, server, upload, webgpu, live, library.
+ * ratios.  Sections: mel, long, load, asr, cpu, server, upload, webgpu, live, library.
  */
 import { benchAsr } from './asr.ts';
+import { benchCpu } from './cpu.ts';
 import { benchLibrary } from './library.ts';
 import { benchLive } from './live.ts';
 import { benchLoad } from './load.ts';
@@ -17,6 +18,7 @@ const sections: Record<string, () => Promise<void>> = {
   long: benchLong,
   load: benchLoad,
   asr: benchAsr,
+  cpu: benchCpu,
   server: benchServer,
   upload: benchUpload,
   webgpu: benchWebGpu,

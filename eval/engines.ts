@@ -10,7 +10,8 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, resolve } from 'node:path';
 import type { Browser, Page } from '@playwright/test';
-import { isVariant, type Variant } from '../src/core/asr/contract.ts';
+import { isVariant, type ModelManifest, type Variant } from '../src/core/asr/contract.ts';
+import { cpuEncoderVariant } from '../src/core/asr/encoder-variant.ts';
 import type { TranscriptionVerbose } from '../src/core/remote/openai-api.ts';
 import { createNodeRuntime } from '../server/ort/node.ts';
 import { GlmAsrPipeline } from '../src/core/asr/pipeline.ts';
@@ -71,11 +72,14 @@ class NodeEngine implements EvalEngine {
 
   static async open(options: EngineOptions): Promise<NodeEngine> {
     if (!options.model) throw new EvalSetupError('--engine node needs --model');
-    const pipeline = await GlmAsrPipeline.load(
-      createNodeRuntime(options.threads),
-      directorySource(options.model),
-      variantOf(options),
-    );
+    const source = directorySource(options.model);
+    const variant = variantOf(options);
+    const manifest = JSON.parse(await source.text('manifest.json')) as ModelManifest;
+    const pipeline = await GlmAsrPipeline.load(createNodeRuntime(options.threads), source, variant, {
+      manifest,
+      // As the server runs it (encoder-variant.ts).
+      encoderVariant: cpuEncoderVariant(manifest, variant),
+    });
     const threads =
       options.threads > 0 ? `${options.threads} thread${options.threads === 1 ? '' : 's'}` : 'a thread per core';
     return new NodeEngine(pipeline, options, `onnxruntime-node (CPU, ${threads})`);

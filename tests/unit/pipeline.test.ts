@@ -85,16 +85,24 @@ function goldenMel(model: string, clip: GoldenClip, pcm: Float32Array): MelFront
   };
 }
 
-describe.skipIf(skip()).each(TINY_MODELS)('%s model, q4, onnxruntime-node vs onnxruntime-Python', (model) => {
-  test('greedy token ids equal the Python decode of the same q4 graphs from the same log-mel', async () => {
-    const g = goldens(model);
-    const ref = ortReference(model).variants['q4']!.windows;
+// q4 as it is, and as the server runs it: with q8's audio encoder (src/core/asr/encoder-variant.ts).
+const Q4_RUNS = TINY_MODELS.flatMap((model) => [
+  { model, encoder: 'q4' as const, reference: 'q4' },
+  { model, encoder: 'q8' as const, reference: 'q4+q8-encoder' },
+]);
+
+describe.skipIf(skip()).each(Q4_RUNS)('$model model, q4 with the $encoder encoder, node vs Python', (run) => {
+  test('greedy token ids equal the Python decode of the same graphs from the same log-mel', async () => {
+    const g = goldens(run.model);
+    const ref = ortReference(run.model).variants[run.reference]!.windows;
     for (const clip of g.clips) {
       const pcm = clipAudio(clip);
-      const pipeline = await GlmAsrPipeline.load(createNodeRuntime(1), directorySource(modelDir(model)), 'q4', {
-        mel: goldenMel(model, clip, pcm),
+      const pipeline = await GlmAsrPipeline.load(createNodeRuntime(1), directorySource(modelDir(run.model)), 'q4', {
+        mel: goldenMel(run.model, clip, pcm),
+        encoderVariant: run.encoder,
       });
       try {
+        expect(pipeline.encoderVariant).toBe(run.encoder);
         const result = await pipeline.transcribe(pcm, { maxNewTokens: g.max_new_tokens });
         const expected = ref.filter((r) => r.clip === clip.id).map((r) => r.token_ids);
         expect(
@@ -106,7 +114,9 @@ describe.skipIf(skip()).each(TINY_MODELS)('%s model, q4, onnxruntime-node vs onn
       }
     }
     const margin = Math.min(...ref.map((r) => r.first_margin));
-    console.log(`[${model}] q4: smallest first-step top-1 margin of the Python decodes ${margin.toExponential(2)}`);
+    console.log(
+      `[${run.model}] ${run.reference}: smallest first-step top-1 margin of the Python decodes ${margin.toExponential(2)}`,
+    );
   });
 });
 

@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             args.out.write_text(json.dumps(ref, indent=1) + "\n")
             for variant, info in ref["variants"].items():
                 print(
-                    f"{variant:<6} token prefix agreement with the official fp32 decode "
+                    f"{variant:<13} token prefix agreement with the official fp32 decode "
                     f"{100 * info['prefix_agreement']:5.1f}%  first-step logits max drift "
                     f"{info['first_logits_max_drift']:.2e}"
                 )

@@ -12,7 +12,8 @@ from .quantize import VARIANT_SUFFIX
 
 
 class OrtGlmAsr:
-    def __init__(self, model_dir: Path, variant: str = "fp32", threads: int = 0):
+    def __init__(self, model_dir: Path, variant: str = "fp32", threads: int = 0, encoder_variant: str | None = None):
+        """`encoder_variant`: the audio encoder from that variant instead of `variant`'s (see SERVER_COMPOSITES)."""
         import onnxruntime as ort
 
         self.dir = Path(model_dir)
@@ -22,14 +23,12 @@ class OrtGlmAsr:
         opts.log_severity_level = 3
         if threads:
             opts.intra_op_num_threads = threads
-        sfx = VARIANT_SUFFIX[variant]
-
-        def session(graph: str):
+        def session(graph: str, of: str = variant):
             return ort.InferenceSession(
-                str(self.dir / "onnx" / f"{graph}{sfx}.onnx"), opts, providers=["CPUExecutionProvider"]
+                str(self.dir / "onnx" / f"{graph}{VARIANT_SUFFIX[of]}.onnx"), opts, providers=["CPUExecutionProvider"]
             )
 
-        self.encoder = session("audio_encoder")
+        self.encoder = session("audio_encoder", encoder_variant or variant)
         self.embed = session("embed_tokens")
         self.decoder = session("decoder_model_merged")
         self.layers = self.model["num_layers"]
@@ -92,6 +91,11 @@ class OrtGlmAsr:
         return ids, first
 
 
+# Decoders run with another variant's audio encoder, as the app's server composes them on the CPU (its q4 decoder with
+# q8's encoder: int8 GEMMs for the encoder's 1500-row matrix products), named "<decoder>+<encoder>-encoder".
+SERVER_COMPOSITES = {"q4+q8-encoder": ("q4", "q8")}
+
+
 def reference_decodes(model_dir: Path, goldens_dir: Path, variants: list[str]) -> dict:
     """Greedy decodes of every golden window by onnxruntime (Python) per variant, with the drift from the official
     fp32 goldens: the reference for the TypeScript pipeline on quantized graphs, and the figures the converter
@@ -101,8 +105,10 @@ def reference_decodes(model_dir: Path, goldens_dir: Path, variants: list[str]) -
     goldens = json.loads((goldens_dir / "goldens.json").read_text())
     tensors = load_file(str(goldens_dir / "goldens.safetensors"))
     result: dict = {"variants": {}}
-    for variant in variants:
-        pipe = OrtGlmAsr(model_dir, variant)
+    runs = [(v, v, None) for v in variants]
+    runs += [(name, d, e) for name, (d, e) in SERVER_COMPOSITES.items() if d in variants and e in variants]
+    for variant, decoder_variant, encoder_variant in runs:
+        pipe = OrtGlmAsr(model_dir, decoder_variant, encoder_variant=encoder_variant)
         windows, agree, total, drift = [], 0, 0, 0.0
         for clip in goldens["clips"]:
             for w, win in enumerate(clip["windows"]):

@@ -77,7 +77,10 @@ export async function readModelFiles(
   return { manifest, generation, tokenizer };
 }
 
-/** The sessions of `variant`'s three graphs: audio encoder, token embedding, decoder. */
+/**
+ * The sessions of `variant`'s three graphs: audio encoder, token embedding, decoder.  `encoderVariant` takes the
+ * audio encoder from another variant of the same model (the server's CPU runs q4's decoder with q8's encoder).
+ */
 export async function loadSessions(
   runtime: OrtRuntime,
   source: ModelSource,
@@ -85,12 +88,15 @@ export async function loadSessions(
   variant: Variant,
   onProgress: (p: LoadProgress) => void,
   signal?: AbortSignal,
+  encoderVariant: Variant = variant,
 ): Promise<[encoder: Session, embed: Session, decoder: Session]> {
-  const progress: LoadCounter = { done: 0, total: manifest.variants[variant]!.bytes, onProgress };
+  const of = (graph: GraphName) => (graph === 'audio_encoder' ? encoderVariant : variant);
+  const total = GRAPH_ORDER.reduce((n, g) => n + (manifest.variants[of(g)]?.graphs[g].bytes ?? 0), 0);
+  const progress: LoadCounter = { done: 0, total, onProgress };
   const sessions: Session[] = [];
   for (const graph of GRAPH_ORDER) {
     signal?.throwIfAborted();
-    sessions.push(await loadGraph(runtime, source, manifest, variant, graph, progress, signal));
+    sessions.push(await loadGraph(runtime, source, manifest, of(graph), graph, progress, signal));
   }
   return sessions as [Session, Session, Session];
 }

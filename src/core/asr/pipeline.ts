@@ -73,6 +73,8 @@ export class GlmAsrPipeline {
     decoder: Session,
     twinSource: ModelSource,
     private readonly mel: MelFrontEnd,
+    /** The variant whose audio encoder this pipeline runs (`variant` unless the caller chose another). */
+    readonly encoderVariant: Variant,
   ) {
     const eos = generation.eos_token_id;
     this.eos = new Set(Array.isArray(eos) ? eos : [eos]);
@@ -105,12 +107,30 @@ export class GlmAsrPipeline {
        * difference of log-mel into other tokens on the tiny random models.
        */
       mel?: MelFrontEnd;
+      /**
+       * The audio encoder from this variant of the model instead of `variant`'s (the server's choice on the CPU:
+       * encoder-variant.ts).  Must not be an f16 variant (the float32 twin guards `variant`'s encoder only).
+       */
+      encoderVariant?: Variant;
     } = {},
   ): Promise<GlmAsrPipeline> {
     const { onProgress = () => {}, signal } = opts;
     onProgress({ stage: 'config', loaded: 0, total: 0, detail: source.label });
     const { manifest, generation, tokenizer } = await readModelFiles(source, variant, opts.manifest);
-    const [encoder, embed, decoder] = await loadSessions(runtime, source, manifest, variant, onProgress, signal);
+    const encoderVariant = opts.encoderVariant ?? variant;
+    if (encoderVariant !== variant && !manifest.variants[encoderVariant])
+      throw new PipelineError('MODEL_LOAD_FAILED', `${source.label} has no ${encoderVariant} audio encoder`);
+    if (encoderVariant !== variant && F16_VARIANTS.has(encoderVariant))
+      throw new PipelineError('MODEL_LOAD_FAILED', `the audio encoder may come from another variant only if not f16`);
+    const [encoder, embed, decoder] = await loadSessions(
+      runtime,
+      source,
+      manifest,
+      variant,
+      onProgress,
+      signal,
+      encoderVariant,
+    );
     const twinSource = opts.twinSource ?? source;
     const pipeline = new GlmAsrPipeline(
       runtime,
@@ -123,6 +143,7 @@ export class GlmAsrPipeline {
       decoder,
       twinSource,
       opts.mel ?? new LogMel(),
+      encoderVariant,
     );
     onProgress({ stage: 'warmup', loaded: 0, total: 0, detail: runtime.backend });
     await pipeline.prepareKv();

@@ -1,0 +1,189 @@
+/**
+ * `npm run bench -- cpu`: the server's CPU path (onnxruntime-node, full-size random q4) with its matrix products at
+ * MatMulNBits accuracy level 0 (float32 activations, the build before) and at level 4 (int8 activations, the build the
+ * converter makes now), side by side in one run on the same weights:
+ *  - audio encoder ms per 30 s window (the encoder always attends the whole padded window: docs/model.md);
+ *  - decoder tokens/s over DECODE_TOKENS steps (repetition guard off: random weights never emit EOS) against the
+ *    copy-bandwidth bound (every step streams the decoder's weights once: tokens/s <= bandwidth / decoder bytes);
+ *  - where the level-4 encoder's time goes: onnxruntime's own profiler, summed by op type.
+ * The level-0 twin is the converter's build with only the `accuracy_level` attribute changed (graphs rewritten by
+ * the converter's Python onnx, weights hard-linked, in `<full model>-level0`).  Ends with one JSON summary line.
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
+import { resolve } from 'node:path';
+import { profileByOp, type OpTime } from '../server/ort/profile.ts';
+import { directorySource } from '../server/model-source.ts';
+import { createNodeRuntime, intraOpThreads } from '../server/ort/node.ts';
+import { GlmAsrPipeline } from '../src/core/asr/pipeline.ts';
+import { LogMel } from '../src/core/dsp/mel.ts';
+import { FULL_MODEL, fullModelManifest, ROOT, speech, table } from './common.ts';
+
+const VARIANT = 'q4';
+
+/** Copy bandwidth in GB/s (bytes read + bytes written per second), best of 5 over a 512 MiB buffer. */
+function copyBandwidth(): number {
+  const n = 512 * 1024 * 1024;
+  const a = new Uint8Array(n).fill(1);
+  const b = new Uint8Array(n);
+  let best = 0;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    b.set(a);
+    best = Math.max(best, (2 * n) / ((performance.now() - t0) / 1000) / 1e9);
+  }
+  return best;
+}
+const DECODE_TOKENS = Number(process.env['GLMASR_BENCH_CPU_TOKENS'] ?? 32);
+/** Beside the full model, so that its weights can be hard links (onnxruntime refuses external data outside a graph's directory, symlinks resolved). */
+const LEVEL0 = `${FULL_MODEL}-level0`;
+const GRAPHS = ['audio_encoder_q4.onnx', 'decoder_model_merged_q4.onnx'];
+
+/** The full model's directory with its q4 graphs at accuracy level 0 (weights hard-linked, or copied across file systems). */
+function level0Twin(): string {
+  const stamp = resolve(LEVEL0, '.from');
+  const from = `${FULL_MODEL} ${statSync(resolve(FULL_MODEL, 'manifest.json')).mtimeMs}`;
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === from) return LEVEL0;
+  rmSync(LEVEL0, { recursive: true, force: true });
+  mkdirSync(resolve(LEVEL0, 'onnx'), { recursive: true });
+  for (const f of readdirSync(FULL_MODEL)) if (f !== 'onnx') symlinkSync(resolve(FULL_MODEL, f), resolve(LEVEL0, f));
+  for (const f of readdirSync(resolve(FULL_MODEL, 'onnx')))
+    if (!GRAPHS.includes(f)) linkOrCopy(resolve(FULL_MODEL, 'onnx', f), resolve(LEVEL0, 'onnx', f));
+  const script = `
+import onnx, sys
+src, dst = sys.argv[1], sys.argv[2]
+for name in sys.argv[3:]:
+    m = onnx.load(f"{src}/{name}", load_external_data=False)
+    for n in m.graph.node:
+        if n.op_type == "MatMulNBits":
+            kept = [a for a in n.attribute if a.name != "accuracy_level"]
+            del n.attribute[:]
+            n.attribute.extend([*kept, onnx.helper.make_attribute("accuracy_level", 0)])
+    onnx.save(m, f"{dst}/{name}")
+`;
+  execFileSync(
+    resolve(ROOT, 'tools/py'),
+    ['-c', script, resolve(FULL_MODEL, 'onnx'), resolve(LEVEL0, 'onnx'), ...GRAPHS],
+    { stdio: 'inherit' },
+  );
+  execFileSync('sh', ['-c', `printf %s "$1" > "$2"`, 'sh', from, stamp]);
+  return LEVEL0;
+}
+
+function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
+  }
+}
+
+interface Row {
+  level: number;
+  encoderMs: number;
+  prefillMs: number;
+  tokensPerSecond: number;
+  tokens: number;
+}
+
+async function measure(dir: string, level: number, pcm: Float32Array): Promise<Row> {
+  const pipeline = await GlmAsrPipeline.load(createNodeRuntime(), directorySource(dir), VARIANT);
+  try {
+    const r = await pipeline.transcribe(pcm, { maxNewTokens: DECODE_TOKENS, repetitionGuard: false });
+    const w = r.windows[0]!;
+    if (w.tokenIds.length !== DECODE_TOKENS) throw new Error(`decoded ${w.tokenIds.length} of ${DECODE_TOKENS} tokens`);
+    return {
+      level,
+      encoderMs: w.encoderMs,
+      prefillMs: w.prefillMs,
+      tokensPerSecond: ((w.tokenIds.length - 1) * 1000) / w.decodeMs,
+      tokens: w.tokenIds.length,
+    };
+  } finally {
+    await pipeline.release();
+  }
+}
+
+/** One 30 s window through the level-4 encoder with onnxruntime's profiler: milliseconds per op type. */
+function encoderProfile(pcm: Float32Array): Promise<OpTime[]> {
+  const { features } = new LogMel().window30s(pcm);
+  return profileByOp(resolve(FULL_MODEL, 'onnx/audio_encoder_q4.onnx'), {
+    input_features: { type: 'float32', data: features, dims: [1, 128, 3000] },
+    input_features_mask: { type: 'int64', data: new BigInt64Array(3000).fill(1n), dims: [1, 3000] },
+  });
+}
+
+export async function benchCpu(): Promise<void> {
+  console.log(`\n== cpu: onnxruntime-node, full-size ${VARIANT}, MatMulNBits accuracy level 0 vs 4`);
+  const manifest = fullModelManifest(false);
+  if (!manifest) return;
+  const twin = level0Twin();
+  const { samples: pcm, source } = speech(30);
+  console.log(`audio: 30 s (${source}); ${DECODE_TOKENS} decoded tokens; ${intraOpThreads(0)} intra-op threads`);
+  // Interleaved, each level loaded fresh: level 0, level 4, level 0, level 4; the better of two per level.
+  const runs: Row[] = [];
+  for (let i = 0; i < 2; i++) runs.push(await measure(twin, 0, pcm), await measure(FULL_MODEL, 4, pcm));
+  const best = (level: number) => {
+    const rows = runs.filter((r) => r.level === level);
+    return {
+      level,
+      encoderMs: Math.min(...rows.map((r) => r.encoderMs)),
+      prefillMs: Math.min(...rows.map((r) => r.prefillMs)),
+      tokensPerSecond: Math.max(...rows.map((r) => r.tokensPerSecond)),
+    };
+  };
+  const [l0, l4] = [best(0), best(4)];
+  const bandwidth = copyBandwidth();
+  const decoderBytes = manifest.variants[VARIANT]!.graphs.decoder_model_merged.bytes;
+  const bound = (bandwidth * 1e9) / decoderBytes;
+  console.log(
+    table([
+      ['accuracy level', 'encoder ms / 30 s window', 'prompt ms', 'decode tok/s', 'of the bandwidth bound'],
+      ...[l0, l4].map((r) => [
+        String(r.level),
+        r.encoderMs.toFixed(0),
+        r.prefillMs.toFixed(0),
+        r.tokensPerSecond.toFixed(2),
+        `${((100 * r.tokensPerSecond) / bound).toFixed(0)}%`,
+      ]),
+    ]),
+  );
+  console.log(
+    `copy bandwidth ${bandwidth.toFixed(1)} GB/s (read+write); decoder ${(decoderBytes / 1e9).toFixed(2)} GB: bound ` +
+      `${bound.toFixed(2)} tok/s.  Level 4 vs 0: encoder ×${(l0.encoderMs / l4.encoderMs).toFixed(2)} faster, decode ` +
+      `×${(l4.tokensPerSecond / l0.tokensPerSecond).toFixed(2)}`,
+  );
+  const profile = await encoderProfile(pcm);
+  const total = profile.reduce((n, p) => n + p.ms, 0);
+  console.log(`level-4 encoder, one 30 s window, by op type (onnxruntime profiler; kernels ${total.toFixed(0)} ms):`);
+  console.log(
+    table([
+      ['op', 'nodes', 'ms', 'share'],
+      ...profile
+        .slice(0, 8)
+        .map((p) => [p.op, String(p.nodes), p.ms.toFixed(0), `${((100 * p.ms) / total).toFixed(1)}%`]),
+    ]),
+  );
+  console.log(
+    JSON.stringify({
+      section: 'cpu',
+      variant: VARIANT,
+      threads: intraOpThreads(0),
+      tokens: DECODE_TOKENS,
+      bandwidthGBps: bandwidth,
+      boundTokensPerSecond: bound,
+      levels: [l0, l4],
+      encoderProfile: profile,
+    }),
+  );
+}
