@@ -1,11 +1,13 @@
 /**
- * `npm run bench -- cpu`: the server's CPU path (onnxruntime-node, full-size random q4) with its matrix products at
- * MatMulNBits accuracy level 0 (float32 activations, the build before) and at level 4 (int8 activations, the build the
- * converter makes now), side by side in one run on the same weights:
- *  - audio encoder ms per 30 s window (the encoder always attends the whole padded window: docs/model.md);
- *  - decoder tokens/s over DECODE_TOKENS steps (repetition guard off: random weights never emit EOS) against the
- *    copy-bandwidth bound (every step streams the decoder's weights once: tokens/s <= bandwidth / decoder bytes);
- *  - where the level-4 encoder's time goes: onnxruntime's own profiler, summed by op type.
+ * `npm run bench -- cpu`: the server's CPU path (onnxruntime-node, full-size random q4), side by side in one run on
+ * the same weights:
+ *  - "before": q4 with its matrix products at MatMulNBits accuracy level 0 (float32 activations);
+ *  - q4 at level 4 (int8 activations), the converter's build now;
+ *  - the server's composition: q4's level-4 decoder with q8's audio encoder (src/core/asr/encoder-variant.ts).
+ * For each: audio encoder ms per 30 s window (it always attends the whole padded window: docs/model.md), prompt ms,
+ * and decoder tokens/s over DECODE_TOKENS steps (repetition guard off: random weights never emit EOS) against the
+ * copy-bandwidth bound (a step streams the decoder's weights once: tokens/s <= bandwidth / decoder bytes).  Then where
+ * the encoders' time goes: onnxruntime's own profiler, summed by op type, for q4's (level 4) and q8's encoder.
  * The level-0 twin is the converter's build with only the `accuracy_level` attribute changed (graphs rewritten by
  * the converter's Python onnx, weights hard-linked, in `<full model>-level0`).  Ends with one JSON summary line.
  */
@@ -27,6 +29,7 @@ import { directorySource } from '../server/model-source.ts';
 import { createNodeRuntime, intraOpThreads } from '../server/ort/node.ts';
 import { GlmAsrPipeline } from '../src/core/asr/pipeline.ts';
 import { LogMel } from '../src/core/dsp/mel.ts';
+import type { Variant } from '../src/core/asr/contract.ts';
 import { FULL_MODEL, fullModelManifest, ROOT, speech, table } from './common.ts';
 
 const VARIANT = 'q4';
@@ -88,69 +91,95 @@ function linkOrCopy(from: string, to: string): void {
   }
 }
 
+interface Config {
+  label: string;
+  dir: string;
+  encoder: Variant;
+}
+
 interface Row {
-  level: number;
+  label: string;
   encoderMs: number;
   prefillMs: number;
   tokensPerSecond: number;
-  tokens: number;
 }
 
-async function measure(dir: string, level: number, pcm: Float32Array): Promise<Row> {
-  const pipeline = await GlmAsrPipeline.load(createNodeRuntime(), directorySource(dir), VARIANT);
+async function measure(c: Config, pcm: Float32Array): Promise<Row> {
+  const pipeline = await GlmAsrPipeline.load(createNodeRuntime(), directorySource(c.dir), VARIANT, {
+    encoderVariant: c.encoder,
+  });
   try {
     const r = await pipeline.transcribe(pcm, { maxNewTokens: DECODE_TOKENS, repetitionGuard: false });
     const w = r.windows[0]!;
     if (w.tokenIds.length !== DECODE_TOKENS) throw new Error(`decoded ${w.tokenIds.length} of ${DECODE_TOKENS} tokens`);
     return {
-      level,
+      label: c.label,
       encoderMs: w.encoderMs,
       prefillMs: w.prefillMs,
       tokensPerSecond: ((w.tokenIds.length - 1) * 1000) / w.decodeMs,
-      tokens: w.tokenIds.length,
     };
   } finally {
     await pipeline.release();
   }
 }
 
-/** One 30 s window through the level-4 encoder with onnxruntime's profiler: milliseconds per op type. */
-function encoderProfile(pcm: Float32Array): Promise<OpTime[]> {
+/** One 30 s window through an encoder graph (its path in the model directory) with onnxruntime's profiler: milliseconds per op type. */
+function encoderProfile(file: string, pcm: Float32Array): Promise<OpTime[]> {
   const { features } = new LogMel().window30s(pcm);
-  return profileByOp(resolve(FULL_MODEL, 'onnx/audio_encoder_q4.onnx'), {
+  return profileByOp(resolve(FULL_MODEL, file), {
     input_features: { type: 'float32', data: features, dims: [1, 128, 3000] },
     input_features_mask: { type: 'int64', data: new BigInt64Array(3000).fill(1n), dims: [1, 3000] },
   });
 }
 
+function printProfile(title: string, profile: OpTime[]): void {
+  const total = profile.reduce((n, p) => n + p.ms, 0);
+  console.log(`${title}, one 30 s window, by op type (onnxruntime profiler; kernels ${total.toFixed(0)} ms):`);
+  console.log(
+    table([
+      ['op', 'nodes', 'ms', 'share'],
+      ...profile
+        .slice(0, 6)
+        .map((p) => [p.op, String(p.nodes), p.ms.toFixed(0), `${((100 * p.ms) / total).toFixed(1)}%`]),
+    ]),
+  );
+}
+
 export async function benchCpu(): Promise<void> {
-  console.log(`\n== cpu: onnxruntime-node, full-size ${VARIANT}, MatMulNBits accuracy level 0 vs 4`);
+  console.log(`\n== cpu: onnxruntime-node, full-size ${VARIANT}: accuracy level 0 vs 4 vs the server's q8 encoder`);
   const manifest = fullModelManifest(false);
   if (!manifest) return;
-  const twin = level0Twin();
+  if (!manifest.variants.q8) {
+    console.log('SKIPPED: the full model has no q8 variant (npm run model:full-random builds it).');
+    return;
+  }
+  const configs: Config[] = [
+    { label: 'q4, level 0 (before)', dir: level0Twin(), encoder: 'q4' },
+    { label: 'q4, level 4', dir: FULL_MODEL, encoder: 'q4' },
+    { label: 'q4 level 4 + q8 encoder (server)', dir: FULL_MODEL, encoder: 'q8' },
+  ];
   const { samples: pcm, source } = speech(30);
   console.log(`audio: 30 s (${source}); ${DECODE_TOKENS} decoded tokens; ${intraOpThreads(0)} intra-op threads`);
-  // Interleaved, each level loaded fresh: level 0, level 4, level 0, level 4; the better of two per level.
+  // Interleaved, each loaded fresh, twice; the better of two per configuration.
   const runs: Row[] = [];
-  for (let i = 0; i < 2; i++) runs.push(await measure(twin, 0, pcm), await measure(FULL_MODEL, 4, pcm));
-  const best = (level: number) => {
-    const rows = runs.filter((r) => r.level === level);
+  for (let i = 0; i < 2; i++) for (const c of configs) runs.push(await measure(c, pcm));
+  const rows = configs.map(({ label }) => {
+    const mine = runs.filter((r) => r.label === label);
     return {
-      level,
-      encoderMs: Math.min(...rows.map((r) => r.encoderMs)),
-      prefillMs: Math.min(...rows.map((r) => r.prefillMs)),
-      tokensPerSecond: Math.max(...rows.map((r) => r.tokensPerSecond)),
+      label,
+      encoderMs: Math.min(...mine.map((r) => r.encoderMs)),
+      prefillMs: Math.min(...mine.map((r) => r.prefillMs)),
+      tokensPerSecond: Math.max(...mine.map((r) => r.tokensPerSecond)),
     };
-  };
-  const [l0, l4] = [best(0), best(4)];
+  });
   const bandwidth = copyBandwidth();
   const decoderBytes = manifest.variants[VARIANT]!.graphs.decoder_model_merged.bytes;
   const bound = (bandwidth * 1e9) / decoderBytes;
   console.log(
     table([
-      ['accuracy level', 'encoder ms / 30 s window', 'prompt ms', 'decode tok/s', 'of the bandwidth bound'],
-      ...[l0, l4].map((r) => [
-        String(r.level),
+      ['configuration', 'encoder ms / 30 s window', 'prompt ms', 'decode tok/s', 'of the bandwidth bound'],
+      ...rows.map((r) => [
+        r.label,
         r.encoderMs.toFixed(0),
         r.prefillMs.toFixed(0),
         r.tokensPerSecond.toFixed(2),
@@ -158,22 +187,18 @@ export async function benchCpu(): Promise<void> {
       ]),
     ]),
   );
+  const [before, , server] = rows as [Row, Row, Row];
   console.log(
-    `copy bandwidth ${bandwidth.toFixed(1)} GB/s (read+write); decoder ${(decoderBytes / 1e9).toFixed(2)} GB: bound ` +
-      `${bound.toFixed(2)} tok/s.  Level 4 vs 0: encoder ×${(l0.encoderMs / l4.encoderMs).toFixed(2)} faster, decode ` +
-      `×${(l4.tokensPerSecond / l0.tokensPerSecond).toFixed(2)}`,
+    `copy bandwidth ${bandwidth.toFixed(1)} GB/s (read+write); q4 decoder ${(decoderBytes / 1e9).toFixed(2)} GB: bound ` +
+      `${bound.toFixed(2)} tok/s.  Server vs before: encoder ${(before.encoderMs / server.encoderMs).toFixed(2)}x ` +
+      `faster, decode ${(server.tokensPerSecond / before.tokensPerSecond).toFixed(2)}x`,
   );
-  const profile = await encoderProfile(pcm);
-  const total = profile.reduce((n, p) => n + p.ms, 0);
-  console.log(`level-4 encoder, one 30 s window, by op type (onnxruntime profiler; kernels ${total.toFixed(0)} ms):`);
-  console.log(
-    table([
-      ['op', 'nodes', 'ms', 'share'],
-      ...profile
-        .slice(0, 8)
-        .map((p) => [p.op, String(p.nodes), p.ms.toFixed(0), `${((100 * p.ms) / total).toFixed(1)}%`]),
-    ]),
-  );
+  const profiles = {
+    q4: await encoderProfile(manifest.variants.q4!.graphs.audio_encoder.files[0]!, pcm),
+    q8: await encoderProfile(manifest.variants.q8.graphs.audio_encoder.files[0]!, pcm),
+  };
+  printProfile('q4 encoder (level 4)', profiles.q4);
+  printProfile('q8 encoder', profiles.q8);
   console.log(
     JSON.stringify({
       section: 'cpu',
@@ -182,8 +207,8 @@ export async function benchCpu(): Promise<void> {
       tokens: DECODE_TOKENS,
       bandwidthGBps: bandwidth,
       boundTokensPerSecond: bound,
-      levels: [l0, l4],
-      encoderProfile: profile,
+      rows,
+      encoderProfiles: profiles,
     }),
   );
 }
