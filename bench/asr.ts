@@ -178,9 +178,18 @@ export async function benchWasmBuilds(): Promise<void> {
   const wav120 = resolve(ROOT, 'build/bench/speech-120s.wav');
   writeFileSync(wav120, encodeWavFloat32(samples, 16_000));
   const cases: { label: string; dir: string; variant: Variant; wav: string; tokens: number }[] = [];
-  const tinyVariants = existsSync(resolve(tiny, 'manifest.json')) ? (['q8', 'q4', 'q4f16', 'fp32'] as const) : [];
+  // GLMASR_BENCH_BUILD_MODELS=full and GLMASR_BENCH_BUILDS=plain narrow the section (a quiet minute is rare here).
+  const only = (name: string, list: string) => (process.env[name] ?? list).split(',');
+  const [models, builds] = [
+    only('GLMASR_BENCH_BUILD_MODELS', 'tiny,full'),
+    only('GLMASR_BENCH_BUILDS', 'plain,asyncify'),
+  ];
+  const tinyVariants =
+    models.includes('tiny') && existsSync(resolve(tiny, 'manifest.json'))
+      ? (['q8', 'q4', 'q4f16', 'fp32'] as const)
+      : [];
   for (const v of tinyVariants) cases.push({ label: 'tiny, 120 s', dir: tiny, variant: v, wav: wav120, tokens: 200 });
-  if (existsSync(resolve(FULL_MODEL, 'manifest.json'))) {
+  if (models.includes('full') && existsSync(resolve(FULL_MODEL, 'manifest.json'))) {
     const manifest = JSON.parse(readFileSync(resolve(FULL_MODEL, 'manifest.json'), 'utf8')) as ModelManifest;
     const tokens = Number(process.env['GLMASR_BENCH_BUILD_TOKENS'] ?? 8);
     for (const v of ['q8', 'q4', 'q4f16'] as const)
@@ -196,13 +205,14 @@ export async function benchWasmBuilds(): Promise<void> {
       ['plain', TEST_DIST],
       ['asyncify', asyncify],
     ] as const) {
+      if (!builds.includes(name)) continue;
       try {
         runs[name] = await browserRun(c.dir, c.variant, c.wav, dist, c.tokens);
       } catch (err) {
         runs[name] = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 100);
       }
     }
-    const [p, a] = [runs['plain']!, runs['asyncify']!];
+    const [p, a] = [runs['plain'] ?? 'not run', runs['asyncify'] ?? 'not run'];
     const ratio =
       typeof p !== 'string' && typeof a !== 'string'
         ? `${(tokPerSec(p) / tokPerSec(a)).toFixed(2)}x` +
@@ -211,7 +221,8 @@ export async function benchWasmBuilds(): Promise<void> {
     for (const [name, t] of [
       ['plain', p],
       ['asyncify', a],
-    ] as const)
+    ] as const) {
+      if (!builds.includes(name)) continue;
       rows.push(
         typeof t === 'string'
           ? [c.label, c.variant, name, `failed: ${t}`]
@@ -226,6 +237,13 @@ export async function benchWasmBuilds(): Promise<void> {
               name === 'plain' ? ratio : '',
             ],
       );
+    }
+    for (const [name, t] of Object.entries(runs))
+      if (typeof t !== 'string')
+        console.log(
+          `${c.label} ${c.variant} ${name}: encoder ${t.encoderMs.toFixed(0)} ms, prefill ${t.prefillMs.toFixed(0)} ms, ` +
+            `${tokPerSec(t).toFixed(2)} tokens/s`,
+        );
     console.log(`${c.label} ${c.variant}: plain/asyncify decode ${ratio || 'n/a'}`);
   }
   console.log(table(rows));
