@@ -12,6 +12,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import type { Browser, Page } from '@playwright/test';
 import { isVariant, type ModelManifest, type Variant } from '../src/core/asr/contract.ts';
 import { cpuEncoderVariant } from '../src/core/asr/encoder-variant.ts';
+import { hasInt8DotProduct } from '../server/cpu-features.ts';
 import type { TranscriptionVerbose } from '../src/core/remote/openai-api.ts';
 import { createNodeRuntime } from '../server/ort/node.ts';
 import { GlmAsrPipeline } from '../src/core/asr/pipeline.ts';
@@ -78,7 +79,7 @@ class NodeEngine implements EvalEngine {
     const pipeline = await GlmAsrPipeline.load(createNodeRuntime(options.threads), source, variant, {
       manifest,
       // As the server runs it (encoder-variant.ts).
-      encoderVariant: cpuEncoderVariant(manifest, variant),
+      encoderVariant: cpuEncoderVariant(manifest, variant, hasInt8DotProduct()),
     });
     const threads =
       options.threads > 0 ? `${options.threads} thread${options.threads === 1 ? '' : 's'}` : 'a thread per core';

@@ -9,6 +9,7 @@ import { type ModelManifest, type Variant, VARIANTS } from '../../src/core/asr/c
 import type { ModelList, ModelObject, ServedModelInfo } from '../../src/core/remote/openai-api.ts';
 import { createNodeRuntime } from '../ort/node.ts';
 import { cpuEncoderVariant } from '../../src/core/asr/encoder-variant.ts';
+import { hasInt8DotProduct } from '../cpu-features.ts';
 import { GlmAsrPipeline } from '../../src/core/asr/pipeline.ts';
 import { directorySource } from '../model-source.ts';
 import { addPrivateDir, ApiError } from './errors.ts';
@@ -135,7 +136,7 @@ export class ModelRegistry {
     if (!p) {
       p = GlmAsrPipeline.load(createNodeRuntime(this.threads), directorySource(entry.dir), variant, {
         manifest: entry.manifest,
-        encoderVariant: cpuEncoderVariant(entry.manifest, variant),
+        encoderVariant: cpuEncoderVariant(entry.manifest, variant, hasInt8DotProduct()),
       });
       this.pipelines.set(key, p);
       p.catch(() => this.pipelines.delete(key)); // a later request may try again

@@ -30,6 +30,7 @@ from .quantize import (
     VARIANT_SUFFIX,
     initializer_bytes,
     inline_initializer_identities,
+    int8_weights,
     largest_initializer,
     to_q4,
     to_q4_embedding,
@@ -187,7 +188,11 @@ def build_variant(variant: str, graph: str, base: Path, out_onnx: Path, work: Pa
         tmp = work / "q8" / f"{graph}.onnx"
         tmp.parent.mkdir(parents=True, exist_ok=True)
         to_q8(base, tmp, external=base.with_name(base.name + "_data").exists())
-        return save_graph(onnx.load(str(tmp)), target)
+        model = onnx.load(str(tmp))
+        # The audio encoder's int8 weights signed: its 1500-row products on the CPU's U8S8 GEMM (quantize.int8_weights).
+        if graph == "audio_encoder" and not int8_weights(model):
+            raise ConversionError("INTERNAL", "the q8 audio encoder has no uint8 MatMulInteger weight to sign")
+        return save_graph(model, target)
     model = onnx.load(str(base))
     if variant in ("q4", "q4f16") and graph != "embed_tokens":
         model = to_q4(model, ACCURACY_LEVEL[variant])

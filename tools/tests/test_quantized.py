@@ -366,3 +366,25 @@ def test_q4_int8_activations_add_a_bounded_drift(fp32_reference, tmp_path):
     # Measured (largest relative error over the windows, and over the steps): features 1.29e-2 / 1.48e-2, logits
     # 0.214 / 0.220 on tiny / tiny-wide (the weights' own rounding, test_variant_features_..., is 0.19 and 0.44-0.62).
     assert worst_features <= 0.02 and worst_logits <= 0.3
+
+
+def test_q8_encoder_int8_weights_compute_exactly_the_uint8_ones(fp32_reference, tmp_path):
+    """q8's audio encoder stores its MatMulInteger weights and zero points as int8 (quantize.int8_weights, for the
+    CPU's U8S8 GEMM): the same integers shifted by 128, so the uint8 graph it came from gives bit-equal features."""
+    name, model_dir, _ref_pipe, windows = fp32_reference
+    path, model = _graph(model_dir, "audio_encoder", "q8")
+    inits = {t.name: t for t in model.graph.initializer}
+    matmuls = [n for n in model.graph.node if n.op_type == "MatMulInteger"]
+    assert matmuls and all(inits[n.input[1]].data_type == onnx.TensorProto.INT8 for n in matmuls)
+    assert all(inits[n.input[3]].data_type == onnx.TensorProto.INT8 for n in matmuls)
+    unsigned = tmp_path / name
+    shutil.copytree(model_dir, unsigned)
+    for n in matmuls:
+        for x in (n.input[1], n.input[3]):
+            t = inits[x]
+            t.CopyFrom(numpy_helper.from_array((numpy_helper.to_array(t).astype(np.int16) + 128).astype(np.uint8), x))
+    onnx.save(model, str(_graph(unsigned, "audio_encoder", "q8")[0]))
+    signed_pipe, unsigned_pipe = OrtGlmAsr(model_dir, "q8"), OrtGlmAsr(unsigned, "q8")
+    for w in windows:
+        mel, valid = w["mel"], [w["win"]["valid_frames"]]
+        assert np.array_equal(signed_pipe.encode(mel, valid), unsigned_pipe.encode(mel, valid))
