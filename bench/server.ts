@@ -3,7 +3,7 @@
  * in-process on 127.0.0.1, `--concurrency 1`, a queue large enough for every client) against the same pipeline
  * called in-process (GlmAsrPipeline.transcribe on onnxruntime-node, N callers sharing one pipeline, one job at a time
  * like the server), side by side in one run, for the tiny model (fp32) and the full-size random-weight model (q4).
- * Both sides use the server's default intra-op threads (server/ort/node.ts).
+ * Both sides use the server's default intra-op pool (server/ort/node.ts).
  *
  * For 1, 2, 4 and 8 concurrent clients (GLMASR_BENCH_SERVER_CLIENTS, e.g. "1,4") in a closed loop (each sends its
  * next request when the last one is answered), all sending the same real speech WAV: requests/s, p50/p95 latency,
@@ -264,7 +264,7 @@ export async function benchServer(): Promise<void> {
   const clips = speech(WINDOW_SEC);
   const window = readAudio(`speech-${WINDOW_SEC}s.wav`, encodeWav16(clips.samples, 16_000));
   console.log(
-    `audio: ${AUDIO} (${short.sec.toFixed(2)} s) and ${window.name} (${clips.source}); intra-op threads ${intraOpThreads()}; ` +
+    `audio: ${AUDIO} (${short.sec.toFixed(2)} s) and ${window.name} (${clips.source}); ${intraOpThreads()} intra-op threads (onnxruntime's pool, the server's default); ` +
       `clients in a closed loop (${CLIENTS.join(', ')}); latency = request sent → answer read`,
   );
 

@@ -1,5 +1,4 @@
 /** The server's command line: its help and its options (server/server.ts runs them). */
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SOURCE } from './first-run.ts';
@@ -17,8 +16,8 @@ export const HELP = `usage: npm start -- [options]        (or: npx tsx server/se
   --preload <id@variant>   load this model before serving (repeatable; default: every model directory, variant
                            q4, q8, fp32, q4f16 or fp16, the first it has); --preload none loads on first use
   --max-loaded <n>         models loaded on first use stop at this many loaded in all (default ${DEFAULTS.maxLoaded}; 503 beyond)
-  --threads <n>            onnxruntime intra-op threads per model (default 0: every core this process may use,
-                           ${availableParallelism()} here)
+  --threads <n>            onnxruntime intra-op threads per model (default 0: onnxruntime's, one per physical core,
+                           each pinned to its core)
   --concurrency <n>        transcription jobs at once (default ${DEFAULTS.concurrency})
   --queue <n>              jobs waiting beyond those; more gets 429 + Retry-After (default ${DEFAULTS.queue});
                            one remote address may hold at most half the places with uploads in progress

@@ -8,7 +8,7 @@ export interface ServerOptions {
   models: string;
   /** Pipelines to load before listening: `id` or `id@variant`, or 'all' (each model at its CPU variant).  Default: none (loaded on first use). */
   preload?: readonly string[] | 'all';
-  /** onnxruntime intra-op threads per pipeline (0: every core the process may use, server/ort/node.ts). */
+  /** onnxruntime intra-op threads per pipeline (0: onnxruntime's own, one per physical core; server/ort/node.ts). */
   threads?: number;
   /** Most pipelines loaded at once by requests (preloads not counted against it). */
   maxLoaded?: number;
