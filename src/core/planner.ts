@@ -64,12 +64,14 @@ export interface PlanResult extends Plan {
 
 /**
  * Variant preference per backend (the first one the manifest has and that fits wins).  On WASM q8 comes first: its
- * MatMulInteger runs on WASM SIMD's int8 GEMM, while the WASM build's MatMulNBits (q4) dequantizes its whole weight
- * to float32 on every call (no int8 kernel for WASM in MLAS): the full-size model decoded 1.41 vs 0.24 tokens/s
- * (`npm run bench -- asr`).
+ * MatMulInteger runs on WASM SIMD's int8 GEMM, while MatMulNBits (q4, q4f16) dequantizes its whole weight to float32
+ * on every call (no int8 kernel for WASM in MLAS).  The full-size model on the plain WASM build in Chromium, one run,
+ * 30 s window (`npm run bench -- asr`, the WASM build rows; a busy 2-core machine): decode q8 0.74, q4 0.14, q4f16
+ * 0.13 tokens/s; encoder 87, 93, 51 s.  q4 and q4f16 decode alike; q4f16's faster encoder and 30% fewer bytes would
+ * put it ahead of q4 once the memory rows of the planner's tests are redone for it.
  */
 export const VARIANT_ORDER = {
-  wasm: ['q8', 'q4', 'fp32', 'q4f16', 'fp16'],
+  wasm: ['q8', 'q4', 'q4f16', 'fp32', 'fp16'],
   webgpuF16: ['q4f16', 'q4', 'fp16', 'fp32', 'q8'],
   webgpu: ['q4', 'fp32', 'q8'],
 } as const satisfies Record<string, readonly Variant[]>;
