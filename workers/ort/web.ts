@@ -4,7 +4,7 @@
  *  - the WebGPU backend runs on the native WebGPU bundle (`onnxruntime-web/webgpu`, the 28.7 MB asyncify .wasm);
  *  - the WASM backend and Silero VAD run on the plain CPU bundle (`onnxruntime-web/wasm`, 14.8 MB), which has the CPU
  *    kernels the WebGPU bundle drops, GatherBlockQuantized among them (q4f16's 4-bit embedding), and is no slower
- *    without Asyncify's instrumentation (`npm run bench -- asr`, the WASM build rows: the tiny model decoded 1.0-2.6x
+ *    without Asyncify's instrumentation (`npm run bench -- asr`, the WASM build rows: the tiny model decoded 0.9-2.6x
  *    as fast in three runs, its encoder in 0.5-0.8x the time; the full-size q8/q4 decoded 1.13x/0.98x, one run on a
  *    busy machine).
  * So a device on WASM never loads the asyncify build; a WebGPU device loads it for the model and the plain build for
