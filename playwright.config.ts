@@ -36,7 +36,7 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${PORT}`,
     headless: true,
     trace: 'retain-on-failure',
-    // The service worker's precache (27 MB of onnxruntime wasm) is only wanted where it is tested (e2e/offline).
+    // The service worker's precache (46 MB: onnxruntime's WebGPU and WASM builds) is only wanted where it is tested (e2e/offline).
     serviceWorkers: 'block',
     screenshot: 'only-on-failure',
     launchOptions: {

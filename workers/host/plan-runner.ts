@@ -108,7 +108,8 @@ export async function startFirst(
 
 /**
  * The plan a failover starts: a WASM plan runs the variant already stored (an f16 variant too: no second download
- * mid-job), unless the WASM build lacks one of its ops (q4f16's 4-bit embedding); then the planned WASM variant.
+ * mid-job), unless the WASM build lacks one of its ops (`WASM_MISSING_OPS`; none in the plain build the WASM backend
+ * loads, so q4f16 stays); then the planned WASM variant.
  */
 function onStoredVariant(p: Plan, failed: ActiveBackend, ctx: LoadContext): Plan {
   const stored = failed.info.variant;

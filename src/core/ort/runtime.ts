@@ -1,8 +1,9 @@
 /**
  * The one owner of onnxruntime.  Everything that creates sessions, tensors or runs graphs goes through `OrtRuntime`;
- * the pipeline never imports onnxruntime.  The concrete module is injected by workers/ort/web.ts (onnxruntime-web,
- * the native WebGPU bundle with its WASM CPU path) or server/ort/node.ts (onnxruntime-node); both are pinned to the
- * same version and share onnxruntime-common's types, so this file is isomorphic.
+ * the pipeline never imports onnxruntime.  The concrete module is injected by workers/ort/web.ts (onnxruntime-web:
+ * the native WebGPU build for the WebGPU backend, the plain CPU build for WASM) or server/ort/node.ts
+ * (onnxruntime-node); all are pinned to the same version and share onnxruntime-common's types, so this file is
+ * isomorphic.
  *
  * Rules kept here:
  *  - runs are serialized (one queue per runtime): ORT's WebGPU EP is not re-entrant and the KV chain is sequential;
