@@ -22,7 +22,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { directorySource } from '../server/model-source.ts';
 import { start } from '../server/server.ts';
-import type { Variant, WindowResult } from '../src/core/asr/contract.ts';
+import type { ModelManifest, Variant, WindowResult } from '../src/core/asr/contract.ts';
+import { cpuEncoderVariant } from '../src/core/asr/encoder-variant.ts';
+import { hasInt8DotProduct } from '../server/cpu-features.ts';
 import { createNodeRuntime, intraOpThreads } from '../server/ort/node.ts';
 import { GlmAsrPipeline, type TranscribeOptions } from '../src/core/asr/pipeline.ts';
 import { decodeWav, encodeWav16, toMono } from '../src/core/dsp/wav.ts';
@@ -189,7 +191,11 @@ async function benchRow(model: Model, row: Row, pipeline: GlmAsrPipeline, url: s
 async function benchModel(model: Model): Promise<RowResult[]> {
   const id = `${basename(model.dir)}@${model.variant}`;
   const t0 = performance.now();
-  const pipeline = await GlmAsrPipeline.load(createNodeRuntime(), directorySource(model.dir), model.variant);
+  const source = directorySource(model.dir);
+  const manifest = JSON.parse(await source.text('manifest.json')) as ModelManifest;
+  // The same computation as the server's (its q4 with q8's audio encoder where the CPU allows: encoder-variant.ts).
+  const encoderVariant = cpuEncoderVariant(manifest, model.variant, hasInt8DotProduct());
+  const pipeline = await GlmAsrPipeline.load(createNodeRuntime(), source, model.variant, { manifest, encoderVariant });
   const server = await start({
     port: 0,
     host: '127.0.0.1',

@@ -10,7 +10,9 @@
  *
  * What the fields do here: `language` is only echoed in verbose_json (GLM-ASR detects the language itself; without
  * it, Chinese vs English is guessed from the text); `prompt` and `temperature` are accepted and ignored (GLM-ASR's
- * prompt is fixed and decoding is greedy); `max_new_tokens` (extension) caps the generated tokens per window.
+ * prompt is fixed and decoding is greedy); `max_new_tokens` (extension) caps the generated tokens per window, and
+ * `repetition_guard=false` (extension) lets a window whose tail repeats run on to that cap (a fixed decode length
+ * for benchmarks: random weights loop, real speech rarely does).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { deflateSync } from 'node:zlib';
@@ -48,6 +50,7 @@ interface Request {
   stream: boolean;
   language?: string;
   maxNewTokens?: number;
+  repetitionGuard?: boolean;
 }
 
 const MAX_NEW_TOKENS_LIMIT = 8192;
@@ -100,6 +103,12 @@ function parseFields(fields: Record<string, string>): Request {
         'max_new_tokens',
       );
     req.maxNewTokens = n;
+  }
+  const guard = fields['repetition_guard']?.trim().toLowerCase();
+  if (guard) {
+    if (!['true', 'false', '1', '0'].includes(guard))
+      throw badRequest('invalid_repetition_guard', 'repetition_guard must be true or false', 'repetition_guard');
+    req.repetitionGuard = guard === 'true' || guard === '1';
   }
   return req;
 }
@@ -244,7 +253,10 @@ async function transcribe(req: IncomingMessage, res: ServerResponse, deps: Trans
   res.on('close', gone);
   if (res.destroyed || req.socket.destroyed) gone(); // left while its upload was being read
   const signal = abort.signal;
-  const opts = fields.maxNewTokens ? { maxNewTokens: fields.maxNewTokens } : {};
+  const opts = {
+    ...(fields.maxNewTokens ? { maxNewTokens: fields.maxNewTokens } : {}),
+    ...(fields.repetitionGuard === false ? { repetitionGuard: false } : {}),
+  };
 
   const decode = async (): Promise<Float32Array> => {
     const bytes = upload as Buffer;

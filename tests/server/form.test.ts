@@ -113,6 +113,25 @@ describe.skipIf(Boolean(skip))('the transcription form', () => {
     }
   });
 
+  test('repetition_guard (extension) is true or false; anything else is a 400 naming it', async () => {
+    const file = (f: FormData) => f.append('file', blob(wav), 'jfk.wav');
+    for (const value of ['maybe', '2', 'constructor']) {
+      const r = await post(server, (f) => {
+        file(f);
+        f.append('repetition_guard', value);
+      });
+      expect(r.status, value).toBe(400);
+      expect(r.body.error, value).toMatchObject({ code: 'invalid_repetition_guard', param: 'repetition_guard' });
+    }
+    for (const value of ['false', 'TRUE', '0']) {
+      const r = await post(server, (f) => {
+        file(f);
+        f.append('repetition_guard', value);
+      });
+      expect(r.status, value).toBe(200);
+    }
+  });
+
   test('only the promised containers are decoded: AIFF, AU and CAF are a 400, the same audio as FLAC is not', async () => {
     const source = clipFile(goldens('tiny').clips.find((c) => c.id === 'jfk')!);
     for (const ext of ['aiff', 'au', 'caf']) {
