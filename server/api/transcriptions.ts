@@ -17,6 +17,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { deflateSync } from 'node:zlib';
 import type { Transcript, WindowResult } from '../../src/core/asr/contract.ts';
+import { defaultTokenCap } from '../../src/core/asr/token-cap.ts';
+import { WINDOW_SAMPLES } from '../../src/core/constants.ts';
 import {
   RESPONSE_FORMATS,
   type ResponseFormat,
@@ -54,6 +56,8 @@ interface Request {
 }
 
 const MAX_NEW_TOKENS_LIMIT = 8192;
+/** The default cap of a full 30 s window (token-cap.ts). */
+const UNGUARDED_MAX_NEW_TOKENS = defaultTokenCap(WINDOW_SAMPLES);
 
 function parseFields(fields: Record<string, string>): Request {
   const model = fields['model']?.trim();
@@ -110,6 +114,14 @@ function parseFields(fields: Record<string, string>): Request {
       throw badRequest('invalid_repetition_guard', 'repetition_guard must be true or false', 'repetition_guard');
     req.repetitionGuard = guard === 'true' || guard === '1';
   }
+  // Without the guard a looping window decodes to its cap: held to the cap a full window has by default, it costs no
+  // more than an ordinary transcription can.
+  if (req.repetitionGuard === false && (req.maxNewTokens ?? 0) > UNGUARDED_MAX_NEW_TOKENS)
+    throw badRequest(
+      'invalid_max_new_tokens',
+      `with repetition_guard=false, max_new_tokens may be at most ${UNGUARDED_MAX_NEW_TOKENS}`,
+      'max_new_tokens',
+    );
   return req;
 }
 

@@ -130,6 +130,15 @@ describe.skipIf(Boolean(skip))('the transcription form', () => {
       });
       expect(r.status, value).toBe(200);
     }
+    // Unguarded, a window may decode at most a full window's default cap (32 + 10 per second of 30 s).
+    const over = await post(server, (f) => {
+      file(f);
+      f.append('repetition_guard', 'false');
+      f.append('max_new_tokens', '333');
+    });
+    expect(over.status).toBe(400);
+    expect(over.body.error).toMatchObject({ code: 'invalid_max_new_tokens', param: 'max_new_tokens' });
+    expect(over.body.error?.message).toContain('at most 332');
   });
 
   test('only the promised containers are decoded: AIFF, AU and CAF are a 400, the same audio as FLAC is not', async () => {

@@ -190,14 +190,19 @@ def build_variant(variant: str, graph: str, base: Path, out_onnx: Path, work: Pa
         to_q8(base, tmp, external=base.with_name(base.name + "_data").exists())
         model = onnx.load(str(tmp))
         # The audio encoder's int8 weights signed: its 1500-row products on the CPU's U8S8 GEMM (quantize.int8_weights).
-        if graph == "audio_encoder" and not int8_weights(model):
+        try:
+            signed = int8_weights(model) if graph == "audio_encoder" else 1
+        except ValueError as err:
+            raise ConversionError("INTERNAL", f"q8 audio encoder: {err}") from err
+        if not signed:
             raise ConversionError("INTERNAL", "the q8 audio encoder has no uint8 MatMulInteger weight to sign")
         return save_graph(model, target)
     model = onnx.load(str(base))
     if variant in ("q4", "q4f16") and graph != "embed_tokens":
-        model = to_q4(model, ACCURACY_LEVEL[variant])
-    # The embedding table: 4-bit (GatherBlockQuantized) in q4f16, the WebGPU variant; q4 runs on WASM too, whose
-    # onnxruntime-web build lacks that op, so it keeps the float32 table (sizes: docs/model.md).
+        model = to_q4(model, ACCURACY_LEVEL[variant][graph])
+    # The embedding table: 4-bit (GatherBlockQuantized) in q4f16, the WebGPU variant; q4 keeps the float32 table, as
+    # model directories converted before the app's WASM backend moved to onnxruntime-web's plain build (which has that
+    # op; the WebGPU build does not) were made, so old and new q4 compute alike (sizes: docs/model.md).
     if variant == "q4f16" and graph == "embed_tokens":
         model = to_q4_embedding(model)
     return save_graph(model, target)

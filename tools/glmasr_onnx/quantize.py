@@ -60,14 +60,20 @@ def _name_nodes(model: ModelProto) -> None:
             node.name = f"{node.op_type}_{i}"
 
 
-# MatMulNBits `accuracy_level` of the 4-bit matrix products (audio encoder and decoder) per variant.  4 lets the CPU
-# EP quantize the activations to int8 per block and run int8 dot products (MLAS SQNBIT_CompInt8: x86 AVX2/AVX-512
-# VNNI, ARM NEON), which is what makes the server (onnxruntime-node, q4) faster than real time: docs/measurements.md.
-# onnxruntime-node 1.31.1 and onnxruntime-Python 1.31.1 compute it bit for bit alike (docs/onnxruntime-1.31.md §2.6),
-# so the Node pipeline's q4 tokens are checked against Python's decode of the same graphs; the drift it adds to the
-# fp32 model's hidden states is bounded in tools/tests/test_quantized.py.  The WASM build has no int8 kernel and
-# computes in float32 whatever the level.  q4f16 is the WebGPU variant: 0, the float16 kernels.
-ACCURACY_LEVEL = {"q4": 4, "q4f16": 0}
+# MatMulNBits `accuracy_level` of the 4-bit matrix products per variant and graph.  4 lets the CPU EP quantize the
+# activations to int8 per block and run int8 dot products (MLAS SQNBIT_CompInt8: x86 AVX2/AVX-512 VNNI, ARM NEON):
+# 2.4-2.6x level 0 for one row, a decode step, which is what the server's decoder runs (docs/measurements.md); but
+# 0.8-0.9x for the audio encoder's 1500 rows, where level 0's float32 GEMM is faster (the full-size q4 encoder: 11.8 s
+# at level 4, 10.9 s at 0; `npm run bench -- cpu`, tools/probes/onnxruntime-1.31/int8/), so q4's encoder stays at 0
+# (the server takes q8's int8-GEMM encoder instead: src/core/asr/encoder-variant.ts).  onnxruntime-node 1.31.1 and
+# onnxruntime-Python 1.31.1 compute level 4 bit for bit alike (docs/onnxruntime-1.31.md §2.6), so the Node pipeline's
+# q4 tokens are checked against Python's decode of the same graphs; the drift it adds is bounded in
+# tools/tests/test_quantized.py.  The WASM build has no int8 kernel and computes in float32 whatever the level.
+# q4f16 is the WebGPU variant: 0, the float16 kernels.
+ACCURACY_LEVEL = {
+    "q4": {"audio_encoder": 0, "decoder_model_merged": 4},
+    "q4f16": {"audio_encoder": 0, "decoder_model_merged": 0},
+}
 
 
 def to_q4(model: ModelProto, accuracy_level: int = 0) -> ModelProto:
@@ -128,17 +134,28 @@ def int8_weights(model: ModelProto) -> int:
     from onnx import numpy_helper
 
     inits = {t.name: t for t in model.graph.initializer}
+    readers: dict[str, int] = {}
+    for node in model.graph.node:
+        for name in node.input:
+            readers[name] = readers.get(name, 0) + 1
     changed = 0
     for node in model.graph.node:
-        if node.op_type != "MatMulInteger" or len(node.input) < 4:
+        if node.op_type != "MatMulInteger":
             continue
-        for name in (node.input[1], node.input[3]):
-            t = inits.get(name)
-            if t is None or t.data_type != onnx.TensorProto.UINT8:
-                continue
+        pair = [node.input[i] if len(node.input) > i else "" for i in (1, 3)]
+        tensors = [inits.get(name) for name in pair]
+        if all(t is not None and t.data_type == onnx.TensorProto.INT8 for t in tensors):
+            continue  # already signed
+        # Both the weight and its zero point must be uint8 initializers read by this node alone, or the shift would
+        # change what another reader (or an implicit zero point of 0) computes.
+        if not all(t is not None and t.data_type == onnx.TensorProto.UINT8 for t in tensors) or any(
+            readers[name] != 1 for name in pair
+        ):
+            raise ValueError(f"{node.name}: weight or zero point not a uint8 initializer of its own: {pair}")
+        for name, t in zip(pair, tensors):
             shifted = (numpy_helper.to_array(t).astype("int16") - 128).astype("int8")
             t.CopyFrom(numpy_helper.from_array(shifted, name))
-            changed += name == node.input[1]
+        changed += 1
     return changed
 
 

@@ -348,29 +348,33 @@ def test_q4_computes_the_fp32_model_with_its_4bit_weights(fp32_reference, tmp_pa
 
 
 def test_q4_int8_activations_add_a_bounded_drift(fp32_reference, tmp_path):
-    """The q4 variant as converted runs its matrix products at accuracy level 4 (int8 activations, quantize.py): the
-    drift that adds to the hidden states, against the same fp32-with-dequantized-weights reference, is bounded from
-    measurement; and every MatMulNBits of q4 is at level 4 (the server's speed depends on it)."""
+    """The q4 variant as converted runs its decoder's matrix products at accuracy level 4 (int8 activations,
+    quantize.py; its encoder at 0): the drift that adds to the logits, against the same fp32-with-dequantized-weights
+    reference, is bounded from measurement; and the levels are the ones the server's speed was measured with."""
     name, model_dir, _ref_pipe, windows = fp32_reference
-    for graph in ("audio_encoder", "decoder_model_merged"):
+    for graph, want in (("audio_encoder", 0), ("decoder_model_merged", 4)):
         levels = {
             next((a.i for a in n.attribute if a.name == "accuracy_level"), 0)
             for n in _graph(model_dir, graph, "q4")[1].graph.node
             if n.op_type == "MatMulNBits"
         }
-        assert levels == {ACCURACY_LEVEL["q4"]} == {4}, (graph, levels)
+        assert levels == {ACCURACY_LEVEL["q4"][graph]} == {want}, (graph, levels)
     fake = OrtGlmAsr(_fp32_with_q4_weights(model_dir, tmp_path / "fake"), "fp32")
     worst_features, worst_logits = _drift(windows, fake, OrtGlmAsr(model_dir, "q4"))
     print(f"\n{name}: q4 (level 4) vs fp32 with dequantized weights: features {worst_features:.2e}, "
           f"logits {worst_logits:.2e}")
-    # Measured (largest relative error over the windows, and over the steps): features 1.29e-2 / 1.48e-2, logits
-    # 0.214 / 0.220 on tiny / tiny-wide (the weights' own rounding, test_variant_features_..., is 0.19 and 0.44-0.62).
-    assert worst_features <= 0.02 and worst_logits <= 0.3
+    # Measured (largest relative error over the windows, and over the steps): features 0 / 5.8e-7 (the encoder at
+    # level 0: float32 activations), logits 0.148 / 0.202 on tiny / tiny-wide (the weights' own rounding,
+    # test_variant_features_..., is 0.44-0.62 of the logits).
+    assert worst_features <= 5e-6 and worst_logits <= 0.22
 
 
 def test_q8_encoder_int8_weights_compute_exactly_the_uint8_ones(fp32_reference, tmp_path):
     """q8's audio encoder stores its MatMulInteger weights and zero points as int8 (quantize.int8_weights, for the
     CPU's U8S8 GEMM): the same integers shifted by 128, so the uint8 graph it came from gives bit-equal features."""
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    if not any(f in flags.split() for f in ("avx512_vnni", "avx_vnni", "asimddp")):
+        pytest.skip("bit-equal only with int8 dot products (VNNI, ARM asimddp): x86 without them may saturate U8S8")
     name, model_dir, _ref_pipe, windows = fp32_reference
     path, model = _graph(model_dir, "audio_encoder", "q8")
     inits = {t.name: t for t in model.graph.initializer}

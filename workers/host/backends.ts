@@ -18,7 +18,7 @@ import { ensureStored } from '../model-store/model-files.ts';
 import type { ModelStore } from '../model-store/model-store.ts';
 import { FileEvicted, storedSource } from '../model-store/stored-source.ts';
 import { withGpuErrorScopes } from '../ort/gpu-guard.ts';
-import { createWebRuntime } from '../ort/web.ts';
+import { createWebRuntime, wasmThreadsWanted } from '../ort/web.ts';
 import { wasmThreadsPossible } from './device-probe.ts';
 import { errorMessage, unavailableOrSelf } from './errors.ts';
 import type { GpuWatch } from './gpu-watch.ts';
@@ -116,7 +116,7 @@ async function loadPipeline(
 ): Promise<{ pipeline: GlmAsrPipeline; repaired: string[]; label: string }> {
   const manifest = ctx.manifest;
   if (!manifest || !variant) throw new WorkerError('MODEL_LOAD_FAILED', 'the model description is unavailable');
-  const threads = Math.min(4, Math.max(1, navigator.hardwareConcurrency || 2));
+  const threads = wasmThreadsWanted();
   // Multi-threaded WASM needs SharedArrayBuffer (cross-origin isolation); web.ts falls back to one thread.
   const wasmThreads = wasmThreadsPossible() ? threads : 1;
   const repaired: string[] = [];

@@ -7,7 +7,8 @@
  *    without Asyncify's instrumentation (`npm run bench -- asr`, the WASM build rows: the tiny model decoded 0.9-2.6x
  *    as fast in three runs, its encoder in 0.5-0.8x the time; the full-size q8/q4 decoded 1.13x/0.98x, one run on a
  *    busy machine).
- * So a device on WASM never loads the asyncify build; a WebGPU device loads it for the model and the plain build for
+ * So a device on WASM never loads the asyncify build to run (the service worker still precaches both, for offline
+ * use on either backend); a WebGPU device loads it for the model and the plain build for
  * the voice-activity model (which also keeps a GPU-loss failover's WASM instance warm).  The WebGPU adapter is probed
  * once per worker by ModelHost (../host/device-probe.ts, read by the planner); ORT requests its own device.  See
  * src/core/ort/runtime.ts.
@@ -48,6 +49,15 @@ function configure(build: Build, threads: number): OrtModule {
   return build.ort;
 }
 
+/**
+ * WASM threads a model load asks for: up to 4 (more adds little to a decode step and costs a worker each).  The VAD's
+ * use of the plain build configures it with the same count, so a GPU-loss failover that reuses it gets what a WASM
+ * load would have had.
+ */
+export function wasmThreadsWanted(): number {
+  return Math.min(4, Math.max(1, navigator.hardwareConcurrency || 2));
+}
+
 export function createWebRuntime(backend: DeviceBackend, threads: number): OrtRuntime {
   const build = backend === 'webgpu' ? gpuBuild : cpuBuild;
   return new OrtRuntime(configure(build, threads), backend);
@@ -60,7 +70,7 @@ export function createWebRuntime(backend: DeviceBackend, threads: number): OrtRu
  * came first.
  */
 export function createVadRuntime(): OrtRuntime {
-  const ort = cpuBuild.configured ? cpuBuild.ort : configure(cpuBuild, navigator.hardwareConcurrency || 1);
+  const ort = cpuBuild.configured ? cpuBuild.ort : configure(cpuBuild, wasmThreadsWanted());
   return new OrtRuntime(ort, 'wasm', { intraOpNumThreads: 1, interOpNumThreads: 1 });
 }
 

@@ -1,5 +1,5 @@
 """One MatMulNBits (4-bit, block 32) at accuracy level 0 vs 4, M = 1..1500 rows, onnxruntime (Python) CPU EP.
-Best of N interleaved runs.  Usage: tools/py matmulnbits_levels.py [threads]  (output: matmulnbits_levels.txt)"""
+Best of N interleaved runs.  Usage: tools/py matmulnbits_levels.py [threads]  (output of one quiet run: matmulnbits_levels.txt)"""
 import numpy as np, onnx, onnxruntime as ort, time
 from onnx import helper, TensorProto, numpy_helper
 def make(K, N, level):
