@@ -1,9 +1,9 @@
 /**
  * `npm run bench -- cpu`: the server's CPU path (onnxruntime-node, full-size random q4), side by side in one run on
  * the same weights:
- *  - "before": q4 with its matrix products at MatMulNBits accuracy level 0 (float32 activations);
- *  - q4 at level 4 (int8 activations), the converter's build now;
- *  - the server's composition: q4's level-4 decoder with q8's audio encoder (src/core/asr/encoder-variant.ts).
+ *  - "before": q4 with every matrix product at MatMulNBits accuracy level 0 (float32 activations);
+ *  - q4 as the converter builds it now: the decoder at level 4 (int8 activations), the encoder at 0;
+ *  - the server's composition: that decoder with q8's audio encoder (src/core/asr/encoder-variant.ts).
  * For each: audio encoder ms per 30 s window (it always attends the whole padded window: docs/model.md), prompt ms,
  * and decoder tokens/s over DECODE_TOKENS steps (repetition guard off: random weights never emit EOS) against the
  * copy-bandwidth bound (a step streams the decoder's weights once: tokens/s <= bandwidth / decoder bytes).  Then where
@@ -146,7 +146,9 @@ function printProfile(title: string, profile: OpTime[]): void {
 }
 
 export async function benchCpu(): Promise<void> {
-  console.log(`\n== cpu: onnxruntime-node, full-size ${VARIANT}: accuracy level 0 vs 4 vs the server's q8 encoder`);
+  console.log(
+    `\n== cpu: onnxruntime-node, full-size ${VARIANT}: accuracy level 0 vs the decoder at 4 vs the server's q8 encoder`,
+  );
   const manifest = fullModelManifest(false);
   if (!manifest) return;
   if (!manifest.variants.q8) {
@@ -155,8 +157,8 @@ export async function benchCpu(): Promise<void> {
   }
   const configs: Config[] = [
     { label: 'q4, level 0 (before)', dir: level0Twin(), encoder: 'q4' },
-    { label: 'q4, level 4', dir: FULL_MODEL, encoder: 'q4' },
-    { label: 'q4 level 4 + q8 encoder (server)', dir: FULL_MODEL, encoder: 'q8' },
+    { label: 'q4, decoder at level 4', dir: FULL_MODEL, encoder: 'q4' },
+    { label: 'q4 + q8 encoder (server)', dir: FULL_MODEL, encoder: 'q8' },
   ];
   const { samples: pcm, source } = speech(30);
   console.log(`audio: 30 s (${source}); ${DECODE_TOKENS} decoded tokens; ${intraOpThreads(0)} intra-op threads`);
@@ -197,7 +199,7 @@ export async function benchCpu(): Promise<void> {
     q4: await encoderProfile(manifest.variants.q4!.graphs.audio_encoder.files[0]!, pcm),
     q8: await encoderProfile(manifest.variants.q8.graphs.audio_encoder.files[0]!, pcm),
   };
-  printProfile('q4 encoder (level 4)', profiles.q4);
+  printProfile('q4 encoder', profiles.q4);
   printProfile('q8 encoder', profiles.q8);
   console.log(
     JSON.stringify({
