@@ -22,7 +22,16 @@ import { createNodeRuntime } from '../server/ort/node.ts';
 import { GlmAsrPipeline } from '../src/core/asr/pipeline.ts';
 import { encodeWavFloat32 } from '../src/core/dsp/wav.ts';
 import { ARTIFACTS } from '../tests/helpers/data.ts';
-import { decoderNodes, FULL_MODEL, fullModelManifest, REFERENCE_MODEL, ROOT, speech, table } from './common.ts';
+import {
+  copyBandwidth,
+  decoderNodes,
+  FULL_MODEL,
+  fullModelManifest,
+  REFERENCE_MODEL,
+  ROOT,
+  speech,
+  table,
+} from './common.ts';
 
 /**
  * A q8 build of the same checkpoint (`npm run model:full-random -- --variants q8 --out …/full-random-q8`) or the
@@ -49,21 +58,6 @@ function speech30Wav(): string {
   const wav = resolve(dir, 'speech-30s.wav');
   writeFileSync(wav, encodeWavFloat32(speech(30).samples, 16_000));
   return wav;
-}
-
-/** Copy bandwidth in GB/s (bytes read + bytes written per second), best of 5 over a 512 MiB buffer. */
-function copyBandwidth(): number {
-  const n = 512 * 1024 * 1024;
-  const a = new Uint8Array(n).fill(1);
-  const b = new Uint8Array(n);
-  let best = 0;
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    b.set(a);
-    const s = (performance.now() - t0) / 1000;
-    best = Math.max(best, (2 * n) / s / 1e9);
-  }
-  return best;
 }
 
 async function nodeRun(model: string, pcm: Float32Array): Promise<Timing & { loadMs: number }> {

@@ -122,3 +122,18 @@ export function oneAtATime(): <T>(fn: () => Promise<T>) => Promise<T> {
     return result;
   };
 }
+
+/** Copy bandwidth in GB/s (bytes read + bytes written per second), best of 5 over a 512 MiB buffer. */
+export function copyBandwidth(): number {
+  const n = 512 * 1024 * 1024;
+  const a = new Uint8Array(n).fill(1);
+  const b = new Uint8Array(n);
+  let best = 0;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    b.set(a);
+    const s = (performance.now() - t0) / 1000;
+    best = Math.max(best, (2 * n) / s / 1e9);
+  }
+  return best;
+}

@@ -30,23 +30,10 @@ import { createNodeRuntime, intraOpThreads } from '../server/ort/node.ts';
 import { GlmAsrPipeline } from '../src/core/asr/pipeline.ts';
 import { LogMel } from '../src/core/dsp/mel.ts';
 import type { Variant } from '../src/core/asr/contract.ts';
-import { FULL_MODEL, fullModelManifest, ROOT, speech, table } from './common.ts';
+import { copyBandwidth, FULL_MODEL, fullModelManifest, ROOT, speech, table } from './common.ts';
 
 const VARIANT = 'q4';
 
-/** Copy bandwidth in GB/s (bytes read + bytes written per second), best of 5 over a 512 MiB buffer. */
-function copyBandwidth(): number {
-  const n = 512 * 1024 * 1024;
-  const a = new Uint8Array(n).fill(1);
-  const b = new Uint8Array(n);
-  let best = 0;
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    b.set(a);
-    best = Math.max(best, (2 * n) / ((performance.now() - t0) / 1000) / 1e9);
-  }
-  return best;
-}
 const DECODE_TOKENS = Number(process.env['GLMASR_BENCH_CPU_TOKENS'] ?? 32);
 /** Beside the full model, so that its weights can be hard links (onnxruntime refuses external data outside a graph's directory, symlinks resolved). */
 const LEVEL0 = `${FULL_MODEL}-level0`;
