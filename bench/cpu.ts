@@ -29,7 +29,7 @@ import { directorySource } from '../server/model-source.ts';
 import { createNodeRuntime, intraOpThreads } from '../server/ort/node.ts';
 import { GlmAsrPipeline } from '../src/core/asr/pipeline.ts';
 import { LogMel } from '../src/core/dsp/mel.ts';
-import type { Variant } from '../src/core/asr/contract.ts';
+import { type ModelManifest, T, type Variant } from '../src/core/asr/contract.ts';
 import { copyBandwidth, FULL_MODEL, fullModelManifest, ROOT, speech, table } from './common.ts';
 
 const VARIANT = 'q4';
@@ -119,15 +119,32 @@ function encoderProfile(file: string, pcm: Float32Array): Promise<OpTime[]> {
   });
 }
 
+/** One decode step of `variant`'s decoder after `past` tokens (the middle of a 150-token window): ms per op type. */
+function decoderStepProfile(manifest: ModelManifest, variant: Variant, past: number): Promise<OpTime[]> {
+  const { hidden_size: hidden, num_layers: layers, num_key_value_heads: heads, head_dim: dim } = manifest.model;
+  const inputs: Parameters<typeof profileByOp>[1] = {
+    [T.inputsEmbeds]: { type: 'float32', data: new Float32Array(hidden).fill(0.01), dims: [1, 1, hidden] },
+    [T.attentionMask]: { type: 'int64', data: new BigInt64Array(past + 1).fill(1n), dims: [1, past + 1] },
+  };
+  for (let i = 0; i < layers; i++)
+    for (const name of [T.pastKey(i), T.pastValue(i)])
+      inputs[name] = {
+        type: 'float32',
+        data: new Float32Array(heads * past * dim).fill(0.01),
+        dims: [1, heads, past, dim],
+      };
+  return profileByOp(resolve(FULL_MODEL, manifest.variants[variant]!.graphs.decoder_model_merged.files[0]!), inputs, 3);
+}
+
 function printProfile(title: string, profile: OpTime[]): void {
   const total = profile.reduce((n, p) => n + p.ms, 0);
-  console.log(`${title}, one 30 s window, by op type (onnxruntime profiler; kernels ${total.toFixed(0)} ms):`);
+  console.log(`${title} by op type (onnxruntime profiler; kernels ${total.toFixed(1)} ms):`);
   console.log(
     table([
       ['op', 'nodes', 'ms', 'share'],
       ...profile
         .slice(0, 6)
-        .map((p) => [p.op, String(p.nodes), p.ms.toFixed(0), `${((100 * p.ms) / total).toFixed(1)}%`]),
+        .map((p) => [p.op, String(p.nodes), p.ms.toFixed(1), `${((100 * p.ms) / total).toFixed(1)}%`]),
     ]),
   );
 }
@@ -186,8 +203,12 @@ export async function benchCpu(): Promise<void> {
     q4: await encoderProfile(manifest.variants.q4!.graphs.audio_encoder.files[0]!, pcm),
     q8: await encoderProfile(manifest.variants.q8.graphs.audio_encoder.files[0]!, pcm),
   };
-  printProfile('q4 encoder', profiles.q4);
-  printProfile('q8 encoder', profiles.q8);
+  printProfile('q4 encoder, one 30 s window,', profiles.q4);
+  printProfile('q8 encoder, one 30 s window,', profiles.q8);
+  // Where a decode step's time goes (against the bandwidth bound above): one step after 465 tokens, the middle of a
+  // 30 s window decoding 150.
+  const step = await decoderStepProfile(manifest, VARIANT, 465);
+  printProfile('q4 decoder, one step after 465 tokens (the third run),', step);
   console.log(
     JSON.stringify({
       section: 'cpu',
@@ -198,6 +219,7 @@ export async function benchCpu(): Promise<void> {
       boundTokensPerSecond: bound,
       rows,
       encoderProfiles: profiles,
+      decoderStepProfile: step,
     }),
   );
 }

@@ -22,11 +22,18 @@ type Input =
 interface ProfileEvent {
   cat: string;
   name: string;
+  ts: number;
   dur: number;
   args?: { op_name?: string };
 }
 
-export async function profileByOp(model: string, inputs: Record<string, Input>, threads = 0): Promise<OpTime[]> {
+/** `runs` runs of the graph; the figures are the last run's (the earlier ones warm it up). */
+export async function profileByOp(
+  model: string,
+  inputs: Record<string, Input>,
+  runs = 1,
+  threads = 0,
+): Promise<OpTime[]> {
   const dir = mkdtempSync(resolve(tmpdir(), 'glmasr-profile-'));
   try {
     const session = await ort.InferenceSession.create(model, {
@@ -37,14 +44,17 @@ export async function profileByOp(model: string, inputs: Record<string, Input>, 
     });
     const feeds: Record<string, ort.Tensor> = {};
     for (const [name, i] of Object.entries(inputs)) feeds[name] = new ort.Tensor(i.type, i.data, i.dims);
-    await session.run(feeds);
+    for (let i = 0; i < runs; i++) await session.run(feeds);
     session.endProfiling();
     await session.release();
     const file = readdirSync(dir).find((f) => f.endsWith('.json'));
     if (!file) throw new Error('onnxruntime wrote no profile');
+    const events = JSON.parse(readFileSync(resolve(dir, file), 'utf8')) as ProfileEvent[];
+    const last = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').at(-1);
     const byOp = new Map<string, { us: number; nodes: Set<string> }>();
-    for (const e of JSON.parse(readFileSync(resolve(dir, file), 'utf8')) as ProfileEvent[]) {
+    for (const e of events) {
       if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || !e.args?.op_name) continue;
+      if (last && (e.ts < last.ts || e.ts > last.ts + last.dur)) continue;
       const entry = byOp.get(e.args.op_name) ?? { us: 0, nodes: new Set<string>() };
       entry.us += e.dur;
       entry.nodes.add(e.name);
