@@ -127,7 +127,7 @@ def int8_weights(model: ModelProto) -> int:
     """Every MatMulInteger weight stored as uint8 (quantize_dynamic's QUInt8) with its zero point, stored as int8 instead:
     both shifted down by 128, so (w - zero point) and every product, sum and output stay exactly the same.  What changes
     is the kernel: onnxruntime's CPU EP then multiplies uint8 activations by int8 weights (its U8S8 GEMM: AVX-512 VNNI /
-    AVX-VNNI `vpdpbusd`, ARM dot products), measured 7-8x faster than the U8U8 GEMM for the audio encoder's 1500-row
+    AVX-VNNI `vpdpbusd`, ARM dot products), measured 4.3-6.4x faster than the U8U8 GEMM for the audio encoder's 1500-row
     products, which is hardly faster than float32 (tools/probes/onnxruntime-1.31/int8/int8_gemm.py).  On x86 without
     VNNI the U8S8 kernel multiplies pairs with `vpmaddubsw`, whose int16 sums can saturate: the server uses this encoder
     only where the CPU has VNNI or is ARM (src/core/asr/encoder-variant.ts).  Returns how many weights it changed."""
