@@ -20,9 +20,9 @@
  */
 import { chromium } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { extname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import type { ModelManifest } from '../src/core/asr/contract.ts';
 import { WEBGPU_GQA_PREFILL_CHUNK } from '../src/core/asr/greedy.ts';
@@ -31,6 +31,7 @@ import { audioTokenCount } from '../src/core/asr/windows.ts';
 import { SAMPLE_RATE_HZ } from '../src/core/constants.ts';
 import type { KvRequest, KvResult, KvWindow } from '../e2e/helpers/kv-page.ts';
 import { startKvPage } from '../e2e/helpers/kv-page-server.ts';
+import { sendFromRoots } from '../e2e/helpers/static-roots.ts';
 import { decoderNodes, FULL_MODEL, REFERENCE_MODEL, ROOT, table } from './common.ts';
 
 export const PORT = 4393;
@@ -127,18 +128,7 @@ export function serve(roots: Record<string, string>) {
       res.end(PAGE);
       return;
     }
-    const [, prefix, ...rest] = url.split('/');
-    const root = roots[prefix ?? ''];
-    const file = root ? resolve(root, rest.join('/')) : '';
-    if (!root || !file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404);
-      res.end();
-      return;
-    }
-    const type =
-      { '.mjs': 'text/javascript', '.wasm': 'application/wasm' }[extname(file)] ?? 'application/octet-stream';
-    res.writeHead(200, { 'content-type': type, 'content-length': statSync(file).size });
-    createReadStream(file).pipe(res);
+    sendFromRoots(url, roots, res);
   }).listen(PORT, '127.0.0.1');
 }
 

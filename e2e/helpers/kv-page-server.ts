@@ -4,10 +4,10 @@
  * port).  Used by e2e/webgpu-kv.spec.ts and bench/webgpu.ts.
  */
 import { build } from 'esbuild';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { sendFromRoots } from './static-roots.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -45,19 +45,7 @@ export async function startKvPage(models = resolve(ROOT, 'build/test-artifacts/m
       res.end(url === '/' ? PAGE : script);
       return;
     }
-    const [, prefix, ...rest] = url.split('/');
-    const root = roots[prefix ?? ''];
-    const file = root ? resolve(root, rest.join('/')) : '';
-    if (!root || !file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404);
-      res.end();
-      return;
-    }
-    const type =
-      { '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' }[extname(file)] ??
-      'application/octet-stream';
-    res.writeHead(200, { 'content-type': type, 'content-length': statSync(file).size });
-    createReadStream(file).pipe(res);
+    sendFromRoots(url, roots, res);
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address() as AddressInfo;
