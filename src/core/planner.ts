@@ -46,10 +46,19 @@ export interface PlannerSettings {
   iosBudgetBytes?: number;
 }
 
+/**
+ * How the graphs of an on-device plan are resident: 'both' (encoder, embedding and decoder loaded together, the
+ * default) or 'one-at-a-time' (the low-memory mode: a file or finished recording is encoded window by window with
+ * only the encoder loaded, which is then released before the embedding and decoder load and decode every window).
+ */
+export type GraphResidency = 'both' | 'one-at-a-time';
+
 export interface Plan {
   backend: Exclude<Backend, 'cpu'>;
   variant: Variant | null;
   estimatedPeakBytes: number | null;
+  /** On-device plans: how the graphs are resident (absent: 'both'). */
+  graphs?: GraphResidency;
   reasons: string[];
 }
 
