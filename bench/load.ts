@@ -6,99 +6,22 @@
  *  3. the same bytes loaded by plain fetch from localhost without storing (`storage=memory`), measured the same way;
  *  4. the stored copy loaded on WebGPU (SwiftShader), with the renderer processes' share (the JavaScript side).
  * Memory is the resident set (/proc/<pid>/statm) summed over every Chromium process, sampled every 100 ms, above the
- * same browser's level on about:blank just before (so shared libraries counted once per process cancel out).
+ * same browser's level on about:blank just before (so shared libraries counted once per process cancel out); the
+ * sampling is bench/memory-meter.ts's, which `npm run bench -- memory` shares.
  */
 import { TEST_DIST } from '../e2e/helpers/dist.ts';
 import { chromium, type Browser, type Page } from '@playwright/test';
-import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import { start } from '../server/server.ts';
 import type { DeviceBackend } from '../src/core/asr/contract.ts';
 import { FULL_MODEL, fullModelManifest, table } from './common.ts';
+import { RssSampler as Sampler } from './memory-meter.ts';
 
 const MODEL = FULL_MODEL;
 // q4: the variant both backends run (SwiftShader lacks shader-f16, which q4f16 needs on WebGPU).
 const VARIANT = process.env['GLMASR_BENCH_LOAD_VARIANT'] ?? 'q4';
 const PORT = 4392;
-
-/** Every process under `root` (Chromium's browser, renderer, GPU, network, utility processes). */
-function tree(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parent.set(Number(name), ppid);
-    } catch {
-      /* exited */
-    }
-  }
-  const out = [root];
-  for (let i = 0; i < out.length; i++) for (const [pid, pp] of parent) if (pp === out[i]) out.push(pid);
-  return out;
-}
-
-/** Resident bytes summed over the processes (statm: cheap even for a wasm process with a 1 TB reservation). */
-function rss(pids: number[]): number {
-  let pages = 0;
-  for (const pid of pids) {
-    try {
-      pages += Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1] ?? 0);
-    } catch {
-      /* exited */
-    }
-  }
-  return pages * 4096;
-}
-
-/** Renderer processes (the page and its workers: the JavaScript/WASM side of a load). */
-function renderers(pids: number[]): number[] {
-  return pids.filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer');
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** Peak RSS of the whole browser and of its renderers alone (on WebGPU the weights' GPU copies live elsewhere). */
-class Sampler {
-  peak = 0;
-  peakRenderer = 0;
-  private running = false;
-  constructor(private readonly root: number) {}
-  now(): number {
-    return rss(tree(this.root));
-  }
-  nowRenderer(): number {
-    return rss(renderers(tree(this.root)));
-  }
-  private sample(): void {
-    const pids = tree(this.root);
-    this.peak = Math.max(this.peak, rss(pids));
-    this.peakRenderer = Math.max(this.peakRenderer, rss(renderers(pids)));
-  }
-  start(): void {
-    this.peak = 0;
-    this.peakRenderer = 0;
-    this.sample();
-    this.running = true;
-    const tick = () => {
-      if (!this.running) return;
-      this.sample();
-      setTimeout(tick, 100);
-    };
-    setTimeout(tick, 100);
-  }
-  stop(): number {
-    this.running = false;
-    this.sample();
-    return this.peak;
-  }
-}
 
 interface LoadRun {
   totalMs: number;

@@ -1,0 +1,352 @@
+/**
+ * The memory meter: what iOS counts against a web page, measured in Chromium on Linux.
+ *
+ * On iOS the web process's jetsam limit covers the page's JavaScript and WebAssembly heaps and every Metal
+ * allocation the page makes (WebGPU buffers), so the meter adds two figures:
+ *  - the renderer processes' resident set above their idle level (/proc/<pid>/statm of Chromium's `--type=renderer`
+ *    processes: the page and its workers, JS + WASM heaps);
+ *  - the bytes of the GPU buffers the ASR worker holds: a ledger injected into every dedicated worker before its
+ *    code runs (e2e/helpers/worker-inject.ts) wraps `GPUDevice.prototype.createBuffer` (+ `descriptor.size`, staging
+ *    and mapped buffers included), `GPUBuffer.prototype.destroy` (- once per buffer) and `GPUDevice.prototype.destroy`
+ *    (- what that device still held).  A buffer garbage-collected without `destroy()` stays counted (a leak as far
+ *    as the ledger knows; `collectedBytes` says how many such bytes the collector has reported since).  Textures
+ *    and the browser's own staging (inside `queue.writeBuffer`) are not counted; onnxruntime uses buffers only.
+ * The GPU process's own resident set is not the measure: SwiftShader keeps its own copies (8.67x the weights).
+ *
+ * The page's phase comes from the ASR worker's own messages, watched by a second injected script: a load's
+ * `model-progress` (stage `download` is the download; `read`, `session`, `warmup` the load), a file job's
+ * `transcribe-event` (`window-start` until the window's first `token`: encode; then decode; in the low-memory
+ * mode its `phase` events instead: encoding, decoding, and "swap" while one graph is released and the other loaded),
+ * a `model-release` call (release), anything else idle.  This file also holds the /proc sampling that bench/load.ts uses.
+ */
+import type { Page, Worker } from '@playwright/test';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/* ------------------------------------------------------------------------------------------------------------- */
+/* Processes                                                                                                     */
+
+/** Every process under `root` (Chromium's browser, renderer, GPU, network, utility processes). */
+export function tree(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(Number(name), ppid);
+    } catch {
+      /* exited */
+    }
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const [pid, pp] of parent) if (pp === out[i]) out.push(pid);
+  return out;
+}
+
+/** Resident bytes summed over the processes (statm: cheap even for a wasm process with a 1 TB reservation). */
+export function rss(pids: number[]): number {
+  let pages = 0;
+  for (const pid of pids) {
+    try {
+      pages += Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1] ?? 0);
+    } catch {
+      /* exited */
+    }
+  }
+  return pages * 4096;
+}
+
+/** Renderer processes (the page and its workers: the JavaScript/WASM side of a load). */
+export function renderers(pids: number[]): number[] {
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Peak RSS of the whole browser and of its renderers alone, sampled every 100 ms between start() and stop(). */
+export class RssSampler {
+  peak = 0;
+  peakRenderer = 0;
+  private running = false;
+  constructor(private readonly root: number) {}
+  now(): number {
+    return rss(tree(this.root));
+  }
+  nowRenderer(): number {
+    return rss(renderers(tree(this.root)));
+  }
+  private sample(): void {
+    const pids = tree(this.root);
+    this.peak = Math.max(this.peak, rss(pids));
+    this.peakRenderer = Math.max(this.peakRenderer, rss(renderers(pids)));
+  }
+  start(): void {
+    this.peak = 0;
+    this.peakRenderer = 0;
+    this.sample();
+    this.running = true;
+    const tick = () => {
+      if (!this.running) return;
+      this.sample();
+      setTimeout(tick, 100);
+    };
+    setTimeout(tick, 100);
+  }
+  stop(): number {
+    this.running = false;
+    this.sample();
+    return this.peak;
+  }
+}
+
+/* ------------------------------------------------------------------------------------------------------------- */
+/* The GPU ledger and the phase watcher (scripts run in every dedicated worker)                                  */
+
+/** What `self.__gpuLedger.read()` gives, in bytes. */
+export interface LedgerReading {
+  /** Live: created minus destroyed. */
+  live: number;
+  /** The highest `live` since the worker started. */
+  peak: number;
+  /** The highest `live` since the last `read(true)` (the sampler's resettable peak). */
+  windowPeak: number;
+  created: number;
+  destroyed: number;
+  /** Buffers created, and of them live. */
+  buffers: number;
+  liveBuffers: number;
+  /** Bytes of buffers the collector reclaimed without `destroy()` (still counted in `live`). */
+  collectedBytes: number;
+}
+
+/** Installs `self.__gpuLedger` (a function body: see e2e/helpers/worker-inject.ts). */
+export const GPU_LEDGER_SCRIPT = String.raw`
+  if (typeof GPUDevice === 'undefined' || self.__gpuLedger) return;
+  var state = { live: 0, peak: 0, windowPeak: 0, created: 0, destroyed: 0, buffers: 0, liveBuffers: 0, collectedBytes: 0 };
+  // buffer -> its record; device -> the records of its live buffers (weakly: a buffer must stay collectable).
+  var records = new WeakMap();
+  var deviceLive = new WeakMap();
+  var gone = typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry(function (rec) { if (!rec.freed) state.collectedBytes += rec.size; })
+    : null;
+  function free(rec) {
+    if (rec.freed) return;
+    rec.freed = true;
+    state.live -= rec.size;
+    state.destroyed += rec.size;
+    state.liveBuffers -= 1;
+  }
+  var createBuffer = GPUDevice.prototype.createBuffer;
+  GPUDevice.prototype.createBuffer = function (descriptor) {
+    var buffer = createBuffer.apply(this, arguments);
+    var size = Number(descriptor && descriptor.size) || 0;
+    var rec = { size: size, freed: false, device: this };
+    records.set(buffer, rec);
+    var list = deviceLive.get(this);
+    if (!list) { list = new Set(); deviceLive.set(this, list); }
+    list.add(rec);
+    if (gone) gone.register(buffer, rec);
+    state.created += size;
+    state.buffers += 1;
+    state.liveBuffers += 1;
+    state.live += size;
+    if (state.live > state.peak) state.peak = state.live;
+    if (state.live > state.windowPeak) state.windowPeak = state.live;
+    return buffer;
+  };
+  var destroyBuffer = GPUBuffer.prototype.destroy;
+  GPUBuffer.prototype.destroy = function () {
+    var rec = records.get(this);
+    if (rec) { free(rec); var list = deviceLive.get(rec.device); if (list) list.delete(rec); }
+    return destroyBuffer.apply(this, arguments);
+  };
+  var destroyDevice = GPUDevice.prototype.destroy;
+  GPUDevice.prototype.destroy = function () {
+    var list = deviceLive.get(this);
+    if (list) { list.forEach(free); list.clear(); }
+    return destroyDevice.apply(this, arguments);
+  };
+  self.__gpuLedger = {
+    read: function (reset) {
+      var out = Object.assign({}, state);
+      if (reset) state.windowPeak = state.live;
+      return out;
+    },
+  };
+`;
+
+/** The app's phases, as the meter names them. */
+export type Phase = 'download' | 'load' | 'encode' | 'swap' | 'decode' | 'release' | 'idle';
+export const PHASES: readonly Phase[] = ['download', 'load', 'encode', 'swap', 'decode', 'release', 'idle'];
+
+/**
+ * Installs `self.__appPhase` in the ASR worker: the phase its own messages say (protocol of src/core/protocol.ts;
+ * call results end a load, a job or a release).  Harmless in other workers (nothing posts these messages there).
+ */
+export const APP_PHASE_SCRIPT = String.raw`
+  if (self.__appPhase !== undefined) return;
+  self.__appPhase = 'idle';
+  var calls = new Map();
+  var oneGraph = new Set();
+  self.addEventListener('message', function (e) {
+    var m = e.data;
+    if (m && m.type === 'call') {
+      calls.set(m.id, m.call);
+      if (m.call === 'model-release') self.__appPhase = 'release';
+    }
+  });
+  var post = self.postMessage;
+  self.postMessage = function (m) {
+    try {
+      if (m && m.type === 'model-progress') {
+        self.__appPhase = m.progress && m.progress.stage === 'download' ? 'download' : 'load';
+      } else if (m && m.type === 'transcribe-event') {
+        var t = m.event && m.event.type;
+        if (t === 'phase') {
+          // One graph at a time: the job says its phases (window events then come inside "decoding").
+          oneGraph.add(m.id);
+          var p = m.event.phase;
+          self.__appPhase = p === 'encoding' ? 'encode' : p === 'decoding' ? 'decode' : 'swap';
+        } else if (!oneGraph.has(m.id)) {
+          if (t === 'window-start') self.__appPhase = 'encode';
+          else if (t === 'token') self.__appPhase = 'decode';
+        }
+      } else if (m && (m.type === 'result' || m.type === 'error') && calls.has(m.id)) {
+        var call = calls.get(m.id);
+        calls.delete(m.id);
+        oneGraph.delete(m.id);
+        if (call === 'model-load' || call === 'transcribe' || call === 'model-release') self.__appPhase = 'idle';
+      }
+    } catch (err) { /* the meter never stands in the worker's way */ }
+    return post.apply(this, arguments);
+  };
+`;
+
+declare const self: {
+  __gpuLedger?: { read(reset?: boolean): LedgerReading };
+  __appPhase?: Phase;
+};
+
+/** One reading of a worker's ledger; `reset` starts a new window for `windowPeak`. */
+export function readLedger(worker: Worker, reset = false): Promise<LedgerReading | null> {
+  return worker.evaluate((r) => self.__gpuLedger?.read(r) ?? null, reset);
+}
+
+/* ------------------------------------------------------------------------------------------------------------- */
+/* The meter                                                                                                     */
+
+export interface PhasePeak {
+  /** max over the phase's samples of (renderer above idle + GPU live), and its two parts at that sample. */
+  peakBytes: number;
+  rendererBytes: number;
+  gpuBytes: number;
+  /** Time spent in the phase (between samples) and the number of samples. */
+  ms: number;
+  samples: number;
+}
+
+export interface MeterReport {
+  peakBytes: number;
+  /** The phase holding the peak, and the peak's parts. */
+  peakPhase: Phase | null;
+  rendererBytes: number;
+  gpuBytes: number;
+  phases: Partial<Record<Phase, PhasePeak>>;
+  /** The ledger at the end (the GPU buffers still held, what was ever created). */
+  ledger: LedgerReading | null;
+}
+
+/**
+ * Samples every ~100 ms: the renderers' RSS above `base` (taken by `idle()` on a blank page), the GPU ledger of the
+ * page's worker that `pick` chooses (the newest one with a ledger, by default), and that worker's phase.  Each
+ * sample adds the ledger's peak since the previous sample, so a GPU high between two samples is not missed.
+ */
+export class MemoryMeter {
+  private base = 0;
+  private running: Promise<void> | null = null;
+  private stopping = false;
+  private phases: Partial<Record<Phase, PhasePeak>> = {};
+  private last: LedgerReading | null = null;
+  constructor(
+    private readonly browserPid: number,
+    private readonly pick: (workers: Worker[]) => Worker | undefined = (w) => w.at(-1),
+  ) {}
+
+  /** The renderers' resident bytes now. */
+  rendererNow(): number {
+    return rss(renderers(tree(this.browserPid)));
+  }
+
+  /** Sets the idle level: call with the page on about:blank, settled. */
+  idle(): number {
+    this.base = this.rendererNow();
+    return this.base;
+  }
+
+  /** Starts sampling `page` (phases and peaks start empty). */
+  start(page: Page): void {
+    this.phases = {};
+    this.stopping = false;
+    this.last = null;
+    this.running = this.loop(page);
+  }
+
+  private async loop(page: Page): Promise<void> {
+    let t = performance.now();
+    while (!this.stopping) {
+      await this.sample(page, t);
+      t = performance.now();
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+    await this.sample(page, t);
+  }
+
+  private async sample(page: Page, since: number): Promise<void> {
+    let ledger: LedgerReading | null = null;
+    let phase: Phase = 'idle';
+    const worker = this.pick(page.workers().filter((w) => !w.url().startsWith('blob:')));
+    if (worker) {
+      try {
+        const got = await worker.evaluate(() => ({
+          ledger: self.__gpuLedger?.read(true) ?? null,
+          phase: self.__appPhase ?? 'idle',
+        }));
+        ledger = got.ledger;
+        phase = got.phase;
+      } catch {
+        /* the worker is gone (a page navigation); the renderer side is still sampled */
+      }
+    }
+    if (ledger) this.last = ledger;
+    const renderer = Math.max(0, this.rendererNow() - this.base);
+    const gpu = ledger?.windowPeak ?? 0;
+    const p = (this.phases[phase] ??= { peakBytes: 0, rendererBytes: 0, gpuBytes: 0, ms: 0, samples: 0 });
+    p.samples++;
+    p.ms += performance.now() - since;
+    if (renderer + gpu > p.peakBytes)
+      Object.assign(p, { peakBytes: renderer + gpu, rendererBytes: renderer, gpuBytes: gpu });
+  }
+
+  /** Stops sampling (after one last sample) and reports. */
+  async stop(): Promise<MeterReport> {
+    this.stopping = true;
+    await this.running;
+    let peak: { phase: Phase | null; p: PhasePeak | null } = { phase: null, p: null };
+    for (const phase of PHASES) {
+      const p = this.phases[phase];
+      if (p && (!peak.p || p.peakBytes > peak.p.peakBytes)) peak = { phase, p };
+    }
+    return {
+      peakBytes: peak.p?.peakBytes ?? 0,
+      peakPhase: peak.phase,
+      rendererBytes: peak.p?.rendererBytes ?? 0,
+      gpuBytes: peak.p?.gpuBytes ?? 0,
+      phases: this.phases,
+      ledger: this.last,
+    };
+  }
+}
