@@ -229,7 +229,17 @@ export type TranscribeEvent =
   /** The window transcriber failed at window `index`; the next one is being started (loading it may take a while). */
   | { type: 'engine-failed'; index: number; from: string; reason: string }
   /** The transcriber failed before window `index`; it and the windows after it go to `to` (said once per switch). */
-  | { type: 'engine-switch'; index: number; from: string; to: string; reason: string };
+  | { type: 'engine-switch'; index: number; from: string; to: string; reason: string }
+  /**
+   * The low-memory mode's phases (one graph at a time, one-graph.ts): window `index` being encoded, `done` of the
+   * job's `count` windows before it; the decoder (or the encoder, when it is not resident) being loaded, `index` the
+   * next window; window `index` being decoded.  Each window still has its window-start, token and window-end events,
+   * in order, in the decoding phase.
+   */
+  | { type: 'phase'; phase: JobPhase; index: number; done: number; count: number };
+
+/** A low-memory job's phase (the `phase` event). */
+export type JobPhase = 'encoding' | 'loading-decoder' | 'decoding' | 'loading-encoder';
 
 /** Live dictation's events for one recording (src/core/live/live.ts), sent to the page as they happen. */
 /** What live dictation's voice activity detection cost over a recording, and whether a decode ever stalled it. */

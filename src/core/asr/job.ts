@@ -5,6 +5,11 @@
  * caller provides (`next`), announced once by an `engine-switch` event (the event's name is part of the worker
  * protocol).  Anything else (a cancel, bad audio) ends the job.  Isomorphic: the worker runs it with its planned
  * backends, the CLI and the server with one pipeline.
+ *
+ * A phased transcriber (the low-memory mode, one-graph.ts) is first handed every window it will transcribe
+ * (`beginJob`: it encodes them all, then swaps its encoder for its decoder) before the first window-start, then
+ * transcribes them one by one like any other, so the UI sees the same window events in the same order; `endJob` tells
+ * it the job is over.  A failover to a phased transcriber begins it with the windows left.
  */
 import { SAMPLE_RATE_HZ } from '../constants.ts';
 import type { TranscribeEvent, Transcript, WindowResult } from './contract.ts';
@@ -21,6 +26,24 @@ export function checkPcm(pcm: Float32Array): void {
   for (let i = 0; i < pcm.length; i++) {
     if (!Number.isFinite(pcm[i] as number)) throw new PipelineError('BAD_AUDIO', `sample ${i} is not a finite number`);
   }
+}
+
+/** A window of a job as a phased transcriber is given it. */
+export interface JobWindow {
+  index: number;
+  samples: Float32Array;
+}
+
+/** A window transcriber that works on a job's windows in phases before transcribing them one by one. */
+export interface PhasedTranscriber extends WindowTranscriber {
+  /** Prepare `windows` (the low-memory mode encodes them all and loads the decoder).  The signal cancels. */
+  beginJob(windows: readonly JobWindow[], opts: WindowRunOptions): Promise<void>;
+  /** The job is over (done, failed or cancelled): back to the resting state, in the background. */
+  endJob(): void;
+}
+
+export function isPhased(t: WindowTranscriber): t is PhasedTranscriber {
+  return typeof (t as Partial<PhasedTranscriber>).beginJob === 'function';
 }
 
 export interface JobOptions extends WindowRunOptions {
@@ -58,22 +81,29 @@ export async function runJob(pcm: Float32Array, first: WindowTranscriber, opts: 
   const results: WindowResult[] = [];
   const switches: JobResult['switches'] = [];
   const emit = (e: TranscribeEvent) => opts.onEvent?.(e);
+  const runOpts = {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    ...(opts.maxNewTokens ? { maxNewTokens: opts.maxNewTokens } : {}),
+  };
   let transcriber = first;
-  for (const [index, w] of windows.entries()) {
-    const span = { index, startSec: w.start / SAMPLE_RATE_HZ, endSec: w.end / SAMPLE_RATE_HZ };
-    emit({ type: 'window-start', index, count: windows.length, startSec: span.startSec, endSec: span.endSec });
+  /** The phased transcribers this job began (each is told when the job ends). */
+  const begun: PhasedTranscriber[] = [];
+  /** A phased transcriber is begun with the windows from `index` on before its first window. */
+  const begin = async (index: number) => {
+    if (!isPhased(transcriber) || begun.includes(transcriber)) return;
+    begun.push(transcriber);
+    const rest = windows.slice(index).map((w, i) => ({ index: index + i, samples: pcm.subarray(w.start, w.end) }));
+    // A cancel lands at once; a swap of graphs under way finishes in the background (the transcriber orders them).
+    await abortable(transcriber.beginJob(rest, runOpts), opts.signal);
+  };
+  /** `work` on the current transcriber; when it cannot go on, on the next one (from window `index`). */
+  const withFailover = async <R>(index: number, work: () => Promise<R>): Promise<R> => {
     for (;;) {
       opts.signal?.throwIfAborted();
       try {
-        const result = await transcriber.transcribeWindow(pcm.subarray(w.start, w.end), span, {
-          ...(opts.signal ? { signal: opts.signal } : {}),
-          ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
-          ...(opts.maxNewTokens ? { maxNewTokens: opts.maxNewTokens } : {}),
-        });
-        result.engine = transcriber.backend; // the wire name of the window's backend (transcript documents)
-        results.push(result);
-        emit({ type: 'window-end', result, count: windows.length });
-        break;
+        await begin(index);
+        return await work();
       } catch (err) {
         if (opts.signal?.aborted) throw opts.signal.reason;
         if (!(err instanceof BackendUnavailable) || !opts.next) throw err;
@@ -87,6 +117,21 @@ export async function runJob(pcm: Float32Array, first: WindowTranscriber, opts: 
         transcriber = replacement;
       }
     }
+  };
+  try {
+    await withFailover(0, () => Promise.resolve());
+    for (const [index, w] of windows.entries()) {
+      const span = { index, startSec: w.start / SAMPLE_RATE_HZ, endSec: w.end / SAMPLE_RATE_HZ };
+      emit({ type: 'window-start', index, count: windows.length, startSec: span.startSec, endSec: span.endSec });
+      const result = await withFailover(index, () =>
+        transcriber.transcribeWindow(pcm.subarray(w.start, w.end), span, runOpts),
+      );
+      result.engine = transcriber.backend; // the wire name of the window's backend (transcript documents)
+      results.push(result);
+      emit({ type: 'window-end', result, count: windows.length });
+    }
+  } finally {
+    for (const t of begun) t.endJob();
   }
   return {
     text: joinWindowTexts(results.map((r) => r.text)),

@@ -90,15 +90,39 @@ export async function loadSessions(
   signal?: AbortSignal,
   encoderVariant: Variant = variant,
 ): Promise<[encoder: Session, embed: Session, decoder: Session]> {
+  const s = await loadGraphs(runtime, source, manifest, variant, GRAPH_ORDER, onProgress, signal, encoderVariant);
+  return [s.audio_encoder, s.embed_tokens, s.decoder_model_merged];
+}
+
+/**
+ * The sessions of some of `variant`'s graphs (in the order given), with byte progress over just those: the low-memory
+ * mode loads the audio encoder alone, or the embedding and the decoder (one-graph.ts).  When one fails (or the signal
+ * aborts between them), the sessions already made are released before the error is passed on.
+ */
+export async function loadGraphs<G extends GraphName>(
+  runtime: OrtRuntime,
+  source: ModelSource,
+  manifest: ModelManifest,
+  variant: Variant,
+  graphs: readonly G[],
+  onProgress: (p: LoadProgress) => void,
+  signal?: AbortSignal,
+  encoderVariant: Variant = variant,
+): Promise<Record<G, Session>> {
   const of = (graph: GraphName) => (graph === 'audio_encoder' ? encoderVariant : variant);
-  const total = GRAPH_ORDER.reduce((n, g) => n + (manifest.variants[of(g)]?.graphs[g].bytes ?? 0), 0);
+  const total = graphs.reduce((n, g) => n + (manifest.variants[of(g)]?.graphs[g].bytes ?? 0), 0);
   const progress: LoadCounter = { done: 0, total, onProgress };
-  const sessions: Session[] = [];
-  for (const graph of GRAPH_ORDER) {
-    signal?.throwIfAborted();
-    sessions.push(await loadGraph(runtime, source, manifest, of(graph), graph, progress, signal));
+  const sessions = {} as Record<G, Session>;
+  try {
+    for (const graph of graphs) {
+      signal?.throwIfAborted();
+      sessions[graph] = await loadGraph(runtime, source, manifest, of(graph), graph, progress, signal);
+    }
+  } catch (err) {
+    for (const made of Object.values<Session>(sessions)) await runtime.releaseSession(made).catch(() => undefined);
+    throw err;
   }
-  return sessions as [Session, Session, Session];
+  return sessions;
 }
 
 /** Read one graph of `variant` (and its external data) from `source` and create its session. */

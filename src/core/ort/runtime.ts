@@ -184,10 +184,32 @@ export class OrtRuntime {
     }) as Tensor;
   }
 
+  /** The graphs of the sessions this runtime holds now, one entry per session (tests and benches read it). */
+  get liveSessions(): GraphId[] {
+    return [...this.sessions].map((s) => s.graph);
+  }
+
+  /**
+   * Release one session after every run queued before it (the low-memory mode's swap of graphs, ../asr/one-graph.ts):
+   * onnxruntime frees its initializers (on WebGPU, its GPU buffers).  Releasing a session twice does nothing.
+   */
+  async releaseSession(session: Session): Promise<void> {
+    const impl = session as SessionImpl;
+    if (!this.sessions.delete(impl)) return;
+    await this.queue;
+    await impl.session.release();
+  }
+
+  /** Release every session of `graph` (the audio encoder and its float32 twin's, say). */
+  async releaseGraph(graph: GraphId): Promise<void> {
+    for (const s of [...this.sessions]) if (s.graph === graph) await this.releaseSession(s);
+  }
+
   async release(): Promise<void> {
     await this.queue;
-    for (const s of this.sessions) await s.session.release();
+    const all = [...this.sessions];
     this.sessions.clear();
+    for (const s of all) await s.session.release();
   }
 }
 
