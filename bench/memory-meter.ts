@@ -271,6 +271,7 @@ export class MemoryMeter {
   private stopping = false;
   private phases: Partial<Record<Phase, PhasePeak>> = {};
   private last: LedgerReading | null = null;
+  private forced: Phase | null = null;
   constructor(
     private readonly browserPid: number,
     private readonly pick: (workers: Worker[]) => Worker | undefined = (w) => w.at(-1),
@@ -287,11 +288,21 @@ export class MemoryMeter {
     return this.base;
   }
 
+  /**
+   * Names the phase of the samples from now on, whatever the worker says (null: the worker's again).  For what the
+   * caller knows better: e.g. "release" from its release call until it stops the meter, so that the state after a
+   * release is its own phase rather than more "idle".
+   */
+  force(phase: Phase | null): void {
+    this.forced = phase;
+  }
+
   /** Starts sampling `page` (phases and peaks start empty). */
   start(page: Page): void {
     this.phases = {};
     this.stopping = false;
     this.last = null;
+    this.forced = null;
     this.running = this.loop(page);
   }
 
@@ -322,6 +333,7 @@ export class MemoryMeter {
       }
     }
     if (ledger) this.last = ledger;
+    if (this.forced) phase = this.forced;
     const renderer = Math.max(0, this.rendererNow() - this.base);
     const gpu = ledger?.windowPeak ?? 0;
     const p = (this.phases[phase] ??= { peakBytes: 0, rendererBytes: 0, gpuBytes: 0, ms: 0, samples: 0 });
@@ -335,6 +347,7 @@ export class MemoryMeter {
   async stop(): Promise<MeterReport> {
     this.stopping = true;
     await this.running;
+    for (const p of Object.values(this.phases)) p.ms = Math.round(p.ms);
     let peak: { phase: Phase | null; p: PhasePeak | null } = { phase: null, p: null };
     for (const phase of PHASES) {
       const p = this.phases[phase];

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- section ...]`: speed and memory goals, each measured side by side in one run and printed as
- * ratios.  Sections: mel, long, load, asr, cpu, server, upload, webgpu, live, library.
+ * ratios.  Sections: mel, long, load, asr, cpu, server, upload, webgpu, live, library, memory.
  */
 import { benchAsr } from './asr.ts';
 import { benchCpu } from './cpu.ts';
@@ -9,6 +9,7 @@ import { benchLive } from './live.ts';
 import { benchLoad } from './load.ts';
 import { benchLong } from './long.ts';
 import { benchMel } from './mel.ts';
+import { benchMemory } from './memory.ts';
 import { benchServer } from './server.ts';
 import { benchUpload } from './upload.ts';
 import { benchWebGpu } from './webgpu.ts';
@@ -24,6 +25,7 @@ const sections: Record<string, () => Promise<void>> = {
   webgpu: benchWebGpu,
   live: benchLive,
   library: benchLibrary,
+  memory: benchMemory,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const run = wanted.length ? wanted : Object.keys(sections);
