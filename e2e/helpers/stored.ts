@@ -1,6 +1,7 @@
 /**
  * Read (and, for tamper tests, damage) what the app stored in IndexedDB, with the raw IndexedDB API in the page:
- * independent of the app's own store code.  Hashes use WebCrypto, not the app's hash-wasm.
+ * independent of the app's own store code.  Hashes use WebCrypto, not the app's hash-wasm.  A stored piece is a Blob
+ * (or a Uint8Array in a store an earlier version wrote); the helpers take either.
  */
 import type { Page } from '@playwright/test';
 
@@ -56,8 +57,8 @@ export function storedFiles(page: Page | InPage, id: string): Promise<StoredFile
             .transaction(STORE, 'readonly')
             .objectStore(STORE)
             .getAll(IDBKeyRange.bound(['chunk', id, f.path], ['chunk', id, f.path, []])),
-        )) as Uint8Array[];
-        out.push({ ...f, pieceSizes: pieces.map((p) => p.byteLength) });
+        )) as (Blob | Uint8Array)[];
+        out.push({ ...f, pieceSizes: pieces.map((p) => (p instanceof Blob ? p.size : p.byteLength)) });
       }
       db.close();
       return out.map(({ path, bytes, offset, done, sizes, pieceSizes }) => ({
@@ -82,15 +83,18 @@ export function storedSha256(page: Page | InPage, id: string, path: string): Pro
         r.onsuccess = () => ok(r.result);
         r.onerror = () => fail(r.error);
       });
-      const pieces = await new Promise<Uint8Array[]>((ok, fail) => {
+      const stored = await new Promise<(Blob | Uint8Array)[]>((ok, fail) => {
         const r = db
           .transaction(STORE, 'readonly')
           .objectStore(STORE)
           .getAll(IDBKeyRange.bound(['chunk', id, path], ['chunk', id, path, []]));
-        r.onsuccess = () => ok(r.result as Uint8Array[]);
+        r.onsuccess = () => ok(r.result as (Blob | Uint8Array)[]);
         r.onerror = () => fail(r.error);
       });
       db.close();
+      const pieces = await Promise.all(
+        stored.map(async (p) => (p instanceof Blob ? new Uint8Array(await p.arrayBuffer()) : p)),
+      );
       const all = new Uint8Array(pieces.reduce((n, p) => n + p.byteLength, 0));
       let at = 0;
       for (const p of pieces) {
@@ -119,26 +123,28 @@ export function tamper(
         r.onsuccess = () => ok(r.result);
         r.onerror = () => fail(r.error);
       });
-      const store = db.transaction(STORE, 'readwrite').objectStore(STORE);
       const key = ['chunk', id, path, index];
-      await new Promise<void>((ok, fail) => {
-        const r = store.get(key);
-        r.onsuccess = () => {
-          const piece = r.result as Uint8Array | undefined;
-          if (!piece) return fail(new Error(`no piece ${index} of ${path}`));
-          let damaged: Uint8Array;
-          if (how === 'flip') {
-            damaged = piece.slice();
-            const at = Math.floor(damaged.length / 2);
-            damaged[at] = (damaged[at] as number) ^ 0x01;
-          } else {
-            damaged = piece.slice(0, piece.length - 7);
-          }
-          const w = store.put(damaged, key);
-          w.onsuccess = () => ok();
-          w.onerror = () => fail(w.error);
-        };
+      const stored = await new Promise<Blob | Uint8Array | undefined>((ok, fail) => {
+        const r = db.transaction(STORE, 'readonly').objectStore(STORE).get(key);
+        r.onsuccess = () => ok(r.result as Blob | Uint8Array | undefined);
         r.onerror = () => fail(r.error);
+      });
+      if (!stored) throw new Error(`no piece ${index} of ${path}`);
+      // Damage a copy and write it back as the same kind of value (a Blob stays a Blob).
+      const piece = stored instanceof Blob ? new Uint8Array(await stored.arrayBuffer()) : stored.slice();
+      let damaged: Uint8Array;
+      if (how === 'flip') {
+        damaged = piece;
+        const at = Math.floor(damaged.length / 2);
+        damaged[at] = (damaged[at] as number) ^ 0x01;
+      } else {
+        damaged = piece.slice(0, piece.length - 7);
+      }
+      await new Promise<void>((ok, fail) => {
+        const value = stored instanceof Blob ? new Blob([damaged as Uint8Array<ArrayBuffer>]) : damaged;
+        const w = db.transaction(STORE, 'readwrite').objectStore(STORE).put(value, key);
+        w.onsuccess = () => ok();
+        w.onerror = () => fail(w.error);
       });
       db.close();
     },

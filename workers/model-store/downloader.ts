@@ -147,7 +147,7 @@ async function downloadFile(
   let shaRetried = false;
 
   /** Store `data` as the next piece (hash state and record in the same transaction). */
-  const commit = async (data: Uint8Array) => {
+  const commit = async (data: Uint8Array<ArrayBuffer>) => {
     sha.update(data);
     xxh.init();
     xxh.update(data);
@@ -220,7 +220,7 @@ async function fetchFrom(
   offset: number,
   chunkBytes: number,
   signal: AbortSignal,
-  commit: (data: Uint8Array) => Promise<void>,
+  commit: (data: Uint8Array<ArrayBuffer>) => Promise<void>,
   onPosition: (bytes: number) => void,
 ): Promise<void> {
   let res: Response;
@@ -275,7 +275,7 @@ async function fetchFrom(
   // speed: bytes still queued in a stream are discarded when its connection fails, bytes in a piece are not.
   let writes: Promise<void> = Promise.resolve();
   let waiting = 0;
-  const store = (data: Uint8Array) => {
+  const store = (data: Uint8Array<ArrayBuffer>) => {
     waiting++;
     writes = writes.then(() => commit(data)).finally(() => void waiting--);
     writes.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile

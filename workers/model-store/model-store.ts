@@ -3,11 +3,15 @@
  *
  *   ['model', id]               ModelRecord   manifest, base URL, which files belong to the variant
  *   ['file',  id, path]         FileRecord    bytes stored so far, piece sizes and checksums, sha256 state
- *   ['chunk', id, path, index]  Uint8Array    one piece of the file (≤ chunkBytes; 8–32 MiB in use)
+ *   ['chunk', id, path, index]  Blob          one piece of the file (≤ chunkBytes; 8–32 MiB in use)
  *
  * where id = "<model_id>@<revision>/<variant>".  A piece and its file record are written in one transaction, so the
  * file record always describes exactly the pieces that exist: a resume starts at `FileRecord.offset`.  Pieces stay
  * far below IndexedDB's per-value limit (127 MiB in Chromium), which the largest graph files exceed.
+ *
+ * Pieces are Blobs, so the browser keeps them on disk and a read can take a range of one without reading the rest
+ * (piece-bytes.ts: a graph's weights go to onnxruntime tensor by tensor).  Stores written before that hold
+ * Uint8Array pieces; every reader takes either (`Piece`).
  */
 import { KeyedStore, StoreError, range } from '../../src/storage/idb.ts';
 import type { ManifestFile, ModelKey, ModelManifest, StoredModel, Variant } from '../../src/core/asr/contract.ts';
@@ -17,6 +21,9 @@ const STORE_NAME = 'records';
 export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
 export const MIN_CHUNK_BYTES = 4096;
 export const MAX_CHUNK_BYTES = 32 * 1024 * 1024;
+
+/** One stored piece: a Blob, or a Uint8Array in a store written by an earlier version of the app. */
+export type Piece = Blob | Uint8Array<ArrayBuffer>;
 
 export interface ModelRecord {
   id: string;
@@ -104,8 +111,8 @@ export class ModelStore {
     return this.run('readonly', (s) => s.getAll(range(['file', id])) as IDBRequest<FileRecord[]>);
   }
 
-  async chunk(id: string, path: string, index: number): Promise<Uint8Array | undefined> {
-    return this.run('readonly', (s) => s.get(['chunk', id, path, index]) as IDBRequest<Uint8Array | undefined>);
+  async chunk(id: string, path: string, index: number): Promise<Piece | undefined> {
+    return this.run('readonly', (s) => s.get(['chunk', id, path, index]) as IDBRequest<Piece | undefined>);
   }
 
   /** Keys of the pieces stored for a file (to check record counts without reading the data). */
@@ -121,18 +128,18 @@ export class ModelStore {
   }
 
   /** Store piece `index` of a file and the file record that now includes it, atomically. */
-  async putChunk(id: string, record: FileRecord, index: number, data: Uint8Array): Promise<void> {
+  async putChunk(id: string, record: FileRecord, index: number, data: Uint8Array<ArrayBuffer>): Promise<void> {
     this.charge(data.byteLength);
     await this.run('readwrite', (s) => {
-      s.put(data, ['chunk', id, record.path, index]);
+      s.put(new Blob([data]), ['chunk', id, record.path, index]);
       return s.put(record, ['file', id, record.path]);
     });
   }
 
   /** Replace one piece (a repair) without touching the file record. */
-  async replaceChunk(id: string, path: string, index: number, data: Uint8Array): Promise<void> {
+  async replaceChunk(id: string, path: string, index: number, data: Uint8Array<ArrayBuffer>): Promise<void> {
     this.charge(data.byteLength);
-    await this.run('readwrite', (s) => s.put(data, ['chunk', id, path, index]));
+    await this.run('readwrite', (s) => s.put(new Blob([data]), ['chunk', id, path, index]));
   }
 
   async putFile(id: string, record: FileRecord): Promise<void> {
