@@ -67,9 +67,9 @@ test('a download interrupted at 20 byte offsets (dropped connections and reloads
   test.setTimeout(240_000);
   const plan: [string, number[], number[]][] = [
     // file, offsets where the connection drops, offsets where it stalls and the test reloads the page
-    ['onnx/audio_encoder.onnx', [1, 65536, 300000, 1000003, 1400000, 1800000, 2050723], [777777]],
-    ['onnx/decoder_model_merged.onnx', [100, 131077, 700000, 900000, 1100000, 1302071], [500000]],
-    ['onnx/embed_tokens.onnx', [10, 65535], [290000]],
+    ['onnx/audio_encoder.onnx_data', [1, 65536, 150000, 300003, 450000, 600000, 705000], [377777]],
+    ['onnx/decoder_model_merged.onnx_data', [100, 131077, 400000, 600000, 800000, 1002071], [500000]],
+    ['onnx/embed_tokens.onnx_data', [10, 65535], [190000]],
     ['tokenizer.json', [4096, 40000], []],
   ];
   const interruptions: Interruption[] = plan.flatMap(([path, drops, stalls]) =>
@@ -84,6 +84,8 @@ test('a download interrupted at 20 byte offsets (dropped connections and reloads
 
   await openWithModelHost(page);
   let reloads = 0;
+  // Stalled connections the reloads cut (two download lanes can be stalled at once, and one reload cuts both).
+  let cut = 0;
   const deadline = Date.now() + 200_000;
   while (!(await engineLine(page).isVisible())) {
     expect(Date.now(), 'download did not finish').toBeLessThan(deadline);
@@ -93,6 +95,7 @@ test('a download interrupted at 20 byte offsets (dropped connections and reloads
       // every other response while stalled; the pause lets the client take in what was already sent.)
       await page.waitForTimeout(300);
       await page.reload();
+      cut += server.stalls;
       server.releaseStalls();
       await allowModelHost(page);
       reloads++;
@@ -100,7 +103,11 @@ test('a download interrupted at 20 byte offsets (dropped connections and reloads
     await page.waitForTimeout(100);
   }
   expect(server.fired).toHaveLength(20);
-  expect(reloads).toBe(3);
+  // Three stalls were served; a reload cut each one whose connection was still open (a stall served to a page that
+  // was already going away closes with that page and needs no reload of its own).
+  expect(cut).toBeGreaterThanOrEqual(2);
+  expect(cut).toBeLessThanOrEqual(3);
+  expect(reloads).toBeGreaterThanOrEqual(1);
   await expect(engineLine(page)).toHaveAttribute('data-storage', 'stored');
   await expectStoredIntact(page);
 
@@ -125,28 +132,30 @@ test('a damaged stored piece is detected and repaired from the network; if the r
   await openWithModelHost(page);
   await expect(engineLine(page)).toBeVisible({ timeout: 60_000 });
 
-  await tamper(page, ID, 'onnx/decoder_model_merged.onnx', 3, 'flip');
-  await tamper(page, ID, 'onnx/audio_encoder.onnx', 5, 'truncate');
+  await tamper(page, ID, 'onnx/decoder_model_merged.onnx_data', 3, 'flip');
+  await tamper(page, ID, 'onnx/audio_encoder.onnx_data', 5, 'truncate');
   server.resetCounts();
   await reloadWithModelHost(page);
   await expect(engineLine(page)).toBeVisible({ timeout: 60_000 });
-  await expect(page.getByTestId('repaired')).toContainText('onnx/decoder_model_merged.onnx #3 (checksum mismatch)');
-  await expect(page.getByTestId('repaired')).toContainText('onnx/audio_encoder.onnx #5');
+  await expect(page.getByTestId('repaired')).toContainText(
+    'onnx/decoder_model_merged.onnx_data #3 (checksum mismatch)',
+  );
+  await expect(page.getByTestId('repaired')).toContainText('onnx/audio_encoder.onnx_data #5');
   // Only the two damaged pieces came back over the network (plus the manifest).
-  expect(server.served.get('onnx/decoder_model_merged.onnx')).toBe(CHUNK);
-  expect(server.served.get('onnx/audio_encoder.onnx')).toBe(CHUNK);
+  expect(server.served.get('onnx/decoder_model_merged.onnx_data')).toBe(CHUNK);
+  expect(server.served.get('onnx/audio_encoder.onnx_data')).toBe(CHUNK);
   expect([...server.served.keys()].sort()).toEqual(
-    ['manifest.json', 'onnx/audio_encoder.onnx', 'onnx/decoder_model_merged.onnx'].sort(),
+    ['manifest.json', 'onnx/audio_encoder.onnx_data', 'onnx/decoder_model_merged.onnx_data'].sort(),
   );
   await expectStoredIntact(page);
 
   // Damaged again, and now the server's copy is bad too: reported, nothing bad is kept or loaded.
-  await tamper(page, ID, 'onnx/decoder_model_merged.onnx', 3, 'flip');
-  server.corrupt.add('onnx/decoder_model_merged.onnx');
+  await tamper(page, ID, 'onnx/decoder_model_merged.onnx_data', 3, 'flip');
+  server.corrupt.add('onnx/decoder_model_merged.onnx_data');
   await reloadWithModelHost(page);
   await expect(modelAlert(page)).toHaveAttribute('data-error-code', 'INTEGRITY_FAILED', { timeout: 60_000 });
   await expect(modelAlert(page)).toContainText('did not pass their integrity check');
-  await expect(modelAlert(page)).toContainText('onnx/decoder_model_merged.onnx piece 3');
+  await expect(modelAlert(page)).toContainText('onnx/decoder_model_merged.onnx_data piece 3');
   await expect(engineLine(page)).toHaveCount(0);
 
   // The server is fixed: the next load repairs it.
@@ -160,7 +169,7 @@ test('HTTP 500, 404 and a wrong length for one file each give a clear message, k
   page,
 }) => {
   test.setTimeout(180_000);
-  const bad = 'onnx/embed_tokens.onnx';
+  const bad = 'onnx/embed_tokens.onnx_data';
   server.status.set(bad, 500);
   await openWithModelHost(page);
   await expect(modelAlert(page)).toHaveAttribute('data-error-code', 'DOWNLOAD_FAILED', { timeout: 60_000 });
@@ -226,7 +235,7 @@ test('settings list the stored model with its size, pause keeps a partial downlo
 }) => {
   test.setTimeout(120_000);
   // Stall the first file so the download can be paused mid-way.
-  server.interruptions = [{ path: 'onnx/audio_encoder.onnx', offset: 700_000, mode: 'stall' }];
+  server.interruptions = [{ path: 'onnx/audio_encoder.onnx_data', offset: 700_000, mode: 'stall' }];
   await openWithModelHost(page);
   await expect.poll(() => server.stalls, { timeout: 30_000 }).toBe(1);
   await expect(page.getByTestId('progress-text')).toContainText('Downloading');

@@ -56,10 +56,10 @@ async function expectStoredIntact() {
 test('a download dropped at four offsets and cut by a reload resumes each time; a damaged piece is repaired on reload', async () => {
   const b = browser();
   const interruptions: Interruption[] = [
-    { path: 'onnx/audio_encoder.onnx', offset: 1, mode: 'drop' },
-    { path: 'onnx/audio_encoder.onnx', offset: 1_000_003, mode: 'drop' },
-    { path: 'onnx/decoder_model_merged.onnx', offset: 131_077, mode: 'drop' },
-    { path: 'onnx/decoder_model_merged.onnx', offset: 500_000, mode: 'stall' },
+    { path: 'onnx/audio_encoder.onnx_data', offset: 1, mode: 'drop' },
+    { path: 'onnx/audio_encoder.onnx_data', offset: 500_003, mode: 'drop' },
+    { path: 'onnx/decoder_model_merged.onnx_data', offset: 131_077, mode: 'drop' },
+    { path: 'onnx/decoder_model_merged.onnx_data', offset: 500_000, mode: 'stall' },
     { path: 'tokenizer.json', offset: 40_000, mode: 'drop' },
   ];
   server.interruptions = [...interruptions];
@@ -92,13 +92,13 @@ test('a download dropped at four offsets and cut by a reload resumes each time; 
   }
 
   // Damaged on disk: found by the next load's check and fetched again, that piece alone.
-  await tamper(inBrowser(b), ID, 'onnx/decoder_model_merged.onnx', 3, 'flip');
+  await tamper(inBrowser(b), ID, 'onnx/decoder_model_merged.onnx_data', 3, 'flip');
   server.resetCounts();
   await b.refresh();
   await allowModelHost();
   const repaired = await waitTestId(b, 'repaired', 90_000);
-  expect(await repaired.getText()).toContain('onnx/decoder_model_merged.onnx #3 (checksum mismatch)');
-  expect(server.served.get('onnx/decoder_model_merged.onnx')).toBe(CHUNK);
+  expect(await repaired.getText()).toContain('onnx/decoder_model_merged.onnx_data #3 (checksum mismatch)');
+  expect(server.served.get('onnx/decoder_model_merged.onnx_data')).toBe(CHUNK);
   await expectStoredIntact();
   expect(await pageErrors(b)).toEqual([]);
 });

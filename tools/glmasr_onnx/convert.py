@@ -38,9 +38,12 @@ from .quantize import (
 )
 
 GRAPHS = ("audio_encoder", "embed_tokens", "decoder_model_merged")
-# Graphs whose weights exceed this are saved with external data (required above protobuf's 2 GiB; below it, a
-# separate weights file lets the browser hand ORT the weights without a protobuf parse of a huge buffer).
-EXTERNAL_DATA_THRESHOLD = 256 * 1024 * 1024
+# Every graph keeps its weights in external data (`<graph>.onnx_data`), whatever its size: required above protobuf's
+# 2 GiB, and in the browser the only way weights reach onnxruntime without a copy.  onnxruntime-web reads a mounted
+# external-data file tensor by tensor (a WebGPU initializer is uploaded from it straight to its GPU buffer), and the
+# app's store hands it the stored pieces, not one buffer (workers/model-store/piece-bytes.ts); weights inside the
+# .onnx would instead be copied whole into the WASM heap, which never shrinks.  Tensors under 1 KiB stay inline.
+EXTERNAL_DATA_THRESHOLD = 0
 
 
 @dataclass
@@ -71,7 +74,7 @@ def special_token_ids(checkpoint: Path) -> dict[str, int]:
 
 
 def save_graph(model: onnx.ModelProto, path: Path) -> list[Path]:
-    """Write one graph, with its weights in `<name>.onnx_data` when large.  Returns the files written."""
+    """Write one graph, with its weights in `<name>.onnx_data` (EXTERNAL_DATA_THRESHOLD).  Returns the files written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if initializer_bytes(model) > EXTERNAL_DATA_THRESHOLD:
         data = path.with_name(path.name + "_data")
@@ -85,7 +88,7 @@ def save_graph(model: onnx.ModelProto, path: Path) -> list[Path]:
             location=data.name,
             size_threshold=1024,
         )
-        return [path, data]
+        return [path, data] if data.exists() else [path]
     onnx.save_model(model, str(path))
     return [path]
 
