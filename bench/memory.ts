@@ -23,8 +23,10 @@
  * otherwise a table, and for a row whose peak is mostly the renderer, the phase where to take a heap profile.
  */
 import { TEST_DIST } from '../e2e/helpers/dist.ts';
-import { chromium, type BrowserContext, type Worker } from '@playwright/test';
-import { basename, dirname } from 'node:path';
+import { chromium, type BrowserContext, type Locator, type Worker } from '@playwright/test';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, resolve } from 'node:path';
 import { clipWav } from '../e2e/helpers/reference.ts';
 import { injectIntoWorkers } from '../e2e/helpers/worker-inject.ts';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
@@ -73,6 +75,27 @@ export interface MemoryRow {
 const log = (...args: unknown[]) => (JSON_OUT ? console.error(...args) : console.log(...args));
 const mb = (b: number) => (b / 1e6).toFixed(0);
 
+/** The browser process (the root of the tree the meter reads) of the Chromium using `profile`. */
+function browserPid(profile: string): number {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (args.includes(`--user-data-dir=${profile}`) && !args.some((a) => a.startsWith('--type=')))
+        return Number(name);
+    } catch {
+      /* exited */
+    }
+  }
+  throw new Error(`no Chromium process for ${profile}`);
+}
+
+/** What an alert says (its text, else its markup). */
+async function alertText(alert: Locator): Promise<string> {
+  const first = alert.first();
+  return ((await first.textContent())?.trim() || (await first.evaluate((e) => e.outerHTML))).replace(/\s+/g, ' ');
+}
+
 /** The ASR worker among the page's workers (onnxruntime's WASM threads are workers too). */
 const asrWorker = (workers: Worker[]) => workers.find((w) => w.url().includes('asr.worker'));
 
@@ -106,9 +129,9 @@ async function visit(
         `&maxNewTokens=${TOKENS}${graphs}`,
     );
     const line = page.getByTestId('engine');
-    const alert = page.locator('[role=alert]');
+    const alert = page.locator('model-setup [role=alert], [data-testid=job] [role=alert]');
     await Promise.race([line.waitFor({ timeout: HOUR }), alert.first().waitFor({ timeout: HOUR })]);
-    if (await alert.count()) throw new Error(`load: ${await alert.first().textContent()}`);
+    if (await alert.count()) throw new Error(`load: ${await alertText(alert)}`);
     loadMs = performance.now() - t0;
     ranVariant = (await line.getAttribute('data-variant')) ?? '';
     const provider = await line.getAttribute('data-provider');
@@ -118,7 +141,7 @@ async function visit(
     await page.getByTestId('file-input').setInputFiles(audio);
     const done = page.getByTestId('transcript');
     await Promise.race([done.waitFor({ timeout: HOUR }), alert.first().waitFor({ timeout: HOUR })]);
-    if (await alert.count()) throw new Error(`transcribe: ${await alert.first().textContent()}`);
+    if (await alert.count()) throw new Error(`transcribe: ${await alertText(alert)}`);
     transcribeMs = performance.now() - t1;
 
     meter.force('release');
@@ -177,20 +200,20 @@ export async function benchMemory(): Promise<void> {
   }
   const visits = (process.env['GLMASR_BENCH_MEMORY_VISITS'] ?? 'first,stored').split(',') as Visit[];
   const server = await start({ port: PORT, host: '127.0.0.1', dist: TEST_DIST, models: dirname(FULL_MODEL) });
-  const browserServer = await chromium.launchServer({
-    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
-    args: [...CHROMIUM_ARGS, '--js-flags=--max-old-space-size=8192'],
-  });
-  const browser = await chromium.connect(browserServer.wsEndpoint());
-  const pid = browserServer.process().pid;
-  if (!pid) throw new Error('no Chromium process id');
   const rows: MemoryRow[] = [];
   try {
     for (const { engine, variant, mode } of wanted()) {
       const modelBytes = manifest.variants[variant as Variant]?.bytes ?? 0;
-      // A fresh profile per engine/variant/mode: the first visit finds IndexedDB empty.
-      const context = await browser.newContext({ serviceWorkers: 'block' });
+      // A fresh profile on disk per engine/variant/mode: the first visit finds IndexedDB empty.  Not a context of
+      // browser.newContext(): an off-the-record profile keeps IndexedDB in memory, with a quota under the model's size.
+      const profile = mkdtempSync(resolve(tmpdir(), 'glmasr-bench-memory-'));
+      const context = await chromium.launchPersistentContext(profile, {
+        executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+        args: [...CHROMIUM_ARGS, '--js-flags=--max-old-space-size=8192'],
+        serviceWorkers: 'block',
+      });
       try {
+        const pid = browserPid(profile);
         if (!visits.includes('first')) {
           log(`${engine}/${variant}/${mode}: filling the store (unmeasured)`);
           await visit(pid, context, engine, variant, mode, audio);
@@ -210,11 +233,10 @@ export async function benchMemory(): Promise<void> {
         }
       } finally {
         await context.close();
+        rmSync(profile, { recursive: true, force: true });
       }
     }
   } finally {
-    await browser.close();
-    await browserServer.close();
     server.close();
   }
   if (JSON_OUT || !rows.length) return;
