@@ -63,10 +63,11 @@ host.onBackendChanged = (backend, reason, inJob) => send({ type: 'backend-change
 /** A load's options with the knobs applied (unchanged in a production build). */
 function withLoadKnobs(options: ModelLoadOptions): ModelLoadOptions {
   if (!__TEST_BUILD__) return options;
-  const { storage, chunkBytes, quotaAfterBytes } = knobs;
+  const { storage, chunkBytes, quotaAfterBytes, graphs } = knobs;
   return {
     ...options,
     ...(storage ? { storage } : {}),
+    ...(graphs ? { graphs } : {}),
     ...(chunkBytes ? { chunkBytes } : {}),
     ...(quotaAfterBytes !== undefined ? { quotaAfterBytes } : {}),
   };

@@ -15,6 +15,8 @@
  *   warmUpTimeoutMs=N     time limit of the WebGPU warm-up
  *   storage=memory        model loads keep the weights in memory only
  *   chunkKiB=N            KiB per stored model record
+ *   graphs=one            on-device loads keep one graph at a time (the low-memory mode: a job encodes every window
+ *                         with the audio encoder alone, then decodes them with the embedding and decoder alone)
  */
 import type { WorkerKnobs } from '../core/protocol.ts';
 
@@ -45,6 +47,7 @@ export function parseKnobs(search: string): Knobs {
   set('loseGpuAfterWindows', whole(params, 'loseGpuAfterWindows', 1));
   set('warmUpTimeoutMs', whole(params, 'warmUpTimeoutMs', 1));
   if (params.get('storage') === 'memory') knobs.storage = 'memory';
+  if (params.get('graphs') === 'one') knobs.graphs = 'one-at-a-time';
   const chunkKiB = whole(params, 'chunkKiB', 1, 1024 * 1024);
   if (chunkKiB !== undefined) knobs.chunkBytes = chunkKiB * 1024;
   return knobs;

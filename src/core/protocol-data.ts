@@ -149,6 +149,11 @@ export interface ModelLoadOptions {
    * revision) may load; anything that would download fails with NOT_STORED before a byte is fetched.
    */
   ifStored?: boolean;
+  /**
+   * Test hook (set by the worker from the test knobs only): an on-device load keeps one graph at a time (the
+   * low-memory mode, src/core/asr/one-graph.ts) whatever its plan says.
+   */
+  graphs?: 'one-at-a-time';
 }
 
 /** The worker's device probe (one per page: the planner uses the same one) and its one-line summary. */
@@ -194,4 +199,6 @@ export interface WorkerKnobs {
   loseGpuAfterWindows?: number;
   /** Time limit of the WebGPU warm-up. */
   warmUpTimeoutMs?: number;
+  /** On-device loads keep one graph at a time (the low-memory mode) whatever the plan says (`graphs=one`). */
+  graphs?: 'one-at-a-time';
 }

@@ -5,10 +5,18 @@
  * and proven by its warm-up (on WebGPU inside GPU error scopes with a time limit); a stored file whose record is
  * damaged is downloaded again once.  The pipeline is wrapped so that a lost GPU or an out-of-memory mid-job becomes
  * `BackendUnavailable`, which moves the job's remaining windows to the next backend.
+ *
+ * A plan with `graphs: 'one-at-a-time'` (or a load with the `graphs=one` test knob) loads the pipeline in the
+ * low-memory mode: the audio encoder alone resident between jobs, and a job's windows all encoded before the encoder
+ * is released and the embedding and decoder loaded (src/core/asr/one-graph.ts).  Its source must be read again at
+ * every swap: the stored source reads IndexedDB again; without storage (`storage: 'memory'`) the network source
+ * downloads the graph again.
  */
 import type { DeviceBackend, LoadProgress, ModelKey, ModelManifest, Variant } from '../../src/core/asr/contract.ts';
 import type { BackendInfo, ModelLoadOptions, RoutingSettings } from '../../src/core/protocol.ts';
-import { GlmAsrPipeline, type ModelSource } from '../../src/core/asr/pipeline.ts';
+import { GlmAsrPipeline, type ModelSource, type Residency } from '../../src/core/asr/pipeline.ts';
+import { isPhased, type JobWindow, type PhasedTranscriber } from '../../src/core/asr/job.ts';
+import { OneGraphTranscriber } from '../../src/core/asr/one-graph.ts';
 import type { Plan } from '../../src/core/planner.ts';
 import { RemoteTranscriber } from '../../src/core/remote/remote-transcriber.ts';
 import { urlSource } from '../../src/core/asr/url-source.ts';
@@ -79,9 +87,13 @@ export async function startBackend(
       info: info({ label: remote.label, modelId: remote.model, storage: 'remote' }),
     };
   }
-  const { pipeline, repaired, label } = await loadPipeline(plan.backend, plan.variant, ctx, gpu, progress, signal);
+  const residency: Residency =
+    plan.graphs === 'one-at-a-time' || ctx.options.graphs === 'one-at-a-time' ? 'one-at-a-time' : 'both';
+  const loaded = await loadPipeline(plan.backend, plan.variant, residency, ctx, gpu, progress, signal);
+  const { pipeline, repaired, label } = loaded;
+  const windows = residency === 'one-at-a-time' ? new OneGraphTranscriber(pipeline, label) : null;
   return {
-    transcriber: deviceTranscriber(pipeline, label, gpu, ctx),
+    transcriber: deviceTranscriber(windows ?? pipeline.asTranscriber(label), gpu, ctx),
     pipeline,
     info: info({ label, storage: ctx.store ? 'stored' : 'unsaved', repaired, decoder: pipeline.decoderInfo }),
   };
@@ -109,6 +121,7 @@ async function connectServer(
 async function loadPipeline(
   backend: DeviceBackend,
   variant: Variant | null,
+  residency: Residency,
   ctx: LoadContext,
   gpu: GpuWatch,
   progress: (p: LoadProgress) => void,
@@ -136,6 +149,7 @@ async function loadPipeline(
         onProgress: progress,
         manifest,
         signal,
+        residency,
         // The device stores the planned variant only; an f16 overflow's float32 twin encoder comes from the network.
         twinSource: urlSource(ctx.base),
         ...(backend === 'webgpu'
@@ -171,30 +185,37 @@ async function loadPipeline(
   }
 }
 
-/** The pipeline as a window transcriber: GPU loss and out-of-memory become BackendUnavailable (failover). */
-function deviceTranscriber(
-  pipeline: GlmAsrPipeline,
-  label: string,
-  gpu: GpuWatch,
-  ctx: LoadContext,
-): WindowTranscriber {
-  const backend = pipeline.backend;
+/**
+ * The pipeline's window transcriber (a phased one in the low-memory mode) as the job runs it: GPU loss and
+ * out-of-memory become BackendUnavailable (failover), in a window or in a phase (encoding every window, a swap).
+ */
+function deviceTranscriber(inner: WindowTranscriber, gpu: GpuWatch, ctx: LoadContext): WindowTranscriber {
+  const backend = inner.backend;
   const onGpu = backend === 'webgpu';
-  return {
-    backend: backend,
-    label,
+  const guarded = async <R>(signal: AbortSignal | undefined, work: () => Promise<R>): Promise<R> => {
+    if (onGpu && gpu.isLost) throw gpu.lostError();
+    try {
+      return await work();
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      if (onGpu && gpu.isLost) throw gpu.lostError(err);
+      throw unavailableOrSelf(err, backend);
+    }
+  };
+  const transcriber: WindowTranscriber = {
+    backend,
+    label: inner.label,
     transcribeWindow: async (samples, span, opts) => {
-      if (onGpu && gpu.isLost) throw gpu.lostError();
-      let result;
-      try {
-        result = await pipeline.transcribeWindow(samples, span, opts);
-      } catch (err) {
-        if (opts.signal?.aborted) throw err;
-        if (onGpu && gpu.isLost) throw gpu.lostError(err);
-        throw unavailableOrSelf(err, backend);
-      }
+      const result = await guarded(opts.signal, () => inner.transcribeWindow(samples, span, opts));
       if (onGpu) await gpu.windowDone(ctx.routing.loseGpuAfterWindows);
       return result;
     },
   };
+  if (!isPhased(inner)) return transcriber;
+  const phased: PhasedTranscriber = {
+    ...transcriber,
+    beginJob: (windows: readonly JobWindow[], opts) => guarded(opts.signal, () => inner.beginJob(windows, opts)),
+    endJob: () => inner.endJob(),
+  };
+  return phased;
 }

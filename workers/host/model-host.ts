@@ -19,6 +19,7 @@ import { runJob, type JobOptions, type JobResult } from '../../src/core/asr/job.
 import type { Plan } from '../../src/core/planner.ts';
 import type { DeviceProbe, GpuProbe } from '../../src/core/device.ts';
 import type { BackendUnavailable, WindowTranscriber } from '../../src/core/asr/window-transcriber.ts';
+import type { GlmAsrPipeline } from '../../src/core/asr/pipeline.ts';
 import { fetchManifest } from '../model-store/model-files.ts';
 import { ModelStore, modelId } from '../model-store/model-store.ts';
 import { ortGpuDevice } from '../ort/web.ts';
@@ -143,15 +144,25 @@ export class ModelHost {
   private async start(p: Plan, progress: (p: LoadProgress) => void, signal: AbortSignal): Promise<ActiveBackend> {
     const started = await startBackend(p, this.context!, this.gpuWatch, progress, signal);
     const pipeline = started.pipeline;
-    if (pipeline && p.backend === 'webgpu')
-      this.gpuWatch.watch(
-        () => this.active?.pipeline === pipeline,
-        (failure) => {
-          // While a job runs, its next window moves it; when idle, move now so the next job just works.
-          if (this.jobs.idle) void this.failover(failure);
-        },
-      );
+    if (pipeline && p.backend === 'webgpu') {
+      this.watchGpu(pipeline);
+      // One graph at a time: a swap that released the last session ended onnxruntime's device (not a loss); the
+      // next side runs on a new device, watched from then on.
+      pipeline.onResident = () => this.watchGpu(pipeline);
+    }
     return started;
+  }
+
+  /** Watch the GPUDevice `pipeline` runs on now, until a swap of its graphs ends that device (pipeline.emptied). */
+  private watchGpu(pipeline: GlmAsrPipeline): void {
+    const emptied = pipeline.emptied;
+    this.gpuWatch.watch(
+      () => this.active?.pipeline === pipeline && pipeline.emptied === emptied,
+      (failure) => {
+        // While a job runs, its next window moves it; when idle, move now so the next job just works.
+        if (this.jobs.idle) void this.failover(failure);
+      },
+    );
   }
 
   /**

@@ -116,6 +116,14 @@ export class GlmAsrPipeline {
   /** Swaps of the resident side, one at a time; `release` waits for them. */
   private swaps: Promise<unknown> = Promise.resolve();
   private released = false;
+  /**
+   * How many times a swap released the runtime's last session.  onnxruntime-web 1.31 then ends its WebGPU context:
+   * the pooled buffers are destroyed and so is the GPUDevice, and the next session creates a new device (measured:
+   * e2e/one-graph.spec.ts).  The worker's GPU watch tells that destroy from a lost device by this count.
+   */
+  emptied = 0;
+  /** Called after a swap made `side` resident (the worker watches the new GPUDevice then). */
+  onResident: (side: GraphSide) => void = () => {};
 
   private constructor(
     readonly runtime: OrtRuntime,
@@ -246,12 +254,15 @@ export class GlmAsrPipeline {
       if (this.released) throw new PipelineError('MODEL_LOAD_FAILED', 'the model was released');
       signal?.throwIfAborted();
       if (side === 'encoder') {
+        if (this.encoder) return;
         await this.releaseDecoder();
-        if (!this.encoder) await this.loadEncoder(() => {}, signal);
+        await this.loadEncoder(() => {}, signal);
       } else {
+        if (this.decoder) return;
         await this.releaseEncoder();
-        if (!this.decoder) await this.loadDecoder(() => {}, signal);
+        await this.loadDecoder(() => {}, signal);
       }
+      this.onResident(side);
     });
     this.swaps = next.catch(() => undefined);
     return next;
@@ -283,6 +294,7 @@ export class GlmAsrPipeline {
   private async releaseEncoder(): Promise<void> {
     if (!this.encoder) return;
     this.encoder = null;
+    if (this.runtime.liveSessions.every((g) => g === 'audio_encoder')) this.emptied++;
     // The twin's encoder is a session of the same graph: every audio_encoder session goes.
     await this.runtime.releaseGraph('audio_encoder');
     this.twin = new F16Twin(this.runtime, this.manifest, this.variant, this.twinSource);
@@ -306,9 +318,11 @@ export class GlmAsrPipeline {
     const side = this.decoder;
     if (!side) return;
     this.decoder = null;
+    if (this.runtime.liveSessions.length === 2) this.emptied++;
+    // The KV cache's buffers first (on WebGPU they belong to the device the last release may end).
+    side.kv.release();
     await this.runtime.releaseSession(side.embed);
     await this.runtime.releaseSession(side.graph.session);
-    side.kv.release();
   }
 
   /** How the decoder was built and keeps its cache (shown in the backend line). */

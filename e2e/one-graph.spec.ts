@@ -1,0 +1,165 @@
+/**
+ * The low-memory mode in Chromium (issue 23 item 2): with the `graphs=one` test knob the ASR worker keeps one graph
+ * at a time (src/core/asr/one-graph.ts).  A 2-window file through the file input must give the official token ids
+ * (the converter's goldens, the oracle of e2e/transcribe.spec.ts) on WASM and on WebGPU (SwiftShader), tiny fp32.
+ *
+ * A script injected into the worker before its own code (e2e/helpers/worker-inject.ts) records the job's `phase`
+ * events as the worker posts them and, on WebGPU, a ledger of the GPU buffers of the worker's devices (createBuffer
+ * minus destroy, a device's destroy ending all of its buffers) with a snapshot at each phase.  It proves that the
+ * mode ran (encoding every window, then the decoder loaded, then decoding) and that the audio encoder's GPU buffers
+ * were destroyed, not kept in onnxruntime's buffer pool: every buffer alive while the encoder alone was resident is
+ * gone once the decoder decodes.  (Measured on the tiny model: 88 buffers, 101.7 MiB, with the encoder resident, none
+ * of them left while decoding, all destroyed one by one by onnxruntime before it destroyed its device.)
+ *
+ * WebGPU on SwiftShader spends about a minute in the load's warm-up here, in either mode, so its half takes ~2 min.
+ */
+import { expect, test, type Page, type Worker } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { injectIntoWorkers } from './helpers/worker-inject.ts';
+import { ARTIFACTS } from './helpers/paths.ts';
+import { clipWav } from './helpers/reference.ts';
+
+interface Goldens {
+  max_new_tokens: number;
+  clips: { id: string; files: string[]; windows: { token_ids: number[] }[] }[];
+}
+
+/** One `phase` event as the worker posted it, with the GPU buffers alive then (ids) and their bytes. */
+interface PhaseSnapshot {
+  phase: string;
+  index: number;
+  liveIds: number[];
+  liveBytes: number;
+  /** Buffers destroyed one by one so far, and by the destroy of their device. */
+  destroyed: number;
+  lostWithDevice: number;
+}
+
+/** Runs in the worker before its code: the phase events and the GPU buffer ledger, on `self.__oneGraph`. */
+const LEDGER = `
+const live = new Map();
+const state = { phases: [], created: 0, destroyed: 0, lostWithDevice: 0, devicesDestroyed: 0 };
+self.__oneGraph = state;
+let nextId = 1;
+if (typeof GPUDevice !== 'undefined') {
+  const createBuffer = GPUDevice.prototype.createBuffer;
+  GPUDevice.prototype.createBuffer = function (descriptor) {
+    const buffer = createBuffer.call(this, descriptor);
+    live.set(buffer, { id: nextId++, size: descriptor.size, device: this });
+    state.created++;
+    return buffer;
+  };
+  const destroyBuffer = GPUBuffer.prototype.destroy;
+  GPUBuffer.prototype.destroy = function () {
+    if (live.delete(this)) state.destroyed++;
+    return destroyBuffer.call(this);
+  };
+  const destroyDevice = GPUDevice.prototype.destroy;
+  GPUDevice.prototype.destroy = function () {
+    state.devicesDestroyed++;
+    for (const [buffer, entry] of live) {
+      if (entry.device === this) {
+        live.delete(buffer);
+        state.lostWithDevice++;
+      }
+    }
+    return destroyDevice.call(this);
+  };
+}
+const post = self.postMessage.bind(self);
+self.postMessage = function (message, ...rest) {
+  const event = message && message.type === 'transcribe-event' ? message.event : null;
+  if (event && event.type === 'phase') {
+    let bytes = 0;
+    const ids = [];
+    for (const entry of live.values()) {
+      bytes += entry.size;
+      ids.push(entry.id);
+    }
+    state.phases.push({
+      phase: event.phase,
+      index: event.index,
+      liveIds: ids,
+      liveBytes: bytes,
+      destroyed: state.destroyed,
+      lostWithDevice: state.lostWithDevice,
+    });
+  }
+  return post(message, ...rest);
+};
+`;
+
+const goldens = (model: string) =>
+  JSON.parse(readFileSync(resolve(ARTIFACTS, 'goldens', model, 'goldens.json'), 'utf8')) as Goldens;
+
+/** The ASR worker: the one whose injected ledger saw the job's phases. */
+async function ledgerOf(page: Page): Promise<{ phases: PhaseSnapshot[]; devicesDestroyed: number }> {
+  const read = (w: Worker) =>
+    w.evaluate(
+      () => (self as unknown as { __oneGraph?: { phases: PhaseSnapshot[]; devicesDestroyed: number } }).__oneGraph,
+    );
+  for (const worker of page.workers()) {
+    const ledger = await read(worker).catch(() => undefined);
+    if (ledger?.phases.length) return ledger;
+  }
+  throw new Error(
+    `no worker posted a phase event (workers: ${page
+      .workers()
+      .map((w) => w.url())
+      .join(', ')})`,
+  );
+}
+
+const MiB = 1024 * 1024;
+
+for (const engine of ['wasm', 'webgpu'] as const) {
+  test(`one graph at a time (graphs=one): a 2-window file gives the official token ids (${engine}, fp32 tiny)`, async ({
+    page,
+  }) => {
+    // WebGPU on SwiftShader: the load's warm-up alone takes about a minute here (in either mode).
+    test.setTimeout(engine === 'webgpu' ? 300_000 : 120_000);
+    const g = goldens('tiny');
+    const clip = g.clips.find((c) => c.windows.length === 2)!;
+    await injectIntoWorkers(page, LEDGER);
+    await page.goto(`/?model=/models/tiny/&variant=fp32&engine=${engine}&maxNewTokens=${g.max_new_tokens}&graphs=one`);
+    await expect(page.getByTestId('engine')).toHaveAttribute('data-provider', engine, { timeout: 150_000 });
+
+    await page.getByTestId('file-input').setInputFiles(clipWav(clip.id, clip.files));
+    await expect(page.getByTestId('transcript')).toBeVisible({ timeout: 120_000 });
+    const ids = await page
+      .getByTestId('windows')
+      .locator('li')
+      .evaluateAll((lis) => lis.map((li) => JSON.parse(li.getAttribute('data-token-ids') || '[]') as number[]));
+    expect(ids).toEqual(clip.windows.map((w) => w.token_ids));
+
+    // The mode ran: both windows encoded, then the decoder loaded, then both decoded.
+    const { phases, devicesDestroyed } = await ledgerOf(page);
+    expect(phases.map((p) => `${p.phase}:${p.index}`)).toEqual([
+      'encoding:0',
+      'encoding:1',
+      'loading-decoder:0',
+      'decoding:0',
+      'decoding:1',
+    ]);
+    if (engine !== 'webgpu') return;
+
+    // The encoder's GPU buffers: alive while it alone was resident, destroyed (not pooled) before the decoding.
+    const encoding = phases[0]!;
+    const decoding = phases[3]!;
+    const after = new Set(decoding.liveIds);
+    const kept = encoding.liveIds.filter((id) => after.has(id));
+    console.log(
+      `[one-graph webgpu] live GPU buffers: ${encoding.liveIds.length} (${(encoding.liveBytes / MiB).toFixed(2)} MiB) ` +
+        `with the encoder resident; ${decoding.liveIds.length} (${(decoding.liveBytes / MiB).toFixed(2)} MiB) ` +
+        `while decoding, ${kept.length} of the encoder's still alive; ${decoding.destroyed} destroyed, ` +
+        `${decoding.lostWithDevice} with their device (${devicesDestroyed} devices destroyed)`,
+    );
+    expect(encoding.liveBytes).toBeGreaterThan(0);
+    expect(kept).toEqual([]);
+    // onnxruntime-web 1.31 ends its WebGPU context with the last session: it destroys its pooled buffers one by one,
+    // then the device (with the few buffers left on it), and the decoder's session makes a new device.
+    expect(decoding.destroyed).toBeGreaterThan(encoding.destroyed);
+    expect(devicesDestroyed).toBeGreaterThanOrEqual(2);
+  });
+}
