@@ -163,3 +163,26 @@ for (const engine of ['wasm', 'webgpu'] as const) {
     expect(devicesDestroyed).toBeGreaterThanOrEqual(2);
   });
 }
+
+test('one graph at a time: the GPU lost after window 1 moves window 2 to the CPU, token-exact (tiny fp32)', async ({
+  page,
+}) => {
+  // The swaps end onnxruntime's device on purpose (not a loss: the first test's windows all stay on the GPU); a
+  // device really lost after them still fails the job over (loseGpuAfterWindows destroys the device being used).
+  test.setTimeout(300_000);
+  const g = goldens('tiny');
+  const clip = g.clips.find((c) => c.windows.length === 2)!;
+  await page.goto(
+    `/?model=/models/tiny/&variant=fp32&engine=webgpu&maxNewTokens=${g.max_new_tokens}&graphs=one&loseGpuAfterWindows=1`,
+  );
+  await expect(page.getByTestId('engine')).toHaveAttribute('data-provider', 'webgpu', { timeout: 150_000 });
+  await page.getByTestId('file-input').setInputFiles(clipWav(clip.id, clip.files));
+  await expect(page.getByTestId('transcript')).toBeVisible({ timeout: 120_000 });
+  const windows = page.getByTestId('windows').locator('li');
+  const ids = await windows.evaluateAll((lis) =>
+    lis.map((li) => JSON.parse(li.getAttribute('data-token-ids') || '[]') as number[]),
+  );
+  expect(ids).toEqual(clip.windows.map((w) => w.token_ids));
+  await expect(windows.nth(0)).toContainText('GPU');
+  await expect(windows.nth(1)).toContainText('CPU');
+});
