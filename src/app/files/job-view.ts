@@ -71,6 +71,22 @@ function windowList(windows: readonly JobWindow[]) {
   </ol>`;
 }
 
+/** What the low-memory mode is doing while no window decodes (one graph at a time), else null. */
+function phaseText(job: TranscriptionJob): string | null {
+  const p = job.phase;
+  if (!p) return null;
+  switch (p.phase) {
+    case 'encoding':
+      return `One graph at a time: listening to window ${p.index + 1} of ${p.count}`;
+    case 'loading-decoder':
+      return 'One graph at a time: loading the decoder to write the text…';
+    case 'loading-encoder':
+      return 'One graph at a time: loading the audio encoder…';
+    case 'decoding':
+      return null;
+  }
+}
+
 /** The running or last job, or nothing before the first one. */
 export function jobView(job: TranscriptionJob, library: Library | undefined) {
   if (!job.running && !job.result && !job.decoding) return nothing;
@@ -102,9 +118,10 @@ export function jobView(job: TranscriptionJob, library: Library | undefined) {
         ? html`<progress max="1" .value=${job.progress} data-testid="transcribe-progress"></progress>
             <div class="muted" data-testid="job-status">
               ${
-                current
+                phaseText(job) ??
+                (current
                   ? `Window ${current.index + 1} of ${job.windowCount} (${formatDuration(current.startSec)}–${formatDuration(current.endSec)})`
-                  : 'Starting…'
+                  : 'Starting…')
               }
               ${eta !== null ? ` · about ${formatDuration(eta)} left` : ''}
             </div>`

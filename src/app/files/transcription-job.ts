@@ -22,6 +22,8 @@ export class TranscriptionJob implements ReactiveController {
   label = '';
   windows: JobWindow[] = [];
   windowCount = 0;
+  /** The low-memory mode's phase (one graph at a time: encoding, loading the other graph, decoding), else null. */
+  phase: Extract<TranscribeEvent, { type: 'phase' }> | null = null;
   /** 0..1 over the whole job. */
   progress = 0;
   /** `performance.now()` when the job started (for the ETA). */
@@ -102,6 +104,7 @@ export class TranscriptionJob implements ReactiveController {
     this.docId = null;
     this.windows = [];
     this.windowCount = 0;
+    this.phase = null;
     this.progress = 0;
     this.label = label;
     this.switches = [];
@@ -168,6 +171,10 @@ export class TranscriptionJob implements ReactiveController {
         this.progress = (e.index + Math.min(1, e.generated / e.cap)) / Math.max(1, this.windowCount);
         break;
       }
+      case 'phase':
+        this.phase = e;
+        this.windowCount = e.count;
+        break;
       case 'engine-failed':
         this.failing = e;
         break;
