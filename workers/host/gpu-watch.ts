@@ -1,7 +1,9 @@
 /**
  * The model host's watch on onnxruntime's GPUDevice.  A device that is lost (a driver reset, the OS reclaiming
- * memory) or destroyed stays unusable in this worker, because ORT creates its device once and keeps it: so the watch
- * remembers it and WebGPU is not planned again in this tab.  While the lost device belongs to the active pipeline,
+ * memory) stays unusable in this worker: so the watch remembers it and WebGPU is not planned again in this tab.
+ * (onnxruntime-web 1.31 ends its WebGPU context, destroying its device, when its last session is released, and makes
+ * a new one for the next session: the low-memory mode does so at every swap, and the host then watches the new
+ * device, `pipeline.onResident`.)  While the lost device belongs to the active pipeline,
  * the next window on it throws `BackendUnavailable` and the job moves on; when no job runs, the host fails over at
  * once.  It also holds the `loseGpuAfterWindows` test hook, which destroys the device as a driver reset would.
  */

@@ -81,7 +81,8 @@ export class ModelHost {
     onProgress: (p: LoadProgress) => void,
     signal: AbortSignal,
   ): Promise<BackendInfo> {
-    // Replacing a model keeps ORT's GPUDevice (it is created once per worker and reused by the new sessions).
+    // Replacing a model releases every session first; onnxruntime-web 1.31 then destroys its GPUDevice and makes a new
+    // one for the next model's sessions (gpu-watch.ts).
     await this.release(false);
     const epoch = this.epoch;
     const t0 = performance.now();
