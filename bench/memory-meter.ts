@@ -13,7 +13,7 @@
  *    and the browser's own staging (inside `queue.writeBuffer`) are not counted; onnxruntime uses buffers only.
  * The GPU process's own resident set is not the measure: SwiftShader keeps its own copies (8.67x the weights).
  *
- * The page's phase comes from the ASR worker's own messages, watched by a second injected script: a load's
+ * The app's phase comes from the ASR worker's messages, watched from the page (APP_PHASE_SCRIPT, a page init script): a load's
  * `model-progress` (stage `download` is the download; `read`, `session`, `warmup` the load), a file job's
  * `transcribe-event` (`window-start` until the window's first `token`: encode; then decode; in the low-memory
  * mode its `phase` events instead: encoding, decoding, and "swap" while one graph is released and the other loaded),
@@ -104,7 +104,7 @@ export class RssSampler {
 }
 
 /* ------------------------------------------------------------------------------------------------------------- */
-/* The GPU ledger and the phase watcher (scripts run in every dedicated worker)                                  */
+/* The GPU ledger (run in every dedicated worker) and the phase watcher (run in the page)                       */
 
 /** What `self.__gpuLedger.read()` gives, in bytes. */
 export interface LedgerReading {
@@ -184,52 +184,60 @@ export type Phase = 'download' | 'load' | 'encode' | 'swap' | 'decode' | 'releas
 export const PHASES: readonly Phase[] = ['download', 'load', 'encode', 'swap', 'decode', 'release', 'idle'];
 
 /**
- * Installs `self.__appPhase` in the ASR worker: the phase its own messages say (protocol of src/core/protocol.ts;
- * call results end a load, a job or a release).  Harmless in other workers (nothing posts these messages there).
+ * A page init script (`page.addInitScript`): `window.__appPhase`, the phase the ASR worker's messages say (protocol of
+ * src/core/protocol.ts; a call's result ends a load, a job or a release).  It watches from the page's side of every
+ * worker the page makes (a listener added by a wrapped `Worker` constructor, and `Worker.prototype.postMessage` for
+ * the calls), because the page stays responsive while the worker computes: a WASM session run holds the worker's
+ * thread for minutes, and a reading from inside the worker would wait for it.
  */
-export const APP_PHASE_SCRIPT = String.raw`
-  if (self.__appPhase !== undefined) return;
-  self.__appPhase = 'idle';
+export const APP_PHASE_SCRIPT = String.raw`(function () {
+  if (typeof Worker === 'undefined' || window.__appPhase !== undefined) return;
+  window.__appPhase = 'idle';
   var calls = new Map();
   var oneGraph = new Set();
-  self.addEventListener('message', function (e) {
-    var m = e.data;
-    if (m && m.type === 'call') {
-      calls.set(m.id, m.call);
-      if (m.call === 'model-release') self.__appPhase = 'release';
-    }
-  });
-  var post = self.postMessage;
-  self.postMessage = function (m) {
+  function said(m) {
     try {
       if (m && m.type === 'model-progress') {
-        self.__appPhase = m.progress && m.progress.stage === 'download' ? 'download' : 'load';
+        window.__appPhase = m.progress && m.progress.stage === 'download' ? 'download' : 'load';
       } else if (m && m.type === 'transcribe-event') {
         var t = m.event && m.event.type;
         if (t === 'phase') {
           // One graph at a time: the job says its phases (window events then come inside "decoding").
           oneGraph.add(m.id);
           var p = m.event.phase;
-          self.__appPhase = p === 'encoding' ? 'encode' : p === 'decoding' ? 'decode' : 'swap';
+          window.__appPhase = p === 'encoding' ? 'encode' : p === 'decoding' ? 'decode' : 'swap';
         } else if (!oneGraph.has(m.id)) {
-          if (t === 'window-start') self.__appPhase = 'encode';
-          else if (t === 'token') self.__appPhase = 'decode';
+          if (t === 'window-start') window.__appPhase = 'encode';
+          else if (t === 'token') window.__appPhase = 'decode';
         }
       } else if (m && (m.type === 'result' || m.type === 'error') && calls.has(m.id)) {
         var call = calls.get(m.id);
         calls.delete(m.id);
         oneGraph.delete(m.id);
-        if (call === 'model-load' || call === 'transcribe' || call === 'model-release') self.__appPhase = 'idle';
+        if (call === 'model-load' || call === 'transcribe' || call === 'model-release') window.__appPhase = 'idle';
       }
-    } catch (err) { /* the meter never stands in the worker's way */ }
+    } catch (err) { /* the meter never stands in the app's way */ }
+  }
+  var post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (m) {
+    if (m && m.type === 'call') {
+      calls.set(m.id, m.call);
+      if (m.call === 'model-release') window.__appPhase = 'release';
+    }
     return post.apply(this, arguments);
   };
-`;
+  var Original = Worker;
+  var Wrapped = function (url, options) {
+    var w = new Original(url, options);
+    w.addEventListener('message', function (e) { said(e.data); });
+    return w;
+  };
+  Wrapped.prototype = Original.prototype;
+  window.Worker = Wrapped;
+})();`;
 
-declare const self: {
-  __gpuLedger?: { read(reset?: boolean): LedgerReading };
-  __appPhase?: Phase;
-};
+declare const self: { __gpuLedger?: { read(reset?: boolean): LedgerReading } };
+declare const window: { __appPhase?: Phase };
 
 /** One reading of a worker's ledger; `reset` starts a new window for `windowPeak`. */
 export function readLedger(worker: Worker, reset = false): Promise<LedgerReading | null> {
@@ -261,9 +269,10 @@ export interface MeterReport {
 }
 
 /**
- * Samples every ~100 ms: the renderers' RSS above `base` (taken by `idle()` on a blank page), the GPU ledger of the
- * page's worker that `pick` chooses (the newest one with a ledger, by default), and that worker's phase.  Each
- * sample adds the ledger's peak since the previous sample, so a GPU high between two samples is not missed.
+ * Samples every ~100 ms: the renderers' RSS above `base` (taken by `idle()` on a blank page), plus the GPU ledger of
+ * the page's worker that `pick` chooses (the newest, by default), under the page's phase (APP_PHASE_SCRIPT).  Three
+ * loops, so that a worker busy in a synchronous WASM run delays no RSS sample: each RSS sample adds the ledger's
+ * latest peak-since-the-reading-before (or what is live, if more), so a GPU high between two readings is not missed.
  */
 export class MemoryMeter {
   private base = 0;
@@ -303,39 +312,55 @@ export class MemoryMeter {
     this.stopping = false;
     this.last = null;
     this.forced = null;
-    this.running = this.loop(page);
+    this.phase = 'idle';
+    this.gpu = 0;
+    this.running = Promise.all([this.rssLoop(), this.phaseLoop(page), this.ledgerLoop(page)]).then(() => undefined);
   }
 
-  private async loop(page: Page): Promise<void> {
-    let t = performance.now();
+  private phase: Phase = 'idle';
+  private gpu = 0;
+
+  private async every100ms(fn: () => Promise<void> | void): Promise<void> {
     while (!this.stopping) {
-      await this.sample(page, t);
-      t = performance.now();
+      await fn();
       await new Promise((ok) => setTimeout(ok, 100));
     }
-    await this.sample(page, t);
   }
 
-  private async sample(page: Page, since: number): Promise<void> {
-    let ledger: LedgerReading | null = null;
-    let phase: Phase = 'idle';
-    const worker = this.pick(page.workers().filter((w) => !w.url().startsWith('blob:')));
-    if (worker) {
-      try {
-        const got = await worker.evaluate(() => ({
-          ledger: self.__gpuLedger?.read(true) ?? null,
-          phase: self.__appPhase ?? 'idle',
-        }));
-        ledger = got.ledger;
-        phase = got.phase;
-      } catch {
-        /* the worker is gone (a page navigation); the renderer side is still sampled */
-      }
-    }
-    if (ledger) this.last = ledger;
-    if (this.forced) phase = this.forced;
+  /** The page's phase (the page answers at once, whatever the worker is doing). */
+  private phaseLoop(page: Page): Promise<void> {
+    return this.every100ms(async () => {
+      this.phase = (await page.evaluate(() => window.__appPhase).catch(() => undefined)) ?? this.phase;
+    });
+  }
+
+  /**
+   * The ledger's peak since the reading before.  A worker busy in a synchronous run answers when it is done; GPU
+   * buffers are made and freed by the same thread, so none is missed, and the last reading stands meanwhile.
+   */
+  private ledgerLoop(page: Page): Promise<void> {
+    return this.every100ms(async () => {
+      const worker = this.pick(page.workers());
+      const ledger = worker ? await readLedger(worker, true).catch(() => null) : null;
+      if (!ledger) return;
+      this.last = ledger;
+      this.gpu = ledger.windowPeak;
+    });
+  }
+
+  private rssLoop(): Promise<void> {
+    let t = performance.now();
+    const once = () => {
+      this.sample(t);
+      t = performance.now();
+    };
+    return this.every100ms(once).then(once);
+  }
+
+  private sample(since: number): void {
+    const phase = this.forced ?? this.phase;
     const renderer = Math.max(0, this.rendererNow() - this.base);
-    const gpu = ledger?.windowPeak ?? 0;
+    const gpu = Math.max(this.gpu, this.last?.live ?? 0);
     const p = (this.phases[phase] ??= { peakBytes: 0, rendererBytes: 0, gpuBytes: 0, ms: 0, samples: 0 });
     p.samples++;
     p.ms += performance.now() - since;

@@ -109,7 +109,7 @@ async function visit(
 ): Promise<Omit<MemoryRow, 'engine' | 'variant' | 'mode' | 'visit' | 'modelBytes'>> {
   const page = await context.newPage();
   await injectIntoWorkers(page, GPU_LEDGER_SCRIPT);
-  await injectIntoWorkers(page, APP_PHASE_SCRIPT);
+  await page.addInitScript(APP_PHASE_SCRIPT);
   const meter = new MemoryMeter(browserPid, asrWorker);
   await page.goto('about:blank');
   await new Promise((ok) => setTimeout(ok, 3000));
