@@ -1,37 +1,78 @@
 /**
- * The planner's memory model: the estimated peak of loading a variant above an idle browser, and the budget it is
- * held to on iPhone/iPad.  `estimatePeakBytes` = RUNTIME_BYTES + WEIGHT_COPIES x the variant's graph bytes, the same
- * for both device backends; on a first visit (the variant is not stored yet: downloaded and loaded in one go)
- * FIRST_VISIT_COPIES instead.  Why this form, and the `npm run bench -- load` figures behind each constant:
- * docs/measurements.md (The planner's memory model).  Pure and isomorphic.
+ * The planner's memory model: the estimated peak of a model above an idle browser, as iOS counts it (the web process's
+ * JavaScript and WASM heaps plus the GPU buffers the page holds: on iOS WebGPU's Metal allocations count against the
+ * same jetsam limit, docs/platforms.md, Memory), and the budget it is held to on iPhone/iPad.
+ *
+ * One measured formula per backend and graph residency:
+ *
+ *   peak = fixed + perWeightByte × resident weights
+ *
+ * where the resident weights are every graph's bytes when the graphs are loaded together ('both'), and the larger
+ * side, the audio encoder or the embedding with the decoder, when they are loaded one at a time (the low-memory mode,
+ * src/core/asr/one-graph.ts).  A first visit (the variant is downloaded and loaded in one go) has its own factor.
+ * Where each constant comes from: PEAK_FORMULA below and docs/measurements.md (The planner's memory model).  Pure and
+ * isomorphic.
  */
 import { GRAPHS, type DeviceBackend, type ModelManifest, type Variant } from './asr/contract.ts';
+
+/**
+ * How the graphs of an on-device plan are resident: 'both' (encoder, embedding and decoder loaded together) or
+ * 'one-at-a-time' (the low-memory mode: a file or finished recording is encoded window by window with only the
+ * encoder loaded, which is released before the embedding and decoder load and decode every window).
+ */
+export type GraphResidency = 'both' | 'one-at-a-time';
 
 /** Default estimated-peak budget on iPhone/iPad (iOS kills the tab at ~1.5 GB; docs/platforms.md, Memory). */
 export const IOS_BUDGET_BYTES = 1.2e9;
 /** A software WebGPU adapter may run variants smaller than this (the tiny test models are 0.5–4 MB). */
 export const SOFTWARE_GPU_MAX_BYTES = 64 * 2 ** 20;
-/** Fixed memory of a load above an idle browser (measured on the tiny model; docs/measurements.md). */
-export const RUNTIME_BYTES = 320e6;
-/** How many times the weights are resident at the peak (docs/measurements.md). */
-export const WEIGHT_COPIES = 2;
-/**
- * The same on a first visit: downloaded into IndexedDB and loaded in one go.  `npm run bench -- load` (full-size
- * q4f16, Chromium WASM, 2026-11-27): 4831 MB peak above idle = 320 MB + 3.10 × 1454 MB (the download's buffers are
- * still resident when the load peaks).
- */
-export const FIRST_VISIT_COPIES = 3.1;
 
-/** Estimated peak memory of loading `variant` on `backend`: the formula above. */
+export interface PeakFormula {
+  /** Bytes above an idle browser whatever the model (runtime, WASM heap, shaders, KV cache, activations). */
+  fixedBytes: number;
+  /** Peak bytes per byte of resident weights (a stored variant). */
+  perWeightByte: number;
+  /** The same on a first visit (downloaded and loaded in one go). */
+  firstVisitPerWeightByte: number;
+}
+
+/**
+ * The formulas in use.  Measured: `npm run bench -- load` (full-size q4f16, Chromium WASM, 2026-11-27: 320 MB + 1.86x
+ * stored, 3.10x on a first visit; WebGPU's JavaScript side 2.28x), taken as 2x and 3.1x for both backends, when the
+ * store handed onnxruntime a whole copy of each file.  One graph at a time applies the same factors to the larger
+ * side.  The store now hands onnxruntime its pieces instead (piece-bytes.ts), so these over-estimate; they are kept
+ * until `npm run bench -- memory` (bench/memory.ts) has measured every row of the new load on the full-size model
+ * (docs/measurements.md, The planner's memory model).
+ */
+export const PEAK_FORMULA: Record<DeviceBackend, Record<GraphResidency, PeakFormula>> = {
+  webgpu: {
+    both: { fixedBytes: 320e6, perWeightByte: 2, firstVisitPerWeightByte: 3.1 },
+    'one-at-a-time': { fixedBytes: 320e6, perWeightByte: 2, firstVisitPerWeightByte: 3.1 },
+  },
+  wasm: {
+    both: { fixedBytes: 320e6, perWeightByte: 2, firstVisitPerWeightByte: 3.1 },
+    'one-at-a-time': { fixedBytes: 320e6, perWeightByte: 2, firstVisitPerWeightByte: 3.1 },
+  },
+};
+
+/** The weight bytes resident at the peak: every graph ('both'), or the larger side ('one-at-a-time'). */
+export function residentWeightBytes(manifest: ModelManifest, variant: Variant, graphs: GraphResidency): number {
+  const info = manifest.variants[variant];
+  if (!info) throw new Error(`the manifest has no ${variant} variant`);
+  const bytes = (g: (typeof GRAPHS)[number]) => info.graphs[g].bytes;
+  if (graphs === 'both') return GRAPHS.reduce((sum, g) => sum + bytes(g), 0);
+  return Math.max(bytes('audio_encoder'), bytes('embed_tokens') + bytes('decoder_model_merged'));
+}
+
+/** Estimated peak memory of `variant` on `backend` with its graphs resident as `graphs`: the formula above. */
 export function estimatePeakBytes(
   manifest: ModelManifest,
   variant: Variant,
   backend: DeviceBackend,
-  firstVisit = false,
+  opts: { graphs?: GraphResidency; firstVisit?: boolean } = {},
 ): number {
-  const info = manifest.variants[variant];
-  if (!info) throw new Error(`the manifest has no ${variant} variant`);
-  void backend; // same formula for both device backends (header)
-  const weights = GRAPHS.reduce((sum, g) => sum + info.graphs[g].bytes, 0);
-  return RUNTIME_BYTES + (firstVisit ? FIRST_VISIT_COPIES : WEIGHT_COPIES) * weights;
+  const graphs = opts.graphs ?? 'both';
+  const f = PEAK_FORMULA[backend][graphs];
+  const k = opts.firstVisit ? f.firstVisitPerWeightByte : f.perWeightByte;
+  return f.fixedBytes + k * residentWeightBytes(manifest, variant, graphs);
 }

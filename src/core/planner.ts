@@ -18,7 +18,9 @@
  *  - The server is used only when configured and consented; `where: 'device'` never plans it, `where: 'server'`
  *    always does.
  *
- * Memory: the estimated peak of a load (`estimatePeakBytes`, ./memory-model.ts) against the iOS budget.
+ * Memory: the estimated peak (`estimatePeakBytes`, ./memory-model.ts: one measured formula per backend and graph
+ * residency) against the iOS budget and half of `deviceMemory`.  On iPhone/iPad a variant whose graphs together are
+ * over the budget is planned one graph at a time (`graphs: 'one-at-a-time'`) when that fits.
  */
 import {
   F16_VARIANTS,
@@ -32,7 +34,7 @@ import {
   type Variant,
 } from './asr/contract.ts';
 import { detectPlatform, softwareRenderer, type DeviceProbe } from './device.ts';
-import { estimatePeakBytes, IOS_BUDGET_BYTES, SOFTWARE_GPU_MAX_BYTES } from './memory-model.ts';
+import { estimatePeakBytes, IOS_BUDGET_BYTES, SOFTWARE_GPU_MAX_BYTES, type GraphResidency } from './memory-model.ts';
 
 export type Where = 'auto' | 'device' | 'server';
 
@@ -46,12 +48,7 @@ export interface PlannerSettings {
   iosBudgetBytes?: number;
 }
 
-/**
- * How the graphs of an on-device plan are resident: 'both' (encoder, embedding and decoder loaded together, the
- * default) or 'one-at-a-time' (the low-memory mode: a file or finished recording is encoded window by window with
- * only the encoder loaded, which is then released before the embedding and decoder load and decode every window).
- */
-export type GraphResidency = 'both' | 'one-at-a-time';
+export type { GraphResidency };
 
 export interface Plan {
   backend: Exclude<Backend, 'cpu'>;
@@ -118,6 +115,8 @@ interface Check {
   /** Notes that change nothing (storage). */
   notes: string[];
   peak: number;
+  /** How the graphs are resident at `peak`. */
+  graphs: GraphResidency;
   /** The iPhone/iPad budget failure among `hard`, if any. */
   overBudget?: string;
 }
@@ -143,11 +142,24 @@ function check(ctx: Context, backend: DeviceBackend, variant: Variant, explicitW
   // Decisions use the stored estimate: a first visit's higher peak (the download's buffers still resident) would
   // otherwise keep a variant from ever being stored, and so from ever reaching its lower peak.  It is reported.
   const firstVisit = probe.storedVariants !== undefined && !probe.storedVariants.includes(variant);
-  const peak = estimatePeakBytes(manifest, variant, backend);
-  const out: Check = { hard: [], soft: [], notes: [], peak };
+  // The graphs together, unless that is over an iPhone/iPad's budget and one graph at a time is not.  (Only there:
+  // elsewhere a device over half its deviceMemory prefers the server, which also gives live text as the user speaks.)
+  const mem = probe.deviceMemoryGB;
+  const overBudget = (peak: number) => !!ctx.iosDevice && peak > ctx.budget;
+  const overHalf = (peak: number) => !!mem && peak > (mem * 2 ** 30) / 2;
+  const both = estimatePeakBytes(manifest, variant, backend);
+  const one = estimatePeakBytes(manifest, variant, backend, { graphs: 'one-at-a-time' });
+  const graphs: GraphResidency = overBudget(both) && !overBudget(one) ? 'one-at-a-time' : 'both';
+  const peak = graphs === 'both' ? both : one;
+  const out: Check = { hard: [], soft: [], notes: [], peak, graphs };
+  const where = `${backend === 'webgpu' ? 'WebGPU' : 'WASM'}`;
+  if (graphs === 'one-at-a-time')
+    out.notes.push(
+      `${variant} with its graphs loaded together would peak near ${gb(both)} on ${where}, over this ${ctx.iosDevice}'s ${gb(ctx.budget)} budget: one graph at a time (a file is encoded, then decoded)`,
+    );
   if (firstVisit)
     out.notes.push(
-      `the first load also downloads ${variant}: expect a peak near ${gb(estimatePeakBytes(manifest, variant, backend, true))} this once`,
+      `the first load also downloads ${variant}: expect a peak near ${gb(estimatePeakBytes(manifest, variant, backend, { graphs, firstVisit: true }))} this once`,
     );
   if (backend === 'webgpu') {
     const gpu = probe.gpu!;
@@ -173,12 +185,11 @@ function check(ctx: Context, backend: DeviceBackend, variant: Variant, explicitW
     const missing = wasmMissingOp(manifest, variant);
     if (missing) out.hard.push(`${variant}'s ${GRAPH_LABEL[missing.graph]} uses ${missing.op}, which WASM lacks`);
   }
-  if (ctx.iosDevice && peak > ctx.budget)
+  if (overBudget(peak))
     out.hard.push(
-      (out.overBudget = `the estimated peak ${gb(peak)} of ${variant} on ${backend === 'webgpu' ? 'WebGPU' : 'WASM'} is over this ${ctx.iosDevice}'s ${gb(ctx.budget)} budget`),
+      (out.overBudget = `the estimated peak ${gb(peak)} of ${variant} on ${where}${graphs === 'both' ? '' : ' one graph at a time'} is over this ${ctx.iosDevice}'s ${gb(ctx.budget)} budget`),
     );
-  const mem = probe.deviceMemoryGB;
-  if (mem && peak > (mem * 2 ** 30) / 2)
+  if (overHalf(peak))
     out.soft.push(`the estimated peak ${gb(peak)} of ${variant} is over half of this device's ${mem} GB of memory`);
   if (probe.storage) {
     const free = Math.max(0, probe.storage.quota - probe.storage.usage);
@@ -254,13 +265,13 @@ function deviceCandidate(ctx: Context, backend: DeviceBackend): Candidate {
       softPick ??= { variant: v, c };
       continue;
     }
-    return { plan: makePlan(backend, v, c, [...pre, ...c.notes]), soft: false, rejected: rejectedWithBudget() };
+    return { plan: makePlan(ctx, backend, v, c, [...pre, ...c.notes]), soft: false, rejected: rejectedWithBudget() };
   }
   if (softPick) {
     const { variant, c } = softPick;
     // An explicit WebGPU setting keeps WebGPU even when the server would be preferable.
     return {
-      plan: makePlan(backend, variant, c, [...pre, ...c.soft, ...c.notes]),
+      plan: makePlan(ctx, backend, variant, c, [...pre, ...c.soft, ...c.notes]),
       soft: !explicitWebGpu,
       rejected: rejectedWithBudget(),
     };
@@ -270,18 +281,24 @@ function deviceCandidate(ctx: Context, backend: DeviceBackend): Candidate {
     const v = order[0]!;
     const c = check(ctx, backend, v, true);
     const warn = c.hard.map((h) => `${h}; trying WebGPU as the settings ask`);
-    return { plan: makePlan(backend, v, c, [...pre, ...warn, ...c.soft, ...c.notes]), soft: false, rejected: [] };
+    return { plan: makePlan(ctx, backend, v, c, [...pre, ...warn, ...c.soft, ...c.notes]), soft: false, rejected: [] };
   }
   return { plan: null, soft: false, rejected: [...pre, ...rejectedWithBudget()] };
 }
 
-function makePlan(backend: DeviceBackend, variant: Variant, c: Check, reasons: string[]): Plan {
+function makePlan(ctx: Context, backend: DeviceBackend, variant: Variant, c: Check, reasons: string[]): Plan {
   const what = backend === 'webgpu' ? 'WebGPU' : 'WASM (CPU)';
+  const how = c.graphs === 'one-at-a-time' ? ', one graph at a time' : '';
+  const budget = ctx.iosDevice ? ` within this ${ctx.iosDevice}'s ${gb(ctx.budget)} budget` : '';
   return {
     backend,
     variant,
     estimatedPeakBytes: c.peak,
-    reasons: [...reasons, `${variant} on ${what}, estimated peak ${gb(c.peak)}`],
+    ...(c.graphs === 'one-at-a-time' ? { graphs: c.graphs } : {}),
+    reasons: [
+      ...reasons,
+      `${variant} on ${what}${how}, estimated peak ${gb(c.peak)}${c.peak <= ctx.budget ? budget : ''}`,
+    ],
   };
 }
 
@@ -322,7 +339,10 @@ export function planBackend(probe: DeviceProbe, manifest: ModelManifest | null, 
       ]);
     if (!server.consented)
       return blocked('server', [`audio is sent to ${server.url} only after you agree to it`], consent);
-    return { ...serverPlan(`transcribing on the server ${server.url}, as the settings ask`), fallbacks: [] };
+    return {
+      ...serverPlan(`transcribing on the server ${server.url}, as the settings ask`),
+      fallbacks: [],
+    };
   }
 
   const { os } = detectPlatform(probe.userAgent, probe.maxTouchPoints);

@@ -547,14 +547,15 @@ describe('estimatePeakBytes: 320 MB + 2 × Σ graph bytes', () => {
     expect(estimatePeakBytes(FULL, 'q4f16', 'webgpu')).toBeCloseTo(2885.66e6, -3);
   });
   test.skipIf(TINY_MISSING)(
-    'tiny fp32, from the manifest file by hand: 320e6 + 2 × (773692 + 203075 + 1020362)',
+    'tiny fp32, from the manifest file by hand: 320e6 + 2 × (774844 + 203137 + 1021316)',
     () => {
-      // Read from the file independently of the planner: the three graph sizes the converter wrote.
+      // Read from the file independently of the planner: the three graph sizes the converter wrote (each graph's
+      // .onnx plus its .onnx_data: 69308 + 705536, 385 + 202752, 15748 + 1005568 bytes, from ls -l).
       const g = TINY!.variants.fp32!.graphs;
       expect([g.audio_encoder.bytes, g.embed_tokens.bytes, g.decoder_model_merged.bytes]).toEqual([
-        773692, 203075, 1020362,
+        774844, 203137, 1021316,
       ]);
-      expect(estimatePeakBytes(TINY!, 'fp32', 'wasm')).toBe(320e6 + 2 * (773692 + 203075 + 1020362));
+      expect(estimatePeakBytes(TINY!, 'fp32', 'wasm')).toBe(320e6 + 2 * (774844 + 203137 + 1021316));
     },
   );
   test('a variant the manifest lacks is a clear error', () => {
@@ -602,7 +603,7 @@ describe('detectPlatform', () => {
 
 describe('first visit: a variant not stored yet is estimated with the download still resident', () => {
   test('320 MB + 3.1 × Σ graph bytes (bench load: 4831 MB for the full-size q4f16 of then, 1454 MB)', () => {
-    expect(estimatePeakBytes(FULL, 'q4f16', 'wasm', true)).toBeCloseTo(
+    expect(estimatePeakBytes(FULL, 'q4f16', 'wasm', { firstVisit: true })).toBeCloseTo(
       320e6 + 3.1 * (384.06e6 + 68.27e6 + 830.5e6),
       -3,
     );
@@ -611,8 +612,8 @@ describe('first visit: a variant not stored yet is estimated with the download s
       ...FULL,
       variants: { q4f16: graphs(382.2e6, 242.7e6, 829.1e6, 1280 * 1280 * 3 * 2, 59264 * 2048 * 2, LM_HEAD_Q4) },
     };
-    expect(estimatePeakBytes(then, 'q4f16', 'wasm', true) / 4831e6).toBeGreaterThan(0.99);
-    expect(estimatePeakBytes(then, 'q4f16', 'wasm', true) / 4831e6).toBeLessThan(1.01);
+    expect(estimatePeakBytes(then, 'q4f16', 'wasm', { firstVisit: true }) / 4831e6).toBeGreaterThan(0.99);
+    expect(estimatePeakBytes(then, 'q4f16', 'wasm', { firstVisit: true }) / 4831e6).toBeLessThan(1.01);
   });
   test('M4 Chrome: a first visit plans on the stored estimate (else the model could never be stored) and says so', () => {
     const probe = (storedVariants: Variant[]) => ({ ...DEVICES.m4MacChrome, storedVariants });
@@ -626,5 +627,39 @@ describe('first visit: a variant not stored yet is estimated with the download s
     expect(first.reasons.join(' ')).toContain(
       'the first load also downloads q4f16: expect a peak near 4.3 GB this once',
     );
+  });
+});
+
+describe('graph residency: one graph at a time where the graphs together are over an iPhone/iPad budget', () => {
+  test('full q4f16 one at a time, by hand: 320e6 + 2 × max(384.06, 68.27 + 830.5) MB = 2117.54 MB', () => {
+    expect(estimatePeakBytes(FULL, 'q4f16', 'webgpu', { graphs: 'one-at-a-time' })).toBeCloseTo(
+      320e6 + 2 * (68.27e6 + 830.5e6),
+      -3,
+    );
+    expect(estimatePeakBytes(FULL, 'q4f16', 'wasm', { graphs: 'one-at-a-time', firstVisit: true })).toBeCloseTo(
+      320e6 + 3.1 * 898.77e6,
+      -3,
+    );
+  });
+  test('an iPhone whose budget (2.2 GB) holds one graph at a time but not both: q4f16 on WebGPU, one at a time', () => {
+    const got = planBackend(DEVICES.iphone17Safari26, FULL, { ...auto, iosBudgetBytes: 2.2e9 });
+    expect(brief(got)).toBe('webgpu q4f16');
+    expect(got.graphs).toBe('one-at-a-time');
+    expect(got.estimatedPeakBytes).toBeCloseTo(2117.54e6, -3);
+    const text = got.reasons.join(' | ');
+    expect(text).toContain(
+      "q4f16 with its graphs loaded together would peak near 2.9 GB on WebGPU, over this iPhone's 2.2 GB budget",
+    );
+    expect(text).toContain("q4f16 on WebGPU, one graph at a time, estimated peak 2.1 GB within this iPhone's 2.2 GB");
+  });
+  test("today's 1.2 GB budget: one graph at a time (2.1 GB) does not fit either, so the server, and the reasons say so", () => {
+    const got = planBackend(DEVICES.iphone17Safari26, FULL, auto);
+    expect(brief(got)).toBe('server');
+    expect(got.graphs).toBeUndefined();
+  });
+  test('a Mac (no iOS budget) keeps the graphs together', () => {
+    const got = planBackend(DEVICES.m4MacChrome, FULL, auto);
+    expect(brief(got)).toBe('webgpu q4f16');
+    expect(got.graphs).toBeUndefined();
   });
 });
