@@ -20,7 +20,9 @@
  *
  * Memory: the estimated peak (`estimatePeakBytes`, ./memory-model.ts: one measured formula per backend and graph
  * residency) against the iOS budget and half of `deviceMemory`.  On iPhone/iPad a variant whose graphs together are
- * over the budget is planned one graph at a time (`graphs: 'one-at-a-time'`) when that fits.
+ * over the budget is planned one graph at a time (`graphs: 'one-at-a-time'`) when that fits; live dictation then takes
+ * its text from the server where the user allowed it, else the recording is transcribed on the device at Stop
+ * (`live`).
  */
 import {
   F16_VARIANTS,
@@ -59,9 +61,19 @@ export interface Plan {
   reasons: string[];
 }
 
+/**
+ * Where live dictation's text comes from under a plan: 'device' (the plan's own backend, its graphs together),
+ * 'server' (the server, as the audio arrives, while files stay on the device), or 'after-stop' (the plan holds one
+ * graph at a time, which cannot decode as the user speaks: the recording is kept and transcribed on the device when
+ * Stop is pressed).
+ */
+export type LiveSource = 'device' | 'server' | 'after-stop';
+
 export interface PlanResult extends Plan {
   /** Next plans to try, in order, when this one fails (warm-up or mid-job). */
   fallbacks: Plan[];
+  /** Where live dictation's text comes from (absent when blocked). */
+  live?: LiveSource;
   /** No backend can run: the reasons say why and what to do (backend and variant are then not to be loaded). */
   blocked?: boolean;
   /** The server would be used but the user has not agreed to send audio to this URL yet: ask, then plan again. */
@@ -342,6 +354,7 @@ export function planBackend(probe: DeviceProbe, manifest: ModelManifest | null, 
     return {
       ...serverPlan(`transcribing on the server ${server.url}, as the settings ask`),
       fallbacks: [],
+      live: 'server',
     };
   }
 
@@ -370,10 +383,29 @@ export function planBackend(probe: DeviceProbe, manifest: ModelManifest | null, 
     if (backend === 'wasm') return serverFallback;
     return onDevice;
   };
-  const result = (plan: Plan, before: string[]): PlanResult => ({
-    ...withReasons(plan, before),
-    fallbacks: fallbacksAfter(plan.backend),
-  });
+  // One graph at a time cannot decode as the user speaks: live text from the server where the user allowed it (in
+  // Automatic), else the recording is transcribed on the device at Stop.
+  const liveFrom = (plan: Plan): LiveSource => {
+    if (plan.backend === 'server') return 'server';
+    if (plan.graphs !== 'one-at-a-time') return 'device';
+    return auto && serverUsable ? 'server' : 'after-stop';
+  };
+  const result = (plan: Plan, before: string[]): PlanResult => {
+    const live = liveFrom(plan);
+    const note =
+      plan.graphs !== 'one-at-a-time'
+        ? []
+        : live === 'server'
+          ? [`live dictation: the text comes from the server ${server?.url ?? ''} as you speak`]
+          : ['live dictation: the recording is kept and transcribed on this device when you press Stop'];
+    const planned = withReasons(plan, before);
+    return {
+      ...planned,
+      reasons: dedupe([...planned.reasons, ...note]),
+      fallbacks: fallbacksAfter(plan.backend),
+      live,
+    };
+  };
 
   // 1. An on-device plan that fits every rule.
   if (gpu.plan && !gpu.soft) return result(gpu.plan, gpu.rejected);

@@ -663,3 +663,28 @@ describe('graph residency: one graph at a time where the graphs together are ove
     expect(got.graphs).toBeUndefined();
   });
 });
+
+describe('live dictation under a plan (PlanResult.live)', () => {
+  const roomy = (settings: PlannerSettings) => ({ ...settings, iosBudgetBytes: 2.2e9 });
+  test('one graph at a time, Automatic with a consented server: live text from the server, files on the device', () => {
+    const got = planBackend(DEVICES.iphone17Safari26, FULL, roomy(auto));
+    expect([brief(got), got.graphs, got.live]).toEqual(['webgpu q4f16', 'one-at-a-time', 'server']);
+    expect(got.reasons).toContain(`live dictation: the text comes from the server ${SERVER} as you speak`);
+  });
+  test.each([
+    ['Only on this device', device],
+    ['Automatic without a server', autoNoServer],
+    ['Automatic, server not agreed to', autoNoConsent],
+  ])('one graph at a time, %s: the recording is transcribed on the device at Stop', (_, settings) => {
+    const got = planBackend(DEVICES.iphone17Safari26, FULL, roomy(settings));
+    expect([brief(got), got.graphs, got.live]).toEqual(['webgpu q4f16', 'one-at-a-time', 'after-stop']);
+    expect(got.reasons).toContain(
+      'live dictation: the recording is kept and transcribed on this device when you press Stop',
+    );
+  });
+  test('graphs together: live on the device; a server plan: live on the server', () => {
+    expect(planBackend(DEVICES.m4MacChrome, FULL, auto).live).toBe('device');
+    expect(planBackend(DEVICES.iphone17Safari26, FULL, auto).live).toBe('server');
+    expect(planBackend(DEVICES.m4MacChrome, FULL, serverOnly).live).toBe('server');
+  });
+});
