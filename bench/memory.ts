@@ -9,7 +9,9 @@
  * knob `graphs=one`: one graph at a time; a build without the knob runs "both" and the row says what the app
  * did), visit "first" (empty IndexedDB: download and load in one go) then "stored" (the same browser profile).  Each
  * visit opens the app, waits for the model, transcribes a 2-window file (jfk.wav four times, 44 s) with a token cap
- * (random weights never stop on their own), then releases the model.  On SwiftShader, which lacks shader-f16, the
+ * (random weights never stop on their own), then releases the model.  The GPU warm-up's time limit is lifted
+ * (`warmUpTimeoutMs`): SwiftShader on a busy 2-core machine took longer than the app's 120 s, and the app then fell
+ * back to WASM (measured: webgpu/q4f16 ran on WASM).  On SwiftShader, which lacks shader-f16, the
  * app plans q4f16's float32 twin: the row reports the variant that ran (`ranVariant`).
  *
  *   GLMASR_BENCH_MEMORY_ROWS   rows to run, comma-separated `engine/variant/mode` (e.g. `wasm/q4/both`); default all
@@ -126,7 +128,7 @@ async function visit(
     const graphs = mode === 'one-graph' ? '&graphs=one' : '';
     await page.goto(
       `http://127.0.0.1:${PORT}/?model=/models/${basename(FULL_MODEL)}/&variant=${variant}&engine=${engine}` +
-        `&maxNewTokens=${TOKENS}${graphs}`,
+        `&maxNewTokens=${TOKENS}&warmUpTimeoutMs=${HOUR}${graphs}`,
     );
     const line = page.getByTestId('engine');
     const alert = page.locator('model-setup [role=alert], [data-testid=job] [role=alert]');
@@ -135,7 +137,8 @@ async function visit(
     loadMs = performance.now() - t0;
     ranVariant = (await line.getAttribute('data-variant')) ?? '';
     const provider = await line.getAttribute('data-provider');
-    if (provider !== engine) throw new Error(`the app chose ${provider}, not ${engine}`);
+    if (provider !== engine)
+      throw new Error(`the app chose ${provider}, not ${engine}: ${(await line.textContent())?.replace(/\s+/g, ' ')}`);
 
     const t1 = performance.now();
     await page.getByTestId('file-input').setInputFiles(audio);
