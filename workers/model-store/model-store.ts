@@ -10,8 +10,8 @@
  * far below IndexedDB's per-value limit (127 MiB in Chromium), which the largest graph files exceed.
  *
  * Pieces are Blobs, so the browser keeps them on disk and a read can take a range of one without reading the rest
- * (piece-bytes.ts: a graph's weights go to onnxruntime tensor by tensor).  Stores written before that hold
- * Uint8Array pieces; every reader takes either (`Piece`).
+ * (piece-bytes.ts: a graph's weights go to onnxruntime tensor by tensor).  Stores written before that, and stores
+ * that refuse Blob values (putPiece), hold Uint8Array pieces; every reader takes either (`Piece`).
  */
 import { KeyedStore, StoreError, range } from '../../src/storage/idb.ts';
 import type { ManifestFile, ModelKey, ModelManifest, StoredModel, Variant } from '../../src/core/asr/contract.ts';
@@ -127,19 +127,39 @@ export class ModelStore {
     this.written += bytes;
   }
 
+  /**
+   * Pieces are written as Blobs while the browser takes them; a store that refuses a Blob value (WebKit's ephemeral
+   * sessions, and private browsing in some versions, fail the write with no error) gets Uint8Arrays from then on.
+   * A full disk is never taken for that: it is reported as STORAGE_FULL.
+   */
+  private blobsRefused = false;
+
+  private async putPiece(body: (s: IDBObjectStore, value: Piece) => IDBRequest, data: Uint8Array<ArrayBuffer>) {
+    if (!this.blobsRefused) {
+      try {
+        await this.run('readwrite', (s) => body(s, new Blob([data])));
+        return;
+      } catch (err) {
+        if (err instanceof StoreError) throw err;
+        this.blobsRefused = true;
+      }
+    }
+    await this.run('readwrite', (s) => body(s, data));
+  }
+
   /** Store piece `index` of a file and the file record that now includes it, atomically. */
   async putChunk(id: string, record: FileRecord, index: number, data: Uint8Array<ArrayBuffer>): Promise<void> {
     this.charge(data.byteLength);
-    await this.run('readwrite', (s) => {
-      s.put(new Blob([data]), ['chunk', id, record.path, index]);
+    await this.putPiece((s, value) => {
+      s.put(value, ['chunk', id, record.path, index]);
       return s.put(record, ['file', id, record.path]);
-    });
+    }, data);
   }
 
   /** Replace one piece (a repair) without touching the file record. */
   async replaceChunk(id: string, path: string, index: number, data: Uint8Array<ArrayBuffer>): Promise<void> {
     this.charge(data.byteLength);
-    await this.run('readwrite', (s) => s.put(new Blob([data]), ['chunk', id, path, index]));
+    await this.putPiece((s, value) => s.put(value, ['chunk', id, path, index]), data);
   }
 
   async putFile(id: string, record: FileRecord): Promise<void> {
