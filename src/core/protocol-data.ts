@@ -6,6 +6,7 @@
 
 import type { Backend, DeviceBackend, LoadProgress, StoredModel, Variant } from './asr/contract.ts';
 import type { DeviceProbe } from './device.ts';
+import type { LiveSource } from './planner.ts';
 
 /**
  * One live-dictation take has one id from the moment Record is pressed: its library document's id, `rec-<ms>`
@@ -125,6 +126,15 @@ export interface BackendInfo {
   repaired: string[];
   /** On-device backends: how the decoder graph was built and how its KV cache is kept (pipeline.ts). */
   decoder?: DecoderInfo;
+  /**
+   * Where live dictation's text comes from under this backend (workers/host/live-source.ts): 'device'
+   * (this backend, as the user speaks), 'server' (`liveServer`, as the user speaks, while files stay on the device),
+   * or 'after-stop' (the model is held one graph at a time: nothing is decoded while recording, and the recording is
+   * transcribed on the device when Stop is pressed).
+   */
+  live: LiveSource;
+  /** With `live` 'server' on an on-device backend: the server live text comes from ("http://host/v1"). */
+  liveServer?: string;
 }
 export interface DecoderInfo {
   /** 'fused': onnxruntime-genai's builder (GroupQueryAttention); 'export': the op-by-op reference. */

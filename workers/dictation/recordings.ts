@@ -3,6 +3,11 @@
  * all), its library document written as audio arrives, live dictation while a model is ready (VAD -> segments ->
  * the model host's partial and final text, each final kept as it comes), the statistics and log-mel columns ten
  * times a second, and the offer to transcribe a recording whole when no model transcribed it while it was made.
+ *
+ * Where live text comes from is the model host's `liveSource`: with 'after-stop' (the model held one graph at a
+ * time, which cannot decode as the user speaks) no live session starts, not even the voice activity detector (the
+ * level meter needs none, and such a device is short of memory and time); at Stop the recording is offered whole
+ * (`recording-offer`), which the page transcribes at once as a file job.  The audio is in the library either way.
  */
 
 import { CaptureSink, type PortLike } from './capture-sink.ts';
@@ -52,7 +57,7 @@ export class Recordings {
   /** A recording starts: its frames arrive on `port`. */
   attach(recordingId: RecordingId, startedAt: number, port: PortLike, wantsLive: boolean): void {
     const { host, keeper, send } = this.o;
-    const session = wantsLive && host.ready ? this.startLive(recordingId) : null;
+    const session = wantsLive && host.ready && host.liveSource !== 'after-stop' ? this.startLive(recordingId) : null;
     // The recording's library document; its audio is written each second from the moment it exists.
     let writer: RecordingWriter | null = null;
     const started = keeper.startRecording(recordingId, new Date(startedAt), host.identity).then((w) => {

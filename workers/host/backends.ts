@@ -11,6 +11,12 @@
  * is released and the embedding and decoder loaded (src/core/asr/one-graph.ts).  Its source must be read again at
  * every swap: the stored source reads IndexedDB again; without storage (`storage: 'memory'`) the network source
  * downloads the graph again.
+ *
+ * Live dictation follows the plan's `live` (live-source.ts, in `BackendInfo.live`): 'device' decodes
+ * live segments on this backend; 'server' (one graph at a time, Automatic with a consented server) connects the
+ * server's client too, as `ActiveBackend.liveTranscriber`, so that live segments go there while files stay on the
+ * device (a server that does not answer at load leaves 'after-stop', with a reason); 'after-stop' decodes nothing
+ * while recording.
  */
 import type { DeviceBackend, LoadProgress, ModelKey, ModelManifest, Variant } from '../../src/core/asr/contract.ts';
 import type { BackendInfo, ModelLoadOptions, RoutingSettings } from '../../src/core/protocol.ts';
@@ -29,6 +35,7 @@ import { withGpuErrorScopes } from '../ort/gpu-guard.ts';
 import { createWebRuntime, wasmThreadsWanted } from '../ort/web.ts';
 import { wasmThreadsPossible } from './device-probe.ts';
 import { errorMessage, unavailableOrSelf } from './errors.ts';
+import { liveSource } from './live-source.ts';
 import type { GpuWatch } from './gpu-watch.ts';
 import { WorkerError } from './worker-error.ts';
 
@@ -54,6 +61,10 @@ export interface ActiveBackend {
   transcriber: WindowTranscriber;
   info: BackendInfo;
   pipeline: GlmAsrPipeline | null;
+  /** Where live segments go when not to `transcriber`: the server's client, with `info.live` 'server' on a device. */
+  liveTranscriber?: WindowTranscriber;
+  /** A sentence for the reasons about where live text comes from, when the planner's reasons do not say it. */
+  liveNote?: string;
 }
 
 /** Start one plan: the server client, or the pipeline on WebGPU/WASM (warm-up included). */
@@ -77,6 +88,7 @@ export async function startBackend(
     storage: 'unsaved',
     stageMs: {},
     repaired: [],
+    live: 'device',
     ...extra,
   });
   if (plan.backend === 'server') {
@@ -84,7 +96,7 @@ export async function startBackend(
     return {
       transcriber: remote,
       pipeline: null,
-      info: info({ label: remote.label, modelId: remote.model, storage: 'remote' }),
+      info: info({ label: remote.label, modelId: remote.model, storage: 'remote', live: 'server' }),
     };
   }
   const residency: Residency =
@@ -92,11 +104,52 @@ export async function startBackend(
   const loaded = await loadPipeline(plan.backend, plan.variant, residency, ctx, gpu, progress, signal);
   const { pipeline, repaired, label } = loaded;
   const windows = residency === 'one-at-a-time' ? new OneGraphTranscriber(pipeline, label) : null;
+  const live = await liveFor(plan, residency, ctx, progress, signal).catch(async (err: unknown) => {
+    await pipeline.release().catch(() => undefined);
+    throw err;
+  });
   return {
     transcriber: deviceTranscriber(windows ?? pipeline.asTranscriber(label), gpu, ctx),
     pipeline,
-    info: info({ label, storage: ctx.store ? 'stored' : 'unsaved', repaired, decoder: pipeline.decoderInfo }),
+    info: info({
+      label,
+      storage: ctx.store ? 'stored' : 'unsaved',
+      repaired,
+      decoder: pipeline.decoderInfo,
+      live: live.source,
+      ...(live.remote ? { liveServer: ctx.routing.server?.url ?? '' } : {}),
+    }),
+    ...(live.remote ? { liveTranscriber: live.remote } : {}),
+    ...(live.note ? { liveNote: live.note } : {}),
   };
+}
+
+/**
+ * Where an on-device plan's live text comes from, with the server's client when that is the server.  A server that
+ * does not answer now leaves the recordings to be transcribed at Stop (said in `note`); only a cancelled load fails.
+ */
+async function liveFor(
+  plan: Plan,
+  residency: Residency,
+  ctx: LoadContext,
+  progress: (p: LoadProgress) => void,
+  signal: AbortSignal,
+): Promise<{ source: BackendInfo['live']; remote?: RemoteTranscriber; note?: string }> {
+  const source = liveSource(plan, residency, ctx.routing);
+  if (source === 'device') return { source };
+  const atStop = 'live dictation: the recording is kept and transcribed on this device when you press Stop';
+  if (source === 'after-stop') return { source, note: atStop };
+  try {
+    const remote = await connectServer(ctx, progress, signal);
+    return {
+      source,
+      remote,
+      note: `live dictation: the text comes from the server ${ctx.routing.server?.url ?? ''} as you speak`,
+    };
+  } catch (err) {
+    if (signal.aborted) throw err;
+    return { source: 'after-stop', note: `${atStop} (the server did not answer: ${errorMessage(err)})` };
+  }
 }
 
 /** The server's client, on the model the page asked for when the server serves it under the app server's names. */

@@ -4,6 +4,11 @@
  * every load and release bumps so that work started before one of them does not install its result.  The parts:
  * which plans to try and in what order (plan-runner.ts), starting one (backends.ts), the watch on the GPU device
  * (gpu-watch.ts), the model's turns (job-queue.ts) and the error codes (errors.ts).
+ *
+ * Live dictation's segments go where the active backend's `info.live` says (live-source.ts): to the
+ * backend itself ('device'), to the server's client beside an on-device backend ('server': outside the model's
+ * turns, so a file job on the device does not hold them up), or nowhere ('after-stop': the recordings module
+ * starts no live session, and the finished recording is offered for a whole transcription).
  */
 import type {
   DeviceReport,
@@ -16,7 +21,7 @@ import type {
 } from '../../src/core/protocol.ts';
 import type { LoadProgress, ModelKey, ModelManifest, TranscribeEvent, Variant } from '../../src/core/asr/contract.ts';
 import { runJob, type JobOptions, type JobResult } from '../../src/core/asr/job.ts';
-import type { Plan } from '../../src/core/planner.ts';
+import type { LiveSource, Plan } from '../../src/core/planner.ts';
 import type { DeviceProbe, GpuProbe } from '../../src/core/device.ts';
 import type { BackendUnavailable, WindowTranscriber } from '../../src/core/asr/window-transcriber.ts';
 import type { GlmAsrPipeline } from '../../src/core/asr/pipeline.ts';
@@ -128,7 +133,7 @@ export class ModelHost {
       (p) => this.start(p, progress, signal),
       signal,
     );
-    started.info.reasons = [...plan.reasons, ...failed];
+    started.info.reasons = withLiveNote([...plan.reasons, ...failed], started);
     started.info.fallbacks = rest.map(describePlan);
     started.info.loadMs = performance.now() - t0;
     started.info.stageMs = stages.end();
@@ -198,7 +203,7 @@ export class ModelHost {
     const current = () => epoch === this.epoch;
     const { started, plan, why } = await startNext(this.remaining, failed, ctx, reason, start, signal, current);
     if (started && plan) {
-      started.info.reasons = [`${failed.info.label} stopped: ${reason}`, ...plan.reasons];
+      started.info.reasons = withLiveNote([`${failed.info.label} stopped: ${reason}`, ...plan.reasons], started);
       started.info.fallbacks = this.remaining.map(describePlan);
       this.active = started;
       this.onBackendChanged(started.info, reason, !this.jobs.idle);
@@ -269,6 +274,19 @@ export class ModelHost {
   async decodeSegment(pcm: Float32Array, signal: AbortSignal): Promise<{ text: string; backend: string }> {
     if (this.switching) await this.switching;
     if (!this.active) throw new WorkerError('NOT_LOADED', 'no model is loaded');
+    const server = this.active.info.live === 'server' ? this.active.liveTranscriber : undefined;
+    if (server) {
+      // Live text from the server beside the device's model: not one of the model's turns (no shared state).
+      if (this.context && !serverAllowed(this.context.routing))
+        throw new WorkerError(
+          'CONSENT_REQUIRED',
+          `audio may no longer be sent to ${this.context.routing.server?.url ?? 'the server'}: load the model again`,
+        );
+      const r = await runJob(pcm, server, { signal });
+      return { text: r.text, backend: r.windows[0]?.engine ?? 'server' };
+    }
+    if (this.active.info.live === 'after-stop')
+      throw new WorkerError('NOT_LOADED', 'the model is held one graph at a time: recordings are transcribed at Stop');
     const r = await this.jobs.run(this.jobs.liveId(), (s) => this.runOnActive(pcm, s), signal);
     return { text: r.text, backend: r.windows[0]?.engine ?? this.active?.info.backend ?? '' };
   }
@@ -284,9 +302,14 @@ export class ModelHost {
     };
   }
 
-  /** Whether a model is ready for live dictation. */
+  /** Whether a model is ready (for files, and for live dictation as `liveSource` says). */
   get ready(): boolean {
     return this.active !== null;
+  }
+
+  /** Where live dictation's text comes from with the active backend (null when none is loaded). */
+  get liveSource(): LiveSource | null {
+    return this.active?.info.live ?? null;
   }
 
   cancel(requestId: number): void {
@@ -307,6 +330,12 @@ export class ModelHost {
     if (active?.pipeline) await active.pipeline.release().catch(() => undefined);
     if (wasGpu && destroyDevice) (await ortGpuDevice())?.destroy();
   }
+}
+
+/** A started backend's reasons with its note on live dictation, unless the planner's reasons already say it. */
+function withLiveNote(reasons: string[], started: ActiveBackend): string[] {
+  const note = started.liveNote;
+  return note && !reasons.some((r) => r.startsWith('live dictation:')) ? [...reasons, note] : reasons;
 }
 
 /** Milliseconds per load stage, from the progress events that pass through `progress` (the clock stops at `end`). */

@@ -23,6 +23,11 @@ const TOGGLE_KEYS = new Set([' ', 'r', 'R']);
  * (capture-meter.ts: the only part that follows the capture statistics), the live transcript, and what happens to
  * the recording afterwards.  Diagnostics sit behind *Details* (dictation-details.ts).  Asks `transcribe-stored`
  * (bubbling, `{id, label}`) for a whole-recording transcription.
+ *
+ * Where live text comes from (`BackendInfo.live`, decided in the worker) is said before and while recording when it
+ * is not this device as the user speaks (`data-testid="live-source"`, `data-live`): the server's, or, when the device
+ * holds the model one graph at a time, nothing until Stop, when the worker offers the recording and the app
+ * transcribes it whole as a file job (asr-app.ts, shown under *Transcribe a file*).
  */
 @customElement('dictation-panel')
 export class DictationPanel extends LitElement {
@@ -104,6 +109,12 @@ export class DictationPanel extends LitElement {
       .interrupted {
         margin-top: 0.5rem;
       }
+      .live-source {
+        margin: 0.5rem 0 0;
+        padding: 0.5rem 0.75rem;
+        border-left: 3px solid var(--accent);
+        overflow-wrap: anywhere;
+      }
     `,
   ];
 
@@ -168,22 +179,51 @@ export class DictationPanel extends LitElement {
     this.dispatchEvent(new CustomEvent('transcribe-stored', { detail, bubbles: true, composed: true }));
   }
 
+  /** Where live text comes from with the loaded model ('device' also when none is loaded). */
+  private liveSource(): 'device' | 'server' | 'after-stop' {
+    const backend = this.client.modelState === 'ready' ? this.client.backend : null;
+    return backend?.live ?? 'device';
+  }
+
+  /** The sentence that says where live text comes from, when it is not this device as the user speaks. */
+  private liveNote() {
+    const backend = this.client.modelState === 'ready' ? this.client.backend : null;
+    const source = this.liveSource();
+    if (!backend || source === 'device' || (source === 'server' && backend.backend === 'server')) return nothing;
+    let host = backend.liveServer ?? '';
+    try {
+      host = new URL(host).host;
+    } catch {
+      /* not a URL: shown as it is */
+    }
+    const text =
+      source === 'server'
+        ? `Live text comes from the server ${host} while you speak; files stay on this device.`
+        : 'This device holds the model one part at a time, so your words appear when you press Stop: the ' +
+          'recording is then transcribed on this device, with its progress under “Transcribe a file”.';
+    return html`<p class="live-source" data-testid="live-source" data-live=${source}>${text}</p>`;
+  }
+
   private status(): string {
     const mic = this.mic;
     const finished = this.client.finished.get(mic.recordingId);
     const ready = this.client.modelState === 'ready';
+    const atStop = ready && this.liveSource() === 'after-stop';
     switch (mic.state) {
       case 'starting':
         return 'Starting the microphone…';
       case 'stopping':
         return 'Finishing the recording…';
       case 'recording':
+        if (atStop) return 'Recording: your words appear when you press Stop.';
         return ready
           ? 'Recording: your words appear below as you speak.'
           : 'Recording. Without a model yet, it can be transcribed once the model is here.';
       case 'interrupted':
         return 'Paused by the system';
       default:
+        if (finished && atStop)
+          return `Recorded ${formatDuration(finished.stats.samples / SAMPLE_RATE_HZ)}: transcribed on this device now`;
         if (finished) return `Recorded ${formatDuration(finished.stats.samples / SAMPLE_RATE_HZ)}`;
         return ready ? 'Ready. Press Record, Space or R, and speak.' : 'Press Record, Space or R to record.';
     }
@@ -196,7 +236,10 @@ export class DictationPanel extends LitElement {
     const recording = mic.state === 'recording' || mic.state === 'interrupted';
     const finished = this.client.finished.get(mic.recordingId);
     const showTranscript =
-      live.lines.length > 0 || live.active || this.client.modelState === 'ready' || live.liveRecordings.size > 0;
+      live.lines.length > 0 ||
+      live.active ||
+      (this.client.modelState === 'ready' && this.liveSource() !== 'after-stop') ||
+      live.liveRecordings.size > 0;
     return html`<section aria-labelledby="rec-title">
       <h2 id="rec-title">Dictation</h2>
       <div class="recorder">
@@ -213,6 +256,7 @@ export class DictationPanel extends LitElement {
         <capture-meter .client=${this.client} .recordingId=${mic.recordingId}></capture-meter>
       </div>
       <div class="status" role="status" data-testid="status">${this.status()}</div>
+      ${this.liveNote()}
       ${
         mic.state === 'interrupted'
           ? html`<div class="row interrupted" data-testid="interrupted">
