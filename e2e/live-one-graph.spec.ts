@@ -7,7 +7,8 @@
  *  - no server the user allowed: nothing is decoded while recording, the dictation panel says the words appear at
  *    Stop, and at Stop the whole recording is transcribed on the device as a file job, by itself; its transcript is
  *    the Node pipeline's decode of the recording the app offers for download (the oracle of the "record ... stop,
- *    transcribe the whole recording" test in e2e/transcribe.spec.ts), and the library keeps it;
+ *    transcribe the whole recording" test in e2e/transcribe.spec.ts), and the library keeps it; at a phone's width,
+ *    recorded with the keyboard;
  *  - Automatic with this origin's server allowed: live text comes from the server as the user speaks (each final is
  *    the Node pipeline's decode of its own samples, as in e2e/live.spec.ts), while the model stays on the device
  *    (the engine line says WASM).
@@ -69,12 +70,18 @@ test('one graph at a time, no server allowed: no live text, the recording is tra
     page.on('request', (r) => {
       if (new URL(r.url()).pathname.startsWith('/v1/')) v1.push(`${r.method()} ${new URL(r.url()).pathname}`);
     });
+    // A phone's width, and the keyboard (R starts and stops) as for the rest of the panel.
+    await page.setViewportSize({ width: 360, height: 800 });
     await open(page);
     // Said before recording...
     const note = page.getByTestId('live-source');
     await expect(note).toHaveAttribute('data-live', 'after-stop');
     await expect(note).toContainText('your words appear when you press Stop');
-    await page.getByTestId('record').click();
+    const box = (await note.boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(360);
+    expect(await note.evaluate((e) => e.scrollWidth - e.clientWidth)).toBe(0);
+    await page.keyboard.press('r');
     // ...and while recording.
     await expect(page.getByTestId('status')).toHaveText('Recording: your words appear when you press Stop.');
     await expect(note).toBeVisible();
@@ -82,7 +89,7 @@ test('one graph at a time, no server allowed: no live text, the recording is tra
     // Both utterances were heard and nothing was decoded: no live transcript at all.
     await expect(page.locator('live-transcript-view')).toHaveCount(0);
     await expect(page.locator('[data-segment]')).toHaveCount(0);
-    await page.getByTestId('stop').click();
+    await page.keyboard.press('r');
     // The whole recording is transcribed by itself, as a file job, on this device.
     await expect(page.getByTestId('status')).toContainText('transcribed on this device now');
     await expect(page.getByTestId('transcript')).toBeVisible({ timeout: 60_000 });
