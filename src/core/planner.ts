@@ -69,6 +69,20 @@ export interface Plan {
  */
 export type LiveSource = 'device' | 'server' | 'after-stop';
 
+/**
+ * Where live dictation's text comes from when `plan` runs: the server's own plan, the server; graphs together, the
+ * device; one graph at a time cannot decode as the user speaks (two graph swaps per segment), so the server when
+ * Automatic may use a consented one, else the recording is transcribed on the device when Stop is pressed.
+ */
+export function liveSourceFor(
+  plan: Pick<Plan, 'backend' | 'graphs'>,
+  settings: { where: Where; server: { consented: boolean } | null },
+): LiveSource {
+  if (plan.backend === 'server') return 'server';
+  if (plan.graphs !== 'one-at-a-time') return 'device';
+  return settings.where === 'auto' && !!settings.server?.consented ? 'server' : 'after-stop';
+}
+
 export interface PlanResult extends Plan {
   /** Next plans to try, in order, when this one fails (warm-up or mid-job). */
   fallbacks: Plan[];
@@ -383,15 +397,8 @@ export function planBackend(probe: DeviceProbe, manifest: ModelManifest | null, 
     if (backend === 'wasm') return serverFallback;
     return onDevice;
   };
-  // One graph at a time cannot decode as the user speaks: live text from the server where the user allowed it (in
-  // Automatic), else the recording is transcribed on the device at Stop.
-  const liveFrom = (plan: Plan): LiveSource => {
-    if (plan.backend === 'server') return 'server';
-    if (plan.graphs !== 'one-at-a-time') return 'device';
-    return auto && serverUsable ? 'server' : 'after-stop';
-  };
   const result = (plan: Plan, before: string[]): PlanResult => {
-    const live = liveFrom(plan);
+    const live = liveSourceFor(plan, settings);
     const note =
       plan.graphs !== 'one-at-a-time'
         ? []

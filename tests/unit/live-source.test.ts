@@ -1,7 +1,7 @@
 /**
- * Where live dictation's text comes from in the worker (workers/host/live-source.ts, the one place the
- * worker decides it): the planner's own `live` when it planned the residency the load uses, and the same rule as the
- * planner's when the `graphs=one` knob forces one graph at a time on a plan made with both (or for a fallback plan).
+ * Where live dictation's text comes from in the worker (workers/host/live-source.ts): the planner's rule
+ * (liveSourceFor) applied to the residency the load uses, so the planner's own `live` for its plans, and the same
+ * answer when the `graphs=one` knob forces one graph at a time on a plan made with both (or for a fallback plan).
  * The e2e side (the page's note, no live decode, the recording transcribed at Stop, live text from the server) is
  * e2e/live-one-graph.spec.ts.
  */
@@ -21,7 +21,7 @@ const routing = (where: RoutingSettings['where'], consented: boolean | null): Ro
 describe('liveSource', () => {
   test('graphs together: live on the device, whatever the server', () => {
     expect(liveSource(wasm, 'both', routing('auto', true))).toBe('device');
-    expect(liveSource({ ...wasm, live: 'device' }, 'both', routing('device', null))).toBe('device');
+    expect(liveSource(wasm, 'both', routing('device', null))).toBe('device');
   });
   test("the server's own plan: live from the server", () => {
     expect(liveSource(server, 'both', routing('server', true))).toBe('server');
@@ -32,13 +32,6 @@ describe('liveSource', () => {
     ['Automatic, no server', routing('auto', null), 'after-stop'],
     ['Only on this device, server allowed before', routing('device', true), 'after-stop'],
   ] as const)('the knob forces one graph at a time on a plan made with both, %s: %s', (_, r, want) => {
-    expect(liveSource({ ...wasm, live: 'device' }, 'one-at-a-time', r)).toBe(want);
-    // A fallback plan (no `live` of its own) follows the same rule.
     expect(liveSource(wasm, 'one-at-a-time', r)).toBe(want);
-  });
-  test("a plan the planner made one graph at a time keeps the planner's answer", () => {
-    const planned = { ...wasm, graphs: 'one-at-a-time' as const };
-    expect(liveSource({ ...planned, live: 'after-stop' }, 'one-at-a-time', routing('auto', true))).toBe('after-stop');
-    expect(liveSource({ ...planned, live: 'server' }, 'one-at-a-time', routing('auto', true))).toBe('server');
   });
 });

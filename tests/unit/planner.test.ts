@@ -11,6 +11,7 @@ import type { ModelManifest, Variant } from '../../src/core/asr/contract.ts';
 import { planBackend, type PlannerSettings, type PlanResult, wasmMissingOp } from '../../src/core/planner.ts';
 import { detectPlatform, type DeviceProbe, type GpuProbe } from '../../src/core/device.ts';
 import { estimatePeakBytes } from '../../src/core/memory-model.ts';
+import { liveSource } from '../../workers/host/live-source.ts';
 import { ARTIFACTS, missing } from '../helpers/data.ts';
 
 /* Manifests ------------------------------------------------------------------------------------------------------ */
@@ -681,6 +682,13 @@ describe('live dictation under a plan (PlanResult.live)', () => {
     expect(got.reasons).toContain(
       'live dictation: the recording is kept and transcribed on this device when you press Stop',
     );
+  });
+  test("the worker's liveSource (workers/host/live-source.ts) gives the planner's `live` for the planner's own plans", () => {
+    for (const settings of [auto, device, autoNoServer, autoNoConsent]) {
+      const plan = planBackend(DEVICES.iphone17Safari26, FULL, roomy(settings));
+      const routing = { where: settings.where, server: settings.server };
+      expect(liveSource(plan, plan.graphs ?? 'both', routing)).toBe(plan.live);
+    }
   });
   test('graphs together: live on the device; a server plan: live on the server', () => {
     expect(planBackend(DEVICES.m4MacChrome, FULL, auto).live).toBe('device');
