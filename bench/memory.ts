@@ -18,6 +18,7 @@
  *   GLMASR_BENCH_MEMORY_VISITS `first,stored` (default) or one of them (`stored` alone: a visit to fill the store
  *                              runs first, unmeasured)
  *   GLMASR_BENCH_MEMORY_TOKENS tokens per window (default 8)
+ *   GLMASR_BENCH_MEMORY_PORT   the app server's port (default 4473)
  *
  * With `--json`, one JSON object per row on its own line:
  *   {"engine", "variant", "mode", "visit", "peakBytes", "modelBytes", "phases": {phase: {peakBytes, rendererBytes,
@@ -45,7 +46,7 @@ import {
   type PhasePeak,
 } from './memory-meter.ts';
 
-const PORT = 4473;
+const PORT = Number(process.env['GLMASR_BENCH_MEMORY_PORT'] ?? 4473);
 const TOKENS = Number(process.env['GLMASR_BENCH_MEMORY_TOKENS'] ?? 8);
 const JSON_OUT = process.argv.includes('--json');
 const HOUR = 3_600_000;
