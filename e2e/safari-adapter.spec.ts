@@ -202,10 +202,10 @@ test('the full-size model is planned as on an iPhone 17: the pure planner’s an
     await page.goto('/?model=/models/full-random/');
     const probe = await reportedProbe(page);
     // The probe an iPhone 17's Safari gives: its adapter, its user agent, no deviceMemory; a worker's navigator has
-    // no maxTouchPoints, so 0 (the iPhone's user agent names it anyway).
+    // no maxTouchPoints, so the page sends its own (the page-facts notice: an iPad's Mac user agent needs it).
     expect(probe.gpu).toEqual(IPHONE_GPU);
     expect(probe.userAgent).toBe(IPHONE.userAgent);
-    expect(probe.maxTouchPoints).toBe(0);
+    expect(probe.maxTouchPoints).toBe(IPHONE.maxTouchPoints);
     expect(probe.deviceMemoryGB).toBeNull();
     expect(probe.hardwareConcurrency).toBe(IPHONE.hardwareConcurrency);
 

@@ -194,6 +194,9 @@ function take(notice: Notice): void {
     case 'recording-discard':
       recordings.discard(notice.recordingId);
       break;
+    case 'page-facts':
+      host.pageFacts({ maxTouchPoints: notice.maxTouchPoints });
+      break;
     case 'test-knobs':
       // Only a test build honours them; a production worker has no knobs whoever posts this.
       if (__TEST_BUILD__) knobs = notice.knobs;

@@ -99,6 +99,7 @@ export class WorkerClient implements ReactiveController {
       name: 'asr',
     });
     this.worker.onmessage = (event: MessageEvent) => this.onMessage(event.data);
+    this.post({ type: 'page-facts', maxTouchPoints: navigator.maxTouchPoints || 0 });
     // A test build's knobs, before any other message (a production build has none: the branch is not compiled in).
     if (__TEST_BUILD__) this.post({ type: 'test-knobs', knobs: workerKnobs(knobs) });
     this.worker.onerror = (event: ErrorEvent) => {

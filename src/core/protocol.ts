@@ -151,6 +151,11 @@ export type Notice =
   | { type: 'capture-attach'; recordingId: RecordingId; startedAt: number; port: Port; live?: boolean }
   /** Forget a recording's audio in memory (the library's copy stays). */
   | { type: 'recording-discard'; recordingId: RecordingId }
+  /**
+   * What only the page knows of the device, once, before any other message: a worker's navigator has no
+   * `maxTouchPoints`, which alone tells an iPad's Safari (a Mac user agent) from a Mac (src/core/device.ts).
+   */
+  | { type: 'page-facts'; maxTouchPoints: number }
   /** The test knobs, once, before any other message (a test build only: src/app/knobs.ts). */
   | { type: 'test-knobs'; knobs: WorkerKnobs };
 
@@ -242,6 +247,7 @@ const NOTICES: Record<Exclude<Notice['type'], 'test-knobs'>, true> & { 'test-kno
   cancel: true,
   'capture-attach': true,
   'recording-discard': true,
+  'page-facts': true,
   // A production build does not know the test knobs' message at all: not even its name is in the bundle
   // (`typeof`: Node's tests have no define).
   ...(typeof __TEST_BUILD__ !== 'undefined' && __TEST_BUILD__ ? { 'test-knobs': true as const } : {}),

@@ -13,7 +13,7 @@ import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { ModelManifest } from '../../src/core/asr/contract.ts';
 import { planBackend } from '../../src/core/planner.ts';
-import { type DeviceProbe } from '../../src/core/device.ts';
+import { detectPlatform, type DeviceProbe } from '../../src/core/device.ts';
 import { CHROMIUM_ARGS } from '../../playwright.config.ts';
 import { ARTIFACTS, missing, ROOT } from '../helpers/data.ts';
 
@@ -53,23 +53,26 @@ type PageWorker = new (
   options: { type: 'module' },
 ) => { onmessage: ((e: { data: unknown }) => void) | null; onerror: ((e: { message: string }) => void) | null };
 
-/** probeDevice() run in a module Web Worker of a page served from `origin`. */
-async function probeInWorker(): Promise<DeviceProbe> {
+/** probeDevice() run in a module Web Worker of a page served from `origin`, with the page's facts if given. */
+async function probeInWorker(opts: { maxTouchPoints?: number } = {}): Promise<DeviceProbe> {
   const page = await browser.newPage();
   try {
     // Any same-origin document will do (not the app: its scripts are not needed here).
     await page.goto(`${origin}/package.json`);
-    return await page.evaluate(async (src) => {
-      const code = `import { probeDevice } from '${src}'; probeDevice().then((p) => postMessage(p), (e) => postMessage({ error: String(e) }));`;
-      const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
-      // The page's Worker (this file is type-checked without the DOM library).
-      const { Worker } = globalThis as unknown as { Worker: PageWorker };
-      const worker = new Worker(url, { type: 'module' });
-      return await new Promise<DeviceProbe>((ok, fail) => {
-        worker.onmessage = (e) => ok(e.data as DeviceProbe);
-        worker.onerror = (e) => fail(new Error(e.message));
-      });
-    }, `${origin}/workers/host/device-probe.ts`);
+    return await page.evaluate(
+      async ([src, opts]) => {
+        const code = `import { probeDevice } from '${src}'; probeDevice(undefined, ${opts}).then((p) => postMessage(p), (e) => postMessage({ error: String(e) }));`;
+        const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+        // The page's Worker (this file is type-checked without the DOM library).
+        const { Worker } = globalThis as unknown as { Worker: PageWorker };
+        const worker = new Worker(url, { type: 'module' });
+        return await new Promise<DeviceProbe>((ok, fail) => {
+          worker.onmessage = (e) => ok(e.data as DeviceProbe);
+          worker.onerror = (e) => fail(new Error(e.message));
+        });
+      },
+      [`${origin}/workers/host/device-probe.ts`, JSON.stringify(opts)] as const,
+    );
   } finally {
     await page.close();
   }
@@ -112,6 +115,20 @@ test.skipIf(NO_CHROMIUM)(
     const large = planBackend(probe, big, settings);
     expect([large.backend, large.variant]).toEqual(['wasm', 'q8']);
     expect(large.reasons).toContain('SwiftShader is a software renderer, not a GPU');
+  },
+);
+
+test.skipIf(NO_CHROMIUM)(
+  "a worker's navigator has no maxTouchPoints: the page's count (page-facts) makes a Mac user agent an iPad",
+  async () => {
+    const own = await probeInWorker();
+    expect(own.maxTouchPoints).toBe(0);
+    const told = await probeInWorker({ maxTouchPoints: 5 });
+    expect(told.maxTouchPoints).toBe(5);
+    const mac =
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/26.0 Safari/605.1.15';
+    expect(detectPlatform(mac, own.maxTouchPoints).os).toBe('macos');
+    expect(detectPlatform(mac, told.maxTouchPoints).os).toBe('ipados');
   },
 );
 

@@ -112,7 +112,11 @@ async function storageEstimate(nav: ProbeNavigator, timeoutMs: number): Promise<
  */
 export async function probeDevice(
   webgpu?: { gpu: GpuProbe | null; description: string } | null,
-  opts: { storageTimeoutMs?: number } = {},
+  opts: {
+    storageTimeoutMs?: number;
+    /** The page's navigator.maxTouchPoints (a worker's navigator has none); the navigator's own when absent. */
+    maxTouchPoints?: number;
+  } = {},
 ): Promise<DeviceProbe> {
   const g = globalThis as { navigator?: ProbeNavigator; crossOriginIsolated?: unknown };
   const nav: ProbeNavigator = g.navigator ?? {};
@@ -123,7 +127,7 @@ export async function probeDevice(
   const probe: DeviceProbe = {
     gpu: gpu?.gpu ?? null,
     userAgent: str(field(nav, 'userAgent')),
-    maxTouchPoints: num(field(nav, 'maxTouchPoints')) ?? 0,
+    maxTouchPoints: opts.maxTouchPoints ?? num(field(nav, 'maxTouchPoints')) ?? 0,
     deviceMemoryGB: num(field(nav, 'deviceMemory')),
     storage,
     crossOriginIsolated: g.crossOriginIsolated === true,

@@ -60,10 +60,19 @@ export class ModelHost {
   /** The WebGPU adapter's answer, asked once per worker: the capability line and every load's plan share it. */
   private gpuAnswer: Promise<{ gpu: GpuProbe | null; description: string }> | null = null;
 
+  /** The page's `navigator.maxTouchPoints` (a worker has none), from the page's first message. */
+  private maxTouchPoints: number | undefined;
+
+  /** What only the page knows of the device (the `page-facts` notice); a value that is not a count is ignored. */
+  pageFacts(facts: { maxTouchPoints: unknown }): void {
+    const n = facts.maxTouchPoints;
+    if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 1000) this.maxTouchPoints = n;
+  }
+
   /** The planner's probe: the worker's one adapter answer, and no GPU once ORT's device was lost in this tab. */
   private async probe(): Promise<DeviceProbe> {
     this.gpuAnswer ??= requestGpu().then(({ gpu, description }) => ({ gpu, description }));
-    const probe = await probeDevice(await this.gpuAnswer);
+    const probe = await probeDevice(await this.gpuAnswer, { maxTouchPoints: this.maxTouchPoints });
     if (this.gpuWatch.gone) {
       probe.gpu = null;
       probe.gpuUnavailableReason = `the GPU was lost earlier in this tab (${this.gpuWatch.gone}); reload the page to use it again`;
