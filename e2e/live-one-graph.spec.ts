@@ -104,6 +104,9 @@ test('one graph at a time, no server allowed: no live text, the recording is tra
     const reference = referenceDecode('tiny', 'fp32', wav);
     expect(reference.text.length).toBeGreaterThan(0);
     await expect(page.getByTestId('transcript')).toHaveText(reference.text);
+    // No second offer to transcribe what is already transcribed (it would only say a job is running).
+    await expect(page.getByTestId('download')).toBeVisible();
+    await expect(page.getByTestId('transcribe-recording')).toHaveCount(0);
     // Kept: the recording's library document holds the whole-recording windows.
     await expect
       .poll(async () => {

@@ -288,7 +288,8 @@ export class DictationPanel extends LitElement {
               <div class="row" style="margin-top:.75rem">
                 <button @click=${() => this.downloadWav()} data-testid="download">Download recording (WAV)</button>
                 ${
-                  this.client.modelState === 'ready' && !live.active
+                  // In 'after-stop' the whole recording is already being transcribed (recording-offer, asr-app.ts).
+                  this.client.modelState === 'ready' && !live.active && this.liveSource() !== 'after-stop'
                     ? html`<button
                         @click=${() => this.transcribeWhole(finished.stats.samples / SAMPLE_RATE_HZ)}
                         data-testid="transcribe-recording"
