@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { decodeWav, toMono } from '../../src/core/dsp/wav.ts';
-import { ARTIFACTS, speechPath } from './data.ts';
+import type { MelFrontEnd } from '../../src/core/dsp/mel.ts';
+import { ARTIFACTS, loadSafetensors, speechPath } from './data.ts';
 
 export interface GoldenWindow {
   start: number;
@@ -59,3 +60,29 @@ export function clipAudio(clip: GoldenClip): Float32Array {
   if (out.length !== clip.samples) throw new Error(`${clip.id}: ${out.length} samples, goldens say ${clip.samples}`);
   return out;
 }
+
+/**
+ * The reference's log-mel (transformers' WhisperFeatureExtractor, stored with the goldens) for each golden window of
+ * `clip` (whose audio is `pcm`), in place of this app's: the q4 graphs' matrix products quantize their activations to
+ * int8 (accuracy level 4), so on the tiny random models the ~1e-6 by which the two log-mels differ can round an
+ * activation to the next int8 step and decode other tokens.  From the same log-mel, onnxruntime-node and
+ * onnxruntime-Python compute the same graphs.
+ */
+export function goldenMel(model: string, clip: GoldenClip, pcm: Float32Array): MelFrontEnd {
+  const tensors = loadSafetensors(resolve(ARTIFACTS, 'goldens', model, 'goldens.safetensors'));
+  return {
+    window30s(samples) {
+      const start = (samples.byteOffset - pcm.byteOffset) / samples.BYTES_PER_ELEMENT;
+      const i = clip.windows.findIndex((w) => w.start === start && w.end - w.start === samples.length);
+      if (samples.buffer !== pcm.buffer || i < 0) throw new Error(`${clip.id}: no golden window at ${start}`);
+      const features = tensors.get(`${clip.id}/${i}/mel`)!.data as Float32Array;
+      return { features, validFrames: clip.windows[i]!.valid_frames };
+    },
+  };
+}
+
+/** q4 as it is, and as the server runs it (with q8's audio encoder, src/core/asr/encoder-variant.ts), per tiny model. */
+export const Q4_RUNS = TINY_MODELS.flatMap((model) => [
+  { model, encoder: 'q4' as const, reference: 'q4' },
+  { model, encoder: 'q8' as const, reference: 'q4+q8-encoder' },
+]);

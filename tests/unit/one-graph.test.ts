@@ -15,10 +15,9 @@ import { GlmAsrPipeline } from '../../src/core/asr/pipeline.ts';
 import { OneGraphTranscriber, transcribeOneGraph } from '../../src/core/asr/one-graph.ts';
 import { runJob } from '../../src/core/asr/job.ts';
 import type { TranscribeEvent } from '../../src/core/asr/contract.ts';
-import type { MelFrontEnd } from '../../src/core/dsp/mel.ts';
 import { directorySource } from '../../server/model-source.ts';
-import { ARTIFACTS, GOLDENS_MISSING, SPEECH_MISSING, loadSafetensors } from '../helpers/data.ts';
-import { clipAudio, goldens, modelDir, ortReference, TINY_MODELS, type GoldenClip } from '../helpers/goldens.ts';
+import { ARTIFACTS, GOLDENS_MISSING, SPEECH_MISSING } from '../helpers/data.ts';
+import { clipAudio, goldenMel, goldens, modelDir, ortReference, Q4_RUNS, TINY_MODELS } from '../helpers/goldens.ts';
 
 const skip = () => Boolean(SPEECH_MISSING() || TINY_MODELS.some((m) => GOLDENS_MISSING(m)));
 
@@ -95,25 +94,6 @@ describe.skipIf(skip()).each(TINY_MODELS)('%s model, fp32, one graph at a time',
     expect(result.windows.map((w) => w.tokenIds)).toEqual(clip.windows.map((w) => w.token_ids));
   });
 });
-
-/** The reference's log-mel of each golden window (as in pipeline.test.ts: q4's int8 activations need the same input). */
-function goldenMel(model: string, clip: GoldenClip, pcm: Float32Array): MelFrontEnd {
-  const tensors = loadSafetensors(resolve(ARTIFACTS, 'goldens', model, 'goldens.safetensors'));
-  return {
-    window30s(samples) {
-      const start = (samples.byteOffset - pcm.byteOffset) / samples.BYTES_PER_ELEMENT;
-      const i = clip.windows.findIndex((w) => w.start === start && w.end - w.start === samples.length);
-      if (samples.buffer !== pcm.buffer || i < 0) throw new Error(`${clip.id}: no golden window at ${start}`);
-      const features = tensors.get(`${clip.id}/${i}/mel`)!.data as Float32Array;
-      return { features, validFrames: clip.windows[i]!.valid_frames };
-    },
-  };
-}
-
-const Q4_RUNS = TINY_MODELS.flatMap((model) => [
-  { model, encoder: 'q4' as const, reference: 'q4' },
-  { model, encoder: 'q8' as const, reference: 'q4+q8-encoder' },
-]);
 
 describe.skipIf(skip()).each(Q4_RUNS)('$model model, q4 with the $encoder encoder, one graph at a time', (run) => {
   test('greedy token ids equal the Python decode of the same graphs from the same log-mel', async () => {

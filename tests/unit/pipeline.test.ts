@@ -11,8 +11,7 @@ import { GlmAsrPipeline, joinWindowTexts, repeatsAtTail } from '../../src/core/a
 import { audioTokenCount, planWindows } from '../../src/core/asr/windows.ts';
 import { directorySource } from '../../server/model-source.ts';
 import { ARTIFACTS, GOLDENS_MISSING, SPEECH_MISSING, loadSafetensors } from '../helpers/data.ts';
-import { clipAudio, goldens, modelDir, ortReference, TINY_MODELS, type GoldenClip } from '../helpers/goldens.ts';
-import type { MelFrontEnd } from '../../src/core/dsp/mel.ts';
+import { clipAudio, goldenMel, goldens, modelDir, ortReference, Q4_RUNS, TINY_MODELS } from '../helpers/goldens.ts';
 import { resolve } from 'node:path';
 
 const skip = () => Boolean(SPEECH_MISSING() || TINY_MODELS.some((m) => GOLDENS_MISSING(m)));
@@ -65,31 +64,6 @@ describe.skipIf(skip()).each(TINY_MODELS)('%s model, fp32, onnxruntime-node', (m
     }
   });
 });
-
-/**
- * The reference's log-mel (transformers' WhisperFeatureExtractor, stored with the goldens) for each golden window, in
- * place of this app's: the q4 graphs' matrix products quantize their activations to int8 (accuracy level 4), so on
- * these tiny random models the ~1e-6 by which the two log-mels differ can round an activation to the next int8 step
- * and decode other tokens.  From the same log-mel, onnxruntime-node and onnxruntime-Python compute the same graphs.
- */
-function goldenMel(model: string, clip: GoldenClip, pcm: Float32Array): MelFrontEnd {
-  const tensors = loadSafetensors(resolve(ARTIFACTS, 'goldens', model, 'goldens.safetensors'));
-  return {
-    window30s(samples) {
-      const start = (samples.byteOffset - pcm.byteOffset) / samples.BYTES_PER_ELEMENT;
-      const i = clip.windows.findIndex((w) => w.start === start && w.end - w.start === samples.length);
-      if (samples.buffer !== pcm.buffer || i < 0) throw new Error(`${clip.id}: no golden window at ${start}`);
-      const features = tensors.get(`${clip.id}/${i}/mel`)!.data as Float32Array;
-      return { features, validFrames: clip.windows[i]!.valid_frames };
-    },
-  };
-}
-
-// q4 as it is, and as the server runs it: with q8's audio encoder (src/core/asr/encoder-variant.ts).
-const Q4_RUNS = TINY_MODELS.flatMap((model) => [
-  { model, encoder: 'q4' as const, reference: 'q4' },
-  { model, encoder: 'q8' as const, reference: 'q4+q8-encoder' },
-]);
 
 describe.skipIf(skip()).each(Q4_RUNS)('$model model, q4 with the $encoder encoder, node vs Python', (run) => {
   test('greedy token ids equal the Python decode of the same graphs from the same log-mel', async () => {
