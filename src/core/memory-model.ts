@@ -37,12 +37,14 @@ export interface PeakFormula {
 }
 
 /**
- * The formulas in use.  Measured: `npm run bench -- load` (full-size q4f16, Chromium WASM, 2026-11-27: 320 MB + 1.86x
- * stored, 3.10x on a first visit; WebGPU's JavaScript side 2.28x), taken as 2x and 3.1x for both backends, when the
- * store handed onnxruntime a whole copy of each file.  One graph at a time applies the same factors to the larger
- * side.  The store now hands onnxruntime its pieces instead (piece-bytes.ts), so these over-estimate; they are kept
- * until `npm run bench -- memory` (bench/memory.ts) has measured every row of the new load on the full-size model
- * (docs/measurements.md, The planner's memory model).
+ * The formulas in use: 320 MB + 2 x the weights counted (3.1 x on a first visit), for both backends and both
+ * residencies, as measured by `npm run bench -- load` (2026-11-27, full-size q4f16 on Chromium WASM: 1.86 x stored,
+ * 3.10 x first visit; WebGPU's JavaScript side 2.28 x) when the store handed onnxruntime a whole copy of each file.
+ * The store now hands it its pieces (piece-bytes.ts), and `npm run bench -- memory` (renderer above idle + live GPU
+ * buffers, full-size q4 stored; docs/measurements.md, The planner's memory model) measured the new load below these
+ * factors: WebGPU 3743 MB = 320 MB + 1.86 x, WASM 2801 MB = 320 MB + 1.35 x, a first visit no higher than a stored
+ * load.  They stay at 2 x until the rows the formula needs are measured: q4f16 on a GPU with shader-f16, and one graph
+ * at a time on WebGPU (SwiftShader loses its device in the full-size encoder's warm-up).
  */
 export const PEAK_FORMULA: Record<DeviceBackend, Record<GraphResidency, PeakFormula>> = {
   webgpu: {
