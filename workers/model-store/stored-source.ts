@@ -28,9 +28,18 @@ export class FileEvicted extends Error {
   }
 }
 
-/** A piece's bytes (a Blob is read; a Uint8Array from an older store is itself). */
+/**
+ * A piece's bytes (a Blob is read; a Uint8Array from an older store is itself); undefined when there is none or its
+ * Blob can no longer be read (the browser lost the file behind it), which the caller repairs as a missing piece.
+ */
 async function pieceData(piece: Piece | undefined): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  if (piece instanceof Blob) return new Uint8Array(await piece.arrayBuffer());
+  if (piece instanceof Blob) {
+    try {
+      return new Uint8Array(await piece.arrayBuffer());
+    } catch {
+      return undefined;
+    }
+  }
   return piece instanceof Uint8Array ? piece : undefined;
 }
 
