@@ -37,8 +37,6 @@ export class PieceBytes extends Uint8Array<ArrayBuffer> {
   private readonly starts: number[];
   private readonly size: number;
   private readonly reader: SyncReader;
-  /** Bytes read through `readRange` so far (for tests and progress). */
-  bytesRead = 0;
 
   /** Throws when this context has no synchronous file reader (check pieceBytesSupported first). */
   constructor(private readonly pieces: readonly Blob[]) {
@@ -55,11 +53,6 @@ export class PieceBytes extends Uint8Array<ArrayBuffer> {
     this.size = at;
     // onnxruntime reads `byteLength` to bound its reads: the file's size, not this array's zero elements.
     Object.defineProperty(this, 'byteLength', { value: at, enumerable: false });
-  }
-
-  /** The file's size in bytes. */
-  get fileBytes(): number {
-    return this.size;
   }
 
   /** Bytes [begin, end) of the file, read from the pieces now (a new array; only the pieces it spans are read). */
@@ -93,7 +86,6 @@ export class PieceBytes extends Uint8Array<ArrayBuffer> {
     const buf = this.reader.readAsArrayBuffer(piece.slice(from, to));
     if (buf.byteLength !== to - from)
       throw new Error(`a stored piece gave ${buf.byteLength} bytes where ${to - from} were asked for`);
-    this.bytesRead += buf.byteLength;
     return new Uint8Array(buf);
   }
 

@@ -40,9 +40,6 @@ export interface ModelFiles {
   tokenizer: AsrTokenizer;
 }
 
-/** The graphs in the order they are loaded (and their sessions returned by `loadSessions`). */
-const GRAPH_ORDER: readonly GraphName[] = ['audio_encoder', 'embed_tokens', 'decoder_model_merged'];
-
 /**
  * Reads the manifest (unless given), the generation config and the tokenizer of `source` and checks that it has
  * `variant` and that the tokenizer's audio placeholder is the model's audio token.  Rejects with
@@ -75,23 +72,6 @@ export async function readModelFiles(
       `tokenizer's <|pad|> is ${tokenizer.audioTokenId} but the model's audio_token_id is ${manifest.model.audio_token_id}`,
     );
   return { manifest, generation, tokenizer };
-}
-
-/**
- * The sessions of `variant`'s three graphs: audio encoder, token embedding, decoder.  `encoderVariant` takes the
- * audio encoder from another variant of the same model (the server's CPU runs q4's decoder with q8's encoder).
- */
-export async function loadSessions(
-  runtime: OrtRuntime,
-  source: ModelSource,
-  manifest: ModelManifest,
-  variant: Variant,
-  onProgress: (p: LoadProgress) => void,
-  signal?: AbortSignal,
-  encoderVariant: Variant = variant,
-): Promise<[encoder: Session, embed: Session, decoder: Session]> {
-  const s = await loadGraphs(runtime, source, manifest, variant, GRAPH_ORDER, onProgress, signal, encoderVariant);
-  return [s.audio_encoder, s.embed_tokens, s.decoder_model_merged];
 }
 
 /**

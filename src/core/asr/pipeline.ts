@@ -24,6 +24,7 @@ import { N_MELS, SAMPLE_RATE_HZ, WINDOW_FRAMES, WINDOW_SAMPLES } from '../consta
 import { LogMel, type MelFrontEnd } from '../dsp/mel.ts';
 import {
   F16_VARIANTS,
+  GRAPHS,
   type GenerationConfig,
   type LoadProgress,
   type TranscribeEvent,
@@ -204,16 +205,7 @@ export class GlmAsrPipeline {
     );
     const guard = (warmUp: () => Promise<void>) => (opts.guardWarmUp ? opts.guardWarmUp(warmUp) : warmUp());
     if (residency === 'both') {
-      const s = await loadGraphs(
-        runtime,
-        source,
-        manifest,
-        variant,
-        ['audio_encoder', 'embed_tokens', 'decoder_model_merged'],
-        onProgress,
-        signal,
-        encoderVariant,
-      );
+      const s = await loadGraphs(runtime, source, manifest, variant, GRAPHS, onProgress, signal, encoderVariant);
       pipeline.encoder = s.audio_encoder;
       pipeline.decoder = pipeline.decoderSide(s.embed_tokens, s.decoder_model_merged);
       onProgress({ stage: 'warmup', loaded: 0, total: 0, detail: runtime.backend });
