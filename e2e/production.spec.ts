@@ -22,7 +22,7 @@ interface Goldens {
 /** Every knob's URL parameter, set to what would show if it were honoured. */
 const KNOBS =
   'maxNewTokens=1&libraryQuotaAfter=0&quotaAfterBytes=0&storage=memory&chunkKiB=1&contextRate=8000' +
-  '&loseGpuAfterWindows=1&warmUpTimeoutMs=1';
+  '&loseGpuAfterWindows=1&warmUpTimeoutMs=1&graphs=one';
 const KNOB_NAMES = [
   'maxNewTokens',
   'libraryQuotaAfter',
@@ -78,6 +78,8 @@ test('every knob in a link is ignored: golden clips transcribe in full, stored, 
   // Stored in this browser (storage=memory and quotaAfterBytes=0 ignored).
   await expect(engine).toHaveAttribute('data-provider', 'wasm', { timeout: 60_000 });
   await expect(engine).toHaveAttribute('data-storage', 'stored');
+  // Its graphs together (graphs=one ignored): live dictation decodes on the device, so the panel has no note on it.
+  await expect(page.getByTestId('live-source')).toHaveCount(0);
 
   // jfk ends (EOS) after 12 tokens, within the goldens' 48-token cap: the whole golden, not the knob's 1 token.
   const jfk = g.clips.find((c) => c.id === 'jfk')!;
