@@ -10,21 +10,20 @@
  * are produced.  Every call takes an AbortSignal, checked before each graph run, so a cancel lands within one step.
  *
  * This file holds the pipeline itself (load, warm-up, one window, a whole file); its parts live beside it:
- * load.ts (the model's files and sessions), kv-cache.ts, greedy.ts (the decode loop), f16-twin.ts (the f16 guard),
- * token-cap.ts, job.ts (windows in order, with failover), one-graph.ts (the low-memory mode's jobs).
+ * load.ts (the model's files and sessions), residency.ts (which graphs are resident: loading, releasing and swapping
+ * them), kv-cache.ts, greedy.ts (the decode loop), f16-twin.ts (the f16 guard), token-cap.ts, job.ts (windows in
+ * order, with failover), one-graph.ts (the low-memory mode's jobs).
  *
- * Which graphs are resident: 'both' (the encoder, the embedding and the decoder loaded together: the normal mode) or
- * 'one-at-a-time' (the low-memory mode: the audio encoder alone, or the embedding with the decoder; `reside` swaps
- * them, releasing one side's sessions, and on WebGPU its GPU buffers and the KV cache, before loading the other).
- * A window is encoded (`encodeWindow`) and decoded (`decodeWindow`) in two halves, so one-graph.ts can encode every
- * window of a job before the decoder is loaded.
+ * Which graphs are resident: 'both' (the normal mode) or 'one-at-a-time' (the low-memory mode, swapped by `reside`);
+ * residency.ts keeps them, and `load` composes their first load with the warm-ups.  A window is encoded
+ * (`encodeWindow`) and decoded (`decodeWindow`) in two halves, so one-graph.ts can encode every window of a job
+ * before the decoder is loaded.
  */
 
 import { N_MELS, SAMPLE_RATE_HZ, WINDOW_FRAMES, WINDOW_SAMPLES } from '../constants.ts';
 import { LogMel, type MelFrontEnd } from '../dsp/mel.ts';
 import {
   F16_VARIANTS,
-  GRAPHS,
   type GenerationConfig,
   type LoadProgress,
   type TranscribeEvent,
@@ -36,17 +35,16 @@ import {
 } from './contract.ts';
 import { cpuFloat32, type OrtRuntime, type Session, type Tensor } from '../ort/runtime.ts';
 import { PipelineError } from './errors.ts';
-import { F16Twin } from './f16-twin.ts';
-import { decoderFeeds, decoderLayout, greedyDecode, yieldToEventLoop, type DecoderGraph } from './greedy.ts';
+import { decoderFeeds, greedyDecode, yieldToEventLoop } from './greedy.ts';
 import { joinWindowTexts, runJob } from './job.ts';
-import { KvCache } from './kv-cache.ts';
-import { loadGraphs, readModelFiles, type ModelSource } from './load.ts';
+import { readModelFiles, type ModelSource } from './load.ts';
+import { ResidentGraphs, type GraphSide, type Residency } from './residency.ts';
 import { defaultTokenCap } from './token-cap.ts';
 import type { AsrTokenizer } from './tokenizer.ts';
 import { emptyWindowResult, type Backend, type WindowTranscriber, type WindowSpan } from './window-transcriber.ts';
 import { audioTokenCount } from './windows.ts';
 
-export { joinWindowTexts, PipelineError, type ModelSource };
+export { joinWindowTexts, PipelineError, type GraphSide, type ModelSource, type Residency };
 export { repeatsAtTail } from './greedy.ts';
 
 export interface TranscribeOptions {
@@ -62,12 +60,6 @@ function now(): number {
   return performance.now();
 }
 
-/** How the graphs are resident: together, or one side at a time (the low-memory mode, one-graph.ts). */
-export type Residency = 'both' | 'one-at-a-time';
-
-/** One side of the model in the low-memory mode: the audio encoder, or the embedding with the decoder. */
-export type GraphSide = 'encoder' | 'decoder';
-
 /** A window's audio features, kept between the two halves of its transcription (one-graph.ts keeps a job's). */
 export interface EncodedWindow {
   /** The window's length in samples. */
@@ -77,13 +69,6 @@ export interface EncodedWindow {
   /** The variant whose encoder gave them (the float32 twin's after an f16 overflow). */
   variant: Variant;
   encoderMs: number;
-}
-
-/** The decoder side as loaded: the embedding and decoder sessions, the decoder's layout, its KV cache. */
-interface DecoderSide {
-  embed: Session;
-  graph: DecoderGraph;
-  kv: KvCache;
 }
 
 /** Throws WARMUP_FAILED when `data` holds NaN/Inf or only zeros (a device that silently computes nothing). */
@@ -106,25 +91,8 @@ function within(onProgress: (p: LoadProgress) => void, before: number, total: nu
 export class GlmAsrPipeline {
   private readonly eos: ReadonlySet<number>;
   private readonly hidden: number;
-  /** The audio encoder's session while it is resident. */
-  private encoder: Session | null = null;
-  /** The embedding and the decoder while they are resident. */
-  private decoder: DecoderSide | null = null;
-  private twin: F16Twin;
-  /** The decoder's build and cache as last loaded (kept while the decoder side is released). */
-  private decoderMeta: { build: 'fused' | 'export'; kvCache: 'in-place' | 'per-step'; kvType: 'float16' | 'float32' } =
-    { build: 'fused', kvCache: 'per-step', kvType: 'float32' };
-  /** Swaps of the resident side, one at a time; `release` waits for them. */
-  private swaps: Promise<unknown> = Promise.resolve();
-  private released = false;
-  /**
-   * How many times a swap released the runtime's last session.  onnxruntime-web 1.31 then ends its WebGPU context:
-   * the pooled buffers are destroyed and so is the GPUDevice, and the next session creates a new device (measured:
-   * e2e/one-graph.spec.ts).  The worker's GPU watch tells that destroy from a lost device by this count.
-   */
-  emptied = 0;
-  /** Called after a swap made `side` resident (the worker watches the new GPUDevice then). */
-  onResident: (side: GraphSide) => void = () => {};
+  /** The sessions resident now, and their swaps (residency.ts). */
+  private readonly graphs: ResidentGraphs;
 
   private constructor(
     readonly runtime: OrtRuntime,
@@ -133,17 +101,19 @@ export class GlmAsrPipeline {
     readonly tokenizer: AsrTokenizer,
     readonly generation: GenerationConfig,
     /** Where the graphs are read (again, in the low-memory mode: the source must be re-readable). */
-    private readonly source: ModelSource,
-    private readonly twinSource: ModelSource,
+    source: ModelSource,
+    twinSource: ModelSource,
     private readonly mel: MelFrontEnd,
     /** The variant whose audio encoder this pipeline runs (`variant` unless the caller chose another). */
     readonly encoderVariant: Variant,
-    readonly residency: Residency,
+    residency: Residency,
   ) {
     const eos = generation.eos_token_id;
     this.eos = new Set(Array.isArray(eos) ? eos : [eos]);
     this.hidden = manifest.model.hidden_size;
-    this.twin = new F16Twin(runtime, manifest, variant, twinSource);
+    this.graphs = new ResidentGraphs(runtime, manifest, variant, encoderVariant, residency, source, twinSource, () =>
+      this.fullWindowPositions(),
+    );
   }
 
   static async load(
@@ -204,12 +174,11 @@ export class GlmAsrPipeline {
       residency,
     );
     const guard = (warmUp: () => Promise<void>) => (opts.guardWarmUp ? opts.guardWarmUp(warmUp) : warmUp());
+    const graphs = pipeline.graphs;
     if (residency === 'both') {
-      const s = await loadGraphs(runtime, source, manifest, variant, GRAPHS, onProgress, signal, encoderVariant);
-      pipeline.encoder = s.audio_encoder;
-      pipeline.decoder = pipeline.decoderSide(s.embed_tokens, s.decoder_model_merged);
+      await graphs.loadBoth(onProgress, signal);
       onProgress({ stage: 'warmup', loaded: 0, total: 0, detail: runtime.backend });
-      await pipeline.prepareKv();
+      await graphs.prepareKv();
       await guard(async () => {
         await pipeline.warmUpEncoder();
         await pipeline.warmUpDecoder();
@@ -220,111 +189,53 @@ export class GlmAsrPipeline {
       manifest.variants[v]?.graphs[g].bytes ?? 0;
     const decoderBytes = bytes(variant, 'embed_tokens') + bytes(variant, 'decoder_model_merged');
     const total = decoderBytes + bytes(encoderVariant, 'audio_encoder');
-    await pipeline.loadDecoder(within(onProgress, 0, total), signal);
+    await graphs.loadDecoder(within(onProgress, 0, total), signal);
     onProgress({ stage: 'warmup', loaded: 0, total: 0, detail: runtime.backend });
     await guard(() => pipeline.warmUpDecoder());
-    await pipeline.releaseDecoder();
-    await pipeline.loadEncoder(within(onProgress, decoderBytes, total), signal);
+    await graphs.releaseDecoder();
+    await graphs.loadEncoder(within(onProgress, decoderBytes, total), signal);
     onProgress({ stage: 'warmup', loaded: 0, total: 0, detail: runtime.backend });
     await guard(() => pipeline.warmUpEncoder());
     return pipeline;
   }
 
+  /** How the graphs are resident (fixed at load). */
+  get residency(): Residency {
+    return this.graphs.residency;
+  }
+
   /** Which sides are resident now. */
   get resident(): { encoder: boolean; decoder: boolean } {
-    return { encoder: this.encoder !== null, decoder: this.decoder !== null };
+    return this.graphs.resident;
   }
 
-  /**
-   * Make `side` the resident one (the low-memory mode): the other side is released first (its sessions; on WebGPU
-   * its GPU buffers and the KV cache), then `side` is loaded from the source again if it is not resident.  Swaps run
-   * one at a time, in call order; a cancelled swap leaves neither side loaded, and the next call loads what it needs.
-   */
+  /** Make `side` the resident one (the low-memory mode; ResidentGraphs.reside).  A no-op when both are resident. */
   reside(side: GraphSide, signal?: AbortSignal): Promise<void> {
-    if (this.residency === 'both') return Promise.resolve(); // everything stays resident
-    const next = this.swaps.then(async () => {
-      if (this.released) throw new PipelineError('MODEL_LOAD_FAILED', 'the model was released');
-      signal?.throwIfAborted();
-      if (side === 'encoder') {
-        if (this.encoder) return;
-        await this.releaseDecoder();
-        await this.loadEncoder(() => {}, signal);
-      } else {
-        if (this.decoder) return;
-        await this.releaseEncoder();
-        await this.loadDecoder(() => {}, signal);
-      }
-      this.onResident(side);
-    });
-    this.swaps = next.catch(() => undefined);
-    return next;
+    return this.graphs.reside(side, signal);
   }
 
-  private decoderSide(embed: Session, decoder: Session): DecoderSide {
-    const graph = decoderLayout(this.runtime, decoder, this.hidden);
-    const kvType = decoder.inputType(T.pastKey(0)) === 'float16' ? 'float16' : 'float32';
-    const kv = new KvCache(this.runtime, this.manifest.model, kvType, graph.kvInPlace);
-    this.decoderMeta = { build: graph.takes.positionIds ? 'export' : 'fused', kvCache: kv.mode, kvType };
-    return { embed, graph, kv };
+  /** How many swaps released the runtime's last session (ResidentGraphs.emptied: on WebGPU, the device ended). */
+  get emptied(): number {
+    return this.graphs.emptied;
   }
 
-  private async loadEncoder(onProgress: (p: LoadProgress) => void, signal?: AbortSignal): Promise<void> {
-    const s = await loadGraphs(
-      this.runtime,
-      this.source,
-      this.manifest,
-      this.variant,
-      ['audio_encoder'],
-      onProgress,
-      signal,
-      this.encoderVariant,
-    );
-    this.encoder = s.audio_encoder;
+  /** Called after a swap made `side` resident (the worker watches the new GPUDevice then). */
+  get onResident(): (side: GraphSide) => void {
+    return this.graphs.onResident;
   }
 
-  /** Release the audio encoder, and its float32 twin's if an f16 overflow loaded it. */
-  private async releaseEncoder(): Promise<void> {
-    if (!this.encoder) return;
-    this.encoder = null;
-    if (this.runtime.liveSessions.every((g) => g === 'audio_encoder')) this.emptied++;
-    // The twin's encoder is a session of the same graph: every audio_encoder session goes.
-    await this.runtime.releaseGraph('audio_encoder');
-    this.twin = new F16Twin(this.runtime, this.manifest, this.variant, this.twinSource);
-  }
-
-  private async loadDecoder(onProgress: (p: LoadProgress) => void, signal?: AbortSignal): Promise<void> {
-    const s = await loadGraphs(
-      this.runtime,
-      this.source,
-      this.manifest,
-      this.variant,
-      ['embed_tokens', 'decoder_model_merged'],
-      onProgress,
-      signal,
-    );
-    this.decoder = this.decoderSide(s.embed_tokens, s.decoder_model_merged);
-    await this.prepareKv();
-  }
-
-  private async releaseDecoder(): Promise<void> {
-    const side = this.decoder;
-    if (!side) return;
-    this.decoder = null;
-    if (this.runtime.liveSessions.length === 2) this.emptied++;
-    // The KV cache's buffers first (on WebGPU they belong to the device the last release may end).
-    side.kv.release();
-    await this.runtime.releaseSession(side.embed);
-    await this.runtime.releaseSession(side.graph.session);
+  set onResident(callback: (side: GraphSide) => void) {
+    this.graphs.onResident = callback;
   }
 
   /** How the decoder was built and keeps its cache (shown in the backend line). */
   get decoderInfo(): { build: 'fused' | 'export'; kvCache: 'in-place' | 'per-step' } {
-    return { build: this.decoderMeta.build, kvCache: this.decoder?.kv.mode ?? this.decoderMeta.kvCache };
+    return this.graphs.decoderInfo;
   }
 
   /** The KV cache's element type (the decoder's past_key_values input type). */
   get kvType(): 'float16' | 'float32' {
-    return this.decoderMeta.kvType;
+    return this.graphs.kvType;
   }
 
   get usesF16(): boolean {
@@ -343,7 +254,7 @@ export class GlmAsrPipeline {
    * computes zeros (f16 without shader-f16) or NaN.
    */
   private async warmUpDecoder(): Promise<void> {
-    const side = this.decoderNow();
+    const side = this.graphs.decoderNow();
     const ids = this.tokenizer.prompt(0);
     const embeds = await this.embedIds(ids);
     const kv = await side.kv.open();
@@ -354,11 +265,6 @@ export class GlmAsrPipeline {
     checkWarm('logits', cpuFloat32(out[T.logits] as Tensor), this.runtime.backend);
   }
 
-  private decoderNow(): DecoderSide {
-    if (!this.decoder) throw new PipelineError('MODEL_LOAD_FAILED', 'the decoder is not loaded (low-memory mode)');
-    return this.decoder;
-  }
-
   /** Generated-token cap of a window of `samples` whose prompt has `promptTokens` ids. */
   private tokenCap(samples: number, promptTokens: number, maxNewTokens?: number): number {
     const maxPositions = this.manifest.model.max_position_embeddings - promptTokens;
@@ -366,18 +272,11 @@ export class GlmAsrPipeline {
     return Math.max(1, Math.min(maxNewTokens ?? byDefault(), maxPositions));
   }
 
-  /**
-   * On WebGPU with the fused decoder: allocate the in-place KV cache for a full 30 s window now (memory committed
-   * before the model is ready, shaders of the in-place path compiled by the warm-up).  Where GPU buffers cannot be
-   * made, the cache is per step, and `decoderInfo` says so.
-   */
-  private async prepareKv(): Promise<void> {
-    const kv = this.decoderNow().kv;
-    if (kv.mode !== 'in-place') return;
+  /** Positions of a full 30 s window: its prompt and its token cap (what the in-place KV cache is reserved for). */
+  private fullWindowPositions(): number {
     const full = WINDOW_SAMPLES;
     const prompt = this.tokenizer.prompt(audioTokenCount(full)).length;
-    await kv.reserve(prompt + this.tokenCap(full, prompt));
-    this.decoderMeta.kvCache = kv.mode;
+    return prompt + this.tokenCap(full, prompt);
   }
 
   /**
@@ -389,13 +288,12 @@ export class GlmAsrPipeline {
     signal?: AbortSignal,
   ): Promise<{ features: Float32Array; variant: Variant }> {
     const features = await this.encode(window, signal);
-    return this.twin.check(features, (session) => this.encode(window, signal, session), signal);
+    return this.graphs.twin.check(features, (session) => this.encode(window, signal, session), signal);
   }
 
   /** audio_encoder on one window: [audioTokens × hidden] rows. */
   async encode(window: Float32Array, signal?: AbortSignal, session?: Session): Promise<Float32Array> {
-    const encoder = session ?? this.encoder;
-    if (!encoder) throw new PipelineError('MODEL_LOAD_FAILED', 'the audio encoder is not loaded (low-memory mode)');
+    const encoder = session ?? this.graphs.encoderNow();
     const { features, validFrames } = this.mel.window30s(window);
     const mask = new BigInt64Array(WINDOW_FRAMES);
     mask.fill(1n, 0, validFrames);
@@ -414,7 +312,7 @@ export class GlmAsrPipeline {
 
   private async embedIds(ids: readonly number[]): Promise<Tensor> {
     const data = BigInt64Array.from(ids, (v) => BigInt(v));
-    const out = await this.runtime.run(this.decoderNow().embed, {
+    const out = await this.runtime.run(this.graphs.decoderNow().embed, {
       [T.inputIds]: this.runtime.int64(data, [1, ids.length]),
     });
     return out[T.inputsEmbeds] as Tensor;
@@ -474,7 +372,7 @@ export class GlmAsrPipeline {
     if (encoded.variant !== this.variant) result.encoderVariant = encoded.variant;
     result.encoderMs = encoded.encoderMs;
 
-    const side = this.decoderNow();
+    const side = this.graphs.decoderNow();
     const t = now();
     const ids = this.tokenizer.prompt(audioTokens);
     result.promptTokens = ids.length;
@@ -523,13 +421,7 @@ export class GlmAsrPipeline {
   }
 
   /** Release every session (after any swap under way) and the KV cache's GPU buffers. */
-  async release(): Promise<void> {
-    this.released = true;
-    await this.swaps;
-    const side = this.decoder;
-    this.encoder = null;
-    this.decoder = null;
-    await this.runtime.release();
-    side?.kv.release();
+  release(): Promise<void> {
+    return this.graphs.release();
   }
 }
