@@ -121,12 +121,16 @@ export interface LedgerReading {
   liveBuffers: number;
   /** Bytes of buffers the collector reclaimed without `destroy()` (still counted in `live`). */
   collectedBytes: number;
+  /** Live bytes by the buffers' usage flags ("STORAGE|COPY_SRC|COPY_DST", "MAP_WRITE|COPY_SRC", ...), now and at `peak`. */
+  liveByUsage: Record<string, number>;
+  peakByUsage: Record<string, number>;
 }
 
 /** Installs `self.__gpuLedger` (a function body: see e2e/helpers/worker-inject.ts). */
 export const GPU_LEDGER_SCRIPT = String.raw`
   if (typeof GPUDevice === 'undefined' || self.__gpuLedger) return;
-  var state = { live: 0, peak: 0, windowPeak: 0, created: 0, destroyed: 0, buffers: 0, liveBuffers: 0, collectedBytes: 0 };
+  var state = { live: 0, peak: 0, windowPeak: 0, created: 0, destroyed: 0, buffers: 0, liveBuffers: 0, collectedBytes: 0,
+    liveByUsage: {}, peakByUsage: {} };
   // buffer -> its record; device -> the records of its live buffers (weakly: a buffer must stay collectable).
   var records = new WeakMap();
   var deviceLive = new WeakMap();
@@ -139,12 +143,22 @@ export const GPU_LEDGER_SCRIPT = String.raw`
     state.live -= rec.size;
     state.destroyed += rec.size;
     state.liveBuffers -= 1;
+    state.liveByUsage[rec.usage] -= rec.size;
+  }
+  // GPUBufferUsage's flags by name, joined: "MAP_WRITE|COPY_SRC" is an upload's staging buffer.
+  var USAGE = ['MAP_READ', 'MAP_WRITE', 'COPY_SRC', 'COPY_DST', 'INDEX', 'VERTEX', 'UNIFORM', 'STORAGE', 'INDIRECT', 'QUERY_RESOLVE'];
+  function usageName(u) {
+    var names = [];
+    for (var i = 0; i < USAGE.length; i++) if (u & (1 << i)) names.push(USAGE[i]);
+    return names.join('|') || 'none';
   }
   var createBuffer = GPUDevice.prototype.createBuffer;
   GPUDevice.prototype.createBuffer = function (descriptor) {
     var buffer = createBuffer.apply(this, arguments);
     var size = Number(descriptor && descriptor.size) || 0;
-    var rec = { size: size, freed: false, device: this };
+    var usage = usageName(Number(descriptor && descriptor.usage) || 0);
+    var rec = { size: size, freed: false, device: this, usage: usage };
+    state.liveByUsage[usage] = (state.liveByUsage[usage] || 0) + size;
     records.set(buffer, rec);
     var list = deviceLive.get(this);
     if (!list) { list = new Set(); deviceLive.set(this, list); }
@@ -154,7 +168,7 @@ export const GPU_LEDGER_SCRIPT = String.raw`
     state.buffers += 1;
     state.liveBuffers += 1;
     state.live += size;
-    if (state.live > state.peak) state.peak = state.live;
+    if (state.live > state.peak) { state.peak = state.live; state.peakByUsage = Object.assign({}, state.liveByUsage); }
     if (state.live > state.windowPeak) state.windowPeak = state.live;
     return buffer;
   };
@@ -172,7 +186,8 @@ export const GPU_LEDGER_SCRIPT = String.raw`
   };
   self.__gpuLedger = {
     read: function (reset) {
-      var out = Object.assign({}, state);
+      var out = Object.assign({}, state, {
+        liveByUsage: Object.assign({}, state.liveByUsage), peakByUsage: Object.assign({}, state.peakByUsage) });
       if (reset) state.windowPeak = state.live;
       return out;
     },
@@ -281,6 +296,9 @@ export class MemoryMeter {
   private phases: Partial<Record<Phase, PhasePeak>> = {};
   private last: LedgerReading | null = null;
   private forced: Phase | null = null;
+  private t0 = 0;
+  /** Every sample since start(): seconds since start, the phase, renderer and GPU bytes (for a plot or a diff). */
+  series: { s: number; phase: Phase; rendererBytes: number; gpuBytes: number }[] = [];
   constructor(
     private readonly browserPid: number,
     private readonly pick: (workers: Worker[]) => Worker | undefined = (w) => w.at(-1),
@@ -314,6 +332,8 @@ export class MemoryMeter {
     this.forced = null;
     this.phase = 'idle';
     this.gpu = 0;
+    this.series = [];
+    this.t0 = performance.now();
     this.running = Promise.all([this.rssLoop(), this.phaseLoop(page), this.ledgerLoop(page)]).then(() => undefined);
   }
 
@@ -364,6 +384,7 @@ export class MemoryMeter {
     const p = (this.phases[phase] ??= { peakBytes: 0, rendererBytes: 0, gpuBytes: 0, ms: 0, samples: 0 });
     p.samples++;
     p.ms += performance.now() - since;
+    this.series.push({ s: (performance.now() - this.t0) / 1000, phase, rendererBytes: renderer, gpuBytes: gpu });
     if (renderer + gpu > p.peakBytes)
       Object.assign(p, { peakBytes: renderer + gpu, rendererBytes: renderer, gpuBytes: gpu });
   }

@@ -19,6 +19,7 @@
  *                              runs first, unmeasured)
  *   GLMASR_BENCH_MEMORY_TOKENS tokens per window (default 8)
  *   GLMASR_BENCH_MEMORY_PORT   the app server's port (default 4473)
+ *   GLMASR_BENCH_MEMORY_SERIES a directory: every sample of each row as TSV (seconds, phase, renderer MB, GPU MB)
  *
  * With `--json`, one JSON object per row on its own line:
  *   {"engine", "variant", "mode", "visit", "peakBytes", "modelBytes", "phases": {phase: {peakBytes, rendererBytes,
@@ -27,7 +28,7 @@
  */
 import { TEST_DIST } from '../e2e/helpers/dist.ts';
 import { chromium, type BrowserContext, type Locator, type Worker } from '@playwright/test';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { clipWav } from '../e2e/helpers/reference.ts';
@@ -72,6 +73,10 @@ export interface MemoryRow {
   transcribeMs: number;
   /** GPU buffer bytes still live after the release. */
   gpuLeftBytes: number;
+  /** The worker's live GPU bytes by buffer usage at the ledger's peak (staging buffers are "MAP_WRITE|COPY_SRC"). */
+  gpuPeakByUsage: Record<string, number>;
+  /** Bytes of GPU buffers the collector reclaimed without `destroy()`. */
+  gpuCollectedBytes: number;
   error?: string;
 }
 
@@ -123,7 +128,6 @@ async function visit(
   let transcribeMs = 0;
   let ranVariant = '';
   let ranMode: Mode = 'both';
-  let gpuLeftBytes = 0;
   try {
     const t0 = performance.now();
     const graphs = mode === 'one-graph' ? '&graphs=one' : '';
@@ -160,8 +164,16 @@ async function visit(
     error = err instanceof Error ? err.message.split('\n')[0] : String(err);
   }
   const report = await meter.stop();
+  const seriesDir = process.env['GLMASR_BENCH_MEMORY_SERIES'];
+  if (seriesDir) {
+    mkdirSync(seriesDir, { recursive: true });
+    const file = resolve(seriesDir, `${engine}-${variant}-${mode}-${Date.now()}.tsv`);
+    const lines = meter.series.map((x) => [x.s.toFixed(1), x.phase, mb(x.rendererBytes), mb(x.gpuBytes)].join('\t'));
+    writeFileSync(file, ['s\tphase\trenderer_MB\tgpu_MB', ...lines].join('\n') + '\n');
+    log(`  samples: ${file}`);
+  }
   const worker = asrWorker(page.workers());
-  if (worker) gpuLeftBytes = (await readLedger(worker).catch(() => null))?.live ?? 0;
+  const ledger = worker ? await readLedger(worker).catch(() => null) : null;
   if (report.phases.swap) ranMode = 'one-graph';
   await page.close();
   return {
@@ -172,7 +184,9 @@ async function visit(
     ranMode,
     loadMs,
     transcribeMs,
-    gpuLeftBytes,
+    gpuLeftBytes: ledger?.live ?? 0,
+    gpuPeakByUsage: ledger?.peakByUsage ?? {},
+    gpuCollectedBytes: ledger?.collectedBytes ?? 0,
     ...(error ? { error } : {}),
   };
 }
@@ -283,6 +297,13 @@ export async function benchMemory(): Promise<void> {
         `heap profile: ${r.engine}/${r.variant}/${r.mode}/${r.visit}: the renderer holds most of the peak ` +
           `(${mb(at.rendererBytes)} of ${mb(at.peakBytes)} MB) during "${r.peakPhase}": profile that phase ` +
           '(DevTools memory panel on the ASR worker, or HeapProfiler.takeHeapSnapshot then).',
+      );
+    const usage = Object.entries(r.gpuPeakByUsage).filter(([, b]) => b > 0);
+    if (usage.length)
+      console.log(
+        `GPU buffers at the ledger's peak, ${r.engine}/${r.variant}/${r.mode}/${r.visit}: ` +
+          usage.map(([u, b]) => `${u} ${mb(b)} MB`).join(', ') +
+          `; collected without destroy(): ${mb(r.gpuCollectedBytes)} MB`,
       );
     if (r.error) console.log(`error: ${r.engine}/${r.variant}/${r.mode}/${r.visit}: ${r.error}`);
   }
