@@ -56,6 +56,17 @@ export function rss(pids: number[]): number {
   return pages * 4096;
 }
 
+/** Chromium's GPU process (SwiftShader's own copies and work memory here: not what iOS counts, but why a run dies). */
+export function gpuProcesses(pids: number[]): number[] {
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=gpu-process');
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Renderer processes (the page and its workers: the JavaScript/WASM side of a load). */
 export function renderers(pids: number[]): number[] {
   return pids.filter((pid) => {
@@ -297,8 +308,11 @@ export class MemoryMeter {
   private last: LedgerReading | null = null;
   private forced: Phase | null = null;
   private t0 = 0;
-  /** Every sample since start(): seconds since start, the phase, renderer and GPU bytes (for a plot or a diff). */
-  series: { s: number; phase: Phase; rendererBytes: number; gpuBytes: number }[] = [];
+  /**
+   * Every sample since start(): seconds since start, the phase, renderer and GPU-buffer bytes, and the GPU process's
+   * resident bytes (not part of the measure; it shows what SwiftShader itself does).
+   */
+  series: { s: number; phase: Phase; rendererBytes: number; gpuBytes: number; gpuProcessBytes: number }[] = [];
   constructor(
     private readonly browserPid: number,
     private readonly pick: (workers: Worker[]) => Worker | undefined = (w) => w.at(-1),
@@ -384,7 +398,14 @@ export class MemoryMeter {
     const p = (this.phases[phase] ??= { peakBytes: 0, rendererBytes: 0, gpuBytes: 0, ms: 0, samples: 0 });
     p.samples++;
     p.ms += performance.now() - since;
-    this.series.push({ s: (performance.now() - this.t0) / 1000, phase, rendererBytes: renderer, gpuBytes: gpu });
+    const gpuProcessBytes = rss(gpuProcesses(tree(this.browserPid)));
+    this.series.push({
+      s: (performance.now() - this.t0) / 1000,
+      phase,
+      rendererBytes: renderer,
+      gpuBytes: gpu,
+      gpuProcessBytes,
+    });
     if (renderer + gpu > p.peakBytes)
       Object.assign(p, { peakBytes: renderer + gpu, rendererBytes: renderer, gpuBytes: gpu });
   }
