@@ -135,6 +135,8 @@ export interface LedgerReading {
   /** Live bytes by the buffers' usage flags ("STORAGE|COPY_SRC|COPY_DST", "MAP_WRITE|COPY_SRC", ...), now and at `peak`. */
   liveByUsage: Record<string, number>;
   peakByUsage: Record<string, number>;
+  /** The size of the worker's WebAssembly memories now (onnxruntime's heap, which never shrinks). */
+  wasmBytes: number;
 }
 
 /** Installs `self.__gpuLedger` (a function body: see e2e/helpers/worker-inject.ts). */
@@ -195,9 +197,26 @@ export const GPU_LEDGER_SCRIPT = String.raw`
     if (list) { list.forEach(free); list.clear(); }
     return destroyDevice.apply(this, arguments);
   };
+  // The WebAssembly memories made in this worker (onnxruntime's heap; its threads share it): their size now.
+  var memories = [];
+  if (typeof WebAssembly === 'object' && WebAssembly.Memory) {
+    var Memory = WebAssembly.Memory;
+    var Wrapped = function (descriptor) {
+      var m = new Memory(descriptor);
+      memories.push(m);
+      return m;
+    };
+    Wrapped.prototype = Memory.prototype;
+    WebAssembly.Memory = Wrapped;
+  }
+  function wasmBytes() {
+    var n = 0;
+    for (var i = 0; i < memories.length; i++) n += memories[i].buffer.byteLength;
+    return n;
+  }
   self.__gpuLedger = {
     read: function (reset) {
-      var out = Object.assign({}, state, {
+      var out = Object.assign({}, state, { wasmBytes: wasmBytes(),
         liveByUsage: Object.assign({}, state.liveByUsage), peakByUsage: Object.assign({}, state.peakByUsage) });
       if (reset) state.windowPeak = state.live;
       return out;
@@ -312,7 +331,14 @@ export class MemoryMeter {
    * Every sample since start(): seconds since start, the phase, renderer and GPU-buffer bytes, and the GPU process's
    * resident bytes (not part of the measure; it shows what SwiftShader itself does).
    */
-  series: { s: number; phase: Phase; rendererBytes: number; gpuBytes: number; gpuProcessBytes: number }[] = [];
+  series: {
+    s: number;
+    phase: Phase;
+    rendererBytes: number;
+    gpuBytes: number;
+    gpuProcessBytes: number;
+    wasmBytes: number;
+  }[] = [];
   constructor(
     private readonly browserPid: number,
     private readonly pick: (workers: Worker[]) => Worker | undefined = (w) => w.at(-1),
@@ -405,6 +431,7 @@ export class MemoryMeter {
       rendererBytes: renderer,
       gpuBytes: gpu,
       gpuProcessBytes,
+      wasmBytes: this.last?.wasmBytes ?? 0,
     });
     if (renderer + gpu > p.peakBytes)
       Object.assign(p, { peakBytes: renderer + gpu, rendererBytes: renderer, gpuBytes: gpu });

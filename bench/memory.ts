@@ -20,7 +20,8 @@
  *   GLMASR_BENCH_MEMORY_TOKENS tokens per window (default 8)
  *   GLMASR_BENCH_MEMORY_PORT   the app server's port (default 4473)
  *   GLMASR_BENCH_MEMORY_SERIES a directory: every sample of each row as TSV (seconds, phase, renderer MB, GPU-buffer
- *                              MB, and the GPU process's RSS, which is not part of the measure)
+ *                              MB, the GPU process's RSS, which is not part of the measure, and the ASR worker's
+ *                              WebAssembly heap size)
  *
  * With `--json`, one JSON object per row on its own line:
  *   {"engine", "variant", "mode", "visit", "peakBytes", "modelBytes", "phases": {phase: {peakBytes, rendererBytes,
@@ -170,9 +171,12 @@ async function visit(
     mkdirSync(seriesDir, { recursive: true });
     const file = resolve(seriesDir, `${engine}-${variant}-${mode}-${Date.now()}.tsv`);
     const lines = meter.series.map((x) =>
-      [x.s.toFixed(1), x.phase, mb(x.rendererBytes), mb(x.gpuBytes), mb(x.gpuProcessBytes)].join('\t'),
+      [x.s.toFixed(1), x.phase, mb(x.rendererBytes), mb(x.gpuBytes), mb(x.gpuProcessBytes), mb(x.wasmBytes)].join('\t'),
     );
-    writeFileSync(file, ['s\tphase\trenderer_MB\tgpu_buffers_MB\tgpu_process_MB', ...lines].join('\n') + '\n');
+    writeFileSync(
+      file,
+      ['s\tphase\trenderer_MB\tgpu_buffers_MB\tgpu_process_MB\twasm_heap_MB', ...lines].join('\n') + '\n',
+    );
     log(`  samples: ${file}`);
   }
   const worker = asrWorker(page.workers());
