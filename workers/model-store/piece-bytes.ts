@@ -39,11 +39,8 @@ export function pieceBytesSupported(): boolean {
   return syncReader() !== null;
 }
 
-/**
- * Frees a buffer's memory now (it is detached: zero bytes from then on), where the engine can; else leaves it to the
- * garbage collector.  For buffers nothing else holds (stored-source.ts frees each checked piece with it, too).
- */
-export function freeBuffer(buffer: ArrayBuffer): void {
+/** Frees a buffer's memory now (it is detached: zero bytes from then on), where the engine can; else leaves it to GC. */
+function free(buffer: ArrayBuffer): void {
   const transfer = (buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer;
   if (typeof transfer === 'function' && !isDetached(buffer)) transfer.call(buffer, 0);
 }
@@ -95,7 +92,7 @@ export class PieceBytes extends Uint8Array<ArrayBuffer> {
       const to = Math.min(piece.size, end - (this.starts[i] as number));
       const part = this.read(piece, from, to);
       out.set(part, at - begin);
-      freeBuffer(part.buffer);
+      free(part.buffer);
       at += to - from;
     }
     return out;
@@ -106,12 +103,12 @@ export class PieceBytes extends Uint8Array<ArrayBuffer> {
    * now, and this one after the current task: onnxruntime has copied it by then.
    */
   override subarray(begin = 0, end = this.size): Uint8Array<ArrayBuffer> {
-    if (this.handed) freeBuffer(this.handed);
+    if (this.handed) free(this.handed);
     const range = this.readRange(begin, end);
     const buffer = range.buffer;
     this.handed = buffer;
     setTimeout(() => {
-      freeBuffer(buffer);
+      free(buffer);
       if (this.handed === buffer) this.handed = null;
     }, 0);
     return range;
