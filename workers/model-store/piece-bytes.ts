@@ -12,13 +12,6 @@
  * the JSPI one that streams a `Blob` (onnxruntime-web's `mountExternalData`: "in other builds it is fully materialized
  * into memory first"), and Safari has no JSPI.
  *
- * Nothing read stays behind for the garbage collector: a range that spans pieces frees each piece's buffer as soon as
- * it is copied into the range, and the range handed to onnxruntime is freed when the next is asked for (or after the
- * current task).  onnxruntime copies a slice before it asks for the next (`HEAPU8.set` or the GPU upload, both
- * synchronous), and a detached buffer's memory is returned at once (`ArrayBuffer.prototype.transfer(0)`: Safari 17.4,
- * Chromium 114).  Without this, the reads of a 1.4 GB graph waited for a collection that came late: measured with
- * `npm run bench -- memory` (docs/measurements.md).
- *
  * The array is only for onnxruntime's external-data mount: anything that reads it as an ordinary array (indexing,
  * `set`, `slice`, iterating) sees zero elements.  `readRange` is the honest name for what `subarray` does here.
  * The pieces must be verified before (stored-source.ts does, piece by piece, and repairs them).
@@ -39,23 +32,11 @@ export function pieceBytesSupported(): boolean {
   return syncReader() !== null;
 }
 
-/** Frees a buffer's memory now (it is detached: zero bytes from then on), where the engine can; else leaves it to GC. */
-function free(buffer: ArrayBuffer): void {
-  const transfer = (buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer;
-  if (typeof transfer === 'function' && !isDetached(buffer)) transfer.call(buffer, 0);
-}
-
-function isDetached(buffer: ArrayBuffer): boolean {
-  return (buffer as ArrayBuffer & { detached?: boolean }).detached === true;
-}
-
 export class PieceBytes extends Uint8Array<ArrayBuffer> {
   /** Offset of each piece in the file (ascending, starting at 0). */
   private readonly starts: number[];
   private readonly size: number;
   private readonly reader: SyncReader;
-  /** The last range `subarray` handed out (freed when the next is asked for). */
-  private handed: ArrayBuffer | null = null;
 
   /** Throws when this context has no synchronous file reader (check pieceBytesSupported first). */
   constructor(private readonly pieces: readonly Blob[]) {
@@ -90,28 +71,15 @@ export class PieceBytes extends Uint8Array<ArrayBuffer> {
       const piece = this.pieces[i] as Blob;
       const from = at - (this.starts[i] as number);
       const to = Math.min(piece.size, end - (this.starts[i] as number));
-      const part = this.read(piece, from, to);
-      out.set(part, at - begin);
-      free(part.buffer);
+      out.set(this.read(piece, from, to), at - begin);
       at += to - from;
     }
     return out;
   }
 
-  /**
-   * onnxruntime's view of the mounted file: a range of it (see the header).  The range handed out before is freed
-   * now, and this one after the current task: onnxruntime has copied it by then.
-   */
+  /** onnxruntime's view of the mounted file: a range of it (see the header). */
   override subarray(begin = 0, end = this.size): Uint8Array<ArrayBuffer> {
-    if (this.handed) free(this.handed);
-    const range = this.readRange(begin, end);
-    const buffer = range.buffer;
-    this.handed = buffer;
-    setTimeout(() => {
-      free(buffer);
-      if (this.handed === buffer) this.handed = null;
-    }, 0);
-    return range;
+    return this.readRange(begin, end);
   }
 
   private read(piece: Blob, from: number, to: number): Uint8Array<ArrayBuffer> {
