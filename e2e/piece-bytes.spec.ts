@@ -1,0 +1,72 @@
+/**
+ * PieceBytes (workers/model-store/piece-bytes.ts) in a real Chromium worker, the only place it runs (it reads with
+ * FileReaderSync): its `byteLength` is the file's, and the bytes of every range (`readRange` and onnxruntime's
+ * `subarray`), within a piece, across pieces (an empty piece among them), empty, and the whole file, equal the same
+ * bytes laid out in one array; a range past the end is a RangeError.  The module is bundled here by esbuild and served
+ * from a routed origin (no app, no server).
+ */
+import { expect, test } from '@playwright/test';
+import { build } from 'esbuild';
+import { resolve } from 'node:path';
+
+const ORIGIN = 'http://piece-bytes.test';
+
+const WORKER = String.raw`
+import { PieceBytes } from './piece-bytes.ts';
+const sizes = [5, 7, 1, 4, 0, 9];
+const all = new Uint8Array(sizes.reduce((a, b) => a + b, 0)).map((_, i) => (i * 37 + 11) % 251);
+const pieces = [];
+let at = 0;
+for (const n of sizes) { pieces.push(new Blob([all.slice(at, at + n)])); at += n; }
+const pb = new PieceBytes(pieces);
+const same = (got, from, to) => got.length === to - from && got.every((v, i) => v === all[from + i]);
+const out = { byteLength: pb.byteLength, size: all.length, ranges: [] };
+// Every range [from, to) of the file: within a piece, across several, empty, the whole file.
+for (let from = 0; from <= all.length; from++)
+  for (let to = from; to <= all.length; to++) {
+    const got = pb.readRange(from, to);
+    if (!same(got, from, to)) out.ranges.push([from, to, Array.from(got)]);
+  }
+// subarray (what onnxruntime calls) gives the same bytes; one range does not change another.
+const first = pb.subarray(2, 14);
+const second = pb.subarray(14, 26);
+out.subarrayOk = same(first, 2, 14) && same(second, 14, 26);
+try { pb.readRange(3, all.length + 1); out.outside = 'no error'; } catch (e) { out.outside = e.name + ': ' + e.message; }
+postMessage(out);
+`;
+
+test('PieceBytes: every range of a file in pieces is the file’s bytes; a range past the end is a RangeError', async ({
+  page,
+}) => {
+  const bundle = await build({
+    stdin: { contents: WORKER, resolveDir: resolve('workers/model-store'), loader: 'js' },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'error',
+  });
+  const script = bundle.outputFiles[0]!.text;
+  await page.route(`${ORIGIN}/**`, (route) =>
+    route.fulfill(
+      route.request().url().endsWith('/worker.js')
+        ? { contentType: 'text/javascript', body: script }
+        : { contentType: 'text/html', body: '<!doctype html><title>piece-bytes</title>' },
+    ),
+  );
+  await page.goto(`${ORIGIN}/`);
+  const out = await page.evaluate(
+    () =>
+      new Promise<Record<string, unknown>>((ok, fail) => {
+        const w = new Worker('/worker.js', { type: 'module' });
+        w.onmessage = (e) => ok(e.data as Record<string, unknown>);
+        w.onerror = (e) => fail(new Error(e.message));
+      }),
+  );
+  expect(out['byteLength']).toBe(26);
+  expect(out['size']).toBe(26);
+  expect(out['ranges']).toEqual([]);
+  expect(out['subarrayOk']).toBe(true);
+  expect(out['outside']).toBe('RangeError: bytes 3..27 are outside this 26-byte file');
+});
