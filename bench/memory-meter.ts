@@ -56,6 +56,21 @@ export function rss(pids: number[]): number {
   return pages * 4096;
 }
 
+/** The browser process (the root of the tree the meter reads) of the Chromium using `profile`. */
+export function browserPid(profile: string): number {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (args.includes(`--user-data-dir=${profile}`) && !args.some((a) => a.startsWith('--type=')))
+        return Number(name);
+    } catch {
+      /* exited */
+    }
+  }
+  throw new Error(`no Chromium process for ${profile}`);
+}
+
 /** Chromium's GPU process (SwiftShader's own copies and work memory here: not what iOS counts, but why a run dies). */
 export function gpuProcesses(pids: number[]): number[] {
   return pids.filter((pid) => {

@@ -30,7 +30,7 @@
  */
 import { TEST_DIST } from '../e2e/helpers/dist.ts';
 import { chromium, type BrowserContext, type Locator, type Worker } from '@playwright/test';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { clipWav } from '../e2e/helpers/reference.ts';
@@ -41,6 +41,7 @@ import type { Variant } from '../src/core/asr/contract.ts';
 import { FULL_MODEL, fullModelManifest, table } from './common.ts';
 import {
   APP_PHASE_SCRIPT,
+  browserPid,
   GPU_LEDGER_SCRIPT,
   MemoryMeter,
   PHASES,
@@ -84,21 +85,6 @@ export interface MemoryRow {
 
 const log = (...args: unknown[]) => (JSON_OUT ? console.error(...args) : console.log(...args));
 const mb = (b: number) => (b / 1e6).toFixed(0);
-
-/** The browser process (the root of the tree the meter reads) of the Chromium using `profile`. */
-function browserPid(profile: string): number {
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      if (args.includes(`--user-data-dir=${profile}`) && !args.some((a) => a.startsWith('--type=')))
-        return Number(name);
-    } catch {
-      /* exited */
-    }
-  }
-  throw new Error(`no Chromium process for ${profile}`);
-}
 
 /** What an alert says (its text, else its markup). */
 async function alertText(alert: Locator): Promise<string> {

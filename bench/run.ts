@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- section ...]`: speed and memory goals, each measured side by side in one run and printed as
- * ratios.  Sections: mel, long, load, asr, cpu, server, upload, webgpu, live, library, memory.
+ * ratios.  Sections: mel, long, load, asr, cpu, server, upload, webgpu, live, library, memory, staging.
  */
 import { benchAsr } from './asr.ts';
 import { benchCpu } from './cpu.ts';
@@ -11,6 +11,7 @@ import { benchLong } from './long.ts';
 import { benchMel } from './mel.ts';
 import { benchMemory } from './memory.ts';
 import { benchServer } from './server.ts';
+import { benchStaging } from './staging.ts';
 import { benchUpload } from './upload.ts';
 import { benchWebGpu } from './webgpu.ts';
 
@@ -26,6 +27,7 @@ const sections: Record<string, () => Promise<void>> = {
   live: benchLive,
   library: benchLibrary,
   memory: benchMemory,
+  staging: benchStaging,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const run = wanted.length ? wanted : Object.keys(sections);
