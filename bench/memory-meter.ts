@@ -71,27 +71,22 @@ export function browserPid(profile: string): number {
   throw new Error(`no Chromium process for ${profile}`);
 }
 
-/** Chromium's GPU process (SwiftShader's own copies and work memory here: not what iOS counts, but why a run dies). */
-export function gpuProcesses(pids: number[]): number[] {
+/** The processes among `pids` whose command line has `--type=<type>` (Chromium's process kinds). */
+function ofType(pids: number[], type: string): number[] {
   return pids.filter((pid) => {
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=gpu-process');
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`--type=${type}`);
     } catch {
       return false;
     }
   });
 }
 
+/** Chromium's GPU process (SwiftShader's own copies and work memory here: not what iOS counts, but why a run dies). */
+export const gpuProcesses = (pids: number[]): number[] => ofType(pids, 'gpu-process');
+
 /** Renderer processes (the page and its workers: the JavaScript/WASM side of a load). */
-export function renderers(pids: number[]): number[] {
-  return pids.filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer');
-    } catch {
-      return false;
-    }
-  });
-}
+export const renderers = (pids: number[]): number[] => ofType(pids, 'renderer');
 
 /** Peak RSS of the whole browser and of its renderers alone, sampled every 100 ms between start() and stop(). */
 export class RssSampler {

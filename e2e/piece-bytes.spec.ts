@@ -6,7 +6,7 @@
  * from a routed origin (no app, no server).
  */
 import { expect, test } from '@playwright/test';
-import { build } from 'esbuild';
+import { bundleForBrowser } from './helpers/bundle.ts';
 import { resolve } from 'node:path';
 
 const ORIGIN = 'http://piece-bytes.test';
@@ -38,16 +38,9 @@ postMessage(out);
 test('PieceBytes: every range of a file in pieces is the file’s bytes; a range past the end is a RangeError', async ({
   page,
 }) => {
-  const bundle = await build({
+  const script = await bundleForBrowser({
     stdin: { contents: WORKER, resolveDir: resolve('workers/model-store'), loader: 'js' },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'error',
   });
-  const script = bundle.outputFiles[0]!.text;
   await page.route(`${ORIGIN}/**`, (route) =>
     route.fulfill(
       route.request().url().endsWith('/worker.js')

@@ -3,7 +3,7 @@
  * onnxruntime-web's dist under /ort/ and the test models under /models/, on a port of its own (127.0.0.1, any free
  * port).  Used by e2e/webgpu-kv.spec.ts and bench/webgpu.ts.
  */
-import { build } from 'esbuild';
+import { bundleForBrowser } from './bundle.ts';
 import { sendFromRoots } from './static-roots.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,16 +27,7 @@ export interface KvPageServer {
 
 /** Bundle the page and serve it with `models` (a directory of model directories) under /models/. */
 export async function startKvPage(models = resolve(ROOT, 'build/test-artifacts/models')): Promise<KvPageServer> {
-  const bundle = await build({
-    entryPoints: [resolve(ROOT, 'e2e/helpers/kv-page.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'error',
-  });
-  const script = bundle.outputFiles[0]!.text;
+  const script = await bundleForBrowser({ entry: resolve(ROOT, 'e2e/helpers/kv-page.ts') });
   const roots: Record<string, string> = { ort: ORT_DIST, models };
   const server: Server = createServer((req, res) => {
     const url = decodeURIComponent((req.url ?? '/').split('?')[0]!);
