@@ -142,7 +142,10 @@ export interface LedgerReading {
   liveBuffers: number;
   /** Bytes of buffers the collector reclaimed without `destroy()` (still counted in `live`). */
   collectedBytes: number;
-  /** Live bytes by the buffers' usage flags ("STORAGE|COPY_SRC|COPY_DST", "MAP_WRITE|COPY_SRC", ...), now and at `peak`. */
+  /**
+   * Live bytes by the buffers' usage flags, joined in bit order ("COPY_SRC|COPY_DST|STORAGE|INDIRECT": weights;
+   * "COPY_SRC|COPY_DST|STORAGE": activations, KV cache; "MAP_WRITE|COPY_SRC": upload staging), now and at `peak`.
+   */
   liveByUsage: Record<string, number>;
   peakByUsage: Record<string, number>;
   /** The size of the worker's WebAssembly memories now (onnxruntime's heap, which never shrinks). */

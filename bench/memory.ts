@@ -25,7 +25,8 @@
  *
  * With `--json`, one JSON object per row on its own line:
  *   {"engine", "variant", "mode", "visit", "peakBytes", "modelBytes", "phases": {phase: {peakBytes, rendererBytes,
- *    gpuBytes, ms, samples}}, "peakPhase", "ranVariant", "ranMode", "loadMs", "transcribeMs", "gpuLeftBytes"}
+ *    gpuBytes, ms, samples}}, "peakPhase", "ranVariant", "ranMode", "loadMs", "transcribeMs", "gpuLeftBytes",
+ *    "gpuPeakByUsage" (the ledger's live bytes by buffer usage at its peak), "gpuCollectedBytes"}
  * otherwise a table, and for a row whose peak is mostly the renderer, the phase where to take a heap profile.
  */
 import { TEST_DIST } from '../e2e/helpers/dist.ts';

@@ -7,9 +7,10 @@
  * context), no app, no onnxruntime.
  *
  * For each size (MB; `GLMASR_BENCH_STAGING_MB`, default 61,485: q4f16's and q4's largest tensors), the renderer's RSS
- * above the worker's idle level: after the upload with the staging buffer destroyed and the source array detached
- * (`ArrayBuffer.prototype.transfer(0)`, so the JavaScript copy is gone at once), 5 s later, after a forced garbage
- * collection (`--js-flags=--expose-gc`), and after the destination buffer is destroyed too.
+ * above the worker's idle level: first a control, the same source array filled and detached with no GPU buffer (what
+ * the JavaScript side alone leaves), then after the upload with the staging buffer destroyed and the source array
+ * detached (`ArrayBuffer.prototype.transfer(0)`, so the JavaScript copy is gone at once), 5 s later, after a forced
+ * garbage collection (`--js-flags=--expose-gc`), and after the destination buffer is destroyed too.
  */
 import { chromium } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,6 +41,9 @@ onmessage = async (e) => {
     device.queue.submit([encoder.finish()]);
     staging.destroy();
     await device.queue.onSubmittedWorkDone();
+  } else if (step === 'control') {
+    const src = new Uint8Array(bytes).fill(7);
+    src.buffer.transfer(0);
   } else if (step === 'gc') {
     self.gc();
     await new Promise((ok) => setTimeout(ok, 500));
@@ -86,6 +90,11 @@ async function one(megabytes: number): Promise<string[]> {
     const renderer = () => rss(renderers(tree(pid)));
     await ask('init');
     await sleep(1000);
+    // The control: the same source array, filled and detached, with no GPU buffer at all.
+    const before = renderer();
+    await ask('control');
+    await sleep(1000);
+    const control = renderer() - before;
     const idle = renderer();
     await ask('upload');
     await sleep(1000);
@@ -98,7 +107,7 @@ async function one(megabytes: number): Promise<string[]> {
     await ask('free');
     await sleep(1000);
     const afterFree = renderer() - idle;
-    return [String(megabytes), mb(afterUpload), mb(later), mb(afterGc), mb(afterFree)];
+    return [String(megabytes), mb(control), mb(afterUpload), mb(later), mb(afterGc), mb(afterFree)];
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
@@ -111,6 +120,9 @@ export async function benchStaging(): Promise<void> {
   const rows = [];
   for (const size of sizes) rows.push(await one(size));
   console.log(
-    table([['upload MB', 'staging destroyed', '5 s later', 'after GC', 'destination destroyed too'], ...rows]),
+    table([
+      ['upload MB', 'control: array only', 'staging destroyed', '5 s later', 'after GC', 'destination destroyed too'],
+      ...rows,
+    ]),
   );
 }

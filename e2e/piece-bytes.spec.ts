@@ -8,6 +8,7 @@
 import { expect, test } from '@playwright/test';
 import { bundleForBrowser } from './helpers/bundle.ts';
 import { resolve } from 'node:path';
+import { ROOT } from './helpers/paths.ts';
 
 const ORIGIN = 'http://piece-bytes.test';
 
@@ -39,7 +40,7 @@ test('PieceBytes: every range of a file in pieces is the file’s bytes; a range
   page,
 }) => {
   const script = await bundleForBrowser({
-    stdin: { contents: WORKER, resolveDir: resolve('workers/model-store'), loader: 'js' },
+    stdin: { contents: WORKER, resolveDir: resolve(ROOT, 'workers/model-store'), loader: 'js' },
   });
   await page.route(`${ORIGIN}/**`, (route) =>
     route.fulfill(

@@ -38,16 +38,16 @@ export interface PeakFormula {
 
 /**
  * The formulas in use: 320 MB + 2 x the weights counted (3.1 x on a first visit), for both backends and both
- * residencies, as measured by `npm run bench -- load` (2026-11-27, full-size q4f16 on Chromium WASM: 1.86 x stored,
+ * residencies but WASM one graph at a time (below), as measured by `npm run bench -- load` (2026-11-27, full-size q4f16 on Chromium WASM: 1.86 x stored,
  * 3.10 x first visit; WebGPU's JavaScript side 2.28 x) when the store handed onnxruntime a whole copy of each file.
  * The store now hands it its pieces (piece-bytes.ts), and `npm run bench -- memory` (renderer above idle + live GPU
  * buffers, full-size q4 stored; docs/measurements.md, The planner's memory model) measured the new load below these
  * factors: WebGPU 3743 MB = 320 MB + 1.86 x, WASM 2801 MB = 320 MB + 1.35 x, a first visit no higher than a stored
  * load.  They stay at 2 x until the rows the formula needs are measured: q4f16 on a GPU with shader-f16 (SwiftShader
  * has none), and the audio encoder's run one graph at a time on WebGPU (SwiftShader's GPU process grows past 12 GB in
- * the full-size encoder's first run and dies).  The decoder side of q4 one graph at a time on WebGPU measured 2340,
- * 2349 and 3010 MB (320 MB + 1.43-1.91 x its 1410 MB), under 2 x.  Except WASM one graph at a time, measured above
- * 2 x: the WASM heap never shrinks, so the decoder's load lands on top of the encoder's high-water mark.
+ * the full-size encoder's first run and dies).  The decoder side of q4 one graph at a time on WebGPU measured 2340 MB
+ * (320 MB + 1.43 x its 1410 MB), under 2 x.  Except WASM one graph at a time, measured above 2 x: the WASM heap never
+ * shrinks, so the decoder's load lands on top of the encoder's high-water mark.
  */
 export const PEAK_FORMULA: Record<DeviceBackend, Record<GraphResidency, PeakFormula>> = {
   webgpu: {
@@ -56,8 +56,9 @@ export const PEAK_FORMULA: Record<DeviceBackend, Record<GraphResidency, PeakForm
   },
   wasm: {
     both: { fixedBytes: 320e6, perWeightByte: 2, firstVisitPerWeightByte: 3.1 },
-    // Measured above 2 x: 3294, 3302 and 3333 MB for q4's larger side (1410 MB), 320 MB + 2.11-2.14 x.
-    'one-at-a-time': { fixedBytes: 320e6, perWeightByte: 2.14, firstVisitPerWeightByte: 3.1 },
+    // Measured above 2 x: 3302 MB for q4's larger side (1410 MB), 320 MB + 2.12 x (a first visit; 3294 stored and
+    // 3333 first, 2.11-2.14 x, before the store handed over its pieces).
+    'one-at-a-time': { fixedBytes: 320e6, perWeightByte: 2.12, firstVisitPerWeightByte: 3.1 },
   },
 };
 
