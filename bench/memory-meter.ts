@@ -432,12 +432,13 @@ export class MemoryMeter {
 
   private sample(since: number): void {
     const phase = this.forced ?? this.phase;
-    const renderer = Math.max(0, this.rendererNow() - this.base);
+    const pids = tree(this.browserPid);
+    const renderer = Math.max(0, rss(renderers(pids)) - this.base);
     const gpu = Math.max(this.gpu, this.last?.live ?? 0);
     const p = (this.phases[phase] ??= { peakBytes: 0, rendererBytes: 0, gpuBytes: 0, ms: 0, samples: 0 });
     p.samples++;
     p.ms += performance.now() - since;
-    const gpuProcessBytes = rss(gpuProcesses(tree(this.browserPid)));
+    const gpuProcessBytes = rss(gpuProcesses(pids));
     this.series.push({
       s: (performance.now() - this.t0) / 1000,
       phase,
