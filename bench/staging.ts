@@ -16,6 +16,7 @@ import { chromium } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
+import { openWorkerOrigin } from '../e2e/helpers/worker-origin.ts';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import { browserPid, renderers, rss, tree } from './memory-meter.ts';
 import { table } from './common.ts';
@@ -66,14 +67,7 @@ async function one(megabytes: number): Promise<string[]> {
   });
   try {
     const page = await context.newPage();
-    await page.route(`${ORIGIN}/**`, (route) =>
-      route.fulfill(
-        route.request().url().endsWith('/w.js')
-          ? { contentType: 'text/javascript', body: WORKER }
-          : { contentType: 'text/html', body: '<!doctype html><title>staging</title>' },
-      ),
-    );
-    await page.goto(`${ORIGIN}/`);
+    await openWorkerOrigin(page, ORIGIN, 'w.js', WORKER);
     await page.evaluate(`
       const w = new Worker('/w.js');
       globalThis.ask = (step, bytes) => new Promise((ok, fail) => {

@@ -9,6 +9,7 @@ import { expect, test } from '@playwright/test';
 import { bundleForBrowser } from './helpers/bundle.ts';
 import { resolve } from 'node:path';
 import { ROOT } from './helpers/paths.ts';
+import { openWorkerOrigin } from './helpers/worker-origin.ts';
 
 const ORIGIN = 'http://piece-bytes.test';
 
@@ -42,14 +43,7 @@ test('PieceBytes: every range of a file in pieces is the file’s bytes; a range
   const script = await bundleForBrowser({
     stdin: { contents: WORKER, resolveDir: resolve(ROOT, 'workers/model-store'), loader: 'js' },
   });
-  await page.route(`${ORIGIN}/**`, (route) =>
-    route.fulfill(
-      route.request().url().endsWith('/worker.js')
-        ? { contentType: 'text/javascript', body: script }
-        : { contentType: 'text/html', body: '<!doctype html><title>piece-bytes</title>' },
-    ),
-  );
-  await page.goto(`${ORIGIN}/`);
+  await openWorkerOrigin(page, ORIGIN, 'worker.js', script);
   const out = await page.evaluate(
     () =>
       new Promise<Record<string, unknown>>((ok, fail) => {
