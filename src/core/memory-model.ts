@@ -38,8 +38,9 @@ export interface PeakFormula {
 
 /**
  * The formulas in use: 320 MB + 2 x the weights counted (3.1 x on a first visit), for both backends and both
- * residencies but WASM one graph at a time (below), as measured by `npm run bench -- load` (2026-11-27, full-size q4f16 on Chromium WASM: 1.86 x stored,
- * 3.10 x first visit; WebGPU's JavaScript side 2.28 x) when the store handed onnxruntime a whole copy of each file.
+ * residencies but WASM one graph at a time (below), as measured by `npm run bench -- load` (2026-11-27, full-size
+ * q4f16 on Chromium WASM: 1.86 x stored, 3.10 x first visit; WebGPU's JavaScript side 2.28 x) when the store handed
+ * onnxruntime a whole copy of each file.
  * The store now hands it its pieces (piece-bytes.ts), and `npm run bench -- memory` (renderer above idle + live GPU
  * buffers, full-size q4 stored; docs/measurements.md, The planner's memory model) measured the new load below these
  * factors: WebGPU 3743 MB = 320 MB + 1.86 x, WASM 2801 MB = 320 MB + 1.35 x, a first visit no higher than a stored

@@ -183,9 +183,11 @@ function check(ctx: Context, backend: DeviceBackend, variant: Variant, explicitW
     out.notes.push(
       `${variant} with its graphs loaded together would peak near ${gb(both)} on ${where}, over this ${ctx.iosDevice}'s ${gb(ctx.budget)} budget: one graph at a time (a file is encoded, then decoded)`,
     );
-  const firstPeak = estimatePeakBytes(manifest, variant, backend, { graphs, firstVisit: true });
-  if (firstVisit && firstPeak > peak)
-    out.notes.push(`the first load also downloads ${variant}: expect a peak near ${gb(firstPeak)} this once`);
+  if (firstVisit) {
+    const firstPeak = estimatePeakBytes(manifest, variant, backend, { graphs, firstVisit: true });
+    if (firstPeak > peak)
+      out.notes.push(`the first load also downloads ${variant}: expect a peak near ${gb(firstPeak)} this once`);
+  }
   if (backend === 'webgpu') {
     const gpu = probe.gpu!;
     const software = softwareRenderer(gpu);

@@ -250,8 +250,8 @@ export class GlmAsrPipeline {
 
   /**
    * The decoder's share of the warm-up: one step on a short prompt, the path windows take (on WebGPU with the fused
-   * decoder, the in-place cache of ResidentGraphs.prepareKv).  Compiles shaders before "ready" and catches a device that silently
-   * computes zeros (f16 without shader-f16) or NaN.
+   * decoder, the in-place cache of ResidentGraphs.prepareKv).  Compiles shaders before "ready" and catches a device
+   * that silently computes zeros (f16 without shader-f16) or NaN.
    */
   private async warmUpDecoder(): Promise<void> {
     const side = this.graphs.decoderNow();
