@@ -60,9 +60,9 @@ function speech30Wav(): string {
   return wav;
 }
 
-async function nodeRun(model: string, pcm: Float32Array): Promise<Timing & { loadMs: number }> {
+async function nodeRun(model: string, pcm: Float32Array, variant = VARIANT): Promise<Timing & { loadMs: number }> {
   const t0 = performance.now();
-  const pipeline = await GlmAsrPipeline.load(createNodeRuntime(), directorySource(model), VARIANT);
+  const pipeline = await GlmAsrPipeline.load(createNodeRuntime(), directorySource(model), variant);
   const loadMs = performance.now() - t0;
   try {
     const r = await pipeline.transcribe(pcm, { maxNewTokens: TOKENS, repetitionGuard: false });
@@ -280,9 +280,11 @@ export async function benchAsr(): Promise<void> {
     const file = resolve(d, 'manifest.json');
     return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as ModelManifest).variants.q8;
   });
-  let q8: { nodes: number; decoderBytes: number; web: ModelRuns['web'] } | null = null;
+  let q8: { nodes: number; decoderBytes: number; node: ModelRuns['node']; web: ModelRuns['web'] } | null = null;
   if (q8Dir) {
     const manifest = JSON.parse(readFileSync(resolve(q8Dir, 'manifest.json'), 'utf8')) as ModelManifest;
+    // The same q8 graphs in onnxruntime-node too: the browser/Node ratio on the graphs WASM runs.
+    const node = await nodeRun(q8Dir, samples, 'q8');
     let web: ModelRuns['web'];
     try {
       web = await browserRun(q8Dir, 'q8', wav);
@@ -292,6 +294,7 @@ export async function benchAsr(): Promise<void> {
     q8 = {
       nodes: decoderNodes(q8Dir, 'q8'),
       decoderBytes: manifest.variants.q8!.graphs.decoder_model_merged.bytes,
+      node,
       web,
     };
   } else console.log(`(no q8 build at ${Q8_MODEL}: the WASM q8 row is left out)`);
@@ -318,34 +321,38 @@ export async function benchAsr(): Promise<void> {
   }
   if (q8) {
     const bound = (bandwidth * 1e9) / q8.decoderBytes;
-    const t = q8.web;
-    rows.push(
+    const row = (backend: string, t: ModelRuns['web']) =>
       typeof t === 'string'
-        ? ['fused, q8', q8.nodes, 'Chromium WASM', `failed: ${t}`]
+        ? ['fused, q8', q8.nodes, backend, `failed: ${t}`]
         : [
             'fused, q8',
             q8.nodes,
-            'Chromium WASM',
+            backend,
             (t.loadMs / 1000).toFixed(1),
             t.encoderMs.toFixed(0),
             t.prefillMs.toFixed(0),
             tokPerSec(t).toFixed(2),
             `${((100 * tokPerSec(t)) / bound).toFixed(0)}% of ${bound.toFixed(1)}`,
-          ],
-    );
+          ];
+    rows.push(row('onnxruntime-node (CPU)', q8.node), row('Chromium WASM', q8.web));
   }
   console.log(table(rows));
   const fused = runs.find((r) => r.label.startsWith('fused'));
   if (fused && q8 && typeof q8.web !== 'string') {
     const wasm = q8.web;
     console.log(
-      `WASM's variant (q8, fused) vs onnxruntime-node (q4, fused): decode ${(tokPerSec(wasm) / tokPerSec(fused.node)).toFixed(2)}x the speed, ` +
+      `WASM's variant (q8, fused) vs onnxruntime-node (${VARIANT}, fused): decode ${(tokPerSec(wasm) / tokPerSec(fused.node)).toFixed(2)}x the speed, ` +
         `encoder ${(wasm.encoderMs / fused.node.encoderMs).toFixed(2)}x the time` +
         (typeof fused.web !== 'string'
-          ? `; q8 vs q4 on WASM: decode ${(tokPerSec(wasm) / tokPerSec(fused.web)).toFixed(2)}x`
+          ? `; q8 vs ${VARIANT} on WASM: decode ${(tokPerSec(wasm) / tokPerSec(fused.web)).toFixed(2)}x`
           : ''),
     );
   }
+  if (q8 && typeof q8.web !== 'string')
+    console.log(
+      `q8 (the graphs WASM runs): browser/node encoder ${(q8.web.encoderMs / q8.node.encoderMs).toFixed(2)}x the time, ` +
+        `decode ${(tokPerSec(q8.web) / tokPerSec(q8.node)).toFixed(2)}x the speed (npm run bench -- cpu profiles one step of both)`,
+    );
   for (const r of runs) {
     if (typeof r.web !== 'string')
       console.log(

@@ -9,7 +9,10 @@
  * copy-bandwidth bound (a step streams the decoder's weights once: tokens/s <= bandwidth / decoder bytes).  Then where
  * the encoders' time goes: onnxruntime's own profiler, summed by op type, for q4's (level 4) and q8's encoder.
  * The level-0 twin is the converter's build with only the `accuracy_level` attribute changed (graphs rewritten by
- * the converter's Python onnx, weights hard-linked, in `<full model>-level0`).  Ends with one JSON summary line.
+ * the converter's Python onnx, weights hard-linked, in `<full model>-level0`).  Last, one decode step of q8 (the
+ * browsers' WASM variant) and of q4 on one thread in onnxruntime-node and in onnxruntime-web's WASM build (the app's
+ * WASM backend, in Node's V8: bench/wasm-profile.ts), by op type: what makes WASM slower on the same graph.  Ends with
+ * one JSON summary line.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -25,6 +28,7 @@ import {
 } from 'node:fs';
 import { resolve } from 'node:path';
 import { profileByOp, type OpTime } from '../server/ort/profile.ts';
+import { type FilledInput, materialize, wasmProfileByOp } from './wasm-profile.ts';
 import { directorySource } from '../server/model-source.ts';
 import { createNodeRuntime, intraOpThreads } from '../server/ort/node.ts';
 import { GlmAsrPipeline } from '../src/core/asr/pipeline.ts';
@@ -119,25 +123,36 @@ function encoderProfile(file: string, pcm: Float32Array): Promise<OpTime[]> {
   });
 }
 
-/** One decode step of `variant`'s decoder after `past` tokens (the middle of a 150-token window): ms per op type. */
-function decoderStepProfile(manifest: ModelManifest, variant: Variant, past: number): Promise<OpTime[]> {
+/** The decoder's inputs for one step after `past` tokens (the middle of a 150-token window), filled with 0.01. */
+function stepInputs(manifest: ModelManifest, past: number): Record<string, FilledInput> {
   const { hidden_size: hidden, num_layers: layers, num_key_value_heads: heads, head_dim: dim } = manifest.model;
-  const inputs: Parameters<typeof profileByOp>[1] = {
-    [T.inputsEmbeds]: { type: 'float32', data: new Float32Array(hidden).fill(0.01), dims: [1, 1, hidden] },
-    [T.attentionMask]: { type: 'int64', data: new BigInt64Array(past + 1).fill(1n), dims: [1, past + 1] },
+  const inputs: Record<string, FilledInput> = {
+    [T.inputsEmbeds]: { type: 'float32', dims: [1, 1, hidden], fill: 0.01 },
+    [T.attentionMask]: { type: 'int64', dims: [1, past + 1], fill: 1 },
   };
   for (let i = 0; i < layers; i++)
     for (const name of [T.pastKey(i), T.pastValue(i)])
-      inputs[name] = {
-        type: 'float32',
-        data: new Float32Array(heads * past * dim).fill(0.01),
-        dims: [1, heads, past, dim],
-      };
-  return profileByOp(resolve(FULL_MODEL, manifest.variants[variant]!.graphs.decoder_model_merged.files[0]!), inputs, 3);
+      inputs[name] = { type: 'float32', dims: [1, heads, past, dim], fill: 0.01 };
+  return inputs;
 }
 
+/** One decode step of `variant`'s decoder after `past` tokens in onnxruntime-node: ms per op type (the third run). */
+function decoderStepProfile(manifest: ModelManifest, variant: Variant, past: number, threads = 0): Promise<OpTime[]> {
+  const file = manifest.variants[variant]!.graphs.decoder_model_merged.files[0]!;
+  const inputs = Object.fromEntries(Object.entries(stepInputs(manifest, past)).map(([k, v]) => [k, materialize(v)]));
+  return profileByOp(resolve(FULL_MODEL, file), inputs, 3, threads);
+}
+
+/** The same step in onnxruntime-web's WASM build (the app's WASM backend), one thread (bench/wasm-profile.ts). */
+function wasmDecoderStepProfile(manifest: ModelManifest, variant: Variant, past: number): OpTime[] {
+  const [file, ...data] = manifest.variants[variant]!.graphs.decoder_model_merged.files;
+  return wasmProfileByOp(resolve(FULL_MODEL, file!), data, stepInputs(manifest, past), 3);
+}
+
+const kernelMs = (profile: readonly OpTime[]) => profile.reduce((n, p) => n + p.ms, 0);
+
 function printProfile(title: string, profile: OpTime[]): void {
-  const total = profile.reduce((n, p) => n + p.ms, 0);
+  const total = kernelMs(profile);
   console.log(`${title} by op type (onnxruntime profiler; kernels ${total.toFixed(1)} ms):`);
   console.log(
     table([
@@ -209,6 +224,34 @@ export async function benchCpu(): Promise<void> {
   // 30 s window decoding 150.
   const step = await decoderStepProfile(manifest, VARIANT, 465);
   printProfile('q4 decoder, one step after 465 tokens (the third run),', step);
+  // WASM against Node on the same graphs, kernel by kernel: one step of q8 (WASM's variant) and of q4, one thread each
+  // (onnxruntime-web's threads need a browser's workers; `npm run bench -- asr` has Chromium's end to end).
+  const oneThread: { variant: Variant; node: OpTime[]; wasm: OpTime[] }[] = [];
+  for (const variant of ['q8', 'q4'] as const)
+    oneThread.push({
+      variant,
+      node: await decoderStepProfile(manifest, variant, 465, 1),
+      wasm: wasmDecoderStepProfile(manifest, variant, 465),
+    });
+  console.log('one decoder step after 465 tokens, one thread: onnxruntime-node vs onnxruntime-web WASM (same graph):');
+  console.log(
+    table([
+      ['variant', 'node kernels ms', 'WASM kernels ms', 'WASM / node', 'largest op: node ms', 'WASM ms'],
+      ...oneThread.map(({ variant, node, wasm }) => {
+        const top = node[0]!;
+        const same = wasm.find((p) => p.op === top.op);
+        return [
+          variant,
+          kernelMs(node).toFixed(0),
+          kernelMs(wasm).toFixed(0),
+          `${(kernelMs(wasm) / kernelMs(node)).toFixed(2)}x the time`,
+          `${top.op} ${top.ms.toFixed(0)}`,
+          same ? same.ms.toFixed(0) : 'n/a',
+        ];
+      }),
+    ]),
+  );
+  for (const { variant, wasm } of oneThread) printProfile(`${variant} decoder step in WASM, one thread,`, wasm);
   console.log(
     JSON.stringify({
       section: 'cpu',
@@ -220,6 +263,7 @@ export async function benchCpu(): Promise<void> {
       rows,
       encoderProfiles: profiles,
       decoderStepProfile: step,
+      oneThreadStepProfiles: oneThread,
     }),
   );
 }

@@ -16,15 +16,30 @@ export interface OpTime {
   nodes: number;
 }
 
-type Input =
+export type Input =
   { type: 'float32'; data: Float32Array; dims: number[] } | { type: 'int64'; data: BigInt64Array; dims: number[] };
 
-interface ProfileEvent {
+export interface ProfileEvent {
   cat: string;
   name: string;
   ts: number;
   dur: number;
   args?: { op_name?: string };
+}
+
+/** The kernel time of the last `model_run` among onnxruntime profiler `events`, summed by op type, largest first. */
+export function opTimes(events: readonly ProfileEvent[]): OpTime[] {
+  const last = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').at(-1);
+  const byOp = new Map<string, { us: number; nodes: Set<string> }>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || !e.args?.op_name) continue;
+    if (last && (e.ts < last.ts || e.ts > last.ts + last.dur)) continue;
+    const entry = byOp.get(e.args.op_name) ?? { us: 0, nodes: new Set<string>() };
+    entry.us += e.dur;
+    entry.nodes.add(e.name);
+    byOp.set(e.args.op_name, entry);
+  }
+  return [...byOp].map(([op, v]) => ({ op, ms: v.us / 1000, nodes: v.nodes.size })).sort((a, b) => b.ms - a.ms);
 }
 
 /** `runs` runs of the graph; the figures are the last run's (the earlier ones warm it up). */
@@ -49,18 +64,7 @@ export async function profileByOp(
     await session.release();
     const file = readdirSync(dir).find((f) => f.endsWith('.json'));
     if (!file) throw new Error('onnxruntime wrote no profile');
-    const events = JSON.parse(readFileSync(resolve(dir, file), 'utf8')) as ProfileEvent[];
-    const last = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').at(-1);
-    const byOp = new Map<string, { us: number; nodes: Set<string> }>();
-    for (const e of events) {
-      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || !e.args?.op_name) continue;
-      if (last && (e.ts < last.ts || e.ts > last.ts + last.dur)) continue;
-      const entry = byOp.get(e.args.op_name) ?? { us: 0, nodes: new Set<string>() };
-      entry.us += e.dur;
-      entry.nodes.add(e.name);
-      byOp.set(e.args.op_name, entry);
-    }
-    return [...byOp].map(([op, v]) => ({ op, ms: v.us / 1000, nodes: v.nodes.size })).sort((a, b) => b.ms - a.ms);
+    return opTimes(JSON.parse(readFileSync(resolve(dir, file), 'utf8')) as ProfileEvent[]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
