@@ -192,13 +192,14 @@ def build_variant(variant: str, graph: str, base: Path, out_onnx: Path, work: Pa
         tmp.parent.mkdir(parents=True, exist_ok=True)
         to_q8(base, tmp, external=base.with_name(base.name + "_data").exists())
         model = onnx.load(str(tmp))
-        # The audio encoder's int8 weights signed: its 1500-row products on the CPU's U8S8 GEMM (quantize.int8_weights).
+        # The audio encoder's and the decoder's int8 weights signed: their many-row products (the encoder's 1500 rows,
+        # a prompt's ~400) on the CPU's U8S8 GEMM (quantize.int8_weights).  The embedding is a Gather: nothing to sign.
         try:
-            signed = int8_weights(model) if graph == "audio_encoder" else 1
+            signed = int8_weights(model) if graph != "embed_tokens" else 1
         except ValueError as err:
-            raise ConversionError("INTERNAL", f"q8 audio encoder: {err}") from err
+            raise ConversionError("INTERNAL", f"q8 {graph}: {err}") from err
         if not signed:
-            raise ConversionError("INTERNAL", "the q8 audio encoder has no uint8 MatMulInteger weight to sign")
+            raise ConversionError("INTERNAL", f"the q8 {graph} has no uint8 MatMulInteger weight to sign")
         return save_graph(model, target)
     model = onnx.load(str(base))
     if variant in ("q4", "q4f16") and graph != "embed_tokens":

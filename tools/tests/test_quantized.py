@@ -369,14 +369,16 @@ def test_q4_int8_activations_add_a_bounded_drift(fp32_reference, tmp_path):
     assert worst_features <= 5e-6 and worst_logits <= 0.22
 
 
-def test_q8_encoder_int8_weights_compute_exactly_the_uint8_ones(fp32_reference, tmp_path):
-    """q8's audio encoder stores its MatMulInteger weights and zero points as int8 (quantize.int8_weights, for the
-    CPU's U8S8 GEMM): the same integers shifted by 128, so the uint8 graph it came from gives bit-equal features."""
+@pytest.mark.parametrize("graph", ["audio_encoder", "decoder_model_merged"])
+def test_q8_int8_weights_compute_exactly_the_uint8_ones(fp32_reference, tmp_path, graph):
+    """q8's audio encoder and decoder store their MatMulInteger weights and zero points as int8 (quantize.int8_weights,
+    for the CPU's U8S8 GEMM): the same integers shifted by 128, so the uint8 graph they came from gives bit-equal
+    features, and bit-equal logits at every step of every golden window's greedy decode."""
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     if not any(f in flags.split() for f in ("avx512_vnni", "avx_vnni", "asimddp")):
         pytest.skip("bit-equal only with int8 dot products (VNNI, ARM asimddp): x86 without them may saturate U8S8")
     name, model_dir, _ref_pipe, windows = fp32_reference
-    path, model = _graph(model_dir, "audio_encoder", "q8")
+    _path, model = _graph(model_dir, graph, "q8")
     inits = {t.name: t for t in model.graph.initializer}
     matmuls = [n for n in model.graph.node if n.op_type == "MatMulInteger"]
     assert matmuls and all(inits[n.input[1]].data_type == onnx.TensorProto.INT8 for n in matmuls)
@@ -387,8 +389,16 @@ def test_q8_encoder_int8_weights_compute_exactly_the_uint8_ones(fp32_reference, 
         for x in (n.input[1], n.input[3]):
             t = inits[x]
             t.CopyFrom(numpy_helper.from_array((numpy_helper.to_array(t).astype(np.int16) + 128).astype(np.uint8), x))
-    onnx.save(model, str(_graph(unsigned, "audio_encoder", "q8")[0]))
+    onnx.save(model, str(_graph(unsigned, graph, "q8")[0]))
     signed_pipe, unsigned_pipe = OrtGlmAsr(model_dir, "q8"), OrtGlmAsr(unsigned, "q8")
     for w in windows:
         mel, valid = w["mel"], [w["win"]["valid_frames"]]
-        assert np.array_equal(signed_pipe.encode(mel, valid), unsigned_pipe.encode(mel, valid))
+        feats = signed_pipe.encode(mel, valid)
+        if graph == "audio_encoder":
+            assert np.array_equal(feats, unsigned_pipe.encode(mel, valid))
+            continue
+        embeds = signed_pipe.embed_prompt(w["win"]["prompt_ids"], feats)
+        tokens, _first = signed_pipe.greedy(embeds, len(w["tokens"]), [])
+        embed = embedder(signed_pipe)
+        signed_logits = teacher_forced(signed_pipe, embeds, tokens, embed)
+        assert np.array_equal(signed_logits, teacher_forced(unsigned_pipe, embeds, tokens, embed))
