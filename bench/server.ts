@@ -2,7 +2,9 @@
  * `npm run bench -- server`: OpenAI's `POST /v1/audio/transcriptions` on the app's server (server/server.ts `start()`
  * in-process on 127.0.0.1, `--concurrency 1`, a queue large enough for every client) against the same pipeline
  * called in-process (GlmAsrPipeline.transcribe on onnxruntime-node, N callers sharing one pipeline, one job at a time
- * like the server), side by side in one run, for the tiny model (fp32) and the full-size random-weight model (q4).
+ * like the server), side by side in one run, for the tiny model (fp32) and the full-size random-weight model at the
+ * variant the server serves it at on this CPU (q8 with int8 dot products, else q4: server/api/models.ts; or
+ * GLMASR_BENCH_SERVER_VARIANTS, e.g. "q4,q8", side by side).
  * Both sides use the server's default intra-op pool (server/ort/node.ts).
  *
  * For 1, 2, 4 and 8 concurrent clients (GLMASR_BENCH_SERVER_CLIENTS, e.g. "1,4") in a closed loop (each sends its
@@ -25,6 +27,7 @@ import { start } from '../server/server.ts';
 import type { ModelManifest, Variant, WindowResult } from '../src/core/asr/contract.ts';
 import { cpuEncoderVariant } from '../src/core/asr/encoder-variant.ts';
 import { hasInt8DotProduct } from '../server/cpu-features.ts';
+import { cpuVariantOrder } from '../server/api/models.ts';
 import { createNodeRuntime, intraOpThreads } from '../server/ort/node.ts';
 import { GlmAsrPipeline, type TranscribeOptions } from '../src/core/asr/pipeline.ts';
 import { decodeWav, encodeWav16, toMono } from '../src/core/dsp/wav.ts';
@@ -289,16 +292,28 @@ export async function benchServer(): Promise<void> {
       rows: [...shortRow({ requests: 24, warmups: 3 }), ...windowRow(8, 2)],
     });
   else console.log(`SKIPPED (tiny): ${tiny} is absent (scripts/test-artifacts.sh builds it)`);
-  if (fullModelManifest(false))
+  const full = fullModelManifest(false);
+  // The variant the server serves a bare model id at on this CPU, or GLMASR_BENCH_SERVER_VARIANTS (e.g. "q4,q8").
+  const fullVariants = full
+    ? ((process.env['GLMASR_BENCH_SERVER_VARIANTS']?.split(',') as Variant[] | undefined) ?? [
+        cpuVariantOrder(hasInt8DotProduct()).find((v) => full.variants[v])!,
+      ])
+    : [];
+  for (const variant of fullVariants) {
+    if (!full?.variants[variant]) {
+      console.log(`SKIPPED (full-size ${variant}): the full model has no such variant`);
+      continue;
+    }
     models.push({
-      name: 'full-size q4',
+      name: `full-size ${variant}`,
       dir: FULL_MODEL,
-      variant: 'q4',
+      variant,
       rows: [
         ...shortRow({ requests: FULL_REQUESTS, warmups: 1, maxNewTokens: FULL_TOKENS }),
         ...windowRow(FULL_REQUESTS, 1),
       ],
     });
+  }
 
   const results: RowResult[] = [];
   for (const model of models) if (model.rows.length) results.push(...(await benchModel(model)));

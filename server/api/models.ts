@@ -14,8 +14,15 @@ import { GlmAsrPipeline } from '../../src/core/asr/pipeline.ts';
 import { directorySource } from '../model-source.ts';
 import { addPrivateDir, ApiError } from './errors.ts';
 
-/** Variant preference on a CPU (onnxruntime-node): the fastest first. */
-export const CPU_VARIANT_ORDER: readonly Variant[] = ['q4', 'q8', 'fp32', 'q4f16', 'fp16'];
+/**
+ * Variant preference on a CPU (onnxruntime-node), the fastest first.  With int8 dot products (`hasInt8DotProduct`),
+ * q8: its encoder and decoder multiply on the U8S8 int8 GEMM (tools/glmasr_onnx/quantize.py `int8_weights`), so a
+ * 30 s window's prompt takes about 1 s instead of q4's 5 s and the window about 24 s instead of 27 (`npm run bench --
+ * server`, docs/measurements.md).  Without them that GEMM can saturate: q4, whose MatMulNBits does not use it.
+ */
+export function cpuVariantOrder(int8Dot: boolean): readonly Variant[] {
+  return int8Dot ? ['q8', 'q4', 'fp32', 'q4f16', 'fp16'] : ['q4', 'q8', 'fp32', 'q4f16', 'fp16'];
+}
 
 export interface ModelEntry {
   id: string;
@@ -70,7 +77,8 @@ export class ModelRegistry {
   }
 
   defaultVariant(entry: ModelEntry): Variant {
-    const chosen = this.defaults.get(entry.id) ?? CPU_VARIANT_ORDER.find((v) => entry.manifest.variants[v]);
+    const chosen =
+      this.defaults.get(entry.id) ?? cpuVariantOrder(hasInt8DotProduct()).find((v) => entry.manifest.variants[v]);
     if (!chosen)
       throw new ApiError(500, 'server_error', 'model_invalid', `the model ${entry.id} lists no variant`, 'model');
     return chosen;

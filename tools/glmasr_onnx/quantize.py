@@ -1,6 +1,7 @@
 """Weight quantization of exported graphs (the transformers.js scripts/quantize.py modes).
 
-- q8    : dynamic uint8 quantization of MatMul weights and of the embedding Gather ("_quantized"), from fp32.
+- q8    : dynamic uint8 quantization of MatMul weights and of the embedding Gather ("_quantized"), from fp32; the
+          encoder's and decoder's MatMulInteger weights then stored as int8 (`int8_weights`).
 - q4    : MatMulNBits, 4 bits, block 32, symmetric, from the fp32 graphs.  Gathers (embedding) and Convs stay float.
 - q4f16 : the same MatMulNBits quantization applied to the fp16 graphs.
 
@@ -65,7 +66,8 @@ def _name_nodes(model: ModelProto) -> None:
 # 2.4-2.6x level 0 for one row, a decode step, which is what the server's decoder runs (docs/measurements.md); but
 # 0.8-0.9x for the audio encoder's 1500 rows, where level 0's float32 GEMM is faster (the full-size q4 encoder: 11.8 s
 # at level 4, 10.9 s at 0; `npm run bench -- cpu`, tools/probes/onnxruntime-1.31/int8/), so q4's encoder stays at 0
-# (the server takes q8's int8-GEMM encoder instead: src/core/asr/encoder-variant.ts).  onnxruntime-node 1.31.1 and
+# (the server runs q8 where the CPU has int8 dot products, and q8's int8-GEMM encoder with q4's decoder for a q4:
+# server/api/models.ts, src/core/asr/encoder-variant.ts).  onnxruntime-node 1.31.1 and
 # onnxruntime-Python 1.31.1 compute level 4 bit for bit alike (docs/onnxruntime-1.31.md §2.6), so the Node pipeline's
 # q4 tokens are checked against Python's decode of the same graphs; the drift it adds is bounded in
 # tools/tests/test_quantized.py.  The WASM build has no int8 kernel and computes in float32 whatever the level.
@@ -129,8 +131,9 @@ def int8_weights(model: ModelProto) -> int:
     is the kernel: onnxruntime's CPU EP then multiplies uint8 activations by int8 weights (its U8S8 GEMM: AVX-512 VNNI /
     AVX-VNNI `vpdpbusd`, ARM dot products), measured 4.3-6.4x faster than the U8U8 GEMM for the audio encoder's 1500-row
     products, which is hardly faster than float32 (tools/probes/onnxruntime-1.31/int8/int8_gemm.py).  On x86 without
-    VNNI the U8S8 kernel multiplies pairs with `vpmaddubsw`, whose int16 sums can saturate: the server uses this encoder
-    only where the CPU has VNNI or is ARM (src/core/asr/encoder-variant.ts).  Returns how many weights it changed."""
+    VNNI the U8S8 kernel multiplies pairs with `vpmaddubsw`, whose int16 sums can saturate: the server prefers q8, and
+    pairs q4 with q8's encoder, only where the CPU has VNNI or is ARM (server/api/models.ts, encoder-variant.ts).
+    Returns how many weights it changed."""
     from onnx import numpy_helper
 
     inits = {t.name: t for t in model.graph.initializer}
