@@ -6,8 +6,8 @@
  *   `present` is that same buffer, so one GPU buffer per tensor is allocated at the window's token cap and reused
  *   by every step and every later window (grown when a window needs more, never shrunk);
  * - **per step** (everywhere else): each step's present.* become the next step's past and the previous past is
- *   freed.  (onnxruntime-web copies every CPU tensor into its heap and onnxruntime-node copies outputs out, so on the
- *   CPU a shared buffer would save nothing.)
+ *   freed.  (onnxruntime-web copies every CPU tensor into its heap, so a shared buffer would save nothing there;
+ *   onnxruntime-node writes into one, but measured no faster than a new present per step: docs/onnxruntime-1.31.md.)
  *
  * Isomorphic: tensors through the OrtRuntime only.
  */
