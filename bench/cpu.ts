@@ -93,6 +93,7 @@ interface Config {
 
 interface Row {
   label: string;
+  variant: Variant;
   encoderMs: number;
   prefillMs: number;
   tokensPerSecond: number;
@@ -108,6 +109,7 @@ async function measure(c: Config, pcm: Float32Array): Promise<Row> {
     if (w.tokenIds.length !== DECODE_TOKENS) throw new Error(`decoded ${w.tokenIds.length} of ${DECODE_TOKENS} tokens`);
     return {
       label: c.label,
+      variant: c.variant,
       encoderMs: w.encoderMs,
       prefillMs: w.prefillMs,
       tokensPerSecond: ((w.tokenIds.length - 1) * 1000) / w.decodeMs,
@@ -188,10 +190,11 @@ export async function benchCpu(): Promise<void> {
   // Interleaved, each loaded fresh, twice; the better of two per configuration.
   const runs: Row[] = [];
   for (let i = 0; i < 2; i++) for (const c of configs) runs.push(await measure(c, pcm));
-  const rows = configs.map(({ label }) => {
+  const rows = configs.map(({ label, variant }): Row => {
     const mine = runs.filter((r) => r.label === label);
     return {
       label,
+      variant,
       encoderMs: Math.min(...mine.map((r) => r.encoderMs)),
       prefillMs: Math.min(...mine.map((r) => r.prefillMs)),
       tokensPerSecond: Math.max(...mine.map((r) => r.tokensPerSecond)),
@@ -201,9 +204,8 @@ export async function benchCpu(): Promise<void> {
   const decoderBytes = manifest.variants[VARIANT]!.graphs.decoder_model_merged.bytes;
   const bound = (bandwidth * 1e9) / decoderBytes;
   // Each configuration against the bound of its own decoder's bytes (q8's is 1.6x q4's).
-  const boundOf = (label: string) =>
-    (bandwidth * 1e9) /
-    manifest.variants[configs.find((c) => c.label === label)!.variant]!.graphs.decoder_model_merged.bytes;
+  const boundOf = (variant: Variant) =>
+    (bandwidth * 1e9) / manifest.variants[variant]!.graphs.decoder_model_merged.bytes;
   console.log(
     table([
       ['configuration', 'encoder ms / 30 s window', 'prompt ms', 'decode tok/s', 'of the bandwidth bound'],
@@ -212,7 +214,7 @@ export async function benchCpu(): Promise<void> {
         r.encoderMs.toFixed(0),
         r.prefillMs.toFixed(0),
         r.tokensPerSecond.toFixed(2),
-        `${((100 * r.tokensPerSecond) / boundOf(r.label)).toFixed(0)}%`,
+        `${((100 * r.tokensPerSecond) / boundOf(r.variant)).toFixed(0)}%`,
       ]),
     ]),
   );

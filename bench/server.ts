@@ -24,10 +24,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { directorySource } from '../server/model-source.ts';
 import { start } from '../server/server.ts';
-import type { ModelManifest, Variant, WindowResult } from '../src/core/asr/contract.ts';
+import { isVariant, type ModelManifest, type Variant, type WindowResult } from '../src/core/asr/contract.ts';
 import { cpuEncoderVariant } from '../src/core/asr/encoder-variant.ts';
 import { hasInt8DotProduct } from '../server/cpu-features.ts';
-import { cpuVariantOrder } from '../server/api/models.ts';
+import { cpuDefaultVariant } from '../server/api/models.ts';
 import { createNodeRuntime, intraOpThreads } from '../server/ort/node.ts';
 import { GlmAsrPipeline, type TranscribeOptions } from '../src/core/asr/pipeline.ts';
 import { decodeWav, encodeWav16, toMono } from '../src/core/dsp/wav.ts';
@@ -196,7 +196,8 @@ async function benchModel(model: Model): Promise<RowResult[]> {
   const t0 = performance.now();
   const source = directorySource(model.dir);
   const manifest = JSON.parse(await source.text('manifest.json')) as ModelManifest;
-  // The same computation as the server's (its q4 with q8's audio encoder where the CPU allows: encoder-variant.ts).
+  // The same computation as the server's for this variant (a q4 takes q8's audio encoder where the CPU allows it:
+  // encoder-variant.ts).
   const encoderVariant = cpuEncoderVariant(manifest, model.variant, hasInt8DotProduct());
   const pipeline = await GlmAsrPipeline.load(createNodeRuntime(), source, model.variant, { manifest, encoderVariant });
   const server = await start({
@@ -294,13 +295,10 @@ export async function benchServer(): Promise<void> {
   else console.log(`SKIPPED (tiny): ${tiny} is absent (scripts/test-artifacts.sh builds it)`);
   const full = fullModelManifest(false);
   // The variant the server serves a bare model id at on this CPU, or GLMASR_BENCH_SERVER_VARIANTS (e.g. "q4,q8").
-  const fullVariants = full
-    ? ((process.env['GLMASR_BENCH_SERVER_VARIANTS']?.split(',') as Variant[] | undefined) ?? [
-        cpuVariantOrder(hasInt8DotProduct()).find((v) => full.variants[v])!,
-      ])
-    : [];
+  const asked = process.env['GLMASR_BENCH_SERVER_VARIANTS']?.split(',');
+  const fullVariants = full ? (asked ?? [cpuDefaultVariant(full, hasInt8DotProduct())!]) : [];
   for (const variant of fullVariants) {
-    if (!full?.variants[variant]) {
+    if (!isVariant(variant) || !Object.hasOwn(full!.variants, variant)) {
       console.log(`SKIPPED (full-size ${variant}): the full model has no such variant`);
       continue;
     }

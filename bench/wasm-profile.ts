@@ -21,6 +21,9 @@ export interface FilledInput {
   fill: number;
 }
 
+/** Written by the child before the profile: what it printed before (none expected) is not parsed. */
+const PROFILE_MARKER = '\nglmasr-profile:\n';
+
 interface Job {
   model: string;
   externalData: string[];
@@ -56,9 +59,10 @@ export function wasmProfileByOp(
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
-  const start = out.indexOf('\n[');
+  const marker = out.indexOf(PROFILE_MARKER);
+  const start = marker < 0 ? -1 : out.indexOf('[', marker);
   if (start < 0) throw new Error('onnxruntime-web printed no profile');
-  return opTimes(JSON.parse(out.slice(start + 1, out.lastIndexOf(']') + 1)) as ProfileEvent[]);
+  return opTimes(JSON.parse(out.slice(start, out.lastIndexOf(']') + 1)) as ProfileEvent[]);
 }
 
 async function child(job: Job): Promise<void> {
@@ -80,7 +84,7 @@ async function child(job: Job): Promise<void> {
     feeds[name] = new ort.Tensor(m.type, m.data, m.dims);
   }
   for (let i = 0; i < job.runs; i++) await session.run(feeds);
-  process.stdout.write('profile:\n');
+  process.stdout.write(PROFILE_MARKER);
   session.endProfiling();
   await session.release();
 }

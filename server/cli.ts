@@ -14,8 +14,8 @@ export const HELP = `usage: npm start -- [options]        (or: npx tsx server/se
   --dist <dir>             the built app (default dist/)
   --models <dir>           parent of model directories: served under /models/ and by the API (default models/, env MODELS_DIR)
   --preload <id@variant>   load this model before serving (repeatable; default: every model directory, variant
-                           q8, q4, fp32, q4f16 or fp16 with int8 dot products (VNNI, ARM), else q4 before q8: the
-                           first it has); --preload none loads on first use
+                           q8, q4, fp32, q4f16 or fp16 with int8 dot products (VNNI, ARM dot products), else q4,
+                           fp32, q8: the first it has); --preload none loads on first use
   --max-loaded <n>         models loaded on first use stop at this many loaded in all (default ${DEFAULTS.maxLoaded}; 503 beyond)
   --threads <n>            onnxruntime intra-op threads per model (default 0: onnxruntime's, one per physical core,
                            each pinned to its core)

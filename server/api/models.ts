@@ -16,12 +16,22 @@ import { addPrivateDir, ApiError } from './errors.ts';
 
 /**
  * Variant preference on a CPU (onnxruntime-node), the fastest first.  With int8 dot products (`hasInt8DotProduct`),
- * q8: its encoder and decoder multiply on the U8S8 int8 GEMM (tools/glmasr_onnx/quantize.py `int8_weights`), so a
- * 30 s window's prompt takes about 1 s instead of q4's 5 s and the window about 24 s instead of 27 (`npm run bench --
- * server`, docs/measurements.md).  Without them that GEMM can saturate: q4, whose MatMulNBits does not use it.
+ * q8 when its decoder stores int8 weights (`q8Signed`, converters since 2026-12-07): its encoder and decoder then
+ * multiply on the U8S8 int8 GEMM (tools/glmasr_onnx/quantize.py `int8_weights`), so a 30 s window's prompt takes about
+ * 1 s instead of q4's 5 s and the window about 27-28 s instead of 31 (`npm run bench -- server`,
+ * docs/measurements.md); an older q8, whose decoder has uint8 weights, is no faster than q4 there.  Without int8 dot
+ * products the U8S8 GEMM can saturate (and q8's encoder has had int8 weights since 2026-12-06): q4, whose MatMulNBits
+ * does not use it, then fp32, and q8 only after them.
  */
-export function cpuVariantOrder(int8Dot: boolean): readonly Variant[] {
-  return int8Dot ? ['q8', 'q4', 'fp32', 'q4f16', 'fp16'] : ['q4', 'q8', 'fp32', 'q4f16', 'fp16'];
+export function cpuVariantOrder(int8Dot: boolean, q8Signed: boolean): readonly Variant[] {
+  if (!int8Dot) return ['q4', 'fp32', 'q8', 'q4f16', 'fp16'];
+  return q8Signed ? ['q8', 'q4', 'fp32', 'q4f16', 'fp16'] : ['q4', 'q8', 'fp32', 'q4f16', 'fp16'];
+}
+
+/** The variant a bare model id means on this CPU: the first of `cpuVariantOrder` that `manifest` has. */
+export function cpuDefaultVariant(manifest: ModelManifest, int8Dot: boolean): Variant | undefined {
+  const q8Signed = manifest.variants.q8?.graphs.decoder_model_merged?.matmulinteger_weights === 'int8';
+  return cpuVariantOrder(int8Dot, q8Signed).find((v) => Object.hasOwn(manifest.variants, v));
 }
 
 export interface ModelEntry {
@@ -77,8 +87,7 @@ export class ModelRegistry {
   }
 
   defaultVariant(entry: ModelEntry): Variant {
-    const chosen =
-      this.defaults.get(entry.id) ?? cpuVariantOrder(hasInt8DotProduct()).find((v) => entry.manifest.variants[v]);
+    const chosen = this.defaults.get(entry.id) ?? cpuDefaultVariant(entry.manifest, hasInt8DotProduct());
     if (!chosen)
       throw new ApiError(500, 'server_error', 'model_invalid', `the model ${entry.id} lists no variant`, 'model');
     return chosen;

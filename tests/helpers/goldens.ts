@@ -3,6 +3,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { decodeWav, toMono } from '../../src/core/dsp/wav.ts';
 import type { MelFrontEnd } from '../../src/core/dsp/mel.ts';
+import { GlmAsrPipeline } from '../../src/core/asr/pipeline.ts';
+import type { Residency } from '../../src/core/asr/residency.ts';
+import { createNodeRuntime } from '../../server/ort/node.ts';
+import { directorySource } from '../../server/model-source.ts';
 import { ARTIFACTS, loadSafetensors, speechPath } from './data.ts';
 
 export interface GoldenWindow {
@@ -81,8 +85,32 @@ export function goldenMel(model: string, clip: GoldenClip, pcm: Float32Array): M
   };
 }
 
-/** q4 as it is, and as the server runs it (with q8's audio encoder, src/core/asr/encoder-variant.ts), per tiny model. */
-export const Q4_RUNS = TINY_MODELS.flatMap((model) => [
-  { model, encoder: 'q4' as const, reference: 'q4' },
-  { model, encoder: 'q8' as const, reference: 'q4+q8-encoder' },
+/**
+ * The integer variants on the CPU, per tiny model, each against the Python decode of the same graphs: q4 as it is, q4
+ * as the server runs an explicit q4 where the CPU has int8 dot products (with q8's audio encoder:
+ * src/core/asr/encoder-variant.ts), and q8, the server's own variant there (server/api/models.ts).
+ */
+export const CPU_RUNS = TINY_MODELS.flatMap((model) => [
+  { model, variant: 'q4' as const, encoder: 'q4' as const, reference: 'q4' },
+  { model, variant: 'q4' as const, encoder: 'q8' as const, reference: 'q4+q8-encoder' },
+  { model, variant: 'q8' as const, encoder: 'q8' as const, reference: 'q8' },
 ]);
+
+export type CpuRun = (typeof CPU_RUNS)[number];
+
+/**
+ * The Node pipeline of `run` for `clip`, fed transformers' log-mel of it (`goldenMel`) as the Python decode was, with
+ * the graphs resident together or one at a time.
+ */
+export function cpuRunPipeline(
+  run: CpuRun,
+  clip: GoldenClip,
+  pcm: Float32Array,
+  residency: Residency = 'both',
+): Promise<GlmAsrPipeline> {
+  return GlmAsrPipeline.load(createNodeRuntime(1), directorySource(modelDir(run.model)), run.variant, {
+    mel: goldenMel(run.model, clip, pcm),
+    encoderVariant: run.encoder,
+    residency,
+  });
+}

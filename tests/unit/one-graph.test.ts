@@ -17,7 +17,15 @@ import { runJob } from '../../src/core/asr/job.ts';
 import type { TranscribeEvent } from '../../src/core/asr/contract.ts';
 import { directorySource } from '../../server/model-source.ts';
 import { ARTIFACTS, GOLDENS_MISSING, SPEECH_MISSING } from '../helpers/data.ts';
-import { clipAudio, goldenMel, goldens, modelDir, ortReference, Q4_RUNS, TINY_MODELS } from '../helpers/goldens.ts';
+import {
+  clipAudio,
+  CPU_RUNS,
+  cpuRunPipeline,
+  goldens,
+  modelDir,
+  ortReference,
+  TINY_MODELS,
+} from '../helpers/goldens.ts';
 
 const skip = () => Boolean(SPEECH_MISSING() || TINY_MODELS.some((m) => GOLDENS_MISSING(m)));
 
@@ -95,30 +103,29 @@ describe.skipIf(skip()).each(TINY_MODELS)('%s model, fp32, one graph at a time',
   });
 });
 
-describe.skipIf(skip()).each(Q4_RUNS)('$model model, q4 with the $encoder encoder, one graph at a time', (run) => {
-  test('greedy token ids equal the Python decode of the same graphs from the same log-mel', async () => {
-    const g = goldens(run.model);
-    const ref = ortReference(run.model).variants[run.reference]!.windows;
-    for (const clip of g.clips) {
-      const pcm = clipAudio(clip);
-      const pipeline = await GlmAsrPipeline.load(createNodeRuntime(1), directorySource(modelDir(run.model)), 'q4', {
-        mel: goldenMel(run.model, clip, pcm),
-        encoderVariant: run.encoder,
-        residency: 'one-at-a-time',
-      });
-      try {
-        const result = await transcribeOneGraph(pipeline, pcm, { maxNewTokens: g.max_new_tokens });
-        expect(
-          result.windows.map((w) => w.tokenIds),
-          clip.id,
-        ).toEqual(ref.filter((r) => r.clip === clip.id).map((r) => r.token_ids));
-      } finally {
-        await pipeline.release();
+describe.skipIf(skip()).each(CPU_RUNS)(
+  '$model model, $variant with the $encoder encoder, one graph at a time',
+  (run) => {
+    test('greedy token ids equal the Python decode of the same graphs from the same log-mel', async () => {
+      const g = goldens(run.model);
+      const ref = ortReference(run.model).variants[run.reference]!.windows;
+      for (const clip of g.clips) {
+        const pcm = clipAudio(clip);
+        const pipeline = await cpuRunPipeline(run, clip, pcm, 'one-at-a-time');
+        try {
+          const result = await transcribeOneGraph(pipeline, pcm, { maxNewTokens: g.max_new_tokens });
+          expect(
+            result.windows.map((w) => w.tokenIds),
+            clip.id,
+          ).toEqual(ref.filter((r) => r.clip === clip.id).map((r) => r.token_ids));
+        } finally {
+          await pipeline.release();
+        }
+        expect(pipeline.runtime.liveSessions).toEqual([]);
       }
-      expect(pipeline.runtime.liveSessions).toEqual([]);
-    }
-  });
-});
+    });
+  },
+);
 
 test.skipIf(skip())('the 2-window clip: wall time in both modes and the swap (printed, not asserted)', async () => {
   const model = 'tiny';

@@ -1,7 +1,7 @@
 /**
  * Parity of the TypeScript pipeline (src/core/asr/pipeline.ts on onnxruntime-node) with the official implementation:
  * for every golden clip of both tiny models, the same windows, the same prompt ids, encoder rows within 1e-4 and
- * exactly the greedy token ids of transformers' `generate()`; on the q4 graphs (int8 activations), exactly what
+ * exactly the greedy token ids of transformers' `generate()`; on the q4 and q8 graphs (int8 activations), exactly what
  * onnxruntime-Python decodes from the same graphs and the same log-mel.  The goldens were computed by
  * tools/glmasr_onnx/goldens.py (PyPI transformers).
  */
@@ -11,7 +11,15 @@ import { GlmAsrPipeline, joinWindowTexts, repeatsAtTail } from '../../src/core/a
 import { audioTokenCount, planWindows } from '../../src/core/asr/windows.ts';
 import { directorySource } from '../../server/model-source.ts';
 import { ARTIFACTS, GOLDENS_MISSING, SPEECH_MISSING, loadSafetensors } from '../helpers/data.ts';
-import { clipAudio, goldenMel, goldens, modelDir, ortReference, Q4_RUNS, TINY_MODELS } from '../helpers/goldens.ts';
+import {
+  clipAudio,
+  CPU_RUNS,
+  cpuRunPipeline,
+  goldens,
+  modelDir,
+  TINY_MODELS,
+  ortReference,
+} from '../helpers/goldens.ts';
 import { resolve } from 'node:path';
 
 const skip = () => Boolean(SPEECH_MISSING() || TINY_MODELS.some((m) => GOLDENS_MISSING(m)));
@@ -65,16 +73,13 @@ describe.skipIf(skip()).each(TINY_MODELS)('%s model, fp32, onnxruntime-node', (m
   });
 });
 
-describe.skipIf(skip()).each(Q4_RUNS)('$model model, q4 with the $encoder encoder, node vs Python', (run) => {
+describe.skipIf(skip()).each(CPU_RUNS)('$model model, $variant with the $encoder encoder, node vs Python', (run) => {
   test('greedy token ids equal the Python decode of the same graphs from the same log-mel', async () => {
     const g = goldens(run.model);
     const ref = ortReference(run.model).variants[run.reference]!.windows;
     for (const clip of g.clips) {
       const pcm = clipAudio(clip);
-      const pipeline = await GlmAsrPipeline.load(createNodeRuntime(1), directorySource(modelDir(run.model)), 'q4', {
-        mel: goldenMel(run.model, clip, pcm),
-        encoderVariant: run.encoder,
-      });
+      const pipeline = await cpuRunPipeline(run, clip, pcm);
       try {
         expect(pipeline.encoderVariant).toBe(run.encoder);
         const result = await pipeline.transcribe(pcm, { maxNewTokens: g.max_new_tokens });

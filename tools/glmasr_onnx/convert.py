@@ -173,6 +173,20 @@ def accuracy_levels(model: onnx.ModelProto) -> dict:
     return {"matmulnbits_accuracy_level": levels.pop()}
 
 
+def integer_weights(model: onnx.ModelProto) -> dict:
+    """{"matmulinteger_weights": "int8" | "uint8"} when the graph has MatMulInteger nodes (all alike), read from their
+    weight initializers: what tells the server a q8 whose products run on the CPU's U8S8 GEMM (server/api/models.ts)
+    from one converted before its decoder's weights were signed."""
+    inits = {t.name: t.data_type for t in model.graph.initializer}
+    kinds = {inits.get(n.input[1]) for n in model.graph.node if n.op_type == "MatMulInteger"}
+    if not kinds:
+        return {}
+    names = {onnx.TensorProto.INT8: "int8", onnx.TensorProto.UINT8: "uint8"}
+    if len(kinds) > 1 or not kinds <= names.keys():
+        raise ConversionError("INTERNAL", f"MatMulInteger weights of several or unknown types: {sorted(map(str, kinds))}")
+    return {"matmulinteger_weights": names[kinds.pop()]}
+
+
 def fused_decoder_base(dtype_name: str, work: Path, report: Reporter) -> Path:
     from .fused import build_fused_decoder
 
@@ -193,7 +207,7 @@ def build_variant(variant: str, graph: str, base: Path, out_onnx: Path, work: Pa
         to_q8(base, tmp, external=base.with_name(base.name + "_data").exists())
         model = onnx.load(str(tmp))
         # The audio encoder's and the decoder's int8 weights signed: their many-row products (the encoder's 1500 rows,
-        # a prompt's ~400) on the CPU's U8S8 GEMM (quantize.int8_weights).  The embedding is a Gather: nothing to sign.
+        # a prompt's ~390) on the CPU's U8S8 GEMM (quantize.int8_weights).  The embedding is a Gather: nothing to sign.
         try:
             signed = int8_weights(model) if graph != "embed_tokens" else 1
         except ValueError as err:
@@ -365,6 +379,7 @@ def _convert_steps(ckpt, resolved, out: Path, work: Path, steps: Steps, variants
                     "nodes": len(head.graph.node),
                     "op_types": op_counts(head),
                     **accuracy_levels(head),
+                    **integer_weights(head),
                 }
 
             manifest_graphs[variant][graph] = run_step(

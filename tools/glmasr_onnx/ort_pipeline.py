@@ -91,8 +91,9 @@ class OrtGlmAsr:
         return ids, first
 
 
-# Decoders run with another variant's audio encoder, as the app's server composes them on the CPU (its q4 decoder with
-# q8's encoder: int8 GEMMs for the encoder's 1500-row matrix products), named "<decoder>+<encoder>-encoder".
+# Decoders run with another variant's audio encoder, as the app's server composes them on the CPU for an explicit q4
+# where the CPU has int8 dot products (q4's decoder with q8's encoder: int8 GEMMs for the encoder's 1500-row matrix
+# products), named "<decoder>+<encoder>-encoder".
 SERVER_COMPOSITES = {"q4+q8-encoder": ("q4", "q8")}
 
 

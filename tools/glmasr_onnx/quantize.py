@@ -132,7 +132,7 @@ def int8_weights(model: ModelProto) -> int:
     AVX-VNNI `vpdpbusd`, ARM dot products), measured 4.3-6.4x faster than the U8U8 GEMM for the audio encoder's 1500-row
     products, which is hardly faster than float32 (tools/probes/onnxruntime-1.31/int8/int8_gemm.py).  On x86 without
     VNNI the U8S8 kernel multiplies pairs with `vpmaddubsw`, whose int16 sums can saturate: the server prefers q8, and
-    pairs q4 with q8's encoder, only where the CPU has VNNI or is ARM (server/api/models.ts, encoder-variant.ts).
+    pairs q4 with q8's encoder, only where the CPU has VNNI or ARM dot products (server/api/models.ts, encoder-variant.ts).
     Returns how many weights it changed."""
     from onnx import numpy_helper
 

@@ -21,7 +21,7 @@ from conftest import load_goldens, need_goldens
 from onnx import numpy_helper
 
 from glmasr_onnx.ort_pipeline import OrtGlmAsr
-from glmasr_onnx.quantize import ACCURACY_LEVEL, VARIANT_SUFFIX
+from glmasr_onnx.quantize import ACCURACY_LEVEL, VARIANT_SUFFIX, to_q8
 
 # Measured (onnxruntime 1.31.1 CPU, tiny / tiny-wide, 8 golden windows, 265 / 283 decoder steps):
 #   encoder: the largest relative error of a window's features;
@@ -372,24 +372,32 @@ def test_q4_int8_activations_add_a_bounded_drift(fp32_reference, tmp_path):
 @pytest.mark.parametrize("graph", ["audio_encoder", "decoder_model_merged"])
 def test_q8_int8_weights_compute_exactly_the_uint8_ones(fp32_reference, tmp_path, graph):
     """q8's audio encoder and decoder store their MatMulInteger weights and zero points as int8 (quantize.int8_weights,
-    for the CPU's U8S8 GEMM): the same integers shifted by 128, so the uint8 graph they came from gives bit-equal
+    for the CPU's U8S8 GEMM), and the manifest says so.  The reference is quantize_dynamic's own uint8 graph, made here
+    from the fp32 graph (`to_q8`): every int8 weight and zero point is its uint8 one minus 128, and it gives bit-equal
     features, and bit-equal logits at every step of every golden window's greedy decode."""
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     if not any(f in flags.split() for f in ("avx512_vnni", "avx_vnni", "asimddp")):
         pytest.skip("bit-equal only with int8 dot products (VNNI, ARM asimddp): x86 without them may saturate U8S8")
     name, model_dir, _ref_pipe, windows = fp32_reference
-    _path, model = _graph(model_dir, graph, "q8")
-    inits = {t.name: t for t in model.graph.initializer}
-    matmuls = [n for n in model.graph.node if n.op_type == "MatMulInteger"]
-    assert matmuls and all(inits[n.input[1]].data_type == onnx.TensorProto.INT8 for n in matmuls)
-    assert all(inits[n.input[3]].data_type == onnx.TensorProto.INT8 for n in matmuls)
-    unsigned = tmp_path / name
-    shutil.copytree(model_dir, unsigned)
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    assert manifest["variants"]["q8"]["graphs"][graph]["matmulinteger_weights"] == "int8"
+    _path, signed = _graph(model_dir, graph, "q8")
+    uint8_path = tmp_path / "q8-uint8" / f"{graph}.onnx"
+    uint8_path.parent.mkdir()
+    fp32_path = model_dir / "onnx" / f"{graph}{VARIANT_SUFFIX['fp32']}.onnx"
+    to_q8(fp32_path, uint8_path, external=fp32_path.with_name(fp32_path.name + "_data").exists())
+    unsigned_model = onnx.load(str(uint8_path))
+    inits = {t.name: numpy_helper.to_array(t) for t in signed.graph.initializer}
+    uinits = {t.name: numpy_helper.to_array(t) for t in unsigned_model.graph.initializer}
+    matmuls = [n for n in signed.graph.node if n.op_type == "MatMulInteger"]
+    assert matmuls and len(matmuls) == sum(n.op_type == "MatMulInteger" for n in unsigned_model.graph.node)
     for n in matmuls:
         for x in (n.input[1], n.input[3]):
-            t = inits[x]
-            t.CopyFrom(numpy_helper.from_array((numpy_helper.to_array(t).astype(np.int16) + 128).astype(np.uint8), x))
-    onnx.save(model, str(_graph(unsigned, graph, "q8")[0]))
+            assert inits[x].dtype == np.int8 and uinits[x].dtype == np.uint8, x
+            assert np.array_equal(inits[x].astype(np.int16), uinits[x].astype(np.int16) - 128), x
+    unsigned = tmp_path / name
+    shutil.copytree(model_dir, unsigned)
+    onnx.save(unsigned_model, str(_graph(unsigned, graph, "q8")[0]))
     signed_pipe, unsigned_pipe = OrtGlmAsr(model_dir, "q8"), OrtGlmAsr(unsigned, "q8")
     for w in windows:
         mel, valid = w["mel"], [w["win"]["valid_frames"]]

@@ -108,6 +108,13 @@ export interface ManifestGraph {
   nodes?: number;
   /** Node count per op type ("com.microsoft.GroupQueryAttention" for contrib ops). */
   op_types?: Record<string, number>;
+  /** MatMulNBits' accuracy level (graphs with 4-bit products; 4: int8 activations on the CPU). */
+  matmulnbits_accuracy_level?: number;
+  /**
+   * How MatMulInteger weights are stored (graphs with int8 products; absent before 2026-12-07, when q8's decoder had
+   * uint8 weights and its encoder int8): "int8" runs on the CPU's U8S8 GEMM (tools/glmasr_onnx/quantize.py).
+   */
+  matmulinteger_weights?: 'int8' | 'uint8';
 }
 export interface ManifestFile {
   path: string;

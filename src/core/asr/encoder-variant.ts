@@ -8,8 +8,8 @@
  * weights are closer to fp32 (docs/model.md).  So a CPU pipeline of q4 takes q8's encoder when the model has it and
  * the CPU has int8 dot products without saturation (`int8Dot`: VNNI on x86, dot products on ARM; server/cpu-features.ts);
  * `npm run bench -- cpu` measures the configurations side by side.  The decoder stays q4: one row per step, where
- * level 4's int8 kernel is fastest and reads half q8's bytes.  (The server itself prefers q8 whole on such a CPU, whose
- * decoder's int8 weights also take a prompt's ~400 rows on that GEMM: server/api/models.ts `cpuVariantOrder`; this
+ * level 4's int8 kernel is fast and reads 63% of q8's bytes.  (The server itself prefers q8 whole on such a CPU, whose
+ * decoder's int8 weights also take a prompt's ~390 rows on that GEMM: server/api/models.ts `cpuVariantOrder`; this
  * composition is what an explicit q4 gets there.)  Browsers run each variant whole.
  */
 import type { ModelManifest, Variant } from './contract.ts';
