@@ -280,7 +280,7 @@ export async function benchAsr(): Promise<void> {
     const file = resolve(d, 'manifest.json');
     return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as ModelManifest).variants.q8;
   });
-  let q8: { nodes: number; decoderBytes: number; node: ModelRuns['node']; web: ModelRuns['web'] } | null = null;
+  let q8: ModelRuns | null = null;
   if (q8Dir) {
     const manifest = JSON.parse(readFileSync(resolve(q8Dir, 'manifest.json'), 'utf8')) as ModelManifest;
     // The same q8 graphs in onnxruntime-node too: the browser/Node ratio on the graphs WASM runs.
@@ -292,6 +292,7 @@ export async function benchAsr(): Promise<void> {
       web = err instanceof Error ? err.message : String(err);
     }
     q8 = {
+      label: 'fused, q8',
       nodes: decoderNodes(q8Dir, 'q8'),
       decoderBytes: manifest.variants.q8!.graphs.decoder_model_merged.bytes,
       node,
@@ -302,7 +303,8 @@ export async function benchAsr(): Promise<void> {
   const rows: (string | number)[][] = [
     ['model', 'decoder nodes', 'backend', 'load s', 'encoder ms', 'prefill ms', 'tokens/s', 'of bound'],
   ];
-  for (const r of runs) {
+  // The runs, then WASM's q8 (its own row: the same graphs in Node and in Chromium).
+  for (const r of q8 ? [...runs, q8] : runs) {
     const bound = (bandwidth * 1e9) / r.decoderBytes;
     const row = (backend: string, t: ModelRuns['web']) =>
       typeof t === 'string'
@@ -318,23 +320,6 @@ export async function benchAsr(): Promise<void> {
             `${((100 * tokPerSec(t)) / bound).toFixed(0)}% of ${bound.toFixed(1)}`,
           ];
     rows.push(row('onnxruntime-node (CPU)', r.node), row('Chromium WASM', r.web));
-  }
-  if (q8) {
-    const bound = (bandwidth * 1e9) / q8.decoderBytes;
-    const row = (backend: string, t: ModelRuns['web']) =>
-      typeof t === 'string'
-        ? ['fused, q8', q8.nodes, backend, `failed: ${t}`]
-        : [
-            'fused, q8',
-            q8.nodes,
-            backend,
-            (t.loadMs / 1000).toFixed(1),
-            t.encoderMs.toFixed(0),
-            t.prefillMs.toFixed(0),
-            tokPerSec(t).toFixed(2),
-            `${((100 * tokPerSec(t)) / bound).toFixed(0)}% of ${bound.toFixed(1)}`,
-          ];
-    rows.push(row('onnxruntime-node (CPU)', q8.node), row('Chromium WASM', q8.web));
   }
   console.log(table(rows));
   const fused = runs.find((r) => r.label.startsWith('fused'));

@@ -201,11 +201,11 @@ export async function benchCpu(): Promise<void> {
     };
   });
   const bandwidth = copyBandwidth();
-  const decoderBytes = manifest.variants[VARIANT]!.graphs.decoder_model_merged.bytes;
-  const bound = (bandwidth * 1e9) / decoderBytes;
   // Each configuration against the bound of its own decoder's bytes (q8's is 1.6x q4's).
-  const boundOf = (variant: Variant) =>
-    (bandwidth * 1e9) / manifest.variants[variant]!.graphs.decoder_model_merged.bytes;
+  const decoderBytesOf = (variant: Variant) => manifest.variants[variant]!.graphs.decoder_model_merged.bytes;
+  const boundOf = (variant: Variant) => (bandwidth * 1e9) / decoderBytesOf(variant);
+  const decoderBytes = decoderBytesOf(VARIANT);
+  const bound = boundOf(VARIANT);
   console.log(
     table([
       ['configuration', 'encoder ms / 30 s window', 'prompt ms', 'decode tok/s', 'of the bandwidth bound'],
