@@ -24,6 +24,7 @@ and out: it never leaves the device between steps, and a float32 cache would be 
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import torch
@@ -158,23 +159,72 @@ def _export(module, args, path: Path, input_names, output_names, dynamic_axes):
         )
 
 
-def export_audio_encoder(model, path: Path) -> None:
+# The audio encoder's self-attention is computed ENCODER_QUERY_ROWS query rows at a time (see query_block_attention).
+ENCODER_QUERY_ROWS = 250
+QUERY_BLOCK_ATTENTION = "glmasr_query_blocks"
+
+
+def query_block_attention(module, query, key, value, attention_mask, scaling, dropout=0.0, **kwargs):
+    """transformers' own eager attention for GLM-ASR, applied to blocks of ENCODER_QUERY_ROWS query rows against all
+    keys, the blocks' outputs concatenated.  Each output row is the same computation as in one call (its scores row,
+    softmax over all keys, weighted sum of all values): onnxruntime's CPU gives bit-equal features
+    (tools/tests/test_encoder_blocks.py; the full-size encoder too).
+
+    Why: in one call a window's scores are heads x 1500 x 1500 float32, 180 MB at full size (20 heads), three of them
+    per layer (MatMul, scale, Softmax).  onnxruntime's WebGPU buffer cache keeps released buffers for reuse only up to
+    160 MiB, so each layer destroys those and makes new ones; a destroyed buffer stays allocated until the GPU has done
+    the work already submitted with it, and onnxruntime submits faster than a GPU runs a window, so the whole window's
+    attention piles up (on SwiftShader: 18 GB of live buffers, then the device is lost).  In blocks of 250 rows a
+    scores tensor is 30 MB (15 MB in float16), sizes the cache reuses.  Measured in
+    tools/probes/onnxruntime-1.31/encoder-buffers (docs/measurements.md).  The encoder has no attention mask; one
+    would be sliced by query rows."""
+    from transformers.models.glmasr.modeling_glmasr import eager_attention_forward
+
+    rows = query.shape[2]
+    blocks = []
+    for start in range(0, rows, ENCODER_QUERY_ROWS):
+        stop = min(start + ENCODER_QUERY_ROWS, rows)
+        mask = None if attention_mask is None else attention_mask[:, :, start:stop]
+        out, _ = eager_attention_forward(module, query[:, :, start:stop], key, value, mask, scaling, dropout, **kwargs)
+        blocks.append(out)  # [batch, rows, heads, head_dim]
+    return torch.cat(blocks, dim=1), None
+
+
+@contextmanager
+def _encoder_attention_in_query_blocks(model):
+    """The audio tower's attention as query_block_attention while exporting (its config only; restored after)."""
+    from transformers import AttentionInterface
+
+    AttentionInterface.register(QUERY_BLOCK_ATTENTION, query_block_attention)
+    config = model.model.audio_tower.config
+    before = config._attn_implementation
+    config._attn_implementation = QUERY_BLOCK_ATTENTION
+    try:
+        yield
+    finally:
+        config._attn_implementation = before
+
+
+def export_audio_encoder(model, path: Path, query_blocks: bool = True) -> None:
+    """The audio encoder; its attention in query blocks unless `query_blocks` is False (the official module as it is:
+    the reference tools/tests/test_encoder_blocks.py compares with)."""
     feats = torch.zeros(2, N_MELS, N_FRAMES)
     mask = torch.ones(2, N_FRAMES, dtype=torch.int64)
     mask[1, 1234:] = 0
-    _export(
-        AudioEncoder(model),
-        (feats, mask),
-        path,
-        ["input_features", "input_features_mask"],
-        ["audio_features", "audio_feature_lengths"],
-        {
-            "input_features": {0: "num_windows"},
-            "input_features_mask": {0: "num_windows"},
-            "audio_features": {0: "num_audio_tokens"},
-            "audio_feature_lengths": {0: "num_windows"},
-        },
-    )
+    with _encoder_attention_in_query_blocks(model) if query_blocks else nullcontext():
+        _export(
+            AudioEncoder(model),
+            (feats, mask),
+            path,
+            ["input_features", "input_features_mask"],
+            ["audio_features", "audio_feature_lengths"],
+            {
+                "input_features": {0: "num_windows"},
+                "input_features_mask": {0: "num_windows"},
+                "audio_features": {0: "num_audio_tokens"},
+                "audio_feature_lengths": {0: "num_windows"},
+            },
+        )
 
 
 def export_embed_tokens(model, path: Path) -> None:

@@ -1,0 +1,52 @@
+"""The audio encoder's attention runs in blocks of query rows (export.query_block_attention): the graph holds no
+whole heads x 1500 x 1500 scores tensor, and it computes exactly what the official module exported as it is does."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+from glmasr_onnx.export import ENCODER_QUERY_ROWS, N_FRAMES, N_MELS, export_audio_encoder, load_model
+
+ROWS = N_FRAMES // 2  # the encoder's sequence: 3000 mel frames after the stride-2 convolution
+
+
+def _inputs():
+    rng = np.random.default_rng(7)
+    feats = rng.standard_normal((2, N_MELS, N_FRAMES)).astype(np.float32)
+    mask = np.ones((2, N_FRAMES), np.int64)
+    mask[1, 1700:] = 0
+    return {"input_features": feats, "input_features_mask": mask}
+
+
+def test_encoder_scores_are_blocks_of_query_rows(tiny):
+    """Every Softmax of the converted encoder, run on one window: [1, heads, rows <= ENCODER_QUERY_ROWS, 1500]."""
+    _name, ckpt, model_dir, _goldens = tiny
+    config = load_model(ckpt).config.audio_config
+    graph = onnx.load(model_dir / "onnx" / "audio_encoder.onnx")
+    scores = [n.output[0] for n in graph.graph.node if n.op_type == "Softmax"]
+    graph.graph.output.extend(onnx.ValueInfoProto(name=name) for name in scores)
+    inputs = {k: v[:1] for k, v in _inputs().items()}
+    shapes = [out.shape for out in ort.InferenceSession(graph.SerializeToString()).run(scores, inputs)]
+    assert len(shapes) == config.num_hidden_layers * math.ceil(ROWS / ENCODER_QUERY_ROWS)
+    heads = config.num_attention_heads
+    assert all(s[:2] == (1, heads) and s[3] == ROWS and s[2] <= ENCODER_QUERY_ROWS for s in shapes), shapes
+    per_layer = shapes[: len(shapes) // config.num_hidden_layers]
+    assert sum(s[2] for s in per_layer) == ROWS
+
+
+def test_blocks_compute_what_one_call_computes(tiny, tmp_path):
+    """Bit-equal on onnxruntime's CPU: every output row is the same dot products, softmax and weighted sum."""
+    _name, ckpt, model_dir, _goldens = tiny
+    reference = tmp_path / "audio_encoder_one_call.onnx"
+    export_audio_encoder(load_model(ckpt), reference, query_blocks=False)
+    one_call = ort.InferenceSession(str(reference)).run(None, _inputs())
+    blocks = ort.InferenceSession(str(model_dir / "onnx" / "audio_encoder.onnx")).run(None, _inputs())
+    assert sum(n.op_type == "Softmax" for n in onnx.load(reference, load_external_data=False).graph.node) == len(
+        load_model(ckpt).model.audio_tower.layers
+    )
+    np.testing.assert_array_equal(blocks[0], one_call[0])
+    np.testing.assert_array_equal(blocks[1], one_call[1])
