@@ -7,8 +7,9 @@
  *    processes: the page and its workers, JS + WASM heaps);
  *  - the bytes of the GPU buffers the ASR worker holds: a ledger injected into every dedicated worker before its
  *    code runs (e2e/helpers/worker-inject.ts) wraps `GPUDevice.prototype.createBuffer` (+ `descriptor.size`, staging
- *    and mapped buffers included), `GPUBuffer.prototype.destroy` (- once per buffer) and `GPUDevice.prototype.destroy`
- *    (- what that device still held).  A buffer garbage-collected without `destroy()` stays counted (a leak as far
+ *    and mapped buffers included), `GPUBuffer.prototype.destroy` (- once per buffer, when the work submitted before
+ *    the destroy is done: `queue.onSubmittedWorkDone()`, because the GPU keeps a buffer its pending commands use) and
+ *    `GPUDevice.prototype.destroy` (- what that device still held, at once).  A buffer garbage-collected without `destroy()` stays counted (a leak as far
  *    as the ledger knows; `collectedBytes` says how many such bytes the collector has reported since).  Textures
  *    and the browser's own staging (inside `queue.writeBuffer`) are not counted; onnxruntime uses buffers only.
  * The GPU process's own resident set is not the measure: SwiftShader keeps its own copies (8.67x the weights).
@@ -129,7 +130,7 @@ export class RssSampler {
 
 /** What `self.__gpuLedger.read()` gives, in bytes. */
 export interface LedgerReading {
-  /** Live: created minus destroyed. */
+  /** Live: created minus destroyed (a destroyed buffer until the work submitted before its destroy is done). */
   live: number;
   /** The highest `live` since the worker started. */
   peak: number;
@@ -198,11 +199,22 @@ export const GPU_LEDGER_SCRIPT = String.raw`
     if (state.live > state.windowPeak) state.windowPeak = state.live;
     return buffer;
   };
+  // A destroyed buffer's memory goes when the work submitted before the destroy is done (WebGPU frees it then, and
+  // Metal keeps a buffer a submitted command buffer uses): until its queue says so, it stays counted.
   var destroyBuffer = GPUBuffer.prototype.destroy;
   GPUBuffer.prototype.destroy = function () {
     var rec = records.get(this);
-    if (rec) { free(rec); var list = deviceLive.get(rec.device); if (list) list.delete(rec); }
-    return destroyBuffer.apply(this, arguments);
+    var result = destroyBuffer.apply(this, arguments);
+    if (rec && !rec.destroyed) {
+      rec.destroyed = true;
+      var done = function () {
+        free(rec);
+        var list = deviceLive.get(rec.device);
+        if (list) list.delete(rec);
+      };
+      rec.device.queue.onSubmittedWorkDone().then(done, done);
+    }
+    return result;
   };
   var destroyDevice = GPUDevice.prototype.destroy;
   GPUDevice.prototype.destroy = function () {

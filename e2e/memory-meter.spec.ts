@@ -49,12 +49,29 @@ onmessage = async (e) => {
       const twice = a.createBuffer({ size: 500000, usage: U.STORAGE });
       twice.destroy();
       twice.destroy();
+      // The ledger frees a destroyed buffer when the queue's work before the destroy is done (its own wait was first).
+      await a.queue.onSubmittedWorkDone();
       const b = await device();
       b.createBuffer({ size: 8000000, usage: U.STORAGE });
       b.createBuffer({ size: 16, usage: U.UNIFORM });
       b.destroy();
       kept.push(plain, odd, mapped, staging, a);
       postMessage('gpu done');
+    } else if (m.cmd === 'in-flight') {
+      // A buffer written by submitted commands and destroyed at once: the GPU holds it until that work is done.
+      const d = await device();
+      const src = d.createBuffer({ size: 4194304, usage: U.COPY_SRC | U.COPY_DST });
+      const dst = d.createBuffer({ size: 4194304, usage: U.COPY_DST });
+      const encoder = d.createCommandEncoder();
+      for (let i = 0; i < 64; i++) encoder.copyBufferToBuffer(src, 0, dst, 0, 4194304);
+      d.queue.submit([encoder.finish()]);
+      src.destroy();
+      dst.destroy();
+      const atDestroy = self.__gpuLedger.read().live;
+      await d.queue.onSubmittedWorkDone();
+      const afterWork = self.__gpuLedger.read().live;
+      d.destroy();
+      postMessage({ atDestroy, afterWork });
     } else if (m.cmd === 'ram') {
       const bytes = new Uint8Array(m.bytes);
       for (let i = 0; i < bytes.length; i += 4096) bytes[i] = (i >> 12) & 255;
@@ -131,6 +148,13 @@ test('the GPU ledger counts created minus destroyed buffer bytes exactly, per bu
   });
   // The resettable peak starts again from what is live.
   expect((await readLedger(worker))?.windowPeak).toBe(LIVE);
+  await page.close();
+});
+
+test('the GPU ledger counts a destroyed buffer until the work submitted before its destroy is done', async () => {
+  const { page } = await openPage();
+  // Both 4 MiB buffers still count right after destroy(); once the queue's work is done, neither does.
+  expect(await ask(page, { cmd: 'in-flight' })).toEqual({ atDestroy: 2 * 4194304, afterWork: 0 });
   await page.close();
 });
 
