@@ -9,8 +9,9 @@
  *    code runs (e2e/helpers/worker-inject.ts) wraps `GPUDevice.prototype.createBuffer` (+ `descriptor.size`, staging
  *    and mapped buffers included), `GPUBuffer.prototype.destroy` (- once per buffer, when the work submitted before
  *    the destroy is done: `queue.onSubmittedWorkDone()`, because the GPU keeps a buffer its pending commands use) and
- *    `GPUDevice.prototype.destroy` (- what that device still held, at once).  A buffer garbage-collected without `destroy()` stays counted (a leak as far
- *    as the ledger knows; `collectedBytes` says how many such bytes the collector has reported since).  Textures
+ *    `GPUDevice.prototype.destroy` (- what that device still held, at once).  A buffer garbage-collected without
+ *    `destroy()` stays counted (a leak as far as the ledger knows; `collectedBytes` says how many such bytes the
+ *    collector has reported since).  Textures
  *    and the browser's own staging (inside `queue.writeBuffer`) are not counted; onnxruntime uses buffers only.
  * The GPU process's own resident set is not the measure: SwiftShader keeps its own copies (8.67x the weights).
  *
@@ -162,7 +163,7 @@ export const GPU_LEDGER_SCRIPT = String.raw`
   var records = new WeakMap();
   var deviceLive = new WeakMap();
   var gone = typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry(function (rec) { if (!rec.freed) state.collectedBytes += rec.size; })
+    ? new FinalizationRegistry(function (rec) { if (!rec.freed && !rec.destroyed) state.collectedBytes += rec.size; })
     : null;
   function free(rec) {
     if (rec.freed) return;
@@ -184,7 +185,7 @@ export const GPU_LEDGER_SCRIPT = String.raw`
     var buffer = createBuffer.apply(this, arguments);
     var size = Number(descriptor && descriptor.size) || 0;
     var usage = usageName(Number(descriptor && descriptor.usage) || 0);
-    var rec = { size: size, freed: false, device: this, usage: usage };
+    var rec = { size: size, freed: false, destroyed: false, device: this, usage: usage };
     state.liveByUsage[usage] = (state.liveByUsage[usage] || 0) + size;
     records.set(buffer, rec);
     var list = deviceLive.get(this);

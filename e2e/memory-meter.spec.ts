@@ -58,7 +58,8 @@ onmessage = async (e) => {
       kept.push(plain, odd, mapped, staging, a);
       postMessage('gpu done');
     } else if (m.cmd === 'in-flight') {
-      // A buffer written by submitted commands and destroyed at once: the GPU holds it until that work is done.
+      // Buffers used by submitted copies and destroyed at once: still counted right after destroy(), freed once the
+      // queue's work is done (the ledger's own wait was registered first, so it has run by then).
       const d = await device();
       const src = d.createBuffer({ size: 4194304, usage: U.COPY_SRC | U.COPY_DST });
       const dst = d.createBuffer({ size: 4194304, usage: U.COPY_DST });
@@ -151,7 +152,7 @@ test('the GPU ledger counts created minus destroyed buffer bytes exactly, per bu
   await page.close();
 });
 
-test('the GPU ledger counts a destroyed buffer until the work submitted before its destroy is done', async () => {
+test('the GPU ledger keeps a destroyed buffer counted past destroy() and frees it once the queue is done', async () => {
   const { page } = await openPage();
   // Both 4 MiB buffers still count right after destroy(); once the queue's work is done, neither does.
   expect(await ask(page, { cmd: 'in-flight' })).toEqual({ atDestroy: 2 * 4194304, afterWork: 0 });

@@ -168,24 +168,19 @@ def query_block_attention(module, query, key, value, attention_mask, scaling, dr
     """transformers' own eager attention for GLM-ASR, applied to blocks of ENCODER_QUERY_ROWS query rows against all
     keys, the blocks' outputs concatenated.  Each output row is the same computation as in one call (its scores row,
     softmax over all keys, weighted sum of all values): onnxruntime's CPU gives bit-equal features
-    (tools/tests/test_encoder_blocks.py; the full-size encoder too).
-
-    Why: in one call a window's scores are heads x 1500 x 1500 float32, 180 MB at full size (20 heads), three of them
-    per layer (MatMul, scale, Softmax).  onnxruntime's WebGPU buffer cache keeps released buffers for reuse only up to
-    160 MiB, so each layer destroys those and makes new ones; a destroyed buffer stays allocated until the GPU has done
-    the work already submitted with it, and onnxruntime submits faster than a GPU runs a window, so the whole window's
-    attention piles up (on SwiftShader: 18 GB of live buffers, then the device is lost).  In blocks of 250 rows a
-    scores tensor is 30 MB (15 MB in float16), sizes the cache reuses.  Measured in
-    tools/probes/onnxruntime-1.31/encoder-buffers (docs/measurements.md).  The encoder has no attention mask; one
-    would be sliced by query rows."""
+    (tools/tests/test_encoder_blocks.py).  Why: in one call the full-size encoder makes three 180 MB scores tensors per
+    layer, which onnxruntime's WebGPU buffer cache does not reuse; destroyed and made anew per layer they piled up on
+    the GPU (docs/onnxruntime-1.31.md, 2.8).  In blocks of 250 rows they are 30 MB.  The encoder has no attention
+    mask."""
+    if attention_mask is not None:
+        raise ValueError("query_block_attention: the audio encoder's attention has no mask")
     from transformers.models.glmasr.modeling_glmasr import eager_attention_forward
 
     rows = query.shape[2]
     blocks = []
     for start in range(0, rows, ENCODER_QUERY_ROWS):
         stop = min(start + ENCODER_QUERY_ROWS, rows)
-        mask = None if attention_mask is None else attention_mask[:, :, start:stop]
-        out, _ = eager_attention_forward(module, query[:, :, start:stop], key, value, mask, scaling, dropout, **kwargs)
+        out, _ = eager_attention_forward(module, query[:, :, start:stop], key, value, None, scaling, dropout, **kwargs)
         blocks.append(out)  # [batch, rows, heads, head_dim]
     return torch.cat(blocks, dim=1), None
 
