@@ -43,11 +43,12 @@ export interface PeakFormula {
  * onnxruntime a whole copy of each file.
  * The store now hands it its pieces (piece-bytes.ts), and `npm run bench -- memory` (renderer above idle + live GPU
  * buffers, full-size q4 stored; docs/measurements.md, The planner's memory model) measured the new load below these
- * factors: WebGPU 3743 MB = 320 MB + 1.86 x, WASM 2801 MB = 320 MB + 1.35 x, a first visit no higher than a stored
- * load.  They stay at 2 x until the rows the formula needs are measured: q4f16 on a GPU with shader-f16 (SwiftShader
- * has none), and the audio encoder's run one graph at a time on WebGPU (until 2026-12-07 the full-size encoder's
- * attention piled up destroyed 180 MB buffers and SwiftShader lost its device; in query blocks it no longer does, but
- * SwiftShader needs over 21 minutes for one full-size window: docs/measurements.md).  The decoder side of q4 one graph at a time on WebGPU measured 2340 MB
+ * factors: WebGPU 3743 MB = 320 MB + 1.86 x (by the GPU ledger of the time, which dropped a buffer at its destroy()),
+ * WASM 2801 MB = 320 MB + 1.35 x, a first visit no higher than a stored load.  They stay at 2 x until the rows the
+ * formula needs are measured: q4f16 on a GPU with shader-f16 (SwiftShader has none), and the audio encoder's run one
+ * graph at a time on WebGPU (until 2026-12-07 the full-size encoder's attention piled up destroyed 180 MB buffers and
+ * SwiftShader lost its device; in query blocks the GPU process did not grow, but no blocked full-size window finished
+ * in 21 minutes: docs/measurements.md).  The decoder side of q4 one graph at a time on WebGPU measured 2340 MB
  * (320 MB + 1.43 x its 1410 MB), under 2 x.  Except WASM one graph at a time, measured above 2 x: the WASM heap never
  * shrinks, so the decoder's load lands on top of the encoder's high-water mark.
  */
