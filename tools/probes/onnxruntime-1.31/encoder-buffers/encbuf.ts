@@ -58,6 +58,14 @@ async function one(config: string) {
     const root = browserPid(profile);
     let gpuPeak = 0, rendPeak = 0;
     const timer = setInterval(() => { const t = tree(root); gpuPeak = Math.max(gpuPeak, rss(gpuProcesses(t))); rendPeak = Math.max(rendPeak, rss(renderers(t))); }, 200);
+    // Every PROGRESS_S seconds (default 60), the ledger so far: a run too slow to finish still gives its readings.
+    const started = Date.now();
+    const progress = setInterval(() => {
+      const w = page.workers()[0];
+      w?.evaluate(() => (self as unknown as { __gpuLedger: { read(): { peak: number; live: number; buffers: number } } }).__gpuLedger.read())
+        .then((l) => console.log(`  ${Math.round((Date.now() - started) / 1000)} s: ledger peak ${Math.round(l.peak / 1e6)} MB, live ${Math.round(l.live / 1e6)} MB, ${l.buffers} buffers made; GPU process peak ${Math.round(gpuPeak / 1e6)} MB`))
+        .catch(() => undefined);
+    }, Number(process.env.PROGRESS_S ?? 60) * 1000);
     const res = await page.evaluate(([graph, ep, extra, windows, ext]) => new Promise((ok) => {
       const w = new Worker('/w.js', { type: 'module' });
       w.onmessage = (e) => ok(e.data);
@@ -65,6 +73,7 @@ async function one(config: string) {
       w.postMessage({ graph, ep, extra, windows, ext });
     }), [graph, ep, extra, Number(process.env.WINDOWS ?? 2), existsSync(resolve(dir, graph + '.onnx_data'))] as const);
     clearInterval(timer);
+    clearInterval(progress);
     (res as Record<string, unknown>).gpuProcessPeak = gpuPeak; (res as Record<string, unknown>).rendererPeak = rendPeak;
     console.log(config, JSON.stringify(res, (k, v) => (k === 'ms' || k === 'loadMs' ? Math.round(v) : typeof v === 'number' && v > 1e5 ? Math.round(v / 1e6) + 'MB' : typeof v === 'number' ? Math.round(v) : v)));
   } finally {
