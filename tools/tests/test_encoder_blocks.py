@@ -8,6 +8,7 @@ import math
 import numpy as np
 import onnx
 import onnxruntime as ort
+from transformers import AutoConfig
 
 from glmasr_onnx.export import ENCODER_QUERY_ROWS, N_FRAMES, N_MELS, export_audio_encoder, load_model
 
@@ -25,7 +26,7 @@ def _inputs():
 def test_encoder_scores_are_blocks_of_query_rows(tiny):
     """Every Softmax of the converted encoder, run on one window: [1, heads, rows <= ENCODER_QUERY_ROWS, 1500]."""
     _name, ckpt, model_dir, _goldens = tiny
-    config = load_model(ckpt).config.audio_config
+    config = AutoConfig.from_pretrained(ckpt).audio_config
     graph = onnx.load(model_dir / "onnx" / "audio_encoder.onnx")
     scores = [n.output[0] for n in graph.graph.node if n.op_type == "Softmax"]
     graph.graph.output.extend(onnx.ValueInfoProto(name=name) for name in scores)
