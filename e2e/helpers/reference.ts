@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { ForcedRequest, ForcedStep } from './forced-decode.ts';
 import { ARTIFACTS, E2E_FIXTURES, ROOT, speechFile } from './paths.ts';
 
 export interface ReferenceResult {
@@ -53,4 +54,25 @@ export function longFile(): string {
   const r = spawnSync('sox', [base, out, 'repeat', '9'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`sox failed: ${r.stderr}`);
   return out;
+}
+
+/**
+ * The Node reference decode of `file` teacher-forced onto `windows` (another run's token ids per window): per window
+ * and step, the reference's own choice and the logits of its choice and of the forced id (forced-decode.ts).
+ */
+export function forcedDecode(
+  model: string,
+  variant: string,
+  file: string,
+  maxNewTokens: number,
+  windows: number[][],
+): ForcedStep[][] {
+  const request: ForcedRequest = { model: resolve(ARTIFACTS, 'models', model), variant, file, maxNewTokens, windows };
+  const r = spawnSync('npx', ['tsx', 'e2e/helpers/forced-decode.ts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    input: JSON.stringify(request),
+  });
+  if (r.status !== 0) throw new Error(`forced reference decode failed (${r.status}): ${r.stderr}\n${r.stdout}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as ForcedStep[][];
 }
