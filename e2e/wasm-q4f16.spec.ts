@@ -42,12 +42,13 @@ async function transcribeFile(page: Page, path: string): Promise<number[][]> {
 /**
  * How far below the reference's top logit the WASM run's id may be at one step: 10 float16 spacings at the top logit.
  * q4f16 computes in float16, and onnxruntime-node's x64 kernels and the WASM build sum in different orders, so the two
- * builds' logits on the same prefix differ by a few float16 spacings: up to 5 at the five largest logits of a step, over
- * every step of six golden clips (onnxruntime-node 1.31.1 against onnxruntime-web 1.31.1's WASM build run in Node on
- * one thread, both forced onto the WASM run's ids; 2026-12-07, a Xeon with AVX-512).  Two ids whose logits are closer
- * than twice that may come out in either order.  On that machine the WASM build took another id than the reference at
- * 3 of 287 steps in Node (0, 0 and 1 spacing below its choice) and at 2 in Chromium (0 and 1); a gap of 0 is an exact
- * tie in the reference, which takes the first id.
+ * builds' logits on the same prefix differ by a few float16 spacings: up to 5 at the five largest logits of a step,
+ * over every step of the seven golden clips (onnxruntime-node 1.31.1 against onnxruntime-web 1.31.1's WASM build run
+ * in Node on one thread, both forced onto the WASM run's ids; 2026-12-07, a Xeon with AVX-512; the probe and its
+ * results are in tools/probes/onnxruntime-1.31/q4f16-builds/).  Two ids whose logits are closer than twice that may
+ * come out in either order.  On that machine the WASM build took another id than the reference at 3 of 287 steps in
+ * Node (0, 0 and 1 spacing below its choice) and at 2 in Chromium (0 and 1); a gap of 0 is an exact tie in the
+ * reference, which takes the first id.
  */
 const FLIP_SPACINGS = 10;
 const f16Spacing = (x: number) => 2 ** (Math.max(Math.floor(Math.log2(Math.abs(x))), -14) - 10);
