@@ -22,7 +22,7 @@ from . import __version__
 from .checkpoint import PASSTHROUGH_FILES, Checkpoint, resolve, validate
 from .errors import ConversionError
 from .fused import op_counts
-from .manifest import build_manifest, checkpoint_digest, summary_table  # noqa: F401 (summary_table: the CLI's)
+from .manifest import ATTENTION_QUERY_ROWS_KEY, build_manifest, checkpoint_digest, summary_table  # noqa: F401 (summary_table: the CLI's)
 from .steps import OutputLock, Steps, files_under, with_data
 from .quantize import (
     ACCURACY_LEVEL,
@@ -157,6 +157,14 @@ def export_base(model, dtype_name: str, work: Path, report: Reporter, fused: boo
         paths[graph] = save_graph(proto, work / dtype_name / f"{graph}.onnx")[0]
         shutil.rmtree(raw.parent)
     return paths
+
+
+def attention_query_rows(exported: Path) -> dict:
+    """{"attention_query_rows": N} for an audio encoder exported with its attention in query blocks (the metadata
+    export.py writes), else {}: the app takes an encoder without it for one converted before the blocks."""
+    props = {p.key: p.value for p in onnx.load(str(exported), load_external_data=False).metadata_props}
+    rows = props.get(ATTENTION_QUERY_ROWS_KEY)
+    return {"attention_query_rows": int(rows)} if rows else {}
 
 
 def accuracy_levels(model: onnx.ModelProto) -> dict:
@@ -380,6 +388,7 @@ def _convert_steps(ckpt, resolved, out: Path, work: Path, steps: Steps, variants
                     "op_types": op_counts(head),
                     **accuracy_levels(head),
                     **integer_weights(head),
+                    **attention_query_rows(bases[VARIANT_BASE[variant]][graph]),
                 }
 
             manifest_graphs[variant][graph] = run_step(

@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .manifest import ATTENTION_QUERY_ROWS_KEY
 from .quantize import F16_CLAMP
 
 OPSET = 18
@@ -202,7 +203,9 @@ def _encoder_attention_in_query_blocks(model):
 
 def export_audio_encoder(model, path: Path, query_blocks: bool = True) -> None:
     """The audio encoder; its attention in query blocks unless `query_blocks` is False (the official module as it is:
-    the reference tools/tests/test_encoder_blocks.py compares with)."""
+    the reference tools/tests/test_encoder_blocks.py compares with).  A blocked graph says so in its metadata
+    (ATTENTION_QUERY_ROWS_KEY), which the manifest passes on to the app: an encoder without it computes each layer's
+    attention in one call, as every conversion before 2026-12-07 did."""
     feats = torch.zeros(2, N_MELS, N_FRAMES)
     mask = torch.ones(2, N_FRAMES, dtype=torch.int64)
     mask[1, 1234:] = 0
@@ -220,6 +223,12 @@ def export_audio_encoder(model, path: Path, query_blocks: bool = True) -> None:
                 "audio_feature_lengths": {0: "num_windows"},
             },
         )
+    if query_blocks:
+        import onnx
+
+        proto = onnx.load(str(path), load_external_data=False)
+        onnx.helper.set_model_props(proto, {ATTENTION_QUERY_ROWS_KEY: str(ENCODER_QUERY_ROWS)})
+        onnx.save(proto, str(path))
 
 
 def export_embed_tokens(model, path: Path) -> None:

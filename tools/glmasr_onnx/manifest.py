@@ -13,6 +13,9 @@ from .quantize import F16_AUDIO_PATH, F32_TWIN
 from .steps import sha256_file
 
 MANIFEST_FORMAT = "glm-asr-onnx/1"
+# The audio encoder's ONNX metadata key for the query rows its attention is computed in (export.py writes it; the
+# manifest's `attention_query_rows` is read from it).
+ATTENTION_QUERY_ROWS_KEY = "glmasr.audio_encoder.attention_query_rows"
 
 
 def checkpoint_digest(ckpt) -> str:
@@ -46,6 +49,7 @@ def build_manifest(ckpt, stage: Path, graphs: dict, tokens: dict, eos: list[int]
         "model": {
             "audio_token_id": ckpt.config.get("audio_token_id"),
             "audio_hidden_size": audio.get("hidden_size"),
+            "audio_num_attention_heads": audio.get("num_attention_heads"),
             "hidden_size": text["hidden_size"],
             "vocab_size": text["vocab_size"],
             "num_layers": text["num_hidden_layers"],
