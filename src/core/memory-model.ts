@@ -14,6 +14,7 @@
  * isomorphic.
  */
 import { GRAPHS, type DeviceBackend, type ModelManifest, type Variant } from './asr/contract.ts';
+import { WINDOW_FRAMES } from './constants.ts';
 
 /**
  * How the graphs of an on-device plan are resident: 'both' (encoder, embedding and decoder loaded together) or
@@ -85,4 +86,25 @@ export function estimatePeakBytes(
   const f = PEAK_FORMULA[backend][graphs];
   const k = opts.firstVisit ? f.firstVisitPerWeightByte : f.perWeightByte;
   return f.fixedBytes + k * residentWeightBytes(manifest, variant, graphs);
+}
+
+/**
+ * The largest storage buffer onnxruntime-web's WebGPU backend keeps for reuse (its buffer cache's largest size class,
+ * 1.31.1).  A released tensor over it is destroyed and the next one made anew, and a destroyed buffer stays allocated
+ * until the GPU has run what was submitted with it: docs/onnxruntime-1.31.md, 2.8.
+ */
+export const WEBGPU_REUSED_BUFFER_MAX_BYTES = 160 * 2 ** 20;
+
+/**
+ * Bytes of one of the audio encoder's float32 attention tensors (scores, or their softmax) for a 30 s window:
+ * heads x query rows x keys x 4, with 1500 positions after the encoder's stride-2 convolution.  The query rows are
+ * the manifest's `attention_query_rows` (250 since 2026-12-07), or all 1500 for an encoder converted before.  Older
+ * manifests give no head count: Whisper's and GLM-ASR's encoders have heads 64 wide (1280 / 20), so hidden / 64.
+ */
+export function encoderAttentionBytes(manifest: ModelManifest, variant: Variant): number {
+  const positions = WINDOW_FRAMES / 2;
+  const rows = manifest.variants[variant]?.graphs.audio_encoder.attention_query_rows ?? positions;
+  const heads =
+    manifest.model.audio_num_attention_heads ?? Math.max(1, Math.round(manifest.model.audio_hidden_size / 64));
+  return heads * Math.min(rows, positions) * positions * 4;
 }

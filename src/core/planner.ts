@@ -10,6 +10,9 @@
  *    `SOFTWARE_GPU_MAX_BYTES` (the tiny test models), unless the settings ask for WebGPU explicitly.
  *  - WebGPU needs every graph's largest initializer to fit both `maxStorageBufferBindingSize` and `maxBufferSize`.
  *  - f16 variants need `shader-f16` on WebGPU; an explicitly requested one is replaced by its float32 twin.
+ *  - WebGPU needs the audio encoder's attention in query blocks (models converted since 2026-12-07): in one call, a
+ *    full-size encoder's 180 MB attention buffers are over what onnxruntime's WebGPU backend reuses, and pile up
+ *    until the device is lost (`encoderAttentionBytes`, ./memory-model.ts).
  *  - iPhone/iPad (every iOS browser is WebKit): the estimated peak must stay under `iosBudgetBytes` (default 1.2 GB:
  *    iOS kills the tab at ~1.5 GB, and WebGPU buffers count against the same budget; docs/platforms.md, Memory).
  *  - `navigator.deviceMemory` (Chromium only, a power of two; older versions cap it at 8, Chromium 156 reports 16 on
@@ -36,7 +39,14 @@ import {
   type Variant,
 } from './asr/contract.ts';
 import { detectPlatform, softwareRenderer, type DeviceProbe } from './device.ts';
-import { estimatePeakBytes, IOS_BUDGET_BYTES, SOFTWARE_GPU_MAX_BYTES, type GraphResidency } from './memory-model.ts';
+import {
+  encoderAttentionBytes,
+  estimatePeakBytes,
+  IOS_BUDGET_BYTES,
+  SOFTWARE_GPU_MAX_BYTES,
+  WEBGPU_REUSED_BUFFER_MAX_BYTES,
+  type GraphResidency,
+} from './memory-model.ts';
 
 export type Where = 'auto' | 'device' | 'server';
 
@@ -196,6 +206,11 @@ function check(ctx: Context, backend: DeviceBackend, variant: Variant, explicitW
     else if (software)
       out.notes.push(`${software} is a software renderer; WebGPU is used for this ${gb(info.bytes)} model anyway`);
     if (F16_VARIANTS.has(variant) && !gpu.shaderF16) out.hard.push(`${variant} needs shader-f16, which this GPU lacks`);
+    const attention = encoderAttentionBytes(manifest, variant);
+    if (attention > WEBGPU_REUSED_BUFFER_MAX_BYTES)
+      out.hard.push(
+        `${variant}'s audio encoder computes its attention in one call (converted before 2026-12-07): its ${gb(attention)} buffers would pile up on WebGPU until the GPU is lost; convert the model again`,
+      );
     const limit = Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize);
     for (const g of GRAPHS) {
       const li = info.graphs[g].largest_initializer;

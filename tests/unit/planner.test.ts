@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 import type { ModelManifest, Variant } from '../../src/core/asr/contract.ts';
 import { planBackend, type PlannerSettings, type PlanResult, wasmMissingOp } from '../../src/core/planner.ts';
 import { detectPlatform, type DeviceProbe, type GpuProbe } from '../../src/core/device.ts';
-import { estimatePeakBytes } from '../../src/core/memory-model.ts';
+import { encoderAttentionBytes, estimatePeakBytes } from '../../src/core/memory-model.ts';
 import { liveSource } from '../../workers/host/live-source.ts';
 import { ARTIFACTS, missing } from '../helpers/data.ts';
 
@@ -32,7 +32,8 @@ function graphs(enc: number, embed: number, dec: number, encLi: number, embedLi:
   return {
     bytes: enc + embed + dec,
     graphs: {
-      audio_encoder: g(enc, 'conv2.weight', encLi, 'onnx/audio_encoder.onnx'),
+      // The converter's query blocks (tools/glmasr_onnx/export.py, ENCODER_QUERY_ROWS).
+      audio_encoder: { ...g(enc, 'conv2.weight', encLi, 'onnx/audio_encoder.onnx'), attention_query_rows: 250 },
       embed_tokens: g(embed, 'embed.weight', embedLi, 'onnx/embed_tokens.onnx'),
       decoder_model_merged: g(dec, 'lm_head.MatMulNBits.B', decLi, 'onnx/decoder_model_merged.onnx'),
     },
@@ -47,7 +48,9 @@ const FULL: ModelManifest = {
   revision: 'full-random',
   model: {
     audio_token_id: 59260,
-    audio_hidden_size: 2048,
+    // GLM-ASR's audio encoder: 1280 wide, 20 heads (../shared/docs/glm-asr.md; the full-random manifest).
+    audio_hidden_size: 1280,
+    audio_num_attention_heads: 20,
     hidden_size: 2048,
     vocab_size: 59264,
     num_layers: 28,
@@ -561,6 +564,35 @@ describe('estimatePeakBytes: 320 MB + 2 × Σ graph bytes', () => {
   );
   test('a variant the manifest lacks is a clear error', () => {
     expect(() => estimatePeakBytes(FULL, 'fp16', 'wasm')).toThrow('the manifest has no fp16 variant');
+  });
+});
+
+describe('an audio encoder converted before the query blocks (2026-12-07): not on WebGPU', () => {
+  // The same model as converted before: no attention_query_rows, no audio head count in the manifest.
+  const before = (): ModelManifest => {
+    const m = structuredClone(FULL);
+    delete m.model.audio_num_attention_heads;
+    for (const v of Object.values(m.variants)) delete v!.graphs.audio_encoder.attention_query_rows;
+    return m;
+  };
+  test('attention tensor bytes: 20 heads × rows × 1500 keys × 4 (the one-call Softmax was [1, 20, 1500, 1500] float32)', () => {
+    expect(encoderAttentionBytes(FULL, 'q4f16')).toBe(20 * 250 * 1500 * 4); // 30 MB
+    expect(encoderAttentionBytes(before(), 'q4f16')).toBe(20 * 1500 * 1500 * 4); // 180 MB: 1280 / 64 heads
+  });
+  test('M4 Chrome: WASM instead of WebGPU, and the reasons say to convert the model again', () => {
+    const got = planBackend(DEVICES.m4MacChrome, before(), autoNoServer);
+    expect(brief(got), got.reasons.join(' | ')).toBe('wasm q4');
+    expect(got.reasons.join(' | ')).toMatch(
+      /q4f16's audio encoder computes its attention in one call \(converted before 2026-12-07\): its 180 MB buffers would pile up on WebGPU until the GPU is lost; convert the model again/,
+    );
+  });
+});
+
+describe.skipIf(TINY_MISSING)("the tiny model's real manifest records its encoder's query blocks", () => {
+  test('250 rows and 4 heads (tools/tests/test_encoder_blocks.py measures the Softmax shapes they stand for)', () => {
+    for (const v of Object.values(TINY!.variants)) expect(v!.graphs.audio_encoder.attention_query_rows).toBe(250);
+    expect(TINY!.model.audio_num_attention_heads).toBe(4);
+    expect(encoderAttentionBytes(TINY!, 'q4f16')).toBe(4 * 250 * 1500 * 4);
   });
 });
 

@@ -80,6 +80,8 @@ export interface ModelManifest {
   model: {
     audio_token_id: number;
     audio_hidden_size: number;
+    /** The audio encoder's attention heads (absent in manifests written before 2026-12-07). */
+    audio_num_attention_heads?: number;
     hidden_size: number;
     vocab_size: number;
     num_layers: number;
@@ -115,6 +117,12 @@ export interface ManifestGraph {
    * uint8 weights and its encoder int8): "int8" runs on the CPU's U8S8 GEMM (tools/glmasr_onnx/quantize.py).
    */
   matmulinteger_weights?: 'int8' | 'uint8';
+  /**
+   * The audio encoder's attention is computed this many query rows at a time, against all keys
+   * (tools/glmasr_onnx/export.py).  Absent in models converted before 2026-12-07: their encoder computes each layer's
+   * attention over the whole window in one call.
+   */
+  attention_query_rows?: number;
 }
 export interface ManifestFile {
   path: string;
