@@ -96,15 +96,21 @@ export function estimatePeakBytes(
 export const WEBGPU_REUSED_BUFFER_MAX_BYTES = 160 * 2 ** 20;
 
 /**
- * Bytes of one of the audio encoder's float32 attention tensors (scores, or their softmax) for a 30 s window:
- * heads x query rows x keys x 4, with 1500 positions after the encoder's stride-2 convolution.  The query rows are
- * the manifest's `attention_query_rows` (250 since 2026-12-07), or all 1500 for an encoder converted before.  Older
- * manifests give no head count: Whisper's and GLM-ASR's encoders have heads 64 wide (1280 / 20), so hidden / 64.
+ * Bytes of one of the audio encoder's float32 attention tensors for a 30 s window: heads x query rows x keys x 4, with
+ * 1500 positions after the encoder's stride-2 convolution.  Every variant's encoder holds one such tensor per block:
+ * the float32 variants' scores and softmax, and the f16 variants' softmax cast to float32 and back (transformers'
+ * eager attention takes the softmax in float32; whether onnxruntime's WebGPU backend drops that cast pair is not
+ * known here, SwiftShader has no shader-f16).  The query rows are the manifest's `attention_query_rows` (250 since
+ * 2026-12-07), or all 1500 for an encoder converted before.  Older manifests give no head count: Whisper's and
+ * GLM-ASR's encoders have heads 64 wide (1280 / 20), so hidden / 64.  A manifest comes from the network: a field that
+ * is not a positive whole number counts as absent.
  */
 export function encoderAttentionBytes(manifest: ModelManifest, variant: Variant): number {
   const positions = WINDOW_FRAMES / 2;
-  const rows = manifest.variants[variant]?.graphs.audio_encoder.attention_query_rows ?? positions;
+  const whole = (n: unknown): number | null => (Number.isSafeInteger(n) && (n as number) > 0 ? (n as number) : null);
+  const rows = whole(manifest.variants[variant]?.graphs?.audio_encoder?.attention_query_rows) ?? positions;
   const heads =
-    manifest.model.audio_num_attention_heads ?? Math.max(1, Math.round(manifest.model.audio_hidden_size / 64));
+    whole(manifest.model?.audio_num_attention_heads) ??
+    Math.max(1, Math.round((whole(manifest.model?.audio_hidden_size) ?? 64) / 64));
   return heads * Math.min(rows, positions) * positions * 4;
 }

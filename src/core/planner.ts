@@ -206,10 +206,13 @@ function check(ctx: Context, backend: DeviceBackend, variant: Variant, explicitW
     else if (software)
       out.notes.push(`${software} is a software renderer; WebGPU is used for this ${gb(info.bytes)} model anyway`);
     if (F16_VARIANTS.has(variant) && !gpu.shaderF16) out.hard.push(`${variant} needs shader-f16, which this GPU lacks`);
+    // Worded without the variant: the same for each variant of one model, so said once (deviceCandidate).
     const attention = encoderAttentionBytes(manifest, variant);
     if (attention > WEBGPU_REUSED_BUFFER_MAX_BYTES)
       out.hard.push(
-        `${variant}'s audio encoder computes its attention in one call (converted before 2026-12-07): its ${gb(attention)} buffers would pile up on WebGPU until the GPU is lost; convert the model again`,
+        info.graphs.audio_encoder.attention_query_rows === undefined
+          ? `this model was converted before 2026-12-07: its audio encoder's ${gb(attention)} attention buffers would pile up on WebGPU until the GPU is lost; convert it again (npm run model:convert) to use WebGPU`
+          : `this model's audio encoder makes ${gb(attention)} attention buffers, over the ${mib(WEBGPU_REUSED_BUFFER_MAX_BYTES)} WebGPU reuses: they would pile up until the GPU is lost`,
       );
     const limit = Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize);
     for (const g of GRAPHS) {
@@ -299,7 +302,7 @@ function deviceCandidate(ctx: Context, backend: DeviceBackend): Candidate {
   for (const v of order) {
     const c = check(ctx, backend, v, explicitWebGpu);
     if (c.hard.length) {
-      rejected.push(...c.hard.filter((h) => h !== c.overBudget));
+      for (const h of c.hard) if (h !== c.overBudget && !rejected.includes(h)) rejected.push(h);
       if (c.overBudget && (!overBudget || c.peak < overBudget.peak)) overBudget = c;
       continue;
     }

@@ -579,11 +579,38 @@ describe('an audio encoder converted before the query blocks (2026-12-07): not o
     expect(encoderAttentionBytes(FULL, 'q4f16')).toBe(20 * 250 * 1500 * 4); // 30 MB
     expect(encoderAttentionBytes(before(), 'q4f16')).toBe(20 * 1500 * 1500 * 4); // 180 MB: 1280 / 64 heads
   });
-  test('M4 Chrome: WASM instead of WebGPU, and the reasons say to convert the model again', () => {
+  test('M4 Chrome: WASM instead of WebGPU, and the reasons say once to convert the model again', () => {
     const got = planBackend(DEVICES.m4MacChrome, before(), autoNoServer);
     expect(brief(got), got.reasons.join(' | ')).toBe('wasm q4');
-    expect(got.reasons.join(' | ')).toMatch(
-      /q4f16's audio encoder computes its attention in one call \(converted before 2026-12-07\): its 180 MB buffers would pile up on WebGPU until the GPU is lost; convert the model again/,
+    const said = got.reasons.filter((r) => r.includes('2026-12-07'));
+    expect(said).toEqual([
+      "this model was converted before 2026-12-07: its audio encoder's 180 MB attention buffers would pile up on WebGPU until the GPU is lost; convert it again (npm run model:convert) to use WebGPU",
+    ]);
+  });
+  test('WebGPU asked for in the settings: tried anyway, with the warning', () => {
+    const got = planBackend(DEVICES.m4MacChrome, before(), { ...autoNoServer, backend: 'webgpu' });
+    expect(brief(got)).toBe('webgpu q4f16');
+    expect(
+      got.reasons.some((r) => r.includes('would pile up') && r.endsWith('trying WebGPU as the settings ask')),
+    ).toBe(true);
+  });
+  test('query rows or heads that are not positive whole numbers count as absent; rows past 1500 as 1500', () => {
+    const m = before();
+    const enc = m.variants.q4f16!.graphs.audio_encoder;
+    for (const bad of [0, -250, 2.5, Number.NaN, '250' as unknown as number]) {
+      enc.attention_query_rows = bad;
+      expect(encoderAttentionBytes(m, 'q4f16'), String(bad)).toBe(20 * 1500 * 1500 * 4);
+    }
+    enc.attention_query_rows = 1e9;
+    expect(encoderAttentionBytes(m, 'q4f16')).toBe(20 * 1500 * 1500 * 4);
+    enc.attention_query_rows = 250;
+    m.model.audio_num_attention_heads = -3;
+    expect(encoderAttentionBytes(m, 'q4f16')).toBe(20 * 250 * 1500 * 4); // 1280 / 64
+    m.model.audio_num_attention_heads = 200; // a block of 300 MB: off WebGPU, without the date
+    const got = planBackend(DEVICES.m4MacChrome, m, autoNoServer);
+    expect(brief(got)).toBe('wasm q4');
+    expect(got.reasons).toContain(
+      "this model's audio encoder makes 300 MB attention buffers, over the 160 MiB WebGPU reuses: they would pile up until the GPU is lost",
     );
   });
 });
