@@ -189,10 +189,20 @@ test('cancel mid-file stops within a decode step and the app stays usable', asyn
   await expect(page.getByTestId('transcript')).toBeVisible();
 });
 
-test('a model URL that does not exist gives a clear message', async ({ page }) => {
-  await page.goto('/?model=/models/missing-model/&engine=wasm');
-  await expect(page.locator('[data-error-code="MODEL_LOAD_FAILED"]')).toBeVisible({ timeout: 30_000 });
-  await expect(page.locator('[data-error-code="MODEL_LOAD_FAILED"]')).toContainText('404');
+test('a model URL that does not exist gives a clear message, which fits a phone with its details open', async ({
+  page,
+}) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  // No hyphen in the name, so the URL in the details has no break opportunity of its own.
+  await page.goto('/?model=/models/no_such_model_converted_here/&engine=wasm');
+  const alert = page.locator('[data-error-code="MODEL_LOAD_FAILED"]');
+  await expect(alert).toBeVisible({ timeout: 30_000 });
+  await expect(alert).toContainText('404');
+  // The details name the whole manifest URL, one long word: it wraps inside the alert.
+  await alert.getByText('Details').click();
+  await expect(alert).toContainText('/models/no_such_model_converted_here/manifest.json');
+  expect(await alert.evaluate((e) => e.scrollWidth - e.clientWidth)).toBe(0);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 });
 
 test('without shader-f16 (SwiftShader) a requested q4f16 runs as q4 on WebGPU, and the UI says so', async ({

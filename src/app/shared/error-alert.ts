@@ -31,5 +31,7 @@ export const errorAlertStyles = css`
   .alert details {
     margin-top: 0.25rem;
     font-size: 0.8rem;
+    /* A detail often names a URL or a file: one long word that must wrap on a phone. */
+    overflow-wrap: anywhere;
   }
 `;
