@@ -19,7 +19,7 @@ test('the served models are listed with revision and sizes; Use loads one', asyn
   const tiny = card.locator('li[data-model="tiny"]');
   await expect(tiny).toContainText('glm-asr-tiny');
   await expect(tiny).toContainText(/revision [0-9a-f]{16}/);
-  await expect(tiny).toContainText(/q4 1\.2 MB/); // the tiny manifest's q4: 1155053 bytes
+  await expect(tiny).toContainText(/q4 1\.0 MB/); // the tiny q4 files: 1010808 bytes (ls -l)
   await expect(card.locator('li')).toHaveCount(3);
   // The built-in default URL is not served here: the field shows the first served model instead.
   await page.getByTestId('model-settings').locator('summary').click();

@@ -11,9 +11,9 @@ test('the app shell renders its main controls', async ({ page }, testInfo) => {
   await expect(record).toBeEnabled();
   await expect(page.getByRole('heading', { name: 'GLM-ASR Nano' })).toBeVisible();
   // First run: one card says what will be downloaded, with one Download button (the tiny manifest's variants: q4f16
-  // 630853 bytes to fp32 2025659, each graph's .onnx with its .onnx_data).
+  // 534944 bytes to fp32 1578147, each graph's .onnx with its .onnx_data, ls -l).
   await expect(page.getByTestId('model-facts')).toContainText(/glm-asr-tiny\s+revision [0-9a-f]{12}/);
-  await expect(page.getByTestId('model-facts')).toContainText(/631 kB to 2\.0 MB[\s\S]* free/);
+  await expect(page.getByTestId('model-facts')).toContainText(/535 kB to 1\.6 MB[\s\S]* free/);
   await expect(page.getByTestId('load-model')).toHaveText('Download');
   // The model's address, variant and engine are in Settings, not on the main screen.
   await expect(page.getByTestId('model-url')).toBeHidden();

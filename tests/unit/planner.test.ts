@@ -551,15 +551,15 @@ describe('estimatePeakBytes: 320 MB + 2 × Σ graph bytes', () => {
     expect(estimatePeakBytes(FULL, 'q4f16', 'webgpu')).toBeCloseTo(2885.66e6, -3);
   });
   test.skipIf(TINY_MISSING)(
-    'tiny fp32, from the manifest file by hand: 320e6 + 2 × (801256 + 203137 + 1021316)',
+    'tiny fp32, from the manifest file by hand: 320e6 + 2 × (353694 + 203137 + 1021316)',
     () => {
       // Read from the file independently of the planner: the three graph sizes the converter wrote (each graph's
-      // .onnx plus its .onnx_data: 95720 + 705536, 385 + 202752, 15748 + 1005568 bytes, from ls -l).
+      // .onnx plus its .onnx_data: 95646 + 258048, 385 + 202752, 15748 + 1005568 bytes, from ls -l).
       const g = TINY!.variants.fp32!.graphs;
       expect([g.audio_encoder.bytes, g.embed_tokens.bytes, g.decoder_model_merged.bytes]).toEqual([
-        801256, 203137, 1021316,
+        353694, 203137, 1021316,
       ]);
-      expect(estimatePeakBytes(TINY!, 'fp32', 'wasm')).toBe(320e6 + 2 * (801256 + 203137 + 1021316));
+      expect(estimatePeakBytes(TINY!, 'fp32', 'wasm')).toBe(320e6 + 2 * (353694 + 203137 + 1021316));
     },
   );
   test('a variant the manifest lacks is a clear error', () => {
@@ -616,10 +616,10 @@ describe('an audio encoder converted before the query blocks (2026-12-07): not o
 });
 
 describe.skipIf(TINY_MISSING)("the tiny model's real manifest records its encoder's query blocks", () => {
-  test('250 rows and 4 heads (tools/tests/test_encoder_blocks.py measures the Softmax shapes they stand for)', () => {
+  test('250 rows and 2 heads (tools/tests/test_encoder_blocks.py measures the Softmax shapes they stand for)', () => {
     for (const v of Object.values(TINY!.variants)) expect(v!.graphs.audio_encoder.attention_query_rows).toBe(250);
-    expect(TINY!.model.audio_num_attention_heads).toBe(4);
-    expect(encoderAttentionBytes(TINY!, 'q4f16')).toBe(4 * 250 * 1500 * 4);
+    expect(TINY!.model.audio_num_attention_heads).toBe(2);
+    expect(encoderAttentionBytes(TINY!, 'q4f16')).toBe(2 * 250 * 1500 * 4);
   });
 });
 
