@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// `npm test`: set up whatever is missing, then every test: converter parity (pytest), the check gate (types, lint,
-// format, unit tests), the production build (dist/) and the test build (build/dist-test, the only one with the test
-// knobs), the browser end-to-end suite (Chromium, on the test build; one spec on the production build), and the
-// WebKit suite (Safari's engine through WebKitGTK's WebDriver, on the test build).  Every suite runs even if an earlier
-// one failed; the last line is the total as "N passed, N failed".
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+// `npm test`: set up whatever is missing, then every test: converter parity (pytest, beside the next steps), the
+// check gate (types, lint, format, unit tests), the production build (dist/) and the test build (build/dist-test, the
+// only one with the test knobs), the browser end-to-end suite (Chromium, on the test build; one spec on the production
+// build), and the WebKit suite (Safari's engine through WebKitGTK's WebDriver, on the test build).  Every suite runs
+// even if an earlier one failed; the last line is the total as "N passed, N failed".
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +22,30 @@ function step(name, cmd, args, junit) {
   const ok = r.status === 0;
   console.log(`=== ${name}: ${ok ? 'ok' : `FAILED (exit ${r.status})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return { name, ok, junit };
+}
+
+/**
+ * `step` in the background, beside the steps that follow (`spawnSync` blocks this process's event loop, so the output
+ * goes to a file, not a pipe that could fill): printed when `finish()` is awaited, so the log reads as if it ran alone.
+ */
+function background(name, cmd, args, junit, log) {
+  const t0 = Date.now();
+  const fd = openSync(log, 'w');
+  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const exit = new Promise((done) => {
+    child.on('error', (e) => done(e.message));
+    child.on('exit', (code, signal) => done(code ?? signal));
+  });
+  return async () => {
+    const code = await exit;
+    console.log(`\n=== ${name}: ${cmd} ${args.join(' ')} (beside the steps above)`);
+    process.stdout.write(readFileSync(log));
+    const ok = code === 0;
+    const why = typeof code === 'number' ? `exit ${code}` : code;
+    console.log(`=== ${name}: ${ok ? 'ok' : `FAILED (${why})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return { name, ok, junit };
+  };
 }
 
 function countJunit(path) {
@@ -63,26 +87,32 @@ function describeFailure(tag, body) {
 const setup = step('setup', 'node', [resolve(root, 'scripts/setup.mjs'), 'test']);
 if (!setup.ok) process.exit(1);
 
-const results = [
-  step(
-    'converter (pytest)',
-    'tools/py',
-    ['-m', 'pytest', 'tools/tests', '-q', '-s', `--junitxml=${reports}/pytest.xml`],
-    `${reports}/pytest.xml`,
-  ),
+// The converter's tests (Python, about 90 s) run beside the checks and the builds, which mostly wait on one core.
+const pytest = background(
+  'converter (pytest)',
+  'tools/py',
+  ['-m', 'pytest', 'tools/tests', '-q', '-s', `--junitxml=${reports}/pytest.xml`],
+  `${reports}/pytest.xml`,
+  `${reports}/pytest.log`,
+);
+const checks = [
   step('typecheck', 'npm', ['run', '--silent', 'typecheck']),
   step('lint', 'npm', ['run', '--silent', 'lint']),
   step('format', 'npm', ['run', '--silent', 'format:check']),
+  step('build', 'npm', ['run', '--silent', 'build']),
+  step('test build', 'npm', ['run', '--silent', 'build:test']),
+];
+const built = checks.at(-1).ok && checks.at(-2).ok;
+const results = [
+  await pytest(),
+  ...checks,
   step(
     'unit (vitest)',
     'npx',
     ['vitest', 'run', '--reporter=default', '--reporter=junit', `--outputFile.junit=${reports}/vitest.xml`],
     `${reports}/vitest.xml`,
   ),
-  step('build', 'npm', ['run', '--silent', 'build']),
-  step('test build', 'npm', ['run', '--silent', 'build:test']),
 ];
-const built = results.at(-1).ok && results.at(-2).ok;
 results.push(
   built
     ? step('e2e (playwright)', 'npx', ['playwright', 'test'], resolve(root, 'test-results/e2e-junit.xml'))
