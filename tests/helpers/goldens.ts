@@ -18,6 +18,8 @@ export interface GoldenWindow {
   token_ids: number[];
   text: string;
   min_margin: number;
+  /** The official decode's top-1 margin at each step (best logit minus the second). */
+  margins: number[];
 }
 export interface GoldenClip {
   id: string;

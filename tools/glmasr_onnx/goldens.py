@@ -2,7 +2,7 @@
 GlmAsrForConditionalGeneration.generate) on real speech from shared/data/speech.
 
 Layout of `<out>/`:
-  goldens.json          clips, windows, prompt ids, greedy ids, texts, smallest top-1 margins (small, readable)
+  goldens.json          clips, windows, prompt ids, greedy ids, texts, top-1 margins per step (small, readable)
   goldens.safetensors   float32 tensors: `<clip>/<w>/mel` [128,3000], `<clip>/<w>/audio_features` [n,H],
                         `<clip>/<w>/logits0` [V]; for the multi-window HF prompt `<clip>/hf/...`
 
@@ -94,7 +94,7 @@ def _generate(model, inputs, max_new_tokens: int):
     for score in gen.scores:
         top = np.sort(score[0].float().numpy())[-2:]
         margins.append(float(top[1] - top[0]))
-    return ids, logits0, min(margins)
+    return ids, logits0, margins
 
 
 def write_goldens(checkpoint: Path, speech: Path, out: Path, max_new_tokens: int = 48) -> None:
@@ -116,7 +116,7 @@ def write_goldens(checkpoint: Path, speech: Path, out: Path, max_new_tokens: int
             inputs = processor.apply_transcription_request(chunk)
             n_tok = int((inputs["input_ids"][0] == model.config.audio_token_id).sum())
             assert n_tok == audio_token_count(end - start), (clip_id, n_tok, audio_token_count(end - start))
-            ids, logits0, margin = _generate(model, inputs, max_new_tokens)
+            ids, logits0, margins = _generate(model, inputs, max_new_tokens)
             with torch.no_grad():
                 af = model.get_audio_features(inputs["input_features"], inputs["input_features_mask"]).pooler_output
             key = f"{clip_id}/{w}"
@@ -132,14 +132,17 @@ def write_goldens(checkpoint: Path, speech: Path, out: Path, max_new_tokens: int
                     "prompt_ids": inputs["input_ids"][0].tolist(),
                     "token_ids": ids,
                     "text": processor.decode(ids, skip_special_tokens=True).strip(),
-                    "min_margin": margin,
+                    "min_margin": min(margins),
+                    # Each step's top-1 margin (best logit minus the second): where a less exact variant may choose
+                    # another token, so its tokens after that step may differ.
+                    "margins": margins,
                 }
             )
         entry = {"id": clip_id, "files": list(files), "samples": int(wav.shape[0]), "windows": windows}
         if len(windows) > 1:
             # HF's own multi-window prompt: all windows' audio tokens inside one begin/end pair.
             inputs = processor.apply_transcription_request(wav)
-            ids, logits0, margin = _generate(model, inputs, max_new_tokens)
+            ids, logits0, margins = _generate(model, inputs, max_new_tokens)
             with torch.no_grad():
                 af = model.get_audio_features(inputs["input_features"], inputs["input_features_mask"]).pooler_output
             tensors[f"{clip_id}/hf/mel"] = inputs["input_features"].numpy().astype(np.float32)
@@ -149,7 +152,7 @@ def write_goldens(checkpoint: Path, speech: Path, out: Path, max_new_tokens: int
                 "input_features_mask_sums": inputs["input_features_mask"].sum(-1).tolist(),
                 "prompt_ids": inputs["input_ids"][0].tolist(),
                 "token_ids": ids,
-                "min_margin": margin,
+                "min_margin": min(margins),
             }
         clips.append(entry)
 
