@@ -53,7 +53,10 @@ wide >"$out/tiny-wide.log" 2>&1 &
 wide_pid=$!
 status=0
 wait "$tiny_pid" || status=$?
-wait "$wide_pid" || status=$?
+wait "$wide_pid" || {
+  s=$?
+  [ "$status" != 0 ] || status=$s
+}
 cat "$out/tiny.log" "$out/tiny-wide.log"
 rm -f "$out/tiny.log" "$out/tiny-wide.log"
 if [ "$status" != 0 ]; then

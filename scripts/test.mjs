@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: set up whatever is missing, then every test: converter parity (pytest, beside the next steps), the
-// check gate (types, lint, format, unit tests), the production build (dist/) and the test build (build/dist-test, the
-// only one with the test knobs), the browser end-to-end suite (Chromium, on the test build; one spec on the production
-// build), and the WebKit suite (Safari's engine through WebKitGTK's WebDriver, on the test build).  Every suite runs
-// even if an earlier one failed; the last line is the total as "N passed, N failed".
+// type-check, lint and format check, the production build (dist/) and the test build (build/dist-test, the only one
+// with the test knobs), the unit and server tests, the browser end-to-end suite (Chromium, on the test build; one spec
+// on the production build), and the WebKit suite (Safari's engine through WebKitGTK's WebDriver, on the test build).
+// Every suite runs even if an earlier one failed; the last line is the total as "N passed, N failed".
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -26,12 +26,15 @@ function step(name, cmd, args, junit) {
 
 /**
  * `step` in the background, beside the steps that follow (`spawnSync` blocks this process's event loop, so the output
- * goes to a file, not a pipe that could fill): printed when `finish()` is awaited, so the log reads as if it ran alone.
+ * goes to a file, not a pipe that could fill): printed when the returned function is awaited, so the log reads as if it
+ * ran alone.
  */
 function background(name, cmd, args, junit, log) {
   const t0 = Date.now();
   const fd = openSync(log, 'w');
-  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', fd, fd] });
+  // pytest colours its output when FORCE_COLOR is set at all, even to 0; PY_COLORS=0 turns that off.
+  const env = { ...process.env, FORCE_COLOR: '0', PY_COLORS: '0' };
+  const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const exit = new Promise((done) => {
     child.on('error', (e) => done(e.message));
