@@ -8,8 +8,9 @@
  * minus destroy, a device's destroy ending all of its buffers) with a snapshot at each phase.  It proves that the
  * mode ran (encoding every window, then the decoder loaded, then decoding) and that the audio encoder's GPU buffers
  * were destroyed, not kept in onnxruntime's buffer pool: every buffer alive while the encoder alone was resident is
- * gone once the decoder decodes.  (Measured on the tiny model: 88 buffers, 101.7 MiB, with the encoder resident, none
- * of them left while decoding, all destroyed one by one by onnxruntime before it destroyed its device.)
+ * gone once the decoder decodes.  (Measured on the tiny model, 2-head encoder: 115 buffers, 56.3 MiB, with the
+ * encoder resident, none of them left while decoding, all destroyed one by one by onnxruntime before it destroyed its
+ * device.)
  *
  * WebGPU on SwiftShader spends about a minute in the load's warm-up here, in either mode, so the same load also loses
  * its GPU after window 1 (loseGpuAfterWindows): the swaps' own device destroys are not a loss, a real one still moves

@@ -48,7 +48,8 @@ async function transcribeFile(page: Page, path: string): Promise<number[][]> {
  * results are in tools/probes/onnxruntime-1.31/q4f16-builds/).  Two ids whose logits are closer than twice that may
  * come out in either order.  On that machine the WASM build took another id than the reference at 3 of 287 steps in
  * Node (0, 0 and 1 spacing below its choice) and at 2 in Chromium (0 and 1); a gap of 0 is an exact tie in the
- * reference, which takes the first id.
+ * reference, which takes the first id.  (Those figures are from the tiny model with its 4-head encoder; with its 2-head
+ * encoder Chromium's WASM run took another id at 5 of 384 steps, 1 to 3 spacings below.)
  */
 const FLIP_SPACINGS = 10;
 const f16Spacing = (x: number) => 2 ** (Math.max(Math.floor(Math.log2(Math.abs(x))), -14) - 10);

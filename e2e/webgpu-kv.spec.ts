@@ -62,7 +62,7 @@ for (const [model, variant] of [
     // The reference: a new present per step.  For fp32 on WASM (the CPU path), which must give the same ids; q4's
     // MatMulNBits compute with int8 activations on the CPU (accuracy level 4) and in float on WebGPU: other arithmetic,
     // so other tokens on a random model, and its reference is WebGPU.  When fp32 differs from WASM, WebGPU per step
-    // says whether the cache or the arithmetic does (the same on both would make the cache the suspect).
+    // tells the cache from the arithmetic: in place differing from it too points at the cache.
     const perStepOn = async (backend: 'webgpu' | 'wasm') => {
       const r = await decode(page, { ...base, backend, cache: 'per-step' });
       expect(r.mode).toBe('per-step');

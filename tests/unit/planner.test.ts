@@ -437,7 +437,7 @@ describe('planEngine, full-size model (q4f16 1.28 GB, q4 1.84 GB)', () => {
   test.each(FULL_ROWS)('$name', (r) => expectRow(r, planBackend(r.probe, FULL, r.settings)));
 });
 
-describe.skipIf(TINY_MISSING)("planEngine, the tiny test model's real manifest (0.5–1.5 MB)", () => {
+describe.skipIf(TINY_MISSING)("planEngine, the tiny test model's real manifest (0.53–1.58 MB)", () => {
   const rows: Row[] = [
     {
       name: 'iPhone 17 Safari 26: fits the budget, q4f16 on WebGPU',
