@@ -94,6 +94,7 @@ def _generate(model, inputs, max_new_tokens: int):
     for score in gen.scores:
         top = np.sort(score[0].float().numpy())[-2:]
         margins.append(float(top[1] - top[0]))
+    assert len(margins) == len(ids), (len(margins), len(ids))
     return ids, logits0, margins
 
 
@@ -153,6 +154,7 @@ def write_goldens(checkpoint: Path, speech: Path, out: Path, max_new_tokens: int
                 "prompt_ids": inputs["input_ids"][0].tolist(),
                 "token_ids": ids,
                 "min_margin": min(margins),
+                "margins": margins,
             }
         clips.append(entry)
 
