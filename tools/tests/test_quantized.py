@@ -23,8 +23,8 @@ from onnx import numpy_helper
 from glmasr_onnx.ort_pipeline import OrtGlmAsr
 from glmasr_onnx.quantize import ACCURACY_LEVEL, VARIANT_SUFFIX, to_q8
 
-# Measured (onnxruntime 1.31.1 CPU, tiny / tiny-wide, 8 golden windows, 348 / 283 decoder steps; tiny's with its
-# 2-head encoder, 2026-12-07):
+# Measured (onnxruntime 1.31.1 CPU, tiny / tiny-wide, 8 golden windows, 348 / 283 decoder steps; both measured again
+# on 2026-12-07, tiny with its 2-head encoder):
 #   encoder: the largest relative error of a window's features;
 #   decoder: the variant's decoder fed the fp32 pipeline's embeddings, relative error of each step's logits
 #            (median and 90th percentile over the steps) and the share of steps whose top-1 token is fp32's;
