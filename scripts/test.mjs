@@ -90,7 +90,7 @@ function describeFailure(tag, body) {
 const setup = step('setup', 'node', [resolve(root, 'scripts/setup.mjs'), 'test']);
 if (!setup.ok) process.exit(1);
 
-// The converter's tests (Python, about 90 s) run beside the checks and the builds, which mostly wait on one core.
+// The converter's tests (Python, about 90 s) run beside the checks and the builds, which use about one core.
 const pytest = background(
   'converter (pytest)',
   'tools/py',
