@@ -51,10 +51,11 @@ describe.skipIf(Boolean(skip))('POST /v1/audio/transcriptions with the openai cl
       (c) => c.windows.length === 1 && c.windows[0]!.token_ids.length > 1 && eos.has(c.windows[0]!.token_ids.at(-1)!),
     );
     if (!ended) throw new Error('no golden clip of one window ends at EOS');
-    for (const clip of [ended, g!.clips.find((c) => c.id === 'long-8k-jfk')!])
+    const long = g!.clips.find((c) => c.id === 'long-8k-jfk')!;
+    for (const clip of [ended, long])
       cases.push({ name: `${clip.id}.wav`, file: clipFile(clip), expected: fromGoldens(clip) });
     // A compressed format: Opus in Ogg, compared with the CLI's decode of that same file.
-    const wav40 = clipFile(g!.clips.find((c) => c.id === 'long-8k-jfk')!);
+    const wav40 = clipFile(long);
     const opus = ffmpeg('long-8k-jfk.ogg', ['-i', wav40, '-c:a', 'libopus', '-b:a', '32k']);
     const ref = cliDecode(opus, cap);
     cases.push({
