@@ -35,28 +35,48 @@ export interface PeakFormula {
   perWeightByte: number;
   /** The same on a first visit (downloaded and loaded in one go). */
   firstVisitPerWeightByte: number;
+  /**
+   * Formulas measured side by side (WebGPU): each side's peak is figured apart, the encoder side (its weights and its
+   * run) and the decoder side (the embedding's and decoder's weights); the larger counts one graph at a time, their sum
+   * with the graphs together, and these terms are added.  `largestInitializer`: the model's largest weight once more (Chromium
+   * keeps the mapping of the staging buffer that uploaded it after the upload; `npm run bench -- staging`).
+   * `encoderRunPerAttentionByte`: the audio encoder's run adds this many times one of its attention tensors
+   * (`encoderAttentionBytes`) in GPU buffers above its weights (the tensors of a run that onnxruntime makes faster than
+   * the GPU frees them).
+   */
+  sides?: { largestInitializer: boolean; encoderRunPerAttentionByte: number };
 }
 
 /**
- * The formulas in use: 320 MB + 2 x the weights counted (3.1 x on a first visit), for both backends and both
- * residencies but WASM one graph at a time (below), as measured by `npm run bench -- load` (2026-11-27, full-size
- * q4f16 on Chromium WASM: 1.86 x stored, 3.10 x first visit; WebGPU's JavaScript side 2.28 x) when the store handed
- * onnxruntime a whole copy of each file.
- * The store now hands it its pieces (piece-bytes.ts), and `npm run bench -- memory` (renderer above idle + live GPU
- * buffers, full-size q4 stored; docs/measurements.md, The planner's memory model) measured the new load below these
- * factors: WebGPU 3743 MB = 320 MB + 1.86 x (by the GPU ledger of the time, which dropped a buffer at its destroy()),
- * WASM 2801 MB = 320 MB + 1.35 x, a first visit no higher than a stored load.  They stay at 2 x until the rows the
- * formula needs are measured: q4f16 on a GPU with shader-f16 (SwiftShader has none), and the audio encoder's run one
- * graph at a time on WebGPU (until 2026-12-07 the full-size encoder's attention piled up destroyed 180 MB buffers and
- * SwiftShader lost its device; in query blocks the GPU process did not grow, but no blocked full-size window finished
- * in 21 minutes: docs/measurements.md).  The decoder side of q4 one graph at a time on WebGPU measured 2340 MB
- * (320 MB + 1.43 x its 1410 MB), under 2 x.  Except WASM one graph at a time, measured above 2 x: the WASM heap never
- * shrinks, so the decoder's load lands on top of the encoder's high-water mark.
+ * GPU bytes the full-size audio encoder's run adds above its weights, per byte of one of its attention tensors
+ * (`encoderAttentionBytes`: 30 MB for 20 heads x 250 query rows x 1500 keys x 4).  Measured on SwiftShader, where
+ * onnxruntime submits the whole run before the GPU has done any of it, so every tensor it makes and destroys in the run
+ * is allocated at once: the most a slower GPU can hold (tools/probes/onnxruntime-1.31/encoder-buffers/, 2026-12-07: a
+ * full-size q4 window, attention in 250-row blocks).
  */
+export const ENCODER_RUN_PER_ATTENTION_BYTE = 32.5;
+
+/**
+ * The formulas in use.  WASM with the graphs together: 320 MB + 2 x every graph's bytes (3.1 x on a first visit), as
+ * measured by `npm run bench -- load` (2026-11-27, full-size q4f16 on Chromium WASM: 1.86 x stored, 3.10 x first visit)
+ * when the store handed onnxruntime a whole copy of each file.  The store now hands it its pieces (piece-bytes.ts), and
+ * `npm run bench -- memory` measured q4 at 320 MB + 1.35 x, a first visit no higher; the factor stays at 2 until q4f16
+ * is measured the same way (with the copies its factor was 16 % above q4's).  WASM one graph at a time is measured
+ * above 2 x (the WASM heap never shrinks, so the decoder's load lands on top of the encoder's high-water mark).  WebGPU
+ * is measured side by side (below).  docs/measurements.md, The planner's memory model, has the figures.
+ */
+const WEBGPU_SIDES = { largestInitializer: true, encoderRunPerAttentionByte: ENCODER_RUN_PER_ATTENTION_BYTE };
+
 export const PEAK_FORMULA: Record<DeviceBackend, Record<GraphResidency, PeakFormula>> = {
+  // Measured on full-size q4 (docs/measurements.md, The planner's memory model): the decoder side one graph at a time
+  // (embedding and decoder, 1410 MB) peaked at 2340 MB on a first visit = 320 MB + the 485.5 MB embedding's kept
+  // staging mapping + 1.088 x 1410 MB; the encoder's run on SwiftShader added ENCODER_RUN_PER_ATTENTION_BYTE x its 30 MB
+  // attention tensor above its 434 MB of weights.  The graphs together are the sum of the sides: the stored load of
+  // 2026-12-06 with the encoder's warm-up (3743 MB, its run then 920 MB) is within 0.3 % of the formula with that run.
+  // A first visit measured no higher than a stored load.
   webgpu: {
-    both: { fixedBytes: 320e6, perWeightByte: 2, firstVisitPerWeightByte: 3.1 },
-    'one-at-a-time': { fixedBytes: 320e6, perWeightByte: 2, firstVisitPerWeightByte: 3.1 },
+    both: { fixedBytes: 320e6, perWeightByte: 1.088, firstVisitPerWeightByte: 1.088, sides: WEBGPU_SIDES },
+    'one-at-a-time': { fixedBytes: 320e6, perWeightByte: 1.088, firstVisitPerWeightByte: 1.088, sides: WEBGPU_SIDES },
   },
   wasm: {
     both: { fixedBytes: 320e6, perWeightByte: 2, firstVisitPerWeightByte: 3.1 },
@@ -85,7 +105,21 @@ export function estimatePeakBytes(
   const graphs = opts.graphs ?? 'both';
   const f = PEAK_FORMULA[backend][graphs];
   const k = opts.firstVisit ? f.firstVisitPerWeightByte : f.perWeightByte;
-  return f.fixedBytes + k * residentWeightBytes(manifest, variant, graphs);
+  if (!f.sides) return f.fixedBytes + k * residentWeightBytes(manifest, variant, graphs);
+  const info = manifest.variants[variant];
+  if (!info) throw new Error(`the manifest has no ${variant} variant`);
+  const g = info.graphs;
+  // The manifest comes from the network: a largest weight that is not a size in the graph's bytes counts as the whole
+  // graph (an upper bound), never as nothing.
+  const largest = (name: (typeof GRAPHS)[number]) => {
+    const b = g[name].largest_initializer?.bytes;
+    return Number.isFinite(b) && b >= 0 && b <= g[name].bytes ? b : g[name].bytes;
+  };
+  const kept = f.sides.largestInitializer ? Math.max(...GRAPHS.map(largest)) : 0;
+  const encoder =
+    k * g.audio_encoder.bytes + f.sides.encoderRunPerAttentionByte * encoderAttentionBytes(manifest, variant);
+  const decoder = k * (g.embed_tokens.bytes + g.decoder_model_merged.bytes);
+  return f.fixedBytes + kept + (graphs === 'both' ? encoder + decoder : Math.max(encoder, decoder));
 }
 
 /**

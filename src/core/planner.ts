@@ -230,9 +230,13 @@ function check(ctx: Context, backend: DeviceBackend, variant: Variant, explicitW
     const missing = wasmMissingOp(manifest, variant);
     if (missing) out.hard.push(`${variant}'s ${GRAPH_LABEL[missing.graph]} uses ${missing.op}, which WASM lacks`);
   }
+  // Over the budget both ways: both peaks are named (with the graphs together, and one graph at a time).
   if (overBudget(peak))
     out.hard.push(
-      (out.overBudget = `the estimated peak ${gb(peak)} of ${variant} on ${where}${graphs === 'both' ? '' : ' one graph at a time'} is over this ${ctx.iosDevice}'s ${gb(ctx.budget)} budget`),
+      (out.overBudget =
+        graphs === 'both' && one < both
+          ? `the estimated peak of ${variant} on ${where}, ${gb(both)} with its graphs together and ${gb(one)} one graph at a time, is over this ${ctx.iosDevice}'s ${gb(ctx.budget)} budget`
+          : `the estimated peak ${gb(peak)} of ${variant} on ${where}${graphs === 'both' ? '' : ' one graph at a time'} is over this ${ctx.iosDevice}'s ${gb(ctx.budget)} budget`),
     );
   if (overHalf(peak))
     out.soft.push(`the estimated peak ${gb(peak)} of ${variant} is over half of this device's ${mem} GB of memory`);
