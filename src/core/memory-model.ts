@@ -9,7 +9,9 @@
  *
  * where the resident weights are every graph's bytes when the graphs are loaded together ('both'), and the larger
  * side, the audio encoder or the embedding with the decoder, when they are loaded one at a time (the low-memory mode,
- * src/core/asr/one-graph.ts).  A first visit (the variant is downloaded and loaded in one go) has its own factor.
+ * src/core/asr/one-graph.ts).  On WebGPU the two sides are figured apart (`PeakFormula.sides`): the model's largest
+ * weight and the audio encoder's run are added.  A first visit (the variant is downloaded and loaded in one go) has its
+ * own factor.
  * Where each constant comes from: PEAK_FORMULA below and docs/measurements.md (The planner's memory model).  Pure and
  * isomorphic.
  */
@@ -45,6 +47,11 @@ export interface PeakFormula {
    * the GPU frees them).
    */
   sides?: { largestInitializer: boolean; encoderRunPerAttentionByte: number };
+  /**
+   * One graph at a time never estimated below the graphs together (WASM: the heap never shrinks, so the decoder's load
+   * lands on the encoder's high-water mark; q4 measured 3302 MB one at a time against 2801 MB together).
+   */
+  notBelowBoth?: boolean;
 }
 
 /**
@@ -57,13 +64,12 @@ export interface PeakFormula {
 export const ENCODER_RUN_PER_ATTENTION_BYTE = 32.5;
 
 /**
- * The formulas in use.  WASM with the graphs together: 320 MB + 2 x every graph's bytes (3.1 x on a first visit), as
- * measured by `npm run bench -- load` (2026-11-27, full-size q4f16 on Chromium WASM: 1.86 x stored, 3.10 x first visit)
- * when the store handed onnxruntime a whole copy of each file.  The store now hands it its pieces (piece-bytes.ts), and
- * `npm run bench -- memory` measured q4 at 320 MB + 1.35 x, a first visit no higher; the factor stays at 2 until q4f16
- * is measured the same way (with the copies its factor was 16 % above q4's).  WASM one graph at a time is measured
- * above 2 x (the WASM heap never shrinks, so the decoder's load lands on top of the encoder's high-water mark).  WebGPU
- * is measured side by side (below).  docs/measurements.md, The planner's memory model, has the figures.
+ * The formulas in use, each measured by `npm run bench -- memory` on the full-size random-weight model with the store
+ * handing onnxruntime its pieces (piece-bytes.ts): WASM with the graphs together from q4f16 and q4 side by side in one
+ * run; WASM one graph at a time from q4 (the WASM heap never shrinks, so the decoder's load lands on top of the
+ * encoder's high-water mark: never estimated below the graphs together); WebGPU side by side (below).
+ * docs/measurements.md, The planner's memory model, has the figures and commands.  Until 2026-12-07 every row was
+ * 320 MB + 2 x (3.1 x on a first visit), measured when the store handed onnxruntime a whole copy of each file.
  */
 const WEBGPU_SIDES = { largestInitializer: true, encoderRunPerAttentionByte: ENCODER_RUN_PER_ATTENTION_BYTE };
 
@@ -71,18 +77,26 @@ export const PEAK_FORMULA: Record<DeviceBackend, Record<GraphResidency, PeakForm
   // Measured on full-size q4 (docs/measurements.md, The planner's memory model): the decoder side one graph at a time
   // (embedding and decoder, 1410 MB) peaked at 2340 MB on a first visit = 320 MB + the 485.5 MB embedding's kept
   // staging mapping + 1.088 x 1410 MB; the encoder's run on SwiftShader added ENCODER_RUN_PER_ATTENTION_BYTE x its 30 MB
-  // attention tensor above its 434 MB of weights.  The graphs together are the sum of the sides: the stored load of
-  // 2026-12-06 with the encoder's warm-up (3743 MB, its run then 920 MB) is within 0.3 % of the formula with that run.
-  // A first visit measured no higher than a stored load.
+  // attention tensor above its 434 MB of weights.  The graphs together are the sum of the sides: in the stored load of
+  // 2026-12-06 with the encoder's warm-up (980 MB renderer + 2764 MB GPU buffers: the weights and that run's 919 MB)
+  // the renderer held 980 MB against the formula's 968 MB.  A first visit measured no higher than a stored load.
   webgpu: {
     both: { fixedBytes: 320e6, perWeightByte: 1.088, firstVisitPerWeightByte: 1.088, sides: WEBGPU_SIDES },
     'one-at-a-time': { fixedBytes: 320e6, perWeightByte: 1.088, firstVisitPerWeightByte: 1.088, sides: WEBGPU_SIDES },
   },
   wasm: {
-    both: { fixedBytes: 320e6, perWeightByte: 2, firstVisitPerWeightByte: 3.1 },
-    // Measured above 2 x: 3302 MB for q4's larger side (1410 MB), 320 MB + 2.12 x (a first visit; 3294 stored and
-    // 3333 first, 2.11-2.14 x, before the store handed over its pieces).
-    'one-at-a-time': { fixedBytes: 320e6, perWeightByte: 2.12, firstVisitPerWeightByte: 3.1 },
+    // Measured side by side (2026-12-07, the store's pieces, `npm run bench -- memory`): q4f16 2360 MB stored and
+    // 2542 MB on a first visit for its 1283 MB (320 MB + 1.590 x and 1.731 x), q4 2842 and 2867 MB for its 1845 MB
+    // (1.367 x and 1.380 x); the larger of the two, rounded up.
+    both: { fixedBytes: 320e6, perWeightByte: 1.6, firstVisitPerWeightByte: 1.74 },
+    // 3302 MB for q4's larger side (1410 MB), 320 MB + 2.12 x (a first visit; 3294 stored and 3333 first, 2.11-2.14 x,
+    // before the store handed over its pieces); never below the graphs together.
+    'one-at-a-time': {
+      fixedBytes: 320e6,
+      perWeightByte: 2.12,
+      firstVisitPerWeightByte: 2.12,
+      notBelowBoth: true,
+    },
   },
 };
 
@@ -105,6 +119,10 @@ export function estimatePeakBytes(
   const graphs = opts.graphs ?? 'both';
   const f = PEAK_FORMULA[backend][graphs];
   const k = opts.firstVisit ? f.firstVisitPerWeightByte : f.perWeightByte;
+  if (f.notBelowBoth) {
+    const one = f.fixedBytes + k * residentWeightBytes(manifest, variant, graphs);
+    return Math.max(one, estimatePeakBytes(manifest, variant, backend, { ...opts, graphs: 'both' }));
+  }
   if (!f.sides) return f.fixedBytes + k * residentWeightBytes(manifest, variant, graphs);
   const info = manifest.variants[variant];
   if (!info) throw new Error(`the manifest has no ${variant} variant`);

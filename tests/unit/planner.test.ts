@@ -257,7 +257,8 @@ const FULL_ROWS: Row[] = [
     fallbacks: [],
     reasons: [
       /^the estimated peak of q4f16 on WebGPU, 2\.8 GB with its graphs together and 1\.8 GB one graph at a time, is over this iPhone's 1\.2 GB budget$/,
-      /^the estimated peak of q4f16 on WASM, 2\.9 GB with its graphs together and 2\.2 GB one graph at a time, is over this iPhone's 1\.2 GB budget$/,
+      // WASM one graph at a time is never estimated below the graphs together, so it is not named.
+      /^the estimated peak 2\.4 GB of q4f16 on WASM is over this iPhone's 1\.2 GB budget$/,
       /transcribing on the server https:\/\/asr\.example\.org\/v1/,
     ],
   },
@@ -313,7 +314,7 @@ const FULL_ROWS: Row[] = [
     settings: auto,
     plan: 'wasm q4',
     fallbacks: ['server'],
-    reasons: [/^WebGPU is unavailable \(navigator\.gpu is missing\)$/, /^q4 on WASM \(CPU\), estimated peak 4\.0 GB$/],
+    reasons: [/^WebGPU is unavailable \(navigator\.gpu is missing\)$/, /^q4 on WASM \(CPU\), estimated peak 3\.3 GB$/],
   },
   {
     name: 'SwiftShader: not a GPU for the full model, so WASM',
@@ -545,9 +546,13 @@ describe('where and server settings', () => {
   });
 });
 
-describe('estimatePeakBytes: WASM 320 MB + 2 × Σ graph bytes; WebGPU the sum of its measured sides', () => {
-  test('full q4f16, by hand: WASM 320e6 + 2 × (384.06 + 68.27 + 830.5) MB = 2885.66 MB', () => {
-    expect(estimatePeakBytes(FULL, 'q4f16', 'wasm')).toBeCloseTo(320e6 + 2 * (384.06e6 + 68.27e6 + 830.5e6), -3);
+describe('estimatePeakBytes: WASM 320 MB + 1.6 × Σ graph bytes; WebGPU the sum of its measured sides', () => {
+  test('full q4f16, by hand: WASM 320e6 + 1.6 × (384.06 + 68.27 + 830.5) MB = 2372.53 MB', () => {
+    expect(estimatePeakBytes(FULL, 'q4f16', 'wasm')).toBeCloseTo(320e6 + 1.6 * (384.06e6 + 68.27e6 + 830.5e6), -3);
+    // Measured (npm run bench -- memory, stored): 2360 MB for the q4f16 of 1283.26 MB converted that day.
+    const measured = 320e6 + 1.6 * 1283.26e6;
+    expect(measured / 2360e6).toBeGreaterThan(1.0);
+    expect(measured / 2360e6).toBeLessThan(1.01);
   });
   test('full q4f16 on WebGPU, by hand: 320 MB + the largest weight + 1.088 × Σ graph bytes + the encoder run', () => {
     expect(estimatePeakBytes(FULL, 'q4f16', 'webgpu')).toBeCloseTo(
@@ -567,7 +572,7 @@ describe('estimatePeakBytes: WASM 320 MB + 2 × Σ graph bytes; WebGPU the sum o
     expect(q4).toBeCloseTo(320e6 + EMBED_F32 + 1.088 * (434.3e6 + 485.5e6 + 921.1e6) + 32.5 * 30e6, -3);
   });
   test.skipIf(TINY_MISSING)(
-    'tiny fp32, from the manifest file by hand: 320e6 + 2 × (353694 + 203137 + 1021316)',
+    'tiny fp32, from the manifest file by hand: 320e6 + 1.6 × (353694 + 203137 + 1021316)',
     () => {
       // Read from the file independently of the planner: the three graph sizes the converter wrote (each graph's
       // .onnx plus its .onnx_data: 95646 + 258048, 385 + 202752, 15748 + 1005568 bytes, from ls -l).
@@ -575,7 +580,7 @@ describe('estimatePeakBytes: WASM 320 MB + 2 × Σ graph bytes; WebGPU the sum o
       expect([g.audio_encoder.bytes, g.embed_tokens.bytes, g.decoder_model_merged.bytes]).toEqual([
         353694, 203137, 1021316,
       ]);
-      expect(estimatePeakBytes(TINY!, 'fp32', 'wasm')).toBe(320e6 + 2 * (353694 + 203137 + 1021316));
+      expect(estimatePeakBytes(TINY!, 'fp32', 'wasm')).toBeCloseTo(320e6 + 1.6 * (353694 + 203137 + 1021316), 0);
     },
   );
   test('a variant the manifest lacks is a clear error', () => {
@@ -678,29 +683,25 @@ describe('detectPlatform', () => {
 });
 
 describe('first visit: a variant not stored yet is estimated with the download still resident', () => {
-  test('320 MB + 3.1 × Σ graph bytes (bench load: 4831 MB for the full-size q4f16 of then, 1454 MB)', () => {
+  test('WASM: 320 MB + 1.74 × Σ graph bytes (bench memory: 2542 MB for the full-size q4f16, 1283.26 MB)', () => {
     expect(estimatePeakBytes(FULL, 'q4f16', 'wasm', { firstVisit: true })).toBeCloseTo(
-      320e6 + 3.1 * (384.06e6 + 68.27e6 + 830.5e6),
+      320e6 + 1.74 * (384.06e6 + 68.27e6 + 830.5e6),
       -3,
     );
-    // The model that measurement loaded: q4f16 before its 4-bit embedding (382.2 / 242.7 / 829.1 MB).
-    const then: ModelManifest = {
-      ...FULL,
-      variants: { q4f16: graphs(382.2e6, 242.7e6, 829.1e6, 1280 * 1280 * 3 * 2, 59264 * 2048 * 2, LM_HEAD_Q4) },
-    };
-    expect(estimatePeakBytes(then, 'q4f16', 'wasm', { firstVisit: true }) / 4831e6).toBeGreaterThan(0.99);
-    expect(estimatePeakBytes(then, 'q4f16', 'wasm', { firstVisit: true }) / 4831e6).toBeLessThan(1.01);
+    const measured = 320e6 + 1.74 * 1283.26e6;
+    expect(measured / 2542e6).toBeGreaterThan(1.0);
+    expect(measured / 2542e6).toBeLessThan(1.01);
   });
   test('WASM: a first visit plans on the stored estimate (else the model could never be stored) and says so', () => {
     const probe = (storedVariants: Variant[]) => ({ ...DEVICES.firefoxNoWebGpu, storedVariants });
     const stored = planBackend(probe(['q4']), FULL, device);
     expect(brief(stored)).toBe('wasm q4');
-    expect(stored.estimatedPeakBytes).toBeCloseTo(320e6 + 2 * 1840.9e6, -4);
+    expect(stored.estimatedPeakBytes).toBeCloseTo(320e6 + 1.6 * 1840.9e6, -4);
     expect(stored.reasons.join(' ')).not.toContain('first load');
     const first = planBackend(probe([]), FULL, device);
     expect(brief(first)).toBe('wasm q4');
-    expect(first.estimatedPeakBytes).toBeCloseTo(320e6 + 2 * 1840.9e6, -4);
-    expect(first.reasons.join(' ')).toContain('the first load also downloads q4: expect a peak near 6.0 GB this once');
+    expect(first.estimatedPeakBytes).toBeCloseTo(320e6 + 1.6 * 1840.9e6, -4);
+    expect(first.reasons.join(' ')).toContain('the first load also downloads q4: expect a peak near 3.5 GB this once');
   });
   test('WebGPU: a first visit measured no higher than a stored load, so nothing more is said', () => {
     const probe = (storedVariants: Variant[]) => ({ ...DEVICES.m4MacChrome, storedVariants });
@@ -741,19 +742,25 @@ describe('graph residency: one graph at a time where the graphs together are ove
       );
     }
   });
-  test('WASM one at a time on a first visit, by hand: 320e6 + 3.1 × the larger side', () => {
-    expect(estimatePeakBytes(FULL, 'q4f16', 'wasm', { graphs: 'one-at-a-time', firstVisit: true })).toBeCloseTo(
-      320e6 + 3.1 * 898.77e6,
+  test('WASM one at a time, by hand: 320e6 + 2.12 × the larger side, never below the graphs together', () => {
+    // Measured (npm run bench -- memory, q4): 3302 MB for a 1410 MB side, so 2.12 per byte of the larger side, above
+    // the 2801 MB of the graphs together: the WASM heap keeps the encoder's high-water mark.
+    expect(estimatePeakBytes(FULL, 'q4', 'wasm', { graphs: 'one-at-a-time' })).toBeCloseTo(
+      320e6 + 2.12 * (485.5e6 + 921.1e6),
       -3,
     );
-  });
-  test('WASM one at a time, by hand: 320e6 + 2.12 × 898.77 MB ≈ 2225.4 MB (2 × would be 2117.5 MB)', () => {
-    // An iPhone whose budget (2.2 GB) would hold 2 x the larger side: WASM one at a time does not fit it (2.23 GB),
-    // so the only fallback after WebGPU is the server.
-    const got = planBackend(DEVICES.iphone17Safari26, FULL, { ...auto, iosBudgetBytes: 2.2e9 });
+    // q4f16's larger side (898.77 MB) gives 2225.4 MB, below its 2372.5 MB together: the latter counts, stored and on
+    // a first visit (320e6 + 1.74 x 1282.83 MB).
+    expect(estimatePeakBytes(FULL, 'q4f16', 'wasm', { graphs: 'one-at-a-time' })).toBeCloseTo(2372.53e6, -4);
+    expect(estimatePeakBytes(FULL, 'q4f16', 'wasm', { graphs: 'one-at-a-time', firstVisit: true })).toBeCloseTo(
+      320e6 + 1.74 * 1282.83e6,
+      -4,
+    );
+    // So an iPhone whose budget (2.3 GB) holds neither way on WASM never plans WASM one graph at a time: after
+    // WebGPU (one graph at a time, 1.8 GB) its only fallback is the server.
+    const got = planBackend(DEVICES.iphone17Safari26, FULL, { ...auto, iosBudgetBytes: 2.3e9 });
+    expect(brief(got)).toBe('webgpu q4f16');
     expect(got.fallbacks.map(brief)).toEqual(['server']);
-    // Measured (npm run bench -- memory, q4): 3302 MB for a 1410 MB side, so 2.12 per byte of the larger side.
-    expect(estimatePeakBytes(FULL, 'q4f16', 'wasm', { graphs: 'one-at-a-time' })).toBeCloseTo(2225.4e6, -5);
   });
   test('an iPhone whose budget (2.2 GB) holds one graph at a time but not both: q4f16 on WebGPU, one at a time', () => {
     const got = planBackend(DEVICES.iphone17Safari26, FULL, { ...auto, iosBudgetBytes: 2.2e9 });
