@@ -3,15 +3,18 @@
  * JavaScript and WASM heaps plus the GPU buffers the page holds: on iOS WebGPU's Metal allocations count against the
  * same jetsam limit, docs/platforms.md, Memory), and the budget it is held to on iPhone/iPad.
  *
- * One measured formula per backend and graph residency:
+ * One measured formula per backend and graph residency.  On WASM:
  *
  *   peak = fixed + perWeightByte × resident weights
  *
  * where the resident weights are every graph's bytes when the graphs are loaded together ('both'), and the larger
  * side, the audio encoder or the embedding with the decoder, when they are loaded one at a time (the low-memory mode,
- * src/core/asr/one-graph.ts).  On WebGPU the two sides are figured apart (`PeakFormula.sides`): the model's largest
- * weight and the audio encoder's run are added.  A first visit (the variant is downloaded and loaded in one go) has its
- * own factor.
+ * src/core/asr/one-graph.ts).  On WebGPU the two sides are figured apart (`PeakFormula.sides`):
+ *
+ *   peak = fixed + largest weight + (encoder side + decoder side, or the larger one at a time)
+ *   encoder side = perWeightByte × its weights + its run's buffers;  decoder side = perWeightByte × its weights
+ *
+ * A first visit (the variant is downloaded and loaded in one go) has its own factor.
  * Where each constant comes from: PEAK_FORMULA below and docs/measurements.md (The planner's memory model).  Pure and
  * isomorphic.
  */
@@ -49,7 +52,8 @@ export interface PeakFormula {
   sides?: { largestInitializer: boolean; encoderRunPerAttentionByte: number };
   /**
    * One graph at a time never estimated below the graphs together (WASM: the heap never shrinks, so the decoder's load
-   * lands on the encoder's high-water mark; q4 measured 3302 MB one at a time against 2801 MB together).
+   * lands on the encoder's high-water mark; q4 on a first visit measured 3302 MB one at a time, 2808-2867 MB
+   * together).  Only for 'one-at-a-time' rows.
    */
   notBelowBoth?: boolean;
 }
@@ -100,16 +104,36 @@ export const PEAK_FORMULA: Record<DeviceBackend, Record<GraphResidency, PeakForm
   },
 };
 
-/** The weight bytes resident at the peak: every graph ('both'), or the larger side ('one-at-a-time'). */
-export function residentWeightBytes(manifest: ModelManifest, variant: Variant, graphs: GraphResidency): number {
+/**
+ * A graph's bytes as the manifest gives them.  The manifest comes from the network: a size that is not a finite
+ * non-negative number counts as endless, so the estimate is over every budget rather than NaN (which no budget check
+ * would catch).
+ */
+function graphBytes(manifest: ModelManifest, variant: Variant): Record<(typeof GRAPHS)[number], number> {
   const info = manifest.variants[variant];
   if (!info) throw new Error(`the manifest has no ${variant} variant`);
-  const bytes = (g: (typeof GRAPHS)[number]) => info.graphs[g].bytes;
-  if (graphs === 'both') return GRAPHS.reduce((sum, g) => sum + bytes(g), 0);
-  return Math.max(bytes('audio_encoder'), bytes('embed_tokens') + bytes('decoder_model_merged'));
+  const size = (g: (typeof GRAPHS)[number]) => {
+    const b: unknown = info.graphs?.[g]?.bytes;
+    return typeof b === 'number' && Number.isFinite(b) && b >= 0 ? b : Infinity;
+  };
+  return {
+    audio_encoder: size('audio_encoder'),
+    embed_tokens: size('embed_tokens'),
+    decoder_model_merged: size('decoder_model_merged'),
+  };
 }
 
-/** Estimated peak memory of `variant` on `backend` with its graphs resident as `graphs`: the formula above. */
+/** The weight bytes resident at the peak: every graph ('both'), or the larger side ('one-at-a-time'). */
+export function residentWeightBytes(manifest: ModelManifest, variant: Variant, graphs: GraphResidency): number {
+  const b = graphBytes(manifest, variant);
+  if (graphs === 'both') return b.audio_encoder + b.embed_tokens + b.decoder_model_merged;
+  return Math.max(b.audio_encoder, b.embed_tokens + b.decoder_model_merged);
+}
+
+/**
+ * Estimated peak memory of `variant` on `backend` with its graphs resident as `graphs`: the formula above.  Infinity
+ * when the manifest's sizes are not numbers.
+ */
 export function estimatePeakBytes(
   manifest: ModelManifest,
   variant: Variant,
@@ -119,25 +143,26 @@ export function estimatePeakBytes(
   const graphs = opts.graphs ?? 'both';
   const f = PEAK_FORMULA[backend][graphs];
   const k = opts.firstVisit ? f.firstVisitPerWeightByte : f.perWeightByte;
-  if (f.notBelowBoth) {
-    const one = f.fixedBytes + k * residentWeightBytes(manifest, variant, graphs);
-    return Math.max(one, estimatePeakBytes(manifest, variant, backend, { ...opts, graphs: 'both' }));
+  const b = graphBytes(manifest, variant);
+  let peak: number;
+  if (!f.sides) peak = f.fixedBytes + k * residentWeightBytes(manifest, variant, graphs);
+  else {
+    const g = manifest.variants[variant]!.graphs;
+    // A largest weight that is not a size within its graph's bytes counts as the whole graph (an upper bound), never
+    // as nothing.
+    const largest = (name: (typeof GRAPHS)[number]) => {
+      const l: unknown = g[name]?.largest_initializer?.bytes;
+      return typeof l === 'number' && l >= 0 && l <= b[name] ? l : b[name];
+    };
+    const kept = f.sides.largestInitializer ? Math.max(...GRAPHS.map(largest)) : 0;
+    const encoder = k * b.audio_encoder + f.sides.encoderRunPerAttentionByte * encoderAttentionBytes(manifest, variant);
+    const decoder = k * (b.embed_tokens + b.decoder_model_merged);
+    peak = f.fixedBytes + kept + (graphs === 'both' ? encoder + decoder : Math.max(encoder, decoder));
   }
-  if (!f.sides) return f.fixedBytes + k * residentWeightBytes(manifest, variant, graphs);
-  const info = manifest.variants[variant];
-  if (!info) throw new Error(`the manifest has no ${variant} variant`);
-  const g = info.graphs;
-  // The manifest comes from the network: a largest weight that is not a size in the graph's bytes counts as the whole
-  // graph (an upper bound), never as nothing.
-  const largest = (name: (typeof GRAPHS)[number]) => {
-    const b = g[name].largest_initializer?.bytes;
-    return Number.isFinite(b) && b >= 0 && b <= g[name].bytes ? b : g[name].bytes;
-  };
-  const kept = f.sides.largestInitializer ? Math.max(...GRAPHS.map(largest)) : 0;
-  const encoder =
-    k * g.audio_encoder.bytes + f.sides.encoderRunPerAttentionByte * encoderAttentionBytes(manifest, variant);
-  const decoder = k * (g.embed_tokens.bytes + g.decoder_model_merged.bytes);
-  return f.fixedBytes + kept + (graphs === 'both' ? encoder + decoder : Math.max(encoder, decoder));
+  // One graph at a time never below the graphs together where the formula says so (WASM); 'both' rows never set it.
+  if (f.notBelowBoth && graphs !== 'both')
+    peak = Math.max(peak, estimatePeakBytes(manifest, variant, backend, { ...opts, graphs: 'both' }));
+  return peak;
 }
 
 /**

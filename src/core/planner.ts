@@ -128,7 +128,12 @@ export const WASM_MISSING_OPS: ReadonlySet<string> = new Set<string>();
 
 /* ------------------------------------------------------------------------------------------------------------- */
 
-const gb = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.round(bytes / 1e6)} MB`);
+const gb = (bytes: number) =>
+  !Number.isFinite(bytes)
+    ? 'of unknown size (the model manifest gives no sizes)'
+    : bytes >= 1e9
+      ? `${(bytes / 1e9).toFixed(1)} GB`
+      : `${Math.round(bytes / 1e6)} MB`;
 const mib = (bytes: number) =>
   bytes >= 2 ** 30 ? `${+(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
 
@@ -216,11 +221,13 @@ function check(ctx: Context, backend: DeviceBackend, variant: Variant, explicitW
       );
     const limit = Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize);
     for (const g of GRAPHS) {
-      const li = info.graphs[g].largest_initializer;
-      if (li.bytes > limit) {
+      // From the network: a size that is not a number is not under the limit.
+      const li: unknown = info.graphs[g]?.largest_initializer?.bytes;
+      const liBytes = typeof li === 'number' && li >= 0 ? li : Infinity;
+      if (liBytes > limit) {
         const which = gpu.maxBufferSize <= gpu.maxStorageBufferBindingSize ? 'buffer' : 'binding';
         out.hard.push(
-          `${variant}'s ${gb(li.bytes)} ${GRAPH_LABEL[g]} weight is over this GPU's ${mib(limit)} ${which} limit`,
+          `${variant}'s ${gb(liBytes)} ${GRAPH_LABEL[g]} weight is over this GPU's ${mib(limit)} ${which} limit`,
         );
         break;
       }
