@@ -43,8 +43,8 @@ export interface PeakFormula {
   /**
    * Formulas measured side by side (WebGPU): each side's peak is figured apart, the encoder side (its weights and its
    * run) and the decoder side (the embedding's and decoder's weights); the larger counts one graph at a time, their sum
-   * with the graphs together, and these terms are added.  `largestInitializer`: the model's largest weight once more (Chromium
-   * keeps the mapping of the staging buffer that uploaded it after the upload; `npm run bench -- staging`).
+   * with the graphs together, and these terms are added.  `largestInitializer`: the model's largest weight once more
+   * (Chromium keeps the mapping of the staging buffer that uploaded it after the upload; `npm run bench -- staging`).
    * `encoderRunPerAttentionByte`: the audio encoder's run adds this many times one of its attention tensors
    * (`encoderAttentionBytes`) in GPU buffers above its weights (the tensors of a run that onnxruntime makes faster than
    * the GPU frees them).
