@@ -104,6 +104,11 @@ export const PEAK_FORMULA: Record<DeviceBackend, Record<GraphResidency, PeakForm
   },
 };
 
+/** A byte count read from a manifest (which comes from the network): a finite non-negative number, or null. */
+export function manifestBytes(x: unknown): number | null {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : null;
+}
+
 /**
  * A graph's bytes as the manifest gives them.  The manifest comes from the network: a size that is not a finite
  * non-negative number counts as endless, so the estimate is over every budget rather than NaN (which no budget check
@@ -112,10 +117,7 @@ export const PEAK_FORMULA: Record<DeviceBackend, Record<GraphResidency, PeakForm
 function graphBytes(manifest: ModelManifest, variant: Variant): Record<(typeof GRAPHS)[number], number> {
   const info = manifest.variants[variant];
   if (!info) throw new Error(`the manifest has no ${variant} variant`);
-  const size = (g: (typeof GRAPHS)[number]) => {
-    const b: unknown = info.graphs?.[g]?.bytes;
-    return typeof b === 'number' && Number.isFinite(b) && b >= 0 ? b : Infinity;
-  };
+  const size = (g: (typeof GRAPHS)[number]) => manifestBytes(info.graphs?.[g]?.bytes) ?? Infinity;
   return {
     audio_encoder: size('audio_encoder'),
     embed_tokens: size('embed_tokens'),
@@ -151,8 +153,8 @@ export function estimatePeakBytes(
     // A largest weight that is not a size within its graph's bytes counts as the whole graph (an upper bound), never
     // as nothing.
     const largest = (name: (typeof GRAPHS)[number]) => {
-      const l: unknown = g[name]?.largest_initializer?.bytes;
-      return typeof l === 'number' && l >= 0 && l <= b[name] ? l : b[name];
+      const l = manifestBytes(g[name]?.largest_initializer?.bytes);
+      return l !== null && l <= b[name] ? l : b[name];
     };
     const kept = f.sides.largestInitializer ? Math.max(...GRAPHS.map(largest)) : 0;
     const encoder = k * b.audio_encoder + f.sides.encoderRunPerAttentionByte * encoderAttentionBytes(manifest, variant);

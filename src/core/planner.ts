@@ -42,6 +42,7 @@ import { detectPlatform, softwareRenderer, type DeviceProbe } from './device.ts'
 import {
   encoderAttentionBytes,
   estimatePeakBytes,
+  manifestBytes,
   IOS_BUDGET_BYTES,
   SOFTWARE_GPU_MAX_BYTES,
   WEBGPU_REUSED_BUFFER_MAX_BYTES,
@@ -222,8 +223,7 @@ function check(ctx: Context, backend: DeviceBackend, variant: Variant, explicitW
     const limit = Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize);
     for (const g of GRAPHS) {
       // From the network: a size that is not a number is not under the limit.
-      const li: unknown = info.graphs[g]?.largest_initializer?.bytes;
-      const liBytes = typeof li === 'number' && li >= 0 ? li : Infinity;
+      const liBytes = manifestBytes(info.graphs[g]?.largest_initializer?.bytes) ?? Infinity;
       if (liBytes > limit) {
         const which = gpu.maxBufferSize <= gpu.maxStorageBufferBindingSize ? 'buffer' : 'binding';
         out.hard.push(

@@ -565,7 +565,7 @@ describe('estimatePeakBytes: WASM 320 MB + 1.6 × Σ graph bytes; WebGPU the sum
     ['q4f16', 'first visit', 2542e6, 1.01],
     ['q4', 'stored', 2842e6, 1.16],
     ['q4', 'first visit', 2867e6, 1.24],
-  ] as const)('WASM together, %s %s: at or above the measured %d bytes, under %d ×', (v, visit, peak, over) => {
+  ] as const)('WASM together, %s %s: at or above the measured %d bytes, under %s ×', (v, visit, peak, over) => {
     const got = estimatePeakBytes(MEASURED, v, 'wasm', { firstVisit: visit === 'first visit' });
     expect(got).toBeGreaterThanOrEqual(peak);
     expect(got / peak).toBeLessThan(over);
