@@ -813,6 +813,19 @@ describe('graph residency: one graph at a time where the graphs together are ove
       "the estimated peak of q4f16 on WebGPU, 2.8 GB with its graphs together and 1.8 GB one graph at a time, is over this iPhone's 1.2 GB budget",
     );
   });
+  test('WebGPU chosen by hand on an iPhone over its budget both ways: it tries the lower peak, one graph at a time', () => {
+    const got = planBackend(DEVICES.iphone17Safari26, FULL, { ...auto, backend: 'webgpu' });
+    expect(brief(got)).toBe('webgpu q4f16');
+    expect(got.graphs).toBe('one-at-a-time');
+    expect(got.estimatedPeakBytes).toBe(estimatePeakBytes(FULL, 'q4f16', 'webgpu', { graphs: 'one-at-a-time' }));
+    expect(got.reasons).toContain(
+      "the estimated peak of q4f16 on WebGPU, 2.8 GB with its graphs together and 1.8 GB one graph at a time, is over this iPhone's 1.2 GB budget; trying WebGPU as the settings ask",
+    );
+    // The plan's own line names the mode and the peak, and no budget it is not within.
+    expect(got.reasons).toContain('q4f16 on WebGPU, one graph at a time, estimated peak 1.8 GB');
+    // Not the note of a plan that fits one graph at a time.
+    expect(got.reasons.join(' | ')).not.toContain('would peak near');
+  });
   test('a Mac (no iOS budget) keeps the graphs together', () => {
     const got = planBackend(DEVICES.m4MacChrome, FULL, auto);
     expect(brief(got)).toBe('webgpu q4f16');
