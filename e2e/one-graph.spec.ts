@@ -8,9 +8,11 @@
  * minus destroy, a device's destroy ending all of its buffers) with a snapshot at each phase.  It proves that the
  * mode ran (encoding every window, then the decoder loaded, then decoding) and that the audio encoder's GPU buffers
  * were destroyed, not kept in onnxruntime's buffer pool: every buffer alive while the encoder alone was resident is
- * gone once the decoder decodes.  (Measured on the tiny model, 2-head encoder: 115 buffers, 56.3 MiB, with the
+ * gone once the decoder decodes.  (Measured on the tiny model, 2-head encoder: 62 buffers, 17.2 MiB, with the
  * encoder resident, none of them left while decoding, all destroyed one by one by onnxruntime before it destroyed its
- * device.)
+ * device; 115 buffers, 56.3 MiB, before the encoder's context submitted after every dispatch.)  It also counts compute
+ * dispatches and queue submissions: the low-memory mode's encoder submits after every dispatch, its decoder keeps
+ * onnxruntime's batches (src/core/asr/residency.ts, LOW_MEMORY_ENCODER_PENDING_DISPATCHES).
  *
  * WebGPU on SwiftShader spends about a minute in the load's warm-up here, in either mode, so the same load also loses
  * its GPU after window 1 (loseGpuAfterWindows): the swaps' own device destroys are not a loss, a real one still moves
@@ -37,12 +39,15 @@ interface PhaseSnapshot {
   /** Buffers destroyed one by one so far, and by the destroy of their device. */
   destroyed: number;
   lostWithDevice: number;
+  /** Compute dispatches and queue submissions so far. */
+  dispatches: number;
+  submits: number;
 }
 
 /** Runs in the worker before its code: the phase events and the GPU buffer ledger, on `self.__oneGraph`. */
 const LEDGER = `
 const live = new Map();
-const state = { phases: [], created: 0, destroyed: 0, lostWithDevice: 0, devicesDestroyed: 0 };
+const state = { phases: [], created: 0, destroyed: 0, lostWithDevice: 0, devicesDestroyed: 0, dispatches: 0, submits: 0 };
 self.__oneGraph = state;
 let nextId = 1;
 if (typeof GPUDevice !== 'undefined') {
@@ -57,6 +62,19 @@ if (typeof GPUDevice !== 'undefined') {
   GPUBuffer.prototype.destroy = function () {
     if (live.delete(this)) state.destroyed++;
     return destroyBuffer.call(this);
+  };
+  // Compute dispatches and queue submissions: onnxruntime submits its commands every maxNumPendingDispatches.
+  for (const name of ['dispatchWorkgroups', 'dispatchWorkgroupsIndirect']) {
+    const dispatch = GPUComputePassEncoder.prototype[name];
+    GPUComputePassEncoder.prototype[name] = function (...args) {
+      state.dispatches++;
+      return dispatch.apply(this, args);
+    };
+  }
+  const submit = GPUQueue.prototype.submit;
+  GPUQueue.prototype.submit = function (buffers) {
+    state.submits++;
+    return submit.call(this, buffers);
   };
   const destroyDevice = GPUDevice.prototype.destroy;
   GPUDevice.prototype.destroy = function () {
@@ -87,6 +105,8 @@ self.postMessage = function (message, ...rest) {
       liveBytes: bytes,
       destroyed: state.destroyed,
       lostWithDevice: state.lostWithDevice,
+      dispatches: state.dispatches,
+      submits: state.submits,
     });
   }
   return post(message, ...rest);
@@ -169,5 +189,26 @@ for (const engine of ['wasm', 'webgpu'] as const) {
     // then the device (with the few buffers left on it), and the decoder's session makes a new device.
     expect(decoding.destroyed).toBeGreaterThan(encoding.destroyed);
     expect(devicesDestroyed).toBeGreaterThanOrEqual(2);
+
+    // The encoder's context submits after every dispatch (LOW_MEMORY_ENCODER_PENDING_DISPATCHES = 1: its run's
+    // released tensors are reused at once instead of piling up 16 dispatches' worth), the decoder's keeps
+    // onnxruntime's default of 16 dispatches a submission.  Encoding: from 'encoding:0' to 'loading-decoder:0' (both
+    // windows); decoding: window 0, from 'decoding:0' to the next phase.
+    const between = (a: PhaseSnapshot, b: PhaseSnapshot) => ({
+      dispatches: b.dispatches - a.dispatches,
+      submits: b.submits - a.submits,
+    });
+    const enc = between(phases[0]!, phases[2]!);
+    const dec = between(phases[3]!, phases[4]!);
+    console.log(
+      `[one-graph webgpu] encoding: ${enc.dispatches} dispatches, ${enc.submits} submissions; ` +
+        `decoding window 0: ${dec.dispatches} dispatches, ${dec.submits} submissions`,
+    );
+    expect(enc.dispatches).toBeGreaterThan(0);
+    expect(enc.submits).toBeGreaterThanOrEqual(enc.dispatches);
+    expect(dec.dispatches).toBeGreaterThan(0);
+    // Measured: 320 dispatches in 328 submissions encoding (a submission each, and the reads of the features), 1690 in
+    // 369 decoding (16 a submission, and each step's end and read of its logits: 4.6 dispatches a submission).
+    expect(dec.submits * 3).toBeLessThan(dec.dispatches);
   });
 }

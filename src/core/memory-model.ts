@@ -68,6 +68,15 @@ export interface PeakFormula {
 export const ENCODER_RUN_PER_ATTENTION_BYTE = 32.5;
 
 /**
+ * The same in the low-memory mode, whose audio encoder has a WebGPU context of its own that submits its commands after
+ * every dispatch (asr/residency.ts, LOW_MEMORY_ENCODER_PENDING_DISPATCHES): a tensor the run releases is reused at once,
+ * so its run holds one layer's working set.  Measured the same way (2026-12-07, the same full-size q4 window with
+ * `maxNumPendingDispatches` 1, after the load's staging buffers were gone): 196 MB above the weights at the run's peak,
+ * where onnxruntime's default of 16 gave 975 MB; 6.6 x the 30 MB attention tensor, rounded up.
+ */
+export const ENCODER_RUN_PER_ATTENTION_BYTE_LOW_MEMORY = 6.6;
+
+/**
  * The formulas in use, each measured by `npm run bench -- memory` on the full-size random-weight model with the store
  * handing onnxruntime its pieces (piece-bytes.ts): WASM with the graphs together from q4f16 and q4 side by side in one
  * run; WASM one graph at a time from q4 (the WASM heap never shrinks, so the decoder's load lands on top of the
@@ -76,6 +85,10 @@ export const ENCODER_RUN_PER_ATTENTION_BYTE = 32.5;
  * 320 MB + 2 x (3.1 x on a first visit), measured when the store handed onnxruntime a whole copy of each file.
  */
 const WEBGPU_SIDES = { largestInitializer: true, encoderRunPerAttentionByte: ENCODER_RUN_PER_ATTENTION_BYTE };
+const WEBGPU_SIDES_LOW_MEMORY = {
+  largestInitializer: true,
+  encoderRunPerAttentionByte: ENCODER_RUN_PER_ATTENTION_BYTE_LOW_MEMORY,
+};
 
 export const PEAK_FORMULA: Record<DeviceBackend, Record<GraphResidency, PeakFormula>> = {
   // Measured on full-size q4 (docs/measurements.md, The planner's memory model): the decoder side one graph at a time
@@ -86,7 +99,13 @@ export const PEAK_FORMULA: Record<DeviceBackend, Record<GraphResidency, PeakForm
   // the renderer held 980 MB against the formula's 968 MB.  A first visit measured no higher than a stored load.
   webgpu: {
     both: { fixedBytes: 320e6, perWeightByte: 1.088, firstVisitPerWeightByte: 1.088, sides: WEBGPU_SIDES },
-    'one-at-a-time': { fixedBytes: 320e6, perWeightByte: 1.088, firstVisitPerWeightByte: 1.088, sides: WEBGPU_SIDES },
+    // One graph at a time the encoder's run is the low-memory mode's (ENCODER_RUN_PER_ATTENTION_BYTE_LOW_MEMORY).
+    'one-at-a-time': {
+      fixedBytes: 320e6,
+      perWeightByte: 1.088,
+      firstVisitPerWeightByte: 1.088,
+      sides: WEBGPU_SIDES_LOW_MEMORY,
+    },
   },
   wasm: {
     // Measured side by side (2026-12-07, the store's pieces, `npm run bench -- memory`): q4f16 2360 MB stored and

@@ -12,7 +12,7 @@ import {
   T,
   type Variant,
 } from './contract.ts';
-import type { GraphSource, OrtRuntime, Session } from '../ort/runtime.ts';
+import type { CreateSessionOptions, GraphSource, OrtRuntime, Session } from '../ort/runtime.ts';
 import { PipelineError } from './errors.ts';
 import { AsrTokenizer } from './tokenizer.ts';
 
@@ -74,6 +74,9 @@ export async function readModelFiles(
   return { manifest, generation, tokenizer };
 }
 
+/** What a caller may choose of how a graph's session is made (runtime.ts, CreateSessionOptions). */
+export type GraphSessionOptions = Pick<CreateSessionOptions, 'maxPendingDispatches'>;
+
 /**
  * The sessions of some of `variant`'s graphs (in the order given), with byte progress over just those: the low-memory
  * mode loads the audio encoder alone, or the embedding and the decoder (one-graph.ts).  When one fails (or the signal
@@ -88,6 +91,8 @@ export async function loadGraphs<G extends GraphName>(
   onProgress: (p: LoadProgress) => void,
   signal?: AbortSignal,
   encoderVariant: Variant = variant,
+  /** How the audio encoder's session is made (the low-memory mode's, residency.ts). */
+  encoderSession: GraphSessionOptions = {},
 ): Promise<Record<G, Session>> {
   const of = (graph: GraphName) => (graph === 'audio_encoder' ? encoderVariant : variant);
   const total = graphs.reduce((n, g) => n + (manifest.variants[of(g)]?.graphs[g].bytes ?? 0), 0);
@@ -96,7 +101,8 @@ export async function loadGraphs<G extends GraphName>(
   try {
     for (const graph of graphs) {
       signal?.throwIfAborted();
-      sessions[graph] = await loadGraph(runtime, source, manifest, of(graph), graph, progress, signal);
+      const opts = graph === 'audio_encoder' ? encoderSession : {};
+      sessions[graph] = await loadGraph(runtime, source, manifest, of(graph), graph, progress, signal, opts);
     }
   } catch (err) {
     for (const made of Object.values<Session>(sessions)) await runtime.releaseSession(made).catch(() => undefined);
@@ -114,6 +120,7 @@ export async function loadGraph(
   graph: GraphName,
   progress: LoadCounter,
   signal?: AbortSignal,
+  sessionOptions: GraphSessionOptions = {},
 ): Promise<Session> {
   const stage = source.stage ?? 'download';
   const files = manifest.variants[variant]?.graphs[graph].files ?? [];
@@ -146,5 +153,5 @@ export async function loadGraph(
     graph === 'decoder_model_merged'
       ? Array.from({ length: manifest.model.num_layers }, (_, i) => [T.presentKey(i), T.presentValue(i)]).flat()
       : [];
-  return runtime.createSession(graphSource, { outputsOnGpu: onGpu });
+  return runtime.createSession(graphSource, { ...sessionOptions, outputsOnGpu: onGpu });
 }

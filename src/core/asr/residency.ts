@@ -26,6 +26,18 @@ import { loadGraphs, type ModelSource } from './load.ts';
 /** How the graphs are resident: together, or one side at a time (the low-memory mode, one-graph.ts). */
 export type Residency = 'both' | 'one-at-a-time';
 
+/**
+ * The low-memory mode's audio encoder submits its GPU commands after every dispatch (the context's
+ * `maxNumPendingDispatches`, onnxruntime's default 16; ../ort/runtime.ts, PENDING_DISPATCHES_KEY).  A tensor a run
+ * releases is reused only once its commands are submitted, so with 16 pending the encoder's run keeps a cache of
+ * buffers for 16 dispatches' outputs at once.  Measured on one full-size q4 window (SwiftShader; docs/measurements.md,
+ * The encoder's attention on WebGPU): its run held 196 MB of GPU buffers above the weights with 1, 246 MB with 4 and
+ * 976 MB with 16 (../memory-model.ts, ENCODER_RUN_PER_ATTENTION_BYTE_LOW_MEMORY).  The encoder side has a WebGPU
+ * context of its own in this mode (a swap releases the runtime's last session, which ends the context), so the
+ * decoder's steps keep onnxruntime's batches (e2e/one-graph.spec.ts counts the submissions).
+ */
+export const LOW_MEMORY_ENCODER_PENDING_DISPATCHES = 1;
+
 /** One side of the model in the low-memory mode: the audio encoder, or the embedding with the decoder. */
 export type GraphSide = 'encoder' | 'decoder';
 
@@ -149,7 +161,9 @@ export class ResidentGraphs {
     signal?: AbortSignal,
   ): Promise<Record<G, Session>> {
     const { runtime, source, manifest, variant } = this;
-    return loadGraphs(runtime, source, manifest, variant, graphs, onProgress, signal, this.encoderVariant);
+    const encoder =
+      this.residency === 'one-at-a-time' ? { maxPendingDispatches: LOW_MEMORY_ENCODER_PENDING_DISPATCHES } : {};
+    return loadGraphs(runtime, source, manifest, variant, graphs, onProgress, signal, this.encoderVariant, encoder);
   }
 
   /** Load the audio encoder (of `encoderVariant`). */

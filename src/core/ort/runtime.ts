@@ -57,6 +57,24 @@ export interface Session {
   inputType(name: string): string | undefined;
 }
 
+/**
+ * onnxruntime-web's session config entry for its WebGPU context's `maxNumPendingDispatches`: the commands are submitted
+ * every this many dispatches (1.31.1's default: 16), and a tensor released in a run goes back to the buffer cache for
+ * reuse only when its commands are submitted.  Read when a WebGPU context is made (one per GPU device): a session
+ * created while its context exists keeps that context's value (onnxruntime logs a warning, no error).
+ */
+export const PENDING_DISPATCHES_KEY = 'ep.webgpuexecutionprovider.maxNumPendingDispatches';
+
+export interface CreateSessionOptions {
+  /** Outputs left on the GPU (WebGPU only), e.g. the decoder's present.* for the in-place KV cache. */
+  outputsOnGpu?: readonly string[];
+  /**
+   * WebGPU only: the `maxNumPendingDispatches` of the context this session makes, when it is the first session of a
+   * new context (PENDING_DISPATCHES_KEY).  Ignored on WASM.
+   */
+  maxPendingDispatches?: number;
+}
+
 interface SessionImpl extends Session {
   readonly session: InferenceSession;
 }
@@ -89,7 +107,7 @@ export class OrtRuntime {
     private readonly defaults: InferenceSession.SessionOptions = {},
   ) {}
 
-  async createSession(source: GraphSource, opts: { outputsOnGpu?: readonly string[] } = {}): Promise<Session> {
+  async createSession(source: GraphSource, opts: CreateSessionOptions = {}): Promise<Session> {
     const options: InferenceSession.SessionOptions = {
       ...this.defaults,
       executionProviders: [this.backend],
@@ -101,6 +119,9 @@ export class OrtRuntime {
       if (opts.outputsOnGpu?.length) {
         options.preferredOutputLocation = Object.fromEntries(opts.outputsOnGpu.map((n) => [n, 'gpu-buffer' as const]));
       }
+      // A fresh object each time: onnxruntime adds its own entries to `extra`.
+      if (opts.maxPendingDispatches !== undefined)
+        options.extra = { ...this.defaults.extra, [PENDING_DISPATCHES_KEY]: String(opts.maxPendingDispatches) };
     }
     let session: InferenceSession;
     try {

@@ -1,5 +1,5 @@
 // Probe: an audio encoder's live GPU buffers (the memory meter's ledger: a destroyed buffer counts until the work submitted before it is done) and the GPU process's RSS during one window on onnxruntime-web 1.31's WebGPU EP (SwiftShader here).
-// npx tsx tools/probes/onnxruntime-1.31/encoder-buffers/encbuf.ts <dir> <graph name without .onnx> [config,...]   config: default | <storageBufferCacheMode>[:<maxNumPendingDispatches>]   WINDOWS=n
+// npx tsx tools/probes/onnxruntime-1.31/encoder-buffers/encbuf.ts <dir> <graph name without .onnx> [config,...]   config: default | <storageBufferCacheMode>[:<maxNumPendingDispatches>]   WINDOWS=n   SETTLE_MS=ms (wait after the load)
 import { chromium } from '@playwright/test';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,11 +22,14 @@ ort.env.wasm.wasmPaths = '/ort/';
 ort.env.wasm.numThreads = 1;
 onmessage = async (e) => {
   try {
-    const { graph, ep, extra, windows, ext } = e.data;
+    const { graph, ep, extra, windows, ext, settleMs } = e.data;
     const L = () => self.__gpuLedger.read(true);
     const t0 = performance.now();
     const s = await ort.InferenceSession.create('/m/' + graph + '.onnx', { executionProviders: [ep], extra,
       ...(ext ? { externalData: [{ path: graph + '.onnx_data', data: '/m/' + graph + '.onnx_data' }] } : {}), graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+    // SETTLE_MS: wait before the first run, so the load's staging buffers (destroyed, counted until the GPU has copied
+    // them) are gone and the run's own peak (windowPeak) starts from the weights alone.
+    if (settleMs) await new Promise((ok) => setTimeout(ok, settleMs));
     const load = L();
     const t1 = performance.now();
     const feats = new ort.Tensor('float32', new Float32Array(128 * 3000).map((_, i) => Math.sin(i) * 0.5), [1, 128, 3000]);
@@ -62,16 +65,16 @@ async function one(config: string) {
     const started = Date.now();
     const progress = setInterval(() => {
       const w = page.workers()[0];
-      w?.evaluate(() => (self as unknown as { __gpuLedger: { read(): { peak: number; live: number; buffers: number } } }).__gpuLedger.read())
-        .then((l) => console.log(`  ${Math.round((Date.now() - started) / 1000)} s: ledger peak ${Math.round(l.peak / 1e6)} MB, live ${Math.round(l.live / 1e6)} MB, ${l.buffers} buffers made; GPU process peak ${Math.round(gpuPeak / 1e6)} MB`))
+      w?.evaluate(() => (self as unknown as { __gpuLedger: { read(): { peak: number; windowPeak: number; live: number; buffers: number } } }).__gpuLedger.read())
+        .then((l) => console.log(`  ${Math.round((Date.now() - started) / 1000)} s: ledger peak ${Math.round(l.peak / 1e6)} MB (since the load ${Math.round(l.windowPeak / 1e6)} MB), live ${Math.round(l.live / 1e6)} MB, ${l.buffers} buffers made; GPU process peak ${Math.round(gpuPeak / 1e6)} MB`))
         .catch(() => undefined);
     }, Number(process.env.PROGRESS_S ?? 60) * 1000);
-    const res = await page.evaluate(([graph, ep, extra, windows, ext]) => new Promise((ok) => {
+    const res = await page.evaluate(([graph, ep, extra, windows, ext, settleMs]) => new Promise((ok) => {
       const w = new Worker('/w.js', { type: 'module' });
       w.onmessage = (e) => ok(e.data);
       w.onerror = (e) => ok({ error: e.message });
-      w.postMessage({ graph, ep, extra, windows, ext });
-    }), [graph, ep, extra, Number(process.env.WINDOWS ?? 2), existsSync(resolve(dir, graph + '.onnx_data'))] as const);
+      w.postMessage({ graph, ep, extra, windows, ext, settleMs });
+    }), [graph, ep, extra, Number(process.env.WINDOWS ?? 2), existsSync(resolve(dir, graph + '.onnx_data')), Number(process.env.SETTLE_MS ?? 0)] as const);
     clearInterval(timer);
     clearInterval(progress);
     (res as Record<string, unknown>).gpuProcessPeak = gpuPeak; (res as Record<string, unknown>).rendererPeak = rendPeak;
