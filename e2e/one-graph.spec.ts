@@ -10,8 +10,8 @@
  * were destroyed, not kept in onnxruntime's buffer pool: every buffer alive while the encoder alone was resident is
  * gone once the decoder decodes.  (Measured on the tiny model, 2-head encoder: 62 buffers, 17.2 MiB, with the
  * encoder resident, none of them left while decoding, all destroyed one by one by onnxruntime before it destroyed its
- * device; 115 buffers, 56.3 MiB, before the encoder's context submitted after every dispatch.)  It also counts compute
- * dispatches and queue submissions: the low-memory mode's encoder submits after every dispatch, its decoder keeps
+ * device; 115 buffers, 56.3 MiB, with onnxruntime's default of 16 dispatches a submission.)  It also counts compute
+ * dispatches and queue submissions: the low-memory mode's encoder submits every 4 dispatches, its decoder keeps
  * onnxruntime's batches (src/core/asr/residency.ts, LOW_MEMORY_ENCODER_PENDING_DISPATCHES).
  *
  * WebGPU on SwiftShader spends about a minute in the load's warm-up here, in either mode, so the same load also loses
@@ -190,10 +190,10 @@ for (const engine of ['wasm', 'webgpu'] as const) {
     expect(decoding.destroyed).toBeGreaterThan(encoding.destroyed);
     expect(devicesDestroyed).toBeGreaterThanOrEqual(2);
 
-    // The encoder's context submits after every dispatch (LOW_MEMORY_ENCODER_PENDING_DISPATCHES = 1: its run's
-    // released tensors are reused at once instead of piling up 16 dispatches' worth), the decoder's keeps
-    // onnxruntime's default of 16 dispatches a submission.  Encoding: from 'encoding:0' to 'loading-decoder:0' (both
-    // windows); decoding: window 0, from 'decoding:0' to the next phase.
+    // The encoder's context submits every 4 dispatches (LOW_MEMORY_ENCODER_PENDING_DISPATCHES: its run's released
+    // tensors are reused soon instead of piling up 16 dispatches' worth), the decoder's keeps onnxruntime's default of
+    // 16 dispatches a submission.  Encoding: from 'encoding:0' to 'loading-decoder:0' (both windows); decoding: window
+    // 0, from 'decoding:0' to the next phase.
     const between = (a: PhaseSnapshot, b: PhaseSnapshot) => ({
       dispatches: b.dispatches - a.dispatches,
       submits: b.submits - a.submits,
@@ -204,11 +204,12 @@ for (const engine of ['wasm', 'webgpu'] as const) {
       `[one-graph webgpu] encoding: ${enc.dispatches} dispatches, ${enc.submits} submissions; ` +
         `decoding window 0: ${dec.dispatches} dispatches, ${dec.submits} submissions`,
     );
+    // Measured: MEASURED_ENC.  With onnxruntime's default in the encoder's context: 320 dispatches in 26 submissions;
+    // with 1, in 328.  Decoding: 1690 in 369 (16 a submission, and each step's end and read of its logits: 4.6
+    // dispatches a submission; 4 a submission would give fewer than 4).
     expect(enc.dispatches).toBeGreaterThan(0);
-    expect(enc.submits).toBeGreaterThanOrEqual(enc.dispatches);
+    expect(enc.submits * 4).toBeGreaterThanOrEqual(enc.dispatches);
     expect(dec.dispatches).toBeGreaterThan(0);
-    // Measured: 320 dispatches in 328 submissions encoding (a submission each, and the reads of the features), 1690 in
-    // 369 decoding (16 a submission, and each step's end and read of its logits: 4.6 dispatches a submission).
-    expect(dec.submits * 3).toBeLessThan(dec.dispatches);
+    expect(dec.submits * 4).toBeLessThan(dec.dispatches);
   });
 }

@@ -68,13 +68,13 @@ export interface PeakFormula {
 export const ENCODER_RUN_PER_ATTENTION_BYTE = 32.5;
 
 /**
- * The same in the low-memory mode, whose audio encoder has a WebGPU context of its own that submits its commands after
- * every dispatch (asr/residency.ts, LOW_MEMORY_ENCODER_PENDING_DISPATCHES): a tensor the run releases is reused at once,
- * so its run holds one layer's working set.  Measured the same way (2026-12-07, the same full-size q4 window with
- * `maxNumPendingDispatches` 1, after the load's staging buffers were gone): 196 MB above the weights at the run's peak,
- * where onnxruntime's default of 16 gave 975 MB; 6.6 x the 30 MB attention tensor, rounded up.
+ * The same in the low-memory mode, whose audio encoder has a WebGPU context of its own that submits its commands every
+ * 4 dispatches (asr/residency.ts, LOW_MEMORY_ENCODER_PENDING_DISPATCHES): a tensor the run releases is reused soon, so
+ * its run holds about one layer's working set.  Measured the same way side by side (2026-12-07, the same full-size q4
+ * window, the run started after the load's staging buffers were gone): 246 MB above the weights at the run's peak with
+ * 4 (196 MB with 1, 976 MB with onnxruntime's default of 16); 8.3 x the 30 MB attention tensor, rounded up.
  */
-export const ENCODER_RUN_PER_ATTENTION_BYTE_LOW_MEMORY = 6.6;
+export const ENCODER_RUN_PER_ATTENTION_BYTE_LOW_MEMORY = 8.3;
 
 /**
  * The formulas in use, each measured by `npm run bench -- memory` on the full-size random-weight model with the store

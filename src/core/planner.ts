@@ -23,9 +23,9 @@
  *
  * Memory: the estimated peak (`estimatePeakBytes`, ./memory-model.ts: one measured formula per backend and graph
  * residency) against the iOS budget and half of `deviceMemory`.  On iPhone/iPad a variant whose graphs together are
- * over the budget is planned one graph at a time (`graphs: 'one-at-a-time'`) when that fits; live dictation then takes
- * its text from the server where the user allowed it, else the recording is transcribed on the device at Stop
- * (`live`).
+ * over the budget is planned one graph at a time (`graphs: 'one-at-a-time'`) when that fits, and also when it does not
+ * but is the lower peak (a plan WebGPU chosen by hand still makes); live dictation then takes its text from the server
+ * where the user allowed it, else the recording is transcribed on the device at Stop (`live`).
  */
 import {
   F16_VARIANTS,
@@ -184,15 +184,15 @@ function check(ctx: Context, backend: DeviceBackend, variant: Variant, explicitW
   // Decisions use the stored estimate: a first visit's higher peak (the download's buffers still resident) would
   // otherwise keep a variant from ever being stored, and so from ever reaching its lower peak.  It is reported.
   const firstVisit = probe.storedVariants !== undefined && !probe.storedVariants.includes(variant);
-  // The graphs together, unless that is over an iPhone/iPad's budget and one graph at a time is not.  (Only there:
+  // The graphs together, unless that is over an iPhone/iPad's budget and one graph at a time is lower.  (Only there:
   // elsewhere a device over half its deviceMemory prefers the server, which also gives live text as the user speaks.)
   const mem = probe.deviceMemoryGB;
   const overBudget = (peak: number) => !!ctx.iosDevice && peak > ctx.budget;
   const overHalf = (peak: number) => !!mem && peak > (mem * 2 ** 30) / 2;
   const both = estimatePeakBytes(manifest, variant, backend);
   const one = estimatePeakBytes(manifest, variant, backend, { graphs: 'one-at-a-time' });
-  // Over the budget both ways, the lower peak still counts: a plan the settings force (WebGPU by hand) then loads one
-  // graph at a time, its best chance on this device.
+  // Over the budget both ways too: a plan the settings force (WebGPU by hand) then loads one graph at a time, its best
+  // chance on this device.
   const graphs: GraphResidency = overBudget(both) && one < both ? 'one-at-a-time' : 'both';
   const peak = graphs === 'both' ? both : one;
   const out: Check = { hard: [], soft: [], notes: [], peak, graphs };

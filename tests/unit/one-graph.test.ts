@@ -17,6 +17,8 @@ import { runJob } from '../../src/core/asr/job.ts';
 import type { TranscribeEvent } from '../../src/core/asr/contract.ts';
 import { directorySource } from '../../server/model-source.ts';
 import { ARTIFACTS, GOLDENS_MISSING, SPEECH_MISSING } from '../helpers/data.ts';
+import { LOW_MEMORY_ENCODER_PENDING_DISPATCHES } from '../../src/core/asr/residency.ts';
+import type { GraphSource, OrtRuntime } from '../../src/core/ort/runtime.ts';
 import {
   clipAudio,
   CPU_RUNS,
@@ -40,6 +42,43 @@ function kinds(events: TranscribeEvent[]): string[] {
       e.type === 'phase' ? `phase:${e.phase}:${e.index}` : `${e.type}:${'index' in e ? e.index : e.result.index}`,
     );
 }
+
+/** The runtime's sessions as they are made: the graph and its `maxPendingDispatches` (the real createSession runs). */
+function recordSessions(runtime: OrtRuntime): string[] {
+  const made: string[] = [];
+  const create = runtime.createSession.bind(runtime);
+  runtime.createSession = (source: GraphSource, opts = {}) => {
+    made.push(`${source.graph}:${opts.maxPendingDispatches ?? 'default'}`);
+    return create(source, opts);
+  };
+  return made;
+}
+
+describe.skipIf(skip())('how the sessions are made', () => {
+  const model = TINY_MODELS[0]!;
+  test(`one graph at a time: the audio encoder's with ${LOW_MEMORY_ENCODER_PENDING_DISPATCHES} pending dispatches (its own WebGPU context), the others the default; the graphs together: all the default`, async () => {
+    const one = createNodeRuntime(1);
+    const oneMade = recordSessions(one);
+    const pipeline = await GlmAsrPipeline.load(one, directorySource(modelDir(model)), 'fp32', {
+      residency: 'one-at-a-time',
+    });
+    try {
+      await pipeline.reside('decoder');
+      await pipeline.reside('encoder');
+    } finally {
+      await pipeline.release();
+    }
+    const enc = `audio_encoder:${LOW_MEMORY_ENCODER_PENDING_DISPATCHES}`;
+    const dec = ['embed_tokens:default', 'decoder_model_merged:default'];
+    // The load: the decoder side (its warm-up), then the encoder; then one swap each way.
+    expect(oneMade).toEqual([...dec, enc, ...dec, enc]);
+
+    const both = createNodeRuntime(1);
+    const bothMade = recordSessions(both);
+    await (await GlmAsrPipeline.load(both, directorySource(modelDir(model)), 'fp32')).release();
+    expect(bothMade).toEqual(['audio_encoder:default', ...dec]);
+  });
+});
 
 describe.skipIf(skip()).each(TINY_MODELS)('%s model, fp32, one graph at a time', (model) => {
   let pipeline: GlmAsrPipeline;

@@ -721,15 +721,25 @@ describe('first visit: a variant not stored yet is estimated with the download s
 
 describe('graph residency: one graph at a time where the graphs together are over an iPhone/iPad budget', () => {
   test('WebGPU one at a time, by hand: 320 MB + the largest weight + max(encoder side, decoder side)', () => {
-    // q4f16: the 4-bit embedding table (60.69 MB) is its largest weight; the encoder side, 1.088 x 384.06 MB + 6.6 x
-    // its 30 MB attention tensor (the low-memory mode's run, one submission a dispatch), is now below the decoder
+    // q4f16: the 4-bit embedding table (60.69 MB) is its largest weight; the encoder side, 1.088 x 384.06 MB + 8.3 x
+    // its 30 MB attention tensor (the low-memory mode's run, a submission every 4 dispatches), is now below the decoder
     // side's 1.088 x (68.27 + 830.5) MB, which sets the peak.  (With onnxruntime's default of 16 dispatches a
     // submission the encoder's run was 32.5 x, and its side the larger: 1773.54 MB.)
     expect(estimatePeakBytes(FULL, 'q4f16', 'webgpu', { graphs: 'one-at-a-time' })).toBeCloseTo(
-      320e6 + EMBED_Q4 + Math.max(1.088 * 384.06e6 + 6.6 * 30e6, 1.088 * (68.27e6 + 830.5e6)),
+      320e6 + EMBED_Q4 + Math.max(1.088 * 384.06e6 + 8.3 * 30e6, 1.088 * (68.27e6 + 830.5e6)),
       -3,
     );
     expect(estimatePeakBytes(FULL, 'q4f16', 'webgpu', { graphs: 'one-at-a-time' })).toBeCloseTo(1358.55e6, -4);
+    // Where the encoder side is the larger (this manifest with a 1 MB embedding and decoder), its run term shows: the
+    // low-memory mode's, measured 246 MB above the weights (a full-size q4 window, maxNumPendingDispatches 4).
+    const small = structuredClone(FULL);
+    small.variants.q4f16!.graphs.embed_tokens.bytes = 0.5e6;
+    small.variants.q4f16!.graphs.decoder_model_merged.bytes = 0.5e6;
+    const encoderSide = estimatePeakBytes(small, 'q4f16', 'webgpu', { graphs: 'one-at-a-time' });
+    expect(encoderSide).toBeCloseTo(320e6 + EMBED_Q4 + 1.088 * 384.06e6 + 8.3 * 30e6, -3);
+    const run = encoderSide - (320e6 + EMBED_Q4 + 1.088 * 384.06e6);
+    expect(run).toBeGreaterThanOrEqual(246e6);
+    expect(run).toBeLessThan(246e6 * 1.02);
     // The graphs together keep the default's run term (the decoder's steps share the encoder's context there).
     expect(estimatePeakBytes(FULL, 'q4f16', 'webgpu')).toBeCloseTo(
       320e6 + EMBED_Q4 + 1.088 * 384.06e6 + 32.5 * 30e6 + 1.088 * (68.27e6 + 830.5e6),
@@ -830,6 +840,9 @@ describe('graph residency: one graph at a time where the graphs together are ove
     );
     // The plan's own line names the mode and the peak, and no budget it is not within.
     expect(got.reasons).toContain('q4f16 on WebGPU, one graph at a time, estimated peak 1.4 GB');
+    // Live dictation as in any plan one graph at a time: the server's text, where allowed.
+    expect(got.live).toBe('server');
+    expect(got.reasons).toContain(`live dictation: the text comes from the server ${SERVER} as you speak`);
     // Not the note of a plan that fits one graph at a time.
     expect(got.reasons.join(' | ')).not.toContain('would peak near');
   });

@@ -27,16 +27,18 @@ import { loadGraphs, type ModelSource } from './load.ts';
 export type Residency = 'both' | 'one-at-a-time';
 
 /**
- * The low-memory mode's audio encoder submits its GPU commands after every dispatch (the context's
+ * The low-memory mode's audio encoder submits its GPU commands every 4 dispatches (the context's
  * `maxNumPendingDispatches`, onnxruntime's default 16; ../ort/runtime.ts, PENDING_DISPATCHES_KEY).  A tensor a run
  * releases is reused only once its commands are submitted, so with 16 pending the encoder's run keeps a cache of
  * buffers for 16 dispatches' outputs at once.  Measured on one full-size q4 window (SwiftShader; docs/measurements.md,
  * The encoder's attention on WebGPU): its run held 196 MB of GPU buffers above the weights with 1, 246 MB with 4 and
- * 976 MB with 16 (../memory-model.ts, ENCODER_RUN_PER_ATTENTION_BYTE_LOW_MEMORY).  The encoder side has a WebGPU
- * context of its own in this mode (a swap releases the runtime's last session, which ends the context), so the
- * decoder's steps keep onnxruntime's batches (e2e/one-graph.spec.ts counts the submissions).
+ * 976 MB with 16 (../memory-model.ts, ENCODER_RUN_PER_ATTENTION_BYTE_LOW_MEMORY).  4, not 1: 50 MB more for a
+ * quarter of the submissions (each one a command encoder, which WebKit has kept a record of on every long-lived buffer
+ * it used until the buffer goes: docs/onnxruntime-1.31.md, #27584), and the decoder side stays the larger either way.
+ * The encoder side has a WebGPU context of its own in this mode (a swap releases the runtime's last session, which
+ * ends the context), so the decoder's steps keep onnxruntime's batches (e2e/one-graph.spec.ts counts the submissions).
  */
-export const LOW_MEMORY_ENCODER_PENDING_DISPATCHES = 1;
+export const LOW_MEMORY_ENCODER_PENDING_DISPATCHES = 4;
 
 /** One side of the model in the low-memory mode: the audio encoder, or the embedding with the decoder. */
 export type GraphSide = 'encoder' | 'decoder';
