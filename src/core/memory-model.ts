@@ -85,9 +85,11 @@ export const ENCODER_RUN_PER_ATTENTION_BYTE_LOW_MEMORY = 8.3;
  * 320 MB + 2 x (3.1 x on a first visit), measured when the store handed onnxruntime a whole copy of each file.
  */
 const WEBGPU_SIDES = { largestInitializer: true, encoderRunPerAttentionByte: ENCODER_RUN_PER_ATTENTION_BYTE };
-const WEBGPU_SIDES_LOW_MEMORY = {
-  largestInitializer: true,
-  encoderRunPerAttentionByte: ENCODER_RUN_PER_ATTENTION_BYTE_LOW_MEMORY,
+const WEBGPU_BOTH: PeakFormula = {
+  fixedBytes: 320e6,
+  perWeightByte: 1.088,
+  firstVisitPerWeightByte: 1.088,
+  sides: WEBGPU_SIDES,
 };
 
 export const PEAK_FORMULA: Record<DeviceBackend, Record<GraphResidency, PeakFormula>> = {
@@ -98,13 +100,11 @@ export const PEAK_FORMULA: Record<DeviceBackend, Record<GraphResidency, PeakForm
   // 2026-12-06 with the encoder's warm-up (980 MB renderer + 2764 MB GPU buffers: the weights and that run's 919 MB)
   // the renderer held 980 MB against the formula's 968 MB.  A first visit measured no higher than a stored load.
   webgpu: {
-    both: { fixedBytes: 320e6, perWeightByte: 1.088, firstVisitPerWeightByte: 1.088, sides: WEBGPU_SIDES },
+    both: WEBGPU_BOTH,
     // One graph at a time the encoder's run is the low-memory mode's (ENCODER_RUN_PER_ATTENTION_BYTE_LOW_MEMORY).
     'one-at-a-time': {
-      fixedBytes: 320e6,
-      perWeightByte: 1.088,
-      firstVisitPerWeightByte: 1.088,
-      sides: WEBGPU_SIDES_LOW_MEMORY,
+      ...WEBGPU_BOTH,
+      sides: { ...WEBGPU_SIDES, encoderRunPerAttentionByte: ENCODER_RUN_PER_ATTENTION_BYTE_LOW_MEMORY },
     },
   },
   wasm: {
@@ -144,11 +144,15 @@ function graphBytes(manifest: ModelManifest, variant: Variant): Record<(typeof G
   };
 }
 
-/** The weight bytes resident at the peak: every graph ('both'), or the larger side ('one-at-a-time'). */
-export function residentWeightBytes(manifest: ModelManifest, variant: Variant, graphs: GraphResidency): number {
-  const b = graphBytes(manifest, variant);
+/** Of graph sizes `b`, the bytes resident at the peak: every graph ('both'), or the larger side ('one-at-a-time'). */
+function resident(b: Record<(typeof GRAPHS)[number], number>, graphs: GraphResidency): number {
   if (graphs === 'both') return b.audio_encoder + b.embed_tokens + b.decoder_model_merged;
   return Math.max(b.audio_encoder, b.embed_tokens + b.decoder_model_merged);
+}
+
+/** The weight bytes resident at the peak: every graph ('both'), or the larger side ('one-at-a-time'). */
+export function residentWeightBytes(manifest: ModelManifest, variant: Variant, graphs: GraphResidency): number {
+  return resident(graphBytes(manifest, variant), graphs);
 }
 
 /**
@@ -166,7 +170,7 @@ export function estimatePeakBytes(
   const k = opts.firstVisit ? f.firstVisitPerWeightByte : f.perWeightByte;
   const b = graphBytes(manifest, variant);
   let peak: number;
-  if (!f.sides) peak = f.fixedBytes + k * residentWeightBytes(manifest, variant, graphs);
+  if (!f.sides) peak = f.fixedBytes + k * resident(b, graphs);
   else {
     const g = manifest.variants[variant]!.graphs;
     // A largest weight that is not a size within its graph's bytes counts as the whole graph (an upper bound), never
