@@ -150,11 +150,6 @@ function resident(b: Record<(typeof GRAPHS)[number], number>, graphs: GraphResid
   return Math.max(b.audio_encoder, b.embed_tokens + b.decoder_model_merged);
 }
 
-/** The weight bytes resident at the peak: every graph ('both'), or the larger side ('one-at-a-time'). */
-export function residentWeightBytes(manifest: ModelManifest, variant: Variant, graphs: GraphResidency): number {
-  return resident(graphBytes(manifest, variant), graphs);
-}
-
 /**
  * Estimated peak memory of `variant` on `backend` with its graphs resident as `graphs`: the formula above.  Infinity
  * when the manifest's sizes are not numbers.
