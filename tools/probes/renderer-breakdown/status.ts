@@ -1,0 +1,89 @@
+/**
+ * The renderers' resident set split as /proc/<pid>/status does (RssAnon, RssFile, RssShmem), at idle and sampled
+ * every 100 ms through a stored load of a model and a short transcription.
+ *   npx tsx tools/probes/renderer-breakdown/status.ts [engine] [variant] [extra query]
+ * Env: MODEL, MODELS (a models directory; default the test artifacts'), AUDIO (a file to transcribe after the load),
+ * JSFLAGS (V8 flags), SERIES_EVERY (print every Nth sample).
+ */
+import { chromium } from '@playwright/test';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+import { browserPid, renderers, tree } from '../../../bench/memory-meter.ts';
+import { CHROMIUM_ARGS } from '../../../playwright.config.ts';
+import { start } from '../../../server/server.ts';
+
+const engine = process.argv[2] ?? 'webgpu';
+const variant = process.argv[3] ?? 'fp32';
+const extra = process.argv[4] ?? '';
+const model = process.env['MODEL'] ?? 'tiny';
+const models = process.env['MODELS'] ?? resolve('build/test-artifacts/models');
+const audio = process.env['AUDIO'];
+const PORT = 4599;
+
+let root = 0;
+const renderersNow = () => renderers(tree(root));
+type S = { anon: number; file: number; shmem: number };
+function status(pids: number[]): S {
+  const s = { anon: 0, file: 0, shmem: 0 };
+  for (const p of pids) {
+    try {
+      const t = readFileSync(`/proc/${p}/status`, 'utf8');
+      const kb = (k: string) => Number(t.match(new RegExp(`${k}:\\s+(\\d+)`))?.[1] ?? 0) * 1024;
+      s.anon += kb('RssAnon');
+      s.file += kb('RssFile');
+      s.shmem += kb('RssShmem');
+    } catch {}
+  }
+  return s;
+}
+const MB = (n: number) => (n / 1e6).toFixed(1);
+
+const server = await start({ port: PORT, host: '127.0.0.1', dist: resolve('build/dist-test'), models });
+const profile = mkdtempSync(resolve(tmpdir(), 'glmasr-probe-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  args: [...CHROMIUM_ARGS, `--js-flags=--max-old-space-size=8192 ${process.env['JSFLAGS'] ?? ''}`],
+  serviceWorkers: 'block',
+});
+const browser = { close: () => context.close() };
+root = browserPid(profile);
+const url = `http://127.0.0.1:${PORT}/?model=/models/${model}/&variant=${variant}&engine=${engine}&maxNewTokens=2&warmUpTimeoutMs=3600000${extra}`;
+{
+  const p = await context.newPage();
+  await p.goto(url);
+  await p.getByTestId('engine').waitFor({ timeout: 3_600_000 });
+  await p.close();
+}
+const page = await context.newPage();
+await page.goto('about:blank');
+await new Promise((ok) => setTimeout(ok, 3000));
+const idle = status(renderersNow());
+console.log(`idle: anon ${MB(idle.anon)} file ${MB(idle.file)} shmem ${MB(idle.shmem)}`);
+let phase = 'load';
+let ticks = 0;
+const peak: Record<string, S & { sum: number }> = {};
+const timer = setInterval(() => {
+  const s = status(renderersNow());
+  const d = { anon: s.anon - idle.anon, file: s.file - idle.file, shmem: s.shmem - idle.shmem };
+  const sum = d.anon + d.file + d.shmem;
+  if (!peak[phase] || sum > peak[phase]!.sum) peak[phase] = { ...d, sum };
+  if (++ticks % Number(process.env['SERIES_EVERY'] ?? 1e9) === 0)
+    console.log(`${(ticks / 10).toFixed(0)}s ${phase} anon ${MB(d.anon)} file ${MB(d.file)} shmem ${MB(d.shmem)}`);
+  const a = (peak[phase + ':anon'] ??= { anon: 0, file: 0, shmem: 0, sum: 0 });
+  if (d.anon > a.anon) Object.assign(a, d, { sum });
+}, 100);
+await page.goto(url);
+await page.getByTestId('engine').waitFor({ timeout: 3_600_000 });
+if (audio) {
+  phase = 'transcribe';
+  await page.getByTestId('file-input').setInputFiles(audio);
+  await page.getByTestId('transcript').waitFor({ timeout: 3_600_000 });
+}
+phase = 'after';
+await new Promise((ok) => setTimeout(ok, 3000));
+clearInterval(timer);
+for (const [k, v] of Object.entries(peak))
+  console.log(`${k.padEnd(16)} above idle: all ${MB(v.sum)} = anon ${MB(v.anon)} + file ${MB(v.file)} + shmem ${MB(v.shmem)}`);
+await browser.close();
+server.close();
