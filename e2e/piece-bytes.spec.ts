@@ -2,8 +2,9 @@
  * PieceBytes (workers/model-store/piece-bytes.ts) in a real Chromium worker, the only place it runs (it reads with
  * FileReaderSync): its `byteLength` is the file's, and the bytes of every range (`readRange` and onnxruntime's
  * `subarray`), within a piece, across pieces (an empty piece among them), empty, and the whole file, equal the same
- * bytes laid out in one array; a range past the end is a RangeError.  The module is bundled here by esbuild and served
- * from a routed origin (no app, no server).
+ * bytes laid out in one array; a range past the end is a RangeError.  A range lives until the next read, which frees
+ * its memory at once (its buffer is detached), and `release` detaches only what it is given.  The module is bundled
+ * here by esbuild and served from a routed origin (no app, no server).
  */
 import { expect, test } from '@playwright/test';
 import { bundleForBrowser } from './helpers/bundle.ts';
@@ -14,7 +15,7 @@ import { openWorkerOrigin } from './helpers/worker-origin.ts';
 const ORIGIN = 'http://piece-bytes.test';
 
 const WORKER = String.raw`
-import { PieceBytes } from './piece-bytes.ts';
+import { PieceBytes, release } from './piece-bytes.ts';
 const sizes = [5, 7, 1, 4, 0, 9];
 const all = new Uint8Array(sizes.reduce((a, b) => a + b, 0)).map((_, i) => (i * 37 + 11) % 251);
 const pieces = [];
@@ -29,15 +30,26 @@ for (let from = 0; from <= all.length; from++)
     const got = pb.readRange(from, to);
     if (!same(got, from, to)) out.ranges.push([from, to, Array.from(got)]);
   }
-// subarray (what onnxruntime calls) gives the same bytes; one range does not change another.
+// subarray (what onnxruntime calls) gives the same bytes, and they hold until the next read, which releases them.
 const first = pb.subarray(2, 14);
+out.firstBefore = same(first, 2, 14);
 const second = pb.subarray(14, 26);
-out.subarrayOk = same(first, 2, 14) && same(second, 14, 26);
+out.afterNext = { first: first.buffer.byteLength, detached: first.buffer.detached, second: same(second, 14, 26) };
+// A range within one piece and one across pieces alike; the whole file too.
+const within = pb.readRange(0, 5);
+const whole = pb.readRange(0, all.length);
+out.released = [within.buffer.detached, second.buffer.detached, whole.buffer.detached, same(whole, 0, all.length)];
+// release detaches the buffer it is given, and nothing else.
+const a = new Uint8Array([1, 2, 3]);
+const b = new Uint8Array([4, 5]);
+release(a);
+release(a);
+out.release = [a.byteLength, a.buffer.detached, Array.from(b)];
 try { pb.readRange(3, all.length + 1); out.outside = 'no error'; } catch (e) { out.outside = e.name + ': ' + e.message; }
 postMessage(out);
 `;
 
-test('PieceBytes: every range of a file in pieces is the file’s bytes; a range past the end is a RangeError', async ({
+test('PieceBytes: every range of a file in pieces is the file’s bytes, held until the next read frees it; a range past the end is a RangeError', async ({
   page,
 }) => {
   const script = await bundleForBrowser({
@@ -55,6 +67,9 @@ test('PieceBytes: every range of a file in pieces is the file’s bytes; a range
   expect(out['byteLength']).toBe(26);
   expect(out['size']).toBe(26);
   expect(out['ranges']).toEqual([]);
-  expect(out['subarrayOk']).toBe(true);
+  expect(out['firstBefore']).toBe(true);
+  expect(out['afterNext']).toEqual({ first: 0, detached: true, second: true });
+  expect(out['released']).toEqual([true, true, false, true]);
+  expect(out['release']).toEqual([0, true, [4, 5]]);
   expect(out['outside']).toBe('RangeError: bytes 3..27 are outside this 26-byte file');
 });

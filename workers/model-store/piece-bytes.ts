@@ -15,6 +15,11 @@
  * The array is only for onnxruntime's external-data mount: anything that reads it as an ordinary array (indexing,
  * `set`, `slice`, iterating) sees zero elements.  `readRange` is the honest name for what `subarray` does here.
  * The pieces must be verified before (stored-source.ts does, piece by piece, and repairs them).
+ *
+ * A range lives until the next read: onnxruntime copies each one before it asks for the next (the external-data
+ * loader of its asyncify build: `HEAPU8.set` or a GPU staging buffer's `set`, then return), so the next read frees the
+ * last one's memory at once (`release`) instead of leaving it to the garbage collector, which let a full-size load's
+ * peak vary by up to 137 MB with what it had not yet collected (docs/measurements.md, WASM with the graphs together).
  */
 
 /** `FileReaderSync`, which dedicated workers have (not pages, not Node). */
@@ -27,6 +32,16 @@ function syncReader(): SyncReader | null {
   return ctor ? new ctor() : null;
 }
 
+/**
+ * Gives `bytes`' memory back now rather than at the next garbage collection: its buffer is detached (ES2024's
+ * `ArrayBuffer.prototype.transfer(0)`; where that is missing, the collector frees it as before).  Only for an array
+ * whose buffer nothing else uses: every view of that buffer becomes empty.
+ */
+export function release(bytes: Uint8Array): void {
+  const buffer = bytes.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer; detached?: boolean };
+  if (buffer instanceof ArrayBuffer && typeof buffer.transfer === 'function' && !buffer.detached) buffer.transfer(0);
+}
+
 /** True where a PieceBytes can be read (a dedicated worker). */
 export function pieceBytesSupported(): boolean {
   return syncReader() !== null;
@@ -37,6 +52,8 @@ export class PieceBytes extends Uint8Array<ArrayBuffer> {
   private readonly starts: number[];
   private readonly size: number;
   private readonly reader: SyncReader;
+  /** The last range handed out, released at the next read (see the header). */
+  private last: Uint8Array | null = null;
 
   /** Throws when this context has no synchronous file reader (check pieceBytesSupported first). */
   constructor(private readonly pieces: readonly Blob[]) {
@@ -55,10 +72,20 @@ export class PieceBytes extends Uint8Array<ArrayBuffer> {
     Object.defineProperty(this, 'byteLength', { value: at, enumerable: false });
   }
 
-  /** Bytes [begin, end) of the file, read from the pieces now (a new array; only the pieces it spans are read). */
+  /**
+   * Bytes [begin, end) of the file, read from the pieces now (a new array; only the pieces it spans are read).  Valid
+   * until the next read, which releases it.
+   */
   readRange(begin: number, end: number): Uint8Array<ArrayBuffer> {
     if (!(Number.isInteger(begin) && Number.isInteger(end) && 0 <= begin && begin <= end && end <= this.size))
       throw new RangeError(`bytes ${begin}..${end} are outside this ${this.size}-byte file`);
+    if (this.last) release(this.last);
+    const out = this.readNew(begin, end);
+    this.last = out;
+    return out;
+  }
+
+  private readNew(begin: number, end: number): Uint8Array<ArrayBuffer> {
     if (begin === end) return new Uint8Array(0);
     const first = this.pieceAt(begin);
     const p = this.pieces[first] as Blob;
@@ -71,7 +98,9 @@ export class PieceBytes extends Uint8Array<ArrayBuffer> {
       const piece = this.pieces[i] as Blob;
       const from = at - (this.starts[i] as number);
       const to = Math.min(piece.size, end - (this.starts[i] as number));
-      out.set(this.read(piece, from, to), at - begin);
+      const part = this.read(piece, from, to);
+      out.set(part, at - begin);
+      release(part);
       at += to - from;
     }
     return out;

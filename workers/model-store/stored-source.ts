@@ -1,6 +1,7 @@
 /**
  * A stored model variant as a pipeline `ModelSource`.  Every read checks the records against what the download
- * recorded (piece count, each piece's size and xxhash64), one piece in memory at a time.
+ * recorded (piece count, each piece's size and xxhash64), one piece in memory at a time (each read is released once
+ * checked and kept, not left to the collector: piece-bytes.ts `release`).
  *
  * A graph's external-data file (its weights) is not copied into one buffer: after every piece is checked, `binary()`
  * gives a PieceBytes (piece-bytes.ts) over the stored Blobs, and onnxruntime reads it tensor by tensor while it
@@ -15,7 +16,7 @@ import { createXXHash64 } from 'hash-wasm';
 import type { ModelSource } from '../../src/core/asr/pipeline.ts';
 import { DownloadError } from './downloader.ts';
 import type { FileRecord, ModelRecord, ModelStore, Piece } from './model-store.ts';
-import { PieceBytes, pieceBytesSupported } from './piece-bytes.ts';
+import { PieceBytes, pieceBytesSupported, release } from './piece-bytes.ts';
 
 /** The file's record is unusable: it was evicted and must be downloaded again. */
 export class FileEvicted extends Error {
@@ -110,6 +111,8 @@ export function storedSource(store: ModelStore, model: ModelRecord, repaired: st
         kept = undefined;
       }
       keep(i, piece as Uint8Array, kept);
+      // `keep` copies what it keeps (into the file's buffer, or a Blob for a repaired piece): this read is done.
+      release(piece as Uint8Array);
       at += size;
       onBytes?.(at);
     }
