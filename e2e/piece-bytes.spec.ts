@@ -2,8 +2,8 @@
  * PieceBytes (workers/model-store/piece-bytes.ts) in a real Chromium worker, the only place it runs (it reads with
  * FileReaderSync): its `byteLength` is the file's, and the bytes of every range (`readRange` and onnxruntime's
  * `subarray`), within a piece, across pieces (an empty piece among them), empty, and the whole file, equal the same
- * bytes laid out in one array; a range past the end is a RangeError.  A range lives until the next read, which frees
- * its memory at once (its buffer is detached), and `release` detaches only what it is given.  The module is bundled
+ * bytes laid out in one array; a range past the end is a RangeError.  A range lives until the next read, which
+ * releases it (its buffer is detached), and `release` detaches what it is given, never a WebAssembly memory.  The module is bundled
  * here by esbuild and served from a routed origin (no app, no server).
  */
 import { expect, test } from '@playwright/test';
@@ -39,17 +39,22 @@ out.afterNext = { first: first.buffer.byteLength, detached: first.buffer.detache
 const within = pb.readRange(0, 5);
 const whole = pb.readRange(0, all.length);
 out.released = [within.buffer.detached, second.buffer.detached, whole.buffer.detached, same(whole, 0, all.length)];
-// release detaches the buffer it is given, and nothing else.
-const a = new Uint8Array([1, 2, 3]);
-const b = new Uint8Array([4, 5]);
+// release detaches the buffer it is given (every view of it; twice is harmless), and leaves a WebAssembly memory's,
+// which cannot be detached, as it is.
+const a = new Uint8Array([1, 2, 3, 4]);
+const view = new Uint8Array(a.buffer, 1, 2);
 release(a);
 release(a);
-out.release = [a.byteLength, a.buffer.detached, Array.from(b)];
+const memory = new WebAssembly.Memory({ initial: 1 });
+const heap = new Uint8Array(memory.buffer);
+heap[7] = 9;
+release(heap);
+out.release = [a.byteLength, a.buffer.detached, view.byteLength, heap.byteLength, heap[7]];
 try { pb.readRange(3, all.length + 1); out.outside = 'no error'; } catch (e) { out.outside = e.name + ': ' + e.message; }
 postMessage(out);
 `;
 
-test('PieceBytes: every range of a file in pieces is the file’s bytes, held until the next read frees it; a range past the end is a RangeError', async ({
+test('PieceBytes: every range of a file in pieces is the file’s bytes, held until the next read releases it; a range past the end is a RangeError', async ({
   page,
 }) => {
   const script = await bundleForBrowser({
@@ -70,6 +75,6 @@ test('PieceBytes: every range of a file in pieces is the file’s bytes, held un
   expect(out['firstBefore']).toBe(true);
   expect(out['afterNext']).toEqual({ first: 0, detached: true, second: true });
   expect(out['released']).toEqual([true, true, false, true]);
-  expect(out['release']).toEqual([0, true, [4, 5]]);
+  expect(out['release']).toEqual([0, true, 0, 65536, 9]);
   expect(out['outside']).toBe('RangeError: bytes 3..27 are outside this 26-byte file');
 });

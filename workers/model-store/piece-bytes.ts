@@ -17,9 +17,10 @@
  * The pieces must be verified before (stored-source.ts does, piece by piece, and repairs them).
  *
  * A range lives until the next read: onnxruntime copies each one before it asks for the next (the external-data
- * loader of its asyncify build: `HEAPU8.set` or a GPU staging buffer's `set`, then return), so the next read frees the
- * last one's memory at once (`release`) instead of leaving it to the garbage collector, which let a full-size load's
- * peak vary by up to 137 MB with what it had not yet collected (docs/measurements.md, WASM with the graphs together).
+ * loader of its plain and asyncify builds, the WASM and WebGPU engines': `HEAPU8.set`, or a GPU staging buffer's
+ * `set`, then return), so the next read frees the last one's memory at once (`release`) instead of leaving it to the
+ * garbage collector.  Without this, a full-size load's peak spread over 137 MB from run to run, 52 MB with it
+ * (docs/measurements.md, WASM with the graphs together).  The last range of a file waits for the collector.
  */
 
 /** `FileReaderSync`, which dedicated workers have (not pages, not Node). */
@@ -35,11 +36,17 @@ function syncReader(): SyncReader | null {
 /**
  * Gives `bytes`' memory back now rather than at the next garbage collection: its buffer is detached (ES2024's
  * `ArrayBuffer.prototype.transfer(0)`; where that is missing, the collector frees it as before).  Only for an array
- * whose buffer nothing else uses: every view of that buffer becomes empty.
+ * whose buffer nothing else uses: every view of that buffer becomes empty.  A buffer that cannot be detached (shared,
+ * a WebAssembly memory's) is left as it is.
  */
 export function release(bytes: Uint8Array): void {
   const buffer = bytes.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer; detached?: boolean };
-  if (buffer instanceof ArrayBuffer && typeof buffer.transfer === 'function' && !buffer.detached) buffer.transfer(0);
+  if (!(buffer instanceof ArrayBuffer) || typeof buffer.transfer !== 'function' || buffer.detached) return;
+  try {
+    buffer.transfer(0);
+  } catch {
+    // Not detachable: the collector frees it as before.
+  }
 }
 
 /** True where a PieceBytes can be read (a dedicated worker). */

@@ -99,6 +99,7 @@ export function storedSource(store: ModelStore, model: ModelRecord, repaired: st
       };
       const problem = bad(piece);
       if (problem) {
+        if (piece) release(piece);
         piece = await refetch(model, path, at, size);
         const again = bad(piece);
         if (again)
