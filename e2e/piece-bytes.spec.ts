@@ -3,8 +3,8 @@
  * FileReaderSync): its `byteLength` is the file's, and the bytes of every range (`readRange` and onnxruntime's
  * `subarray`), within a piece, across pieces (an empty piece among them), empty, and the whole file, equal the same
  * bytes laid out in one array; a range past the end is a RangeError.  A range lives until the next read, which
- * releases it (its buffer is detached), and `release` detaches what it is given, never a WebAssembly memory.  The module is bundled
- * here by esbuild and served from a routed origin (no app, no server).
+ * releases it (its buffer is detached), and `release` detaches what it is given, never a WebAssembly memory.  The
+ * module is bundled here by esbuild and served from a routed origin (no app, no server).
  */
 import { expect, test } from '@playwright/test';
 import { bundleForBrowser } from './helpers/bundle.ts';
