@@ -73,7 +73,15 @@ export interface CreateSessionOptions {
    * new context (PENDING_DISPATCHES_KEY).  Ignored on WASM.
    */
   maxPendingDispatches?: number;
+  /**
+   * WASM only: onnxruntime's `session.disable_prepacking`, for graphs whose prepacked weights cost heap and buy nothing
+   * there (load.ts, PREPACK_FREE_ON_WASM).  Ignored on WebGPU and in onnxruntime-node, whose kernels use them.
+   */
+  disablePrepacking?: boolean;
 }
+
+/** onnxruntime's session config entry that keeps its CPU kernels from prepacking constant weights. */
+export const DISABLE_PREPACKING_KEY = 'session.disable_prepacking';
 
 interface SessionImpl extends Session {
   readonly session: InferenceSession;
@@ -115,6 +123,8 @@ export class OrtRuntime {
       logSeverityLevel: 3,
     };
     if (source.externalData?.length) options.externalData = source.externalData;
+    if (this.backend === 'wasm' && opts.disablePrepacking)
+      options.extra = { ...this.defaults.extra, [DISABLE_PREPACKING_KEY]: '1' };
     if (this.backend === 'webgpu') {
       if (opts.outputsOnGpu?.length) {
         options.preferredOutputLocation = Object.fromEntries(opts.outputsOnGpu.map((n) => [n, 'gpu-buffer' as const]));
