@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { browserPid, renderers, tree } from '../../../bench/memory-meter.ts';
 import { CHROMIUM_ARGS } from '../../../playwright.config.ts';
 import { start } from '../../../server/server.ts';
+import { MB, status, type S } from './proc-status.ts';
 
 const engine = process.argv[2] ?? 'webgpu';
 const variant = process.argv[3] ?? 'fp32';
@@ -23,21 +24,6 @@ const PORT = 4599;
 
 let root = 0;
 const renderersNow = () => renderers(tree(root));
-type S = { anon: number; file: number; shmem: number };
-function status(pids: number[]): S {
-  const s = { anon: 0, file: 0, shmem: 0 };
-  for (const p of pids) {
-    try {
-      const t = readFileSync(`/proc/${p}/status`, 'utf8');
-      const kb = (k: string) => Number(t.match(new RegExp(`${k}:\\s+(\\d+)`))?.[1] ?? 0) * 1024;
-      s.anon += kb('RssAnon');
-      s.file += kb('RssFile');
-      s.shmem += kb('RssShmem');
-    } catch {}
-  }
-  return s;
-}
-const MB = (n: number) => (n / 1e6).toFixed(1);
 
 const server = await start({ port: PORT, host: '127.0.0.1', dist: resolve('build/dist-test'), models });
 const profile = mkdtempSync(resolve(tmpdir(), 'glmasr-probe-'));

@@ -15,11 +15,10 @@ import { resolve } from 'node:path';
 import { remote } from 'webdriverio';
 import { MINIBROWSER, startRig } from '../../../webkit/helpers/rig.ts';
 import { start } from '../../../server/server.ts';
+import { MB, status, type S } from './proc-status.ts';
 
 const mode = process.argv[2] ?? 'load';
 const PORT = 4599;
-type S = { anon: number; file: number; shmem: number };
-const MB = (n: number) => (n / 1e6).toFixed(1);
 
 function webProcesses(): number[] {
   const out: number[] = [];
@@ -30,19 +29,6 @@ function webProcesses(): number[] {
     } catch {}
   }
   return out;
-}
-function status(pids: number[]): S {
-  const s = { anon: 0, file: 0, shmem: 0 };
-  for (const p of pids) {
-    try {
-      const t = readFileSync(`/proc/${p}/status`, 'utf8');
-      const kb = (k: string) => Number(t.match(new RegExp(`${k}:\\s+(\\d+)`))?.[1] ?? 0) * 1024;
-      s.anon += kb('RssAnon');
-      s.file += kb('RssFile');
-      s.shmem += kb('RssShmem');
-    } catch {}
-  }
-  return s;
 }
 
 if (webProcesses().length) throw new Error('another WebKitWebProcess is running: stop it first');
