@@ -110,9 +110,9 @@ export const PEAK_FORMULA: Record<DeviceBackend, Record<GraphResidency, PeakForm
   wasm: {
     // Measured side by side (2026-12-07, the store's pieces, `npm run bench -- memory`): q4f16 2360 MB stored and
     // 2542 MB on a first visit for its 1283 MB (320 MB + 1.590 x and 1.731 x), q4 2842 and 2867 MB for its 1845 MB
-    // (1.367 x and 1.380 x); the larger of the two, rounded up.  Measured with q4f16's weights prepacked, which the WASM
-    // backend no longer does (load.ts, PREPACK_FREE_ON_WASM: 127-244 MB less heap), so on the safe side for q4f16; q8,
-    // WASM's first variant, was not measured in the browser (its heap: 1.10 x its weights, docs/measurements.md).
+    // (1.367 x and 1.380 x); the larger of the two, rounded up.  Measured with q4f16's weights prepacked, which the
+    // WASM backend no longer does (load.ts, PREPACK_FREE_ON_WASM: 127-244 MB less heap), so on the safe side for q4f16;
+    // q8, WASM's first variant, was not measured in the browser (its heap: 1.10 x its weights, docs/measurements.md).
     both: { fixedBytes: 320e6, perWeightByte: 1.6, firstVisitPerWeightByte: 1.74 },
     // 3302 MB for q4's larger side (1410 MB), 320 MB + 2.12 x (a first visit; 3294 stored and 3333 first, 2.11-2.14 x,
     // before the store handed over its pieces); never below the graphs together.

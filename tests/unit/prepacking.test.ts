@@ -1,17 +1,17 @@
 /**
  * q4f16 on the WASM backend is made without prepacked weights (src/core/asr/load.ts, PREPACK_FREE_ON_WASM): on the
- * real onnxruntime-web WASM build (the app's CPU path, here in Node's V8), every q4f16 graph's session gets onnxruntime's
- * `session.disable_prepacking`, q4's do not, and neither do onnxruntime-node's (whose 4-bit kernels use the prepacked
- * weights).  And the token ids are the same both ways on every golden clip of both tiny models: the same graphs, made
- * with and without prepacking, in one run.  (What it saves is measured on the full-size model:
- * tools/probes/wasm-heap/heap.mjs, docs/measurements.md.)
+ * real onnxruntime-web WASM build (the app's CPU path, here in Node's V8), every q4f16 graph's session gets
+ * onnxruntime's `session.disable_prepacking`, q4's do not, and neither do onnxruntime-node's (whose 4-bit kernels use
+ * the prepacked weights).  And the token ids are the same both ways on every golden clip of both tiny models: the same
+ * graphs, made with and without prepacking, in one run.  (What it saves is measured on the full-size model:
+ * tools/probes/wasm-heap/heap.mjs, docs/measurements.md; the tiny models' weights are too small to move the heap.)
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as ortWeb from 'onnxruntime-web/wasm';
 import type { InferenceSession } from 'onnxruntime-web';
-import { createNodeRuntime } from '../../server/ort/node.ts';
+import { createNodeRuntime, nodeSessionOptions } from '../../server/ort/node.ts';
 import { directorySource } from '../../server/model-source.ts';
 import { GlmAsrPipeline, type ModelSource } from '../../src/core/asr/pipeline.ts';
 import { DISABLE_PREPACKING_KEY, OrtRuntime, type OrtModule } from '../../src/core/ort/runtime.ts';
@@ -57,6 +57,11 @@ beforeAll(() => {
 });
 
 describe.skipIf(skip())('prepacking on the WASM backend', () => {
+  // onnxruntime takes an unknown config key silently, so a misspelled one would pass the tests below.
+  test("the key is onnxruntime's own (kOrtSessionOptionsConfigDisablePrepacking)", () => {
+    expect(DISABLE_PREPACKING_KEY).toBe('session.disable_prepacking');
+  });
+
   test.each<[Variant, boolean]>([
     ['q4f16', true],
     ['q4', false],
@@ -69,7 +74,7 @@ describe.skipIf(skip())('prepacking on the WASM backend', () => {
     const node = createNodeRuntime(1);
     const nodeSeen = recording(node.ort);
     const q = await GlmAsrPipeline.load(
-      new OrtRuntime(nodeSeen.ort, 'cpu'),
+      new OrtRuntime(nodeSeen.ort, 'cpu', nodeSessionOptions(1)),
       directorySource(modelDir('tiny')),
       variant,
     );

@@ -77,12 +77,13 @@ export async function readModelFiles(
 /**
  * Variants whose graphs are created without prepacked weights on the WASM backend (runtime.ts, disablePrepacking).
  * onnxruntime-web's WASM build has no 4-bit kernel: MatMulNBits dequantizes its whole weight to float32 on every call
- * either way (planner.ts, VARIANT_ORDER), so prepacking q4f16's weights (float16 scales) only costs heap, which
- * WebAssembly never gives back.  Measured on the full-size model, one thread (`node --expose-gc
+ * either way (planner.ts, VARIANT_ORDER), so prepacking q4f16's weights (float16 scales) costs heap, which WebAssembly
+ * never gives back, and a decode step no time.  Measured on the full-size model, one thread (`node --expose-gc
  * tools/probes/wasm-heap/heap.mjs <model> q4f16 [noprepack] encode decode`, docs/measurements.md): 1616 against 1372 MB
  * of heap after the load, 2069 against 1841-1942 MB after a decode; the decoder's logits and the encoder's features
- * bit-equal; a decode step as fast, an encode up to about 8% slower (within this machine's noise).  q4 (float32
- * scales) measured the same heap either way, so it keeps the default.
+ * bit-equal.  The option turns off every CPU kernel's prepacking: a window's encode timed alike interleaved, and
+ * +8% and +41% in two pairs run apart on this noisy machine, so its cost there is not settled.  q4 (float32 scales)
+ * measured the same heap either way, so it keeps the default.
  */
 export const PREPACK_FREE_ON_WASM: ReadonlySet<Variant> = new Set<Variant>(['q4f16']);
 

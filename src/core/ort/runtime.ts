@@ -75,7 +75,8 @@ export interface CreateSessionOptions {
   maxPendingDispatches?: number;
   /**
    * WASM only: onnxruntime's `session.disable_prepacking`, for graphs whose prepacked weights cost heap and buy nothing
-   * there (load.ts, PREPACK_FREE_ON_WASM).  Ignored on WebGPU and in onnxruntime-node, whose kernels use them.
+   * there (load.ts, PREPACK_FREE_ON_WASM).  Ignored on WebGPU (its weights live on the GPU, not in CPU kernels) and in
+   * onnxruntime-node (whose 4-bit kernels use the prepacked weights).
    */
   disablePrepacking?: boolean;
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { browserPid, renderers, tree } from '../../../bench/memory-meter.ts';
 import { CHROMIUM_ARGS } from '../../../playwright.config.ts';
+import { status } from './proc-status.ts';
 
 const file = process.argv[2] ?? 'ort-wasm-simd-threaded.asyncify.wasm';
 const flags = process.argv[3];
@@ -29,14 +30,7 @@ const context = await chromium.launchPersistentContext(profile, {
   args: [...CHROMIUM_ARGS, ...(flags ? [`--js-flags=${flags}`] : [])],
 });
 const root = browserPid(profile);
-const anon = () =>
-  renderers(tree(root)).reduce((s, p) => {
-    try {
-      return s + Number(readFileSync(`/proc/${p}/status`, 'utf8').match(/RssAnon:\s+(\d+)/)![1]) * 1024;
-    } catch {
-      return s;
-    }
-  }, 0);
+const anon = () => status(renderers(tree(root))).anon;
 const page = await context.newPage();
 page.on('crash', () => console.log('CRASH'));
 page.on('console', (m) => console.log('console', m.text()));

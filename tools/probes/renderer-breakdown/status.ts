@@ -6,7 +6,7 @@
  * JSFLAGS (V8 flags), SERIES_EVERY (print every Nth sample).
  */
 import { chromium } from '@playwright/test';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { browserPid, renderers, tree } from '../../../bench/memory-meter.ts';

@@ -2,11 +2,12 @@
  * The same breakdown in Safari's engine (WebKitGTK's MiniBrowser under Xvfb, JavaScriptCore): every WebKitWebProcess's
  * resident set split as /proc/<pid>/status does (RssAnon, RssFile, RssShmem), above an idle page of the same origin,
  * sampled every 100 ms.  (WebKit runs a page's workers in its web process.)
- *   npx tsx tools/probes/renderer-breakdown/webkit.ts load [engine] [variant] [extra query]   the app's load, stored
+ *   npx tsx tools/probes/renderer-breakdown/webkit.ts load [engine] [variant] [extra query]   the app's load (a first
+ *     visit: each WebDriver session starts with an empty profile)
  *   npx tsx tools/probes/renderer-breakdown/webkit.ts compile <wasm file in onnxruntime-web/dist>   a worker compiles it
  *   npx tsx tools/probes/renderer-breakdown/webkit.ts fetch <wasm file>   the control: the worker only fetches and keeps
  *     its bytes
- * Env: MODEL, MODELS (as status.ts), AUDIO (a file to transcribe after the load), SERIES_EVERY.
+ * Env: MODEL, MODELS (as status.ts), SERIES_EVERY.
  * No WebGPU in WebKitGTK here (docs/testing.md), so `load` is WASM, and single-threaded (no SharedArrayBuffer).
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -100,7 +101,7 @@ try {
     const ms = await b.executeAsync((f: string, done: (x: unknown) => void) => {
       (window as unknown as { compile: (f: string) => Promise<number> }).compile(f).then(done);
     }, target);
-    console.log(`${target}: compiled in ${Number(ms).toFixed(0)} ms`);
+    console.log(`${target}: ${mode === 'fetch' ? 'fetched' : 'fetched and compiled'} in ${Number(ms).toFixed(0)} ms`);
     phase = 'after';
     await new Promise((ok) => setTimeout(ok, 5000));
   } else {
