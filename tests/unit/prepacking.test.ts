@@ -8,7 +8,6 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import * as ortWeb from 'onnxruntime-web/wasm';
 import type { InferenceSession } from 'onnxruntime-web';
 import { createNodeRuntime, nodeSessionOptions } from '../../server/ort/node.ts';
@@ -42,10 +41,10 @@ function recording(
   return { ort: { ...ort, InferenceSession: InferenceSessionRecorded } as unknown as OrtModule, seen };
 }
 
-/** `dir` with its graphs read as bytes (onnxruntime-web takes bytes, not paths). */
+/** `dir` with its graphs read as bytes (onnxruntime-web takes bytes; directorySource gives onnxruntime-node paths). */
 function bytesSource(dir: string): ModelSource {
   const files = directorySource(dir);
-  return { ...files, binary: async (p) => new Uint8Array(await readFile(resolve(dir, p))) };
+  return { ...files, binary: async (p) => new Uint8Array(await readFile((await files.binary(p)) as string)) };
 }
 
 const prepackingOff = (o: InferenceSession.SessionOptions) =>
